@@ -1,0 +1,147 @@
+"""Reading, validating and writing the curated corpus (one YAML file per entry)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from lessons.errors import CorpusError, Problem
+from lessons.models import Entry
+from lessons.yamlio import YamlProblem, dump_yaml, key_lines, load_yaml
+
+__all__ = ["Corpus", "entry_path", "load_corpus", "parse_entry", "write_entry"]
+
+ENTRIES_DIR = "entries"
+REPORTS_DIR = "reports"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """All entries of a corpus folder, in a stable order (by id)."""
+
+    root: Path
+    entries: tuple[Entry, ...]
+    files: dict[str, Path]
+
+    def by_id(self) -> dict[str, Entry]:
+        """Entries keyed by id."""
+        return {e.id: e for e in self.entries}
+
+    def retrievable(self) -> list[Entry]:
+        """The entries users may be shown: approved ones."""
+        return [e for e in self.entries if e.retrievable]
+
+    def content_hash(self) -> str:
+        """A hash over the retrievable entries' content, to detect a stale index."""
+        return corpus_hash(self.retrievable())
+
+
+def corpus_hash(entries: Iterable[Entry]) -> str:
+    """sha256 over the canonical JSON of the entries, order-independent."""
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda e: e.id):
+        digest.update(entry.model_dump_json(exclude={"history"}).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _problems_from_validation(file: str, exc: ValidationError, lines: dict[str, int]) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        field = ".".join(loc) if loc else None
+        line = lines.get(loc[0]) if loc else None
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling; see docs for the fields of each kind)"
+        problems.append(Problem(file=file, field=field, line=line, message=message))
+    return problems
+
+
+def parse_entry(data: bytes | str, file: str = "<input>") -> Entry:
+    """Validate one entry from YAML text; raise :class:`CorpusError` naming file, field and line."""
+    try:
+        raw = load_yaml(data)
+    except YamlProblem as exc:
+        raise CorpusError([Problem(file=file, message=exc.message, line=exc.line)]) from None
+    if not isinstance(raw, dict):
+        kind = "empty" if raw is None else type(raw).__name__
+        raise CorpusError([Problem(file=file, message=f"expected a mapping of fields, got {kind}")])
+    try:
+        return Entry.model_validate(raw)
+    except ValidationError as exc:
+        raise CorpusError(_problems_from_validation(file, exc, key_lines(data))) from None
+
+
+def load_corpus(root: Path) -> Corpus:
+    """Load and validate every entry file below ``root/entries``; report all problems at once."""
+    entries_dir = root / ENTRIES_DIR
+    if not entries_dir.is_dir():
+        raise CorpusError([Problem(file=str(entries_dir), message="corpus folder has no entries/ folder")])
+    problems: list[Problem] = []
+    entries: dict[str, Entry] = {}
+    files: dict[str, Path] = {}
+    for path in sorted(entries_dir.rglob("*")):
+        if path.is_dir() or path.name.startswith("."):
+            continue
+        rel = str(path.relative_to(root))
+        if path.suffix not in {".yaml", ".yml"}:
+            problems.append(Problem(file=rel, message="not a .yaml entry file; move or delete it"))
+            continue
+        try:
+            entry = parse_entry(path.read_bytes(), rel)
+        except CorpusError as exc:
+            problems.extend(exc.problems)
+            continue
+        except OSError as exc:
+            problems.append(Problem(file=rel, message=f"cannot read: {exc.strerror}"))
+            continue
+        if entry.id in entries:
+            problems.append(
+                Problem(file=rel, field="id", message=f"duplicate id {entry.id!r}, also used in {files[entry.id]}")
+            )
+            continue
+        if path.stem != entry.id:
+            problems.append(Problem(file=rel, field="id", message=f"id {entry.id!r} must match the file name"))
+            continue
+        entries[entry.id] = entry
+        files[entry.id] = path.relative_to(root)
+    if problems:
+        raise CorpusError(problems)
+    ordered = tuple(entries[k] for k in sorted(entries))
+    return Corpus(root=root, entries=ordered, files={k: root / v for k, v in files.items()})
+
+
+def entry_path(root: Path, entry: Entry) -> Path:
+    """Where an entry's file lives: entries/<kind>/<id>.yaml."""
+    return root / ENTRIES_DIR / entry.kind.value / f"{entry.id}.yaml"
+
+
+def write_entry(root: Path, entry: Entry) -> Path:
+    """Write an entry atomically (temp file, fsync, rename), so a crash never leaves half a file."""
+    path = entry_path(root, entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = entry.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    for key in ("tags", "areas", "organisations", "history"):
+        if not data.get(key):
+            data.pop(key, None)
+    if data.get("state") == "approved" and not entry.approved_at:
+        data.pop("state")
+    text = dump_yaml(data)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{entry.id}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

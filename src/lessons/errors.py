@@ -1,0 +1,70 @@
+"""Domain errors. The core raises these; the CLI and the app turn them into messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "BuildLockedError",
+    "CorpusError",
+    "IndexError_",
+    "IngestError",
+    "LessonsError",
+    "ModelNotFoundError",
+    "Problem",
+    "QuestionError",
+]
+
+
+class LessonsError(Exception):
+    """Base of every error meant for a user: its message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a corpus file: where, which field, what."""
+
+    file: str
+    message: str
+    field: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.field:
+            where += f" [{self.field}]"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class CorpusError(LessonsError):
+    """The corpus has problems; every one is listed, not only the first."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.problems)} problem(s) in the corpus:"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class IndexError_(LessonsError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """The index is missing, damaged or does not match the corpus or model."""
+
+
+class ModelNotFoundError(LessonsError):
+    """The embedding model cannot be loaded from the configured name or folder."""
+
+
+class QuestionError(LessonsError):
+    """A question (or its filters) cannot be answered as given."""
+
+
+class BuildLockedError(LessonsError):
+    """Another build holds the lock."""
+
+
+class IngestError(LessonsError):
+    """A report upload cannot be ingested."""

@@ -1,0 +1,259 @@
+"""The corpus data model: one curated experience ("entry") and its vocabularies.
+
+Every corpus file is validated through :class:`Entry`. The vocabularies (kinds,
+challenge areas, sectors, domains, statuses) are closed enums, so filters and
+forms can list the valid values and reject anything else by name.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+__all__ = [
+    "AREA_LABELS",
+    "KIND_FIELDS",
+    "KIND_LABELS",
+    "Area",
+    "Domain",
+    "Entry",
+    "Kind",
+    "ProjectStatus",
+    "ReviewState",
+    "Sector",
+    "Source",
+]
+
+ENTRY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,98}[a-z0-9]$"
+MAX_FIELD_CHARS = 20_000
+
+
+class Kind(StrEnum):
+    """What sort of experience an entry records."""
+
+    PROJECT = "project"  # one of the 40 project descriptions
+    EVALUATION = "evaluation"  # the evaluation of a completed project
+    HANDLING = "handling"  # a challenge and how a project handled it
+    ADVICE = "advice"  # one of the ten pieces of good advice
+    FINDING = "finding"  # challenge-area overviews, MDR, trends, overview facts
+
+
+class Area(StrEnum):
+    """The seven challenge areas of the report."""
+
+    DATA = "data"
+    INFRASTRUCTURE = "infrastructure"
+    LAW = "law"
+    ETHICS = "ethics"
+    ORGANISATION = "organisation"
+    VENDORS = "vendors"
+    COMPETENCIES = "competencies"
+
+
+class Sector(StrEnum):
+    """Who ran the project."""
+
+    MUNICIPALITY = "municipality"
+    REGION = "region"
+    CROSS = "cross"  # municipalities and regions together
+
+
+class Domain(StrEnum):
+    """The policy domain a project works in."""
+
+    ADMINISTRATION = "administration"
+    EMPLOYMENT = "employment"
+    CLIMATE = "climate"
+    SOCIAL_CARE = "social-care"
+    HEALTH = "health"
+
+
+class ProjectStatus(StrEnum):
+    """Where a project stood at the time of the source."""
+
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+
+
+class ReviewState(StrEnum):
+    """Curation state: only approved entries are retrieved for users."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    RETIRED = "retired"
+
+
+# Danish and English labels, for cards, filters and badges.
+KIND_LABELS: dict[Kind, tuple[str, str]] = {
+    Kind.PROJECT: ("Projektbeskrivelse", "Project description"),
+    Kind.EVALUATION: ("Afsluttet projekt", "Completed project"),
+    Kind.HANDLING: ("Håndteringseksempel", "Handling example"),
+    Kind.ADVICE: ("Godt råd", "Advice"),
+    Kind.FINDING: ("Tværgående fund", "Finding"),
+}
+
+AREA_LABELS: dict[Area, tuple[str, str]] = {
+    Area.DATA: ("Data", "Data"),
+    Area.INFRASTRUCTURE: ("It-infrastruktur", "IT infrastructure"),
+    Area.LAW: ("Jura", "Law"),
+    Area.ETHICS: ("Etik", "Ethics"),
+    Area.ORGANISATION: ("Organisering", "Organisation"),
+    Area.VENDORS: ("Leverandører", "Vendors"),
+    Area.COMPETENCIES: ("Kompetencer", "Competencies"),
+}
+
+SECTOR_LABELS: dict[Sector, tuple[str, str]] = {
+    Sector.MUNICIPALITY: ("Kommune", "Municipality"),
+    Sector.REGION: ("Region", "Region"),
+    Sector.CROSS: ("Tværgående", "Cross-sector"),
+}
+
+DOMAIN_LABELS: dict[Domain, tuple[str, str]] = {
+    Domain.ADMINISTRATION: ("Administration", "Administration"),
+    Domain.EMPLOYMENT: ("Beskæftigelse", "Employment"),
+    Domain.CLIMATE: ("Klima", "Climate"),
+    Domain.SOCIAL_CARE: ("Social og omsorg", "Social care"),
+    Domain.HEALTH: ("Sundhed", "Health"),
+}
+
+STATUS_LABELS: dict[ProjectStatus, tuple[str, str]] = {
+    ProjectStatus.ONGOING: ("I gang", "Ongoing"),
+    ProjectStatus.COMPLETED: ("Afsluttet", "Completed"),
+}
+
+# The text fields of each kind, in reading order, with their Danish and English
+# labels. The first group is required for the kind; the rest are optional.
+TEXT_FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "purpose": ("Formål", "Purpose"),
+    "solution": ("Løsning", "Solution"),
+    "description": ("Beskrivelse", "Description"),
+    "prerequisites": ("Forudsætninger", "Prerequisites"),
+    "direct_gains": ("Direkte gevinster", "Direct gains"),
+    "derived_gains": ("Afledte gevinster", "Derived gains"),
+    "ending": ("Afslutning", "How it ended"),
+    "challenge": ("Udfordring", "Challenge"),
+    "handling": ("Håndtering", "Handling"),
+    "outcome": ("Resultat", "Outcome"),
+    "body": ("Tekst", "Text"),
+}
+
+KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    Kind.PROJECT: (("purpose", "solution"), ("body",)),
+    Kind.EVALUATION: (("description",), ("prerequisites", "direct_gains", "derived_gains", "ending", "body")),
+    Kind.HANDLING: (("challenge", "handling"), ("outcome", "body")),
+    Kind.ADVICE: (("body",), ()),
+    Kind.FINDING: (("body",), ()),
+}
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_FIELD_CHARS)]
+_Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class Source(BaseModel):
+    """Where an entry's wording comes from, so users can cite it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    report: _Name
+    section: _Name | None = None
+    page: int | None = Field(default=None, ge=1, le=10_000)
+
+
+class Entry(BaseModel):
+    """One curated experience. Challenge, handling and outcome keep the source's wording."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    id: Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN)]
+    kind: Kind
+    title: _Name
+    summary: _Text | None = None
+    tags: list[_Name] = Field(default_factory=list, max_length=50)
+
+    areas: list[Area] = Field(default_factory=list)
+    sector: Sector | None = None
+    domain: Domain | None = None
+    project: _Name | None = None
+    organisations: list[_Name] = Field(default_factory=list, max_length=50)
+    location: _Name | None = None
+    grant_mio_kr: float | None = Field(default=None, ge=0, le=10_000)
+    period: _Name | None = None
+    project_status: ProjectStatus | None = None
+
+    purpose: _Text | None = None
+    solution: _Text | None = None
+    description: _Text | None = None
+    prerequisites: _Text | None = None
+    direct_gains: _Text | None = None
+    derived_gains: _Text | None = None
+    ending: _Text | None = None
+    challenge: _Text | None = None
+    handling: _Text | None = None
+    outcome: _Text | None = None
+    body: _Text | None = None
+
+    source: Source
+
+    state: ReviewState = ReviewState.APPROVED
+    created_by: _Name | None = None
+    created_at: datetime | None = None
+    approved_by: _Name | None = None
+    approved_at: datetime | None = None
+    retired_at: datetime | None = None
+    history: list[str] = Field(default_factory=list, max_length=1000)
+
+    @field_validator("areas", "tags", "organisations")
+    @classmethod
+    def _no_duplicates(cls, value: list[str]) -> list[str]:
+        seen: list[str] = []
+        for item in value:
+            if item not in seen:
+                seen.append(item)
+        return seen
+
+    @model_validator(mode="after")
+    def _kind_has_its_fields(self) -> Entry:
+        required, optional = KIND_FIELDS[self.kind]
+        missing = [name for name in required if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"a {self.kind.value} entry needs the field(s): {', '.join(missing)}")
+        allowed = set(required) | set(optional)
+        foreign = [name for name in TEXT_FIELD_LABELS if name not in allowed and getattr(self, name)]
+        if foreign:
+            raise ValueError(
+                f"a {self.kind.value} entry does not use the field(s): {', '.join(foreign)}; "
+                f"its text fields are: {', '.join(required + optional)}"
+            )
+        return self
+
+    def text_fields(self) -> list[tuple[str, str]]:
+        """The entry's filled text fields as (field name, text), in reading order."""
+        required, optional = KIND_FIELDS[self.kind]
+        out: list[tuple[str, str]] = []
+        for name in required + optional:
+            value = getattr(self, name)
+            if value:
+                out.append((name, value))
+        return out
+
+    def full_text(self) -> str:
+        """All text of the entry, title first, as one string (for duplicates and coverage)."""
+        parts = [self.title, *(text for _, text in self.text_fields())]
+        return "\n\n".join(parts)
+
+    @property
+    def retrievable(self) -> bool:
+        """Only approved entries are served to users."""
+        return self.state is ReviewState.APPROVED
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    """A lowercase ASCII id fragment: 'Aalborg Kommune' -> 'aalborg-kommune'."""
+    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
+    lowered = text.lower().translate(table)
+    slug = re.sub(r"[^a-z0-9]+", "-", lowered).strip("-")
+    return slug[:max_length].strip("-") or "entry"

@@ -1,0 +1,92 @@
+"""Safe, bounded YAML reading and writing for corpus files.
+
+Only plain YAML is accepted: no aliases (the "billion laughs" bomb), no custom
+tags, no binary. Files are size-limited before parsing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+__all__ = ["MAX_YAML_BYTES", "YamlProblem", "dump_yaml", "key_lines", "load_yaml"]
+
+MAX_YAML_BYTES = 1_000_000
+
+
+class YamlProblem(Exception):
+    """A YAML text that cannot be read; carries the line when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases, so an alias bomb cannot expand."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise YamlProblem("YAML aliases (*name) are not allowed in corpus files", event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def _as_text(data: bytes | str) -> str:
+    if isinstance(data, bytes):
+        if len(data) > MAX_YAML_BYTES:
+            raise YamlProblem(f"file is {len(data):,} bytes; the limit is {MAX_YAML_BYTES:,}")
+        if b"\x00" in data:
+            raise YamlProblem("file contains NUL bytes; it looks binary, not YAML text")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise YamlProblem(f"file is not UTF-8 text (byte {exc.start})") from None
+    if len(data) > MAX_YAML_BYTES:
+        raise YamlProblem(f"text is {len(data):,} characters; the limit is {MAX_YAML_BYTES:,}")
+    return data
+
+
+def load_yaml(data: bytes | str) -> Any:
+    """Parse one YAML document safely; raise :class:`YamlProblem` with a line number."""
+    text = _as_text(data)
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except YamlProblem:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise YamlProblem(f"malformed YAML: {exc.problem or exc.context}", line) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(f"malformed YAML: {exc}") from None
+
+
+def key_lines(data: bytes | str) -> dict[str, int]:
+    """Line number of each top-level key, for pointing errors at a line. Empty if unreadable."""
+    try:
+        node = yaml.compose(_as_text(data), Loader=_StrictLoader)  # noqa: S506
+    except (YamlProblem, yaml.YAMLError):
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, long strings folded readably, keys in model order."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    """Serialise a mapping to YAML that a curator can read and edit."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
