@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 from lessons.errors import CorpusError, Problem
 from lessons.models import Entry
-from lessons.yamlio import YamlProblem, dump_yaml, key_lines, load_yaml
+from lessons.yamlio import YamlError, dump_yaml, key_lines, load_yaml
 
-__all__ = ["Corpus", "entry_path", "load_corpus", "parse_entry", "write_entry"]
+__all__ = ["Corpus", "corpus_hash", "entry_hash", "entry_path", "load_corpus", "parse_entry", "write_entry"]
 
 ENTRIES_DIR = "entries"
 REPORTS_DIR = "reports"
@@ -42,12 +42,16 @@ class Corpus:
         return corpus_hash(self.retrievable())
 
 
+def entry_hash(entry: Entry) -> str:
+    """sha256 of an entry's canonical JSON (its curation history excluded)."""
+    return hashlib.sha256(entry.model_dump_json(exclude={"history"}).encode("utf-8")).hexdigest()
+
+
 def corpus_hash(entries: Iterable[Entry]) -> str:
-    """sha256 over the canonical JSON of the entries, order-independent."""
+    """sha256 over the entries' hashes, independent of their order."""
     digest = hashlib.sha256()
     for entry in sorted(entries, key=lambda e: e.id):
-        digest.update(entry.model_dump_json(exclude={"history"}).encode("utf-8"))
-        digest.update(b"\n")
+        digest.update(f"{entry.id}:{entry_hash(entry)}\n".encode())
     return digest.hexdigest()
 
 
@@ -68,7 +72,7 @@ def parse_entry(data: bytes | str, file: str = "<input>") -> Entry:
     """Validate one entry from YAML text; raise :class:`CorpusError` naming file, field and line."""
     try:
         raw = load_yaml(data)
-    except YamlProblem as exc:
+    except YamlError as exc:
         raise CorpusError([Problem(file=file, message=exc.message, line=exc.line)]) from None
     if not isinstance(raw, dict):
         kind = "empty" if raw is None else type(raw).__name__

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "BuildLockedError",
     "CorpusError",
-    "IndexError_",
+    "IndexUnusableError",
     "IngestError",
     "LessonsError",
     "ModelNotFoundError",
@@ -50,7 +50,7 @@ class CorpusError(LessonsError):
         return "\n".join(lines)
 
 
-class IndexError_(LessonsError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexUnusableError(LessonsError):
     """The index is missing, damaged or does not match the corpus or model."""
 
 

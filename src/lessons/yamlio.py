@@ -10,12 +10,12 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_YAML_BYTES", "YamlProblem", "dump_yaml", "key_lines", "load_yaml"]
+__all__ = ["MAX_YAML_BYTES", "YamlError", "dump_yaml", "key_lines", "load_yaml"]
 
 MAX_YAML_BYTES = 1_000_000
 
 
-class YamlProblem(Exception):
+class YamlError(Exception):
     """A YAML text that cannot be read; carries the line when known."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
@@ -29,46 +29,46 @@ class _StrictLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise YamlProblem("YAML aliases (*name) are not allowed in corpus files", event.start_mark.line + 1)
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise YamlError("YAML aliases (*name) are not allowed in corpus files", event.start_mark.line + 1)
         return super().compose_node(parent, index)
 
 
 def _as_text(data: bytes | str) -> str:
     if isinstance(data, bytes):
         if len(data) > MAX_YAML_BYTES:
-            raise YamlProblem(f"file is {len(data):,} bytes; the limit is {MAX_YAML_BYTES:,}")
+            raise YamlError(f"file is {len(data):,} bytes; the limit is {MAX_YAML_BYTES:,}")
         if b"\x00" in data:
-            raise YamlProblem("file contains NUL bytes; it looks binary, not YAML text")
+            raise YamlError("file contains NUL bytes; it looks binary, not YAML text")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise YamlProblem(f"file is not UTF-8 text (byte {exc.start})") from None
+            raise YamlError(f"file is not UTF-8 text (byte {exc.start})") from None
     if len(data) > MAX_YAML_BYTES:
-        raise YamlProblem(f"text is {len(data):,} characters; the limit is {MAX_YAML_BYTES:,}")
+        raise YamlError(f"text is {len(data):,} characters; the limit is {MAX_YAML_BYTES:,}")
     return data
 
 
 def load_yaml(data: bytes | str) -> Any:
-    """Parse one YAML document safely; raise :class:`YamlProblem` with a line number."""
+    """Parse one YAML document safely; raise :class:`YamlError` with a line number."""
     text = _as_text(data)
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
-    except YamlProblem:
+    except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise YamlProblem(f"malformed YAML: {exc.problem or exc.context}", line) from None
+        raise YamlError(f"malformed YAML: {exc.problem or exc.context}", line) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(f"malformed YAML: {exc}") from None
+        raise YamlError(f"malformed YAML: {exc}") from None
 
 
 def key_lines(data: bytes | str) -> dict[str, int]:
     """Line number of each top-level key, for pointing errors at a line. Empty if unreadable."""
     try:
-        node = yaml.compose(_as_text(data), Loader=_StrictLoader)  # noqa: S506
-    except (YamlProblem, yaml.YAMLError):
+        node = yaml.compose(_as_text(data), Loader=_StrictLoader)
+    except (YamlError, yaml.YAMLError):
         return {}
     if not isinstance(node, yaml.MappingNode):
         return {}

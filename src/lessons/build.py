@@ -1,0 +1,125 @@
+"""Building the index: chunk the approved entries, embed what changed, write a new version atomically."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from lessons import __version__
+from lessons.chunking import chunk_entries
+from lessons.corpus import Corpus, corpus_hash, entry_hash, load_corpus
+from lessons.embedding import Embedder
+from lessons.errors import BuildLockedError, IndexUnusableError
+from lessons.settings import Settings
+from lessons.store import Manifest, load_index, prune_versions, write_version
+
+__all__ = ["BuildReport", "build_index", "build_lock"]
+
+# progress(phase, done, total): phases are "chunk", "embed", "write".
+BuildProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    manifest: Manifest
+    embedded: int
+    reused: int
+    seconds: float
+    full: bool
+
+
+def build_lock(index_dir: Path, timeout: float) -> FileLock:
+    """The build lock. It is an OS lock (flock): a build that dies releases it, so it never goes stale."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(index_dir / "build.lock"), timeout=timeout)
+
+
+def _reusable_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """Vectors of the previous good version by chunk content hash, if it was built with this model."""
+    try:
+        previous = load_index(index_dir)
+    except IndexUnusableError:
+        return {}
+    if previous.manifest.model_fingerprint != embedder.fingerprint:
+        return {}
+    vectors = previous.vectors()
+    return {chunk.content_hash: vectors[i] for i, chunk in enumerate(previous.chunks)}
+
+
+def build_index(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    corpus: Corpus | None = None,
+    progress: BuildProgress | None = None,
+) -> BuildReport:
+    """Build a new index version from the corpus. Only changed chunks are embedded unless ``full``.
+
+    Takes the build lock (waiting up to ``settings.build_lock_timeout`` seconds), so
+    concurrent builds take turns. Readers keep the version they loaded; the new one
+    becomes current with one atomic rename.
+    """
+    started = time.perf_counter()
+    lock = build_lock(settings.index_dir, settings.build_lock_timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BuildLockedError(
+            f"another build holds {settings.index_dir / 'build.lock'}; "
+            f"waited {settings.build_lock_timeout:g} s. Try again when it has finished."
+        ) from None
+    try:
+        corpus = corpus if corpus is not None else load_corpus(settings.corpus_dir)
+        entries = corpus.retrievable()
+        chunks = chunk_entries(entries, settings.chunk_words)
+        if progress:
+            progress("chunk", len(chunks), len(chunks))
+        cache = {} if full else _reusable_vectors(settings.index_dir, embedder)
+        todo = [i for i, c in enumerate(chunks) if c.content_hash not in cache]
+        vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+        for i, chunk in enumerate(chunks):
+            cached = cache.get(chunk.content_hash)
+            if cached is not None:
+                vectors[i] = cached
+
+        def embed_progress(done: int, total: int) -> None:
+            if progress:
+                progress("embed", done, total)
+
+        if todo:
+            fresh = embedder.embed_documents([chunks[i].text for i in todo], progress=embed_progress)
+            vectors[todo] = fresh
+        elif progress:
+            progress("embed", 0, 0)
+        manifest = write_version(
+            settings.index_dir,
+            vectors,
+            chunks,
+            model=embedder.name,
+            model_fingerprint=embedder.fingerprint,
+            corpus_hash=corpus_hash(entries),
+            entry_count=len(entries),
+            chunk_words=settings.chunk_words,
+            package_version=__version__,
+            entry_hashes={e.id: entry_hash(e) for e in entries},
+        )
+        if progress:
+            progress("write", 1, 1)
+        prune_versions(settings.index_dir, settings.keep_versions)
+    finally:
+        lock.release()
+    return BuildReport(
+        manifest=manifest,
+        embedded=len(todo),
+        reused=len(chunks) - len(todo),
+        seconds=time.perf_counter() - started,
+        full=full or not cache,
+    )

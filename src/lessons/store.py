@@ -1,0 +1,275 @@
+"""The index on disk: immutable versions, a manifest with checksums, an atomic CURRENT pointer.
+
+Layout::
+
+    index/
+      CURRENT                 name of the version being served
+      build.lock              taken by builds (an OS lock: released when a build dies)
+      versions/<version>/
+        manifest.json         model, dimension, counts, corpus hash, checksums
+        vectors.faiss         inner-product index over normalised vectors
+        chunks.jsonl          the chunk texts and metadata, one JSON object per line
+
+This is the only module that touches FAISS files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from lessons.chunking import Chunk
+from lessons.errors import IndexUnusableError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "IndexData",
+    "Manifest",
+    "list_versions",
+    "load_index",
+    "prune_versions",
+    "read_current",
+    "write_version",
+]
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+VERSIONS = "versions"
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+CHUNKS = "chunks.jsonl"
+FIX = "Run `lessons build` to rebuild it."
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index version was built from."""
+
+    version: str
+    model: str
+    model_fingerprint: str
+    dimension: int
+    chunk_count: int
+    entry_count: int
+    corpus_hash: str
+    package_version: str
+    built_at: str
+    chunk_words: int
+    checksums: dict[str, str]
+    entry_hashes: dict[str, str] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        """Parse, raising ValueError/KeyError/TypeError on a malformed manifest."""
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        manifest = cls(**known)
+        if manifest.format_version != FORMAT_VERSION:
+            raise ValueError(f"index format {manifest.format_version}, this version reads {FORMAT_VERSION}")
+        return manifest
+
+
+@dataclass
+class IndexData:
+    """A loaded, verified index version."""
+
+    manifest: Manifest
+    index: Any  # faiss.IndexFlatIP
+    chunks: list[Chunk]
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+
+    def vectors(self) -> npt.NDArray[np.float32]:
+        """All stored vectors, in chunk order."""
+        if self.index.ntotal == 0:
+            return np.zeros((0, self.manifest.dimension), dtype=np.float32)
+        return np.asarray(self.index.reconstruct_n(0, self.index.ntotal), dtype=np.float32)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_current(index_dir: Path) -> str | None:
+    """The version named by CURRENT, or None."""
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return name or None
+
+
+def list_versions(index_dir: Path) -> list[str]:
+    """Complete version folders, newest first (names sort by build time)."""
+    root = index_dir / VERSIONS
+    if not root.is_dir():
+        return []
+    return sorted((p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
+
+
+def write_version(
+    index_dir: Path,
+    vectors: npt.NDArray[np.float32],
+    chunks: list[Chunk],
+    *,
+    model: str,
+    model_fingerprint: str,
+    corpus_hash: str,
+    entry_count: int,
+    chunk_words: int,
+    package_version: str,
+    entry_hashes: dict[str, str] | None = None,
+) -> Manifest:
+    """Write a new version in a temporary folder, rename it into place, then point CURRENT at it."""
+    if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
+        raise ValueError(f"{vectors.shape[0]} vectors for {len(chunks)} chunks")
+    if not np.isfinite(vectors).all():
+        raise ValueError("embedding produced NaN or infinite values")
+    now = datetime.now(UTC)
+    version = now.strftime("%Y%m%dT%H%M%S%fZ") + "-" + corpus_hash[:8]
+    root = index_dir / VERSIONS
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    try:
+        index = faiss.IndexFlatIP(int(vectors.shape[1]))
+        if len(chunks):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(tmp / VECTORS))
+        with (tmp / VECTORS).open("rb+") as fh:
+            os.fsync(fh.fileno())
+        lines = "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in chunks)
+        _write_file(tmp / CHUNKS, lines.encode("utf-8"))
+        manifest = Manifest(
+            version=version,
+            model=model,
+            model_fingerprint=model_fingerprint,
+            dimension=int(vectors.shape[1]),
+            chunk_count=len(chunks),
+            entry_count=entry_count,
+            corpus_hash=corpus_hash,
+            package_version=package_version,
+            built_at=now.isoformat(timespec="seconds"),
+            chunk_words=chunk_words,
+            checksums={name: _sha256(tmp / name) for name in (VECTORS, CHUNKS)},
+            entry_hashes=dict(entry_hashes or {}),
+        )
+        _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
+        _fsync_dir(tmp)
+        os.replace(tmp, root / version)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer = index_dir / f".{CURRENT}.tmp"
+    _write_file(pointer, version.encode("utf-8"))
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    return manifest
+
+
+def _load_version(path: Path) -> IndexData:
+    """Load and verify one version; raise IndexUnusableError naming what is wrong."""
+    try:
+        manifest = Manifest.from_json(json.loads((path / MANIFEST).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise IndexUnusableError(f"index version {path.name} has no manifest") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexUnusableError(f"index version {path.name} has an unreadable manifest ({exc})") from None
+    for name in (VECTORS, CHUNKS):
+        file = path / name
+        if not file.is_file():
+            raise IndexUnusableError(f"index version {path.name} is missing {name}")
+        expected = manifest.checksums.get(name)
+        if expected is None or _sha256(file) != expected:
+            raise IndexUnusableError(f"index file {name} in version {path.name} is damaged (checksum mismatch)")
+    try:
+        index = faiss.read_index(str(path / VECTORS))
+    except RuntimeError as exc:
+        raise IndexUnusableError(f"FAISS cannot read {VECTORS} in version {path.name}: {exc}") from None
+    if index.d != manifest.dimension or index.ntotal != manifest.chunk_count:
+        raise IndexUnusableError(
+            f"index version {path.name} holds {index.ntotal} vectors of dimension {index.d}, "
+            f"the manifest says {manifest.chunk_count} of dimension {manifest.dimension}"
+        )
+    try:
+        text = (path / CHUNKS).read_text(encoding="utf-8")
+        chunks = [Chunk.from_json(json.loads(line)) for line in text.splitlines() if line.strip()]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexUnusableError(f"chunks.jsonl in version {path.name} is unreadable ({exc})") from None
+    if len(chunks) != manifest.chunk_count:
+        raise IndexUnusableError(
+            f"version {path.name} has {len(chunks)} chunks, the manifest says {manifest.chunk_count}"
+        )
+    return IndexData(manifest=manifest, index=index, chunks=chunks, path=path)
+
+
+def load_index(index_dir: Path) -> IndexData:
+    """Load the current version; if it is damaged, fall back to the newest good older version."""
+    versions = list_versions(index_dir)
+    current = read_current(index_dir)
+    if not versions:
+        raise IndexUnusableError(f"no index found in {index_dir}. {FIX}")
+    order = ([current] if current in versions else []) + [v for v in versions if v != current]
+    problems: list[str] = []
+    if current is None or current not in versions:
+        problems.append(f"CURRENT in {index_dir} is missing or names no version")
+    for name in order:
+        try:
+            data = _load_version(index_dir / VERSIONS / name)
+        except IndexUnusableError as exc:
+            problems.append(str(exc))
+            continue
+        data.warnings = [f"{p}; serving the previous good version {name}. {FIX}" for p in problems]
+        return data
+    raise IndexUnusableError("no usable index: " + "; ".join(problems) + f". {FIX}")
+
+
+def prune_versions(index_dir: Path, keep: int) -> list[str]:
+    """Delete old versions beyond ``keep`` (never the current one) and leftover temp folders."""
+    removed: list[str] = []
+    current = read_current(index_dir)
+    root = index_dir / VERSIONS
+    if root.is_dir():
+        for leftover in root.glob(".tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+    for name in list_versions(index_dir)[keep:]:
+        if name != current:
+            shutil.rmtree(root / name, ignore_errors=True)
+            removed.append(name)
+    return removed
