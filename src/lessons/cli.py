@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -26,8 +27,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup is off by default: corpus text and messages may contain [brackets]; markup is opted into per call.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="project, evaluation, handling, advice, finding")]
 AreaOpt = Annotated[
@@ -54,10 +56,10 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except CorpusError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)
         raise typer.Exit(2) from None
     except LessonsError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted")
@@ -67,7 +69,10 @@ def _errors() -> Iterator[None]:
     except Exception as exc:
         if os.environ.get("LESSONS_DEBUG"):
             raise
-        err.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (set LESSONS_DEBUG=1 for details)")
+        err.print(
+            f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (set LESSONS_DEBUG=1 for details)",
+            markup=True,
+        )
         raise typer.Exit(3) from None
 
 
@@ -211,10 +216,11 @@ def _print_result(result: Any) -> None:
     for hit in result.hits:
         meta = hit.chunk.meta
         source = meta.get("source") or {}
-        out.print(f"\n[bold]{hit.rank}. {meta.get('title')}[/bold]  ({meta.get('kind')}, score {hit.score:.3f})")
+        title = escape(str(meta.get("title")))
+        out.print(f"\n[bold]{hit.rank}. {title}[/bold]  ({meta.get('kind')}, score {hit.score:.3f})", markup=True)
         out.print(hit.chunk.body, markup=False)
         where = " · ".join(str(x) for x in (source.get("report"), source.get("section"), source.get("page")) if x)
-        out.print(f"[dim]source: {where} · entry {hit.chunk.entry_id}[/dim]")
+        out.print(f"[dim]source: {escape(where)} · entry {hit.chunk.entry_id}[/dim]", markup=True)
 
 
 @app.command()

@@ -461,10 +461,10 @@ def _tokenizer_files(vocab: _Vocab, max_length: int) -> dict[str, Any]:
             "single_word": False,
         }
     config = {
-        "tokenizer_class": "XLMRobertaTokenizer",
+        # Not XLMRobertaTokenizer: transformers 5 rebuilds that class's normaliser and pre-tokenizer from
+        # defaults and would drop NFKC. The generic class uses tokenizer.json exactly as written.
+        "tokenizer_class": "PreTrainedTokenizerFast",
         "model_max_length": max_length,
-        "add_prefix_space": True,
-        "clean_up_tokenization_spaces": True,
         "model_input_names": ["input_ids", "attention_mask"],
         **specials,
     }
@@ -498,7 +498,6 @@ def _bert_config(parsed: _Parsed) -> dict[str, Any]:
         "eos_token_id": v.eos,
         "use_cache": False,
         "dtype": "float32",  # stored as float16 to save disk; compute in float32 (much faster on CPU)
-        "tokenizer_class": "XLMRobertaTokenizer",
     }
 
 

@@ -1,0 +1,51 @@
+# One-command set-up for a fresh machine. `make run` starts the app; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MODEL_DIR ?= models/multilingual-e5-small
+PORT ?= 8501
+
+.PHONY: setup model index run ask test test-fast lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch first, from the CPU wheel, so nothing pulls a multi-GB CUDA build
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+$(MODEL_DIR)/lessons-model.json: | $(BIN)/.installed
+	$(BIN)/lessons setup-model
+
+model: setup $(MODEL_DIR)/lessons-model.json
+
+index: model
+	$(BIN)/lessons build
+
+run: index
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+ask: index
+	$(BIN)/lessons ask "$(Q)"
+
+test: model
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: index
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf index var .pytest_cache .mypy_cache .ruff_cache

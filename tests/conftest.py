@@ -1,0 +1,118 @@
+"""Shared fixtures: a fake embedder, a tiny corpus, settings pointing at temporary folders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lessons import embedding, engine
+from lessons.embedding import FakeEmbedder
+from lessons.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_CORPUS = ROOT / "corpus"
+REPORT = REAL_CORPUS / "reports" / "status-paa-signaturprojekterne-2022.txt"
+
+SOURCE = "source:\n  report: Testrapport\n  section: Afsnit\n"
+
+TINY_ENTRIES = {
+    "handling/handling-mdr-ce.yaml": """id: handling-mdr-ce
+kind: handling
+title: CE-mærkning af algoritmen efter MDR
+areas: [law]
+sector: region
+domain: health
+project: Projekt om hjertescanning
+challenge: Projektet skulle afklare om algoritmen er medicinsk udstyr efter MDR og skal CE-mærkes.
+handling: Projektet indgik dialog med Lægemiddelstyrelsen om klassificering og CE-mærkning.
+outcome: Afklaringen tog et halvt år.
+""",
+    "handling/handling-api-data.yaml": """id: handling-api-data
+kind: handling
+title: Adgang til data via API
+areas: [infrastructure, data]
+sector: municipality
+domain: administration
+challenge: Projektet manglede adgang til data i fagsystemet.
+handling: Kommunen fik leverandøren til at udstille et API, så data kunne hentes automatisk.
+""",
+    "project/project-kol.yaml": """id: project-kol
+kind: project
+title: Forværring hos KOL-patienter
+sector: region
+domain: health
+project_status: ongoing
+grant_mio_kr: 3.9
+purpose: Formålet er at forebygge forværringer hos KOL-patienter med hjemmemålinger.
+solution: Algoritmen advarer personalet om forværring ud fra blodtryk, iltmætning og puls.
+""",
+    "project/project-energi.yaml": """id: project-energi
+kind: project
+title: Energioptimering af bygninger
+sector: municipality
+domain: climate
+project_status: completed
+purpose: Energiforbruget i bygninger overstiger behovet og giver CO2-udledning.
+solution: Algoritmen styrer varme og el i bygningerne efter den faktiske brug.
+""",
+    "advice/advice-data.yaml": """id: advice-data
+kind: advice
+title: Skab overblik over data
+body: Skab overblik over data og forstå databehovet, inden projektet starter.
+""",
+}
+
+
+def write_tiny_corpus(root: Path) -> Path:
+    """Write the tiny corpus below root and return root."""
+    for rel, text in TINY_ENTRIES.items():
+        path = root / "entries" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + SOURCE, encoding="utf-8")
+    (root / "reports").mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """A five-entry corpus in a temporary folder."""
+    return write_tiny_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tiny_corpus: Path) -> Settings:
+    """Settings over the tiny corpus, with index and data in temporary folders."""
+    return Settings(
+        corpus_dir=tiny_corpus,
+        index_dir=tmp_path / "index",
+        data_dir=tmp_path / "var",
+        model="fake-embedder",
+        build_lock_timeout=2,
+    )
+
+
+@pytest.fixture
+def fake() -> FakeEmbedder:
+    """A deterministic fake embedder."""
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def use_fake_embedder(monkeypatch: pytest.MonkeyPatch, fake: FakeEmbedder) -> Iterator[FakeEmbedder]:
+    """Make every code path that loads the real model get the fake one (CLI, app)."""
+    monkeypatch.setattr(embedding, "load_embedder", lambda settings: fake)
+    monkeypatch.setattr(engine, "load_embedder", lambda settings: fake)
+    yield fake
+
+
+@pytest.fixture
+def env_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    """Export the temporary settings as LESSONS_* variables (for the CLI and the app)."""
+    monkeypatch.setenv("LESSONS_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("LESSONS_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("LESSONS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("LESSONS_MODEL", settings.model)
+    monkeypatch.setenv("LESSONS_BUILD_LOCK_TIMEOUT", "2")
+    return settings
