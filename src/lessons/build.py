@@ -15,6 +15,7 @@ from lessons.chunking import chunk_entries
 from lessons.corpus import Corpus, corpus_hash, entry_hash, load_corpus
 from lessons.embedding import Embedder
 from lessons.errors import BuildLockedError, IndexUnusableError
+from lessons.lexicon import background_topics
 from lessons.settings import Settings
 from lessons.store import Manifest, load_index, prune_versions, write_version
 
@@ -110,6 +111,7 @@ def build_index(
             chunk_words=settings.chunk_words,
             package_version=__version__,
             entry_hashes={e.id: entry_hash(e) for e in entries},
+            background=embedder.embed_queries(list(background_topics())),
         )
         if progress:
             progress("write", 1, 1)

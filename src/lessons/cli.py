@@ -311,6 +311,39 @@ def eval_(
             out.print(f"wrote {json_out}")
 
 
+@app.command()
+def calibrate(
+    questions: Annotated[list[Path], typer.Argument(help="Question files with answerable and oos questions.")],
+    max_flagged: Annotated[float, typer.Option(help="Largest share of answerable questions allowed flagged.")] = 0.03,
+) -> None:
+    """Choose the no-match threshold from labelled questions' score distributions."""
+    with _errors():
+        from lessons.engine import open_searcher
+        from lessons.evaluation import calibrate_no_match, load_questions
+
+        settings = _settings()
+        items = [q for path in questions for q in load_questions(path)]
+        searcher, _ = open_searcher(settings)
+        cal = calibrate_no_match(searcher, items, max_flagged)
+
+        def quantiles(values: list[float]) -> str:
+            if not values:
+                return "none"
+            picks = [values[int(p * (len(values) - 1))] for p in (0, 0.05, 0.25, 0.5, 0.75, 1)]
+            return " ".join(f"{v:+.3f}" for v in picks)
+
+        out.print(
+            f"margins (min p5 p25 median p75 max), answerable without strong lexical match: "
+            f"{quantiles(cal.answerable_margins)}"
+        )
+        out.print(f"margins (min p5 p25 median p75 max), out of scope: {quantiles(cal.oos_margins)}")
+        out.print(
+            f"chosen min_margin = {cal.min_margin:+.4f}: flags {cal.oos_recall:.1%} of {cal.out_of_scope} "
+            f"out-of-scope and {cal.answerable_flagged:.1%} of {cal.answerable} answerable questions"
+        )
+        out.print("set it with LESSONS_NO_MATCH_MARGIN, or as the default in lessons.search.Ranking")
+
+
 def _print_eval(reports: list[Any], details: bool) -> None:
     metrics = ["hit@1", "hit@5", "mrr@10", "recall@10", "no_match_precision", "no_match_recall", "answerable_flagged"]
     groups = ["overall", *sorted({lang for r in reports for lang in r.by_language})]
@@ -338,7 +371,7 @@ def _print_eval(reports: list[Any], details: bool) -> None:
             flag = " NO-MATCH" if item["no_match"] else ""
             out.print(
                 f"{'oos' if item['oos'] else rank or '-':>4} {item['language']} {item['q']}{flag}  "
-                f"dense={item['best_dense']} lex={item['best_lexical']}"
+                f"dense={item['best_dense']} lex={item['best_lexical']} margin={item['margin']}"
             )
 
 

@@ -201,7 +201,7 @@ def _read_header(r: _Reader) -> tuple[int, _Dims]:
     if version != _SUPPORTED_VERSION:
         raise r.fail(f"format version {version} is not supported (only {_SUPPORTED_VERSION})")
     hidden, layers, heads, ffn, vocab, max_pos, type_vocab, eps, qk = r.unpack("7ifi", "the model dimensions")
-    dims = _Dims(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, float(np.float32(eps)))
+    dims = _Dims(hidden, layers, heads, ffn, vocab, max_pos, type_vocab, float(str(np.float32(eps))))  # 1e-12
     if qk != _QK:
         raise r.fail(f"4-bit block size is {qk}, expected {_QK}")
     if min(hidden, layers, heads, ffn, vocab, max_pos, type_vocab) <= 0:
@@ -406,8 +406,8 @@ def _normalizer_fixups(norm_map: dict[int, str]) -> Iterator[tuple[str, str]]:
 
 def _tokenizer_json(vocab: _Vocab) -> str:
     """Build the tokenizer with the ``tokenizers`` library and return its JSON serialisation."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors  # noqa: PLC0415
-    from tokenizers.models import Unigram  # noqa: PLC0415
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import Unigram
 
     tokenizer = Tokenizer(
         Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), unk_id=vocab.unk, byte_fallback=False)
@@ -502,39 +502,23 @@ def _bert_config(parsed: _Parsed) -> dict[str, Any]:
 
 
 def _sentence_transformers_files(parsed: _Parsed) -> dict[str, Any]:
-    max_length = min(parsed.dims.max_positions, 512)
+    """The module files in the long-standing layout that sentence-transformers 2.x to 6.x all load."""
     return {
         "modules.json": [
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
-            {
-                "idx": 1,
-                "name": "1",
-                "path": "1_Pooling",
-                "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
-            },
-            {
-                "idx": 2,
-                "name": "2",
-                "path": "2_Normalize",
-                "type": "sentence_transformers.base.modules.normalize.Normalize",
-            },
+            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+            {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
         ],
-        "sentence_bert_config.json": {
-            "transformer_task": "feature-extraction",
-            "modality_config": {"text": {"method": "forward", "method_output_name": "last_hidden_state"}},
-            "module_output_name": "token_embeddings",
-            "max_seq_length": max_length,
-            "do_lower_case": False,
-        },
+        "sentence_bert_config.json": {"max_seq_length": _max_length(parsed), "do_lower_case": False},
         "1_Pooling/config.json": {
-            "embedding_dimension": parsed.dims.hidden,
-            "pooling_mode": "mean",
-            "include_prompt": True,  # e5.c averages over every token, prefix and <s>/</s> included
+            "word_embedding_dimension": parsed.dims.hidden,
+            "pooling_mode_cls_token": False,
+            "pooling_mode_mean_tokens": True,
+            "pooling_mode_max_tokens": False,
+            "pooling_mode_mean_sqrt_len_tokens": False,
+            "include_prompt": True,  # e5.c averages over every token: <s>, prefix, text and </s>
         },
-        "2_Normalize/config.json": {
-            "module_input_name": "sentence_embedding",
-            "module_output_name": "sentence_embedding",
-        },
+        "2_Normalize/config.json": {},
         "config_sentence_transformers.json": {
             "model_type": "SentenceTransformer",
             "prompts": {"query": "query: ", "document": "passage: "},
@@ -542,6 +526,10 @@ def _sentence_transformers_files(parsed: _Parsed) -> dict[str, Any]:
             "similarity_fn_name": "cosine",
         },
     }
+
+
+def _max_length(parsed: _Parsed) -> int:
+    return min(parsed.dims.max_positions, 512)
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -558,13 +546,12 @@ def _fsync(path: Path) -> None:
 
 
 def _write_model(folder: Path, data: bytes, parsed: _Parsed, source: Path, sha256: str) -> None:
-    from safetensors.numpy import save_file  # noqa: PLC0415
+    from safetensors.numpy import save_file
 
     save_file(_state_dict(data, parsed, source), str(folder / "model.safetensors"), metadata={"format": "pt"})
-    max_length = min(parsed.dims.max_positions, 512)
     (folder / "tokenizer.json").write_text(_tokenizer_json(parsed.vocab), encoding="utf-8")
     files: dict[str, Any] = {"config.json": _bert_config(parsed)}
-    files |= _tokenizer_files(parsed.vocab, max_length)
+    files |= _tokenizer_files(parsed.vocab, _max_length(parsed))
     files |= _sentence_transformers_files(parsed)
     for name, value in files.items():
         _write_json(folder / name, value)

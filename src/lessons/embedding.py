@@ -98,8 +98,11 @@ class SentenceTransformerEmbedder:
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ["TRANSFORMERS_OFFLINE"] = "1"
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         torch.set_num_threads(threads)
         try:
             self._model = SentenceTransformer(
@@ -111,7 +114,10 @@ class SentenceTransformerEmbedder:
         except (OSError, ValueError) as exc:
             raise ModelNotFoundError(_missing_model_message(model, allow_download, exc)) from None
         self.name = model
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dimension()
         if not dim:
             raise ModelNotFoundError(f"model {model!r} does not report an embedding dimension")
         self.dimension = int(dim)

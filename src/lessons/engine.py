@@ -6,7 +6,7 @@ error with a message that says what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lessons.corpus import Corpus, entry_hash, load_corpus
@@ -97,5 +97,8 @@ def open_searcher(
         differences = [f"the corpus does not validate ({len(exc.problems)} problems); run `lessons validate`"]
     if differences:
         warnings.append("the index is stale: " + "; ".join(differences) + ". Run `lessons build` to update it.")
+    ranking = ranking or Ranking()
+    if settings.no_match_margin is not None:
+        ranking = replace(ranking, min_margin=settings.no_match_margin)
     searcher = Searcher(data, embedder, ranking=ranking, max_question_chars=settings.max_question_chars)
     return searcher, warnings

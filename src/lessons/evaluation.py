@@ -15,6 +15,7 @@ ignored; a keyword must start at a word start and may end inside a longer word.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -194,7 +195,72 @@ def evaluate(
                     "first_relevant_rank": first,
                     "best_dense": round(result.best_dense, 4),
                     "best_lexical": round(result.best_lexical, 4),
+                    "margin": round(result.margin, 4),
                     "top": [h.chunk.entry_id for h in result.hits[:5]],
                 }
             )
     return [reports[m] for m in modes]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A no-match threshold chosen from labelled score distributions."""
+
+    min_margin: float
+    oos_recall: float
+    answerable_flagged: float
+    answerable: int
+    out_of_scope: int
+    answerable_margins: list[float]
+    oos_margins: list[float]
+
+
+def calibrate_no_match(
+    searcher: Searcher, questions: Iterable[EvalQuestion], max_answerable_flagged: float = 0.03
+) -> Calibration:
+    """Choose the margin threshold that flags most out-of-scope questions while wrongly flagging
+    at most ``max_answerable_flagged`` of the answerable ones.
+
+    Questions already matched lexically (strong own-word BM25 evidence) are never flagged,
+    so they do not constrain the threshold. Among equally good thresholds the midpoint of
+    the widest gap is taken, for robustness on unseen questions.
+    """
+    answerable: list[float] = []
+    oos: list[float] = []
+    lexical_floor = searcher.ranking.min_lexical
+    for question in questions:
+        result = searcher.search(question.q, k=1)
+        margin = result.margin if result.best_lexical < lexical_floor else float("inf")
+        (oos if question.oos else answerable).append(margin)
+    if not answerable or not oos:
+        raise CorpusError([Problem(file="<questions>", message="calibration needs answerable and oos questions")])
+    finite = sorted({m for m in answerable + oos if m != float("inf")})
+    candidates = [finite[0] - 1e-3] + [(a + b) / 2 for a, b in itertools.pairwise(finite)]
+    candidates.append(finite[-1] + 1e-3)
+    best: tuple[float, float, float] | None = None  # (recall, -flagged, threshold)
+    for threshold in candidates:
+        flagged = sum(m < threshold for m in answerable) / len(answerable)
+        if flagged > max_answerable_flagged:
+            continue
+        recall = sum(m < threshold for m in oos) / len(oos)
+        key = (recall, -flagged, threshold)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    assert best is not None  # the lowest candidate flags nothing, so one always qualifies
+    # widen: the highest threshold with the same recall and flag rate, then take the middle of that band
+    same = [
+        t
+        for t in candidates
+        if sum(m < t for m in oos) / len(oos) == best[0]
+        and -sum(m < t for m in answerable) / len(answerable) == best[1]
+    ]
+    threshold = (min(same) + max(same)) / 2
+    return Calibration(
+        min_margin=round(threshold, 4),
+        oos_recall=sum(m < threshold for m in oos) / len(oos),
+        answerable_flagged=sum(m < threshold for m in answerable) / len(answerable),
+        answerable=len(answerable),
+        out_of_scope=len(oos),
+        answerable_margins=sorted(m for m in answerable if m != float("inf")),
+        oos_margins=sorted(oos),
+    )

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import Any, TypeVar
 
 import bm25s
@@ -30,10 +29,10 @@ import Stemmer
 from lessons.chunking import Chunk
 from lessons.embedding import Embedder
 from lessons.errors import QuestionError
+from lessons.lexicon import glossary_groups
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.store import IndexData
 from lessons.textclean import normalise
-from lessons.yamlio import load_yaml
 
 __all__ = [
     "Filters",
@@ -66,11 +65,12 @@ class Ranking:
     lexical_weight_da: float = 0.35
     lexical_weight_en: float = 0.15
     candidates: int = 100
-    # No-match: a question matches when its best dense cosine reaches this, or
-    # when the lexical side finds a strong match for the question's own words.
-    min_dense: float = 0.80
-    min_lexical: float = 6.0
-    min_dense_with_lexical: float = 0.76
+    # No-match: a question matches when its best chunk is closer than the nearest
+    # off-topic background phrase by at least ``min_margin`` (cosine), or when the
+    # lexical side finds a strong match for the question's own words. Calibrated
+    # with `lessons calibrate` on a labelled question set; see docs/retrieval.md.
+    min_margin: float = -0.03
+    min_lexical: float = 2.2
 
 
 @dataclass(frozen=True)
@@ -184,6 +184,7 @@ class SearchResult:
     filters: Filters = field(default_factory=Filters)
     best_dense: float = 0.0
     best_lexical: float = 0.0
+    margin: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON contract: question, no_match, hits (plus language and filters)."""
@@ -242,15 +243,9 @@ def prepare_question(question: str, max_chars: int) -> str:
 
 
 @cache
-def _glossary() -> tuple[tuple[str, ...], ...]:
-    raw = load_yaml(resources.files("lessons").joinpath("data/glossary.yaml").read_bytes())
-    return tuple(tuple(str(term) for term in group) for group in raw["groups"])
-
-
-@cache
 def _glossary_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
     out = []
-    for group in _glossary():
+    for group in glossary_groups():
         alternatives = "|".join(re.escape(term.lower()) for term in sorted(group, key=len, reverse=True))
         out.append((re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), group))
     return tuple(out)
@@ -389,8 +384,10 @@ class Searcher:
             if len(hits) == k:
                 break
         best_dense = float(dense_all[pool].max()) if pool.size else 0.0
-        best_lexical = float(self._own_lexical(text)[pool].max()) if pool.size else 0.0
-        no_match = not hits or not self._matches(best_dense, best_lexical)
+        best_lexical = float(self._own_lexical(text).max())
+        background = self.data.background
+        margin = best_dense - float((background @ query_vector).max()) if len(background) else best_dense
+        no_match = not hits or not self._matches(margin, best_lexical)
         return SearchResult(
             question=text,
             no_match=no_match,
@@ -399,6 +396,7 @@ class Searcher:
             filters=filters,
             best_dense=best_dense,
             best_lexical=best_lexical,
+            margin=margin,
         )
 
     def _candidates(
@@ -447,8 +445,5 @@ class Searcher:
         terms = max(1, len(_lexical_tokens([text])[0]))
         return scores / math.sqrt(terms)
 
-    def _matches(self, best_dense: float, best_lexical: float) -> bool:
-        r = self.ranking
-        if best_dense >= r.min_dense:
-            return True
-        return best_lexical >= r.min_lexical and best_dense >= r.min_dense_with_lexical
+    def _matches(self, margin: float, best_lexical: float) -> bool:
+        return margin >= self.ranking.min_margin or best_lexical >= self.ranking.min_lexical

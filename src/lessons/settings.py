@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10, le=100_000)
     chunk_words: int = Field(default=160, ge=40, le=1000, description="Target words per chunk.")
     build_lock_timeout: float = Field(default=600.0, ge=0, description="Seconds to wait for another build.")
+    no_match_margin: float | None = Field(
+        default=None, ge=-1, le=1, description="Override the calibrated no-match threshold (see `lessons calibrate`)."
+    )
     keep_versions: int = Field(default=3, ge=2, le=50, description="Index versions kept on disk.")
 
     def model_path(self) -> Path | None:

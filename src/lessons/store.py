@@ -9,6 +9,7 @@ Layout::
         manifest.json         model, dimension, counts, corpus hash, checksums
         vectors.faiss         inner-product index over normalised vectors
         chunks.jsonl          the chunk texts and metadata, one JSON object per line
+        background.npy        vectors of off-topic background phrases (no-match detection)
 
 This is the only module that touches FAISS files.
 """
@@ -50,6 +51,8 @@ VERSIONS = "versions"
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
+BACKGROUND = "background.npy"
+DATA_FILES = (VECTORS, CHUNKS, BACKGROUND)
 FIX = "Run `lessons build` to rebuild it."
 
 
@@ -93,6 +96,7 @@ class IndexData:
     index: Any  # faiss.IndexFlatIP
     chunks: list[Chunk]
     path: Path
+    background: npt.NDArray[np.float32]
     warnings: list[str] = field(default_factory=list)
 
     def vectors(self) -> npt.NDArray[np.float32]:
@@ -155,6 +159,7 @@ def write_version(
     chunk_words: int,
     package_version: str,
     entry_hashes: dict[str, str] | None = None,
+    background: npt.NDArray[np.float32] | None = None,
 ) -> Manifest:
     """Write a new version in a temporary folder, rename it into place, then point CURRENT at it."""
     if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
@@ -175,6 +180,12 @@ def write_version(
             os.fsync(fh.fileno())
         lines = "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in chunks)
         _write_file(tmp / CHUNKS, lines.encode("utf-8"))
+        if background is None:
+            background = np.zeros((0, int(vectors.shape[1])), dtype=np.float32)
+        with (tmp / BACKGROUND).open("wb") as fh:
+            np.save(fh, np.ascontiguousarray(background, dtype=np.float32), allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
         manifest = Manifest(
             version=version,
             model=model,
@@ -186,7 +197,7 @@ def write_version(
             package_version=package_version,
             built_at=now.isoformat(timespec="seconds"),
             chunk_words=chunk_words,
-            checksums={name: _sha256(tmp / name) for name in (VECTORS, CHUNKS)},
+            checksums={name: _sha256(tmp / name) for name in DATA_FILES},
             entry_hashes=dict(entry_hashes or {}),
         )
         _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
@@ -211,7 +222,7 @@ def _load_version(path: Path) -> IndexData:
         raise IndexUnusableError(f"index version {path.name} has no manifest") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexUnusableError(f"index version {path.name} has an unreadable manifest ({exc})") from None
-    for name in (VECTORS, CHUNKS):
+    for name in DATA_FILES:
         file = path / name
         if not file.is_file():
             raise IndexUnusableError(f"index version {path.name} is missing {name}")
@@ -236,7 +247,13 @@ def _load_version(path: Path) -> IndexData:
         raise IndexUnusableError(
             f"version {path.name} has {len(chunks)} chunks, the manifest says {manifest.chunk_count}"
         )
-    return IndexData(manifest=manifest, index=index, chunks=chunks, path=path)
+    try:
+        background = np.load(path / BACKGROUND, allow_pickle=False)
+    except ValueError as exc:
+        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is unreadable ({exc})") from None
+    if background.ndim != 2 or background.shape[1] != manifest.dimension or background.dtype != np.float32:
+        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} has the wrong shape {background.shape}")
+    return IndexData(manifest=manifest, index=index, chunks=chunks, path=path, background=background)
 
 
 def load_index(index_dir: Path) -> IndexData:

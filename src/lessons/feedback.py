@@ -1,0 +1,297 @@
+"""Feedback on answers and the gap log, in one SQLite file under ``settings.data_dir``.
+
+- **Feedback**: thumbs up or down on an answer, optionally with a comment. One row
+  per answer: rating again, or adding a comment, updates it.
+- **Gaps**: questions the corpus could not answer, so curators can see what is missing.
+
+The file is created on demand, in WAL mode so the app's sessions can write while a
+curator reads. Every query is parameterised. Failures raise :class:`FeedbackStoreError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lessons.errors import LessonsError
+
+__all__ = [
+    "DB_NAME",
+    "FeedbackRecord",
+    "FeedbackStoreError",
+    "Gap",
+    "db_path",
+    "list_feedback",
+    "list_gaps",
+    "list_negative_feedback",
+    "normalise_question",
+    "record_feedback",
+    "record_gap",
+]
+
+DB_NAME = "lessons.sqlite3"
+SCHEMA_VERSION = 1
+MAX_COMMENT_CHARS = 4000
+MAX_TEXT_CHARS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    answer_id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    query TEXT NOT NULL,
+    rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
+    comment TEXT,
+    entry_ids TEXT NOT NULL,
+    index_version TEXT,
+    language TEXT
+);
+CREATE INDEX IF NOT EXISTS feedback_rating ON feedback (rating, updated_at);
+CREATE TABLE IF NOT EXISTS gaps (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    normalised TEXT NOT NULL,
+    query TEXT NOT NULL,
+    language TEXT,
+    filters TEXT NOT NULL,
+    index_version TEXT
+);
+CREATE INDEX IF NOT EXISTS gaps_normalised ON gaps (normalised);
+"""
+
+
+class FeedbackStoreError(LessonsError):
+    """The feedback database cannot be opened, read or written."""
+
+
+@dataclass(frozen=True)
+class FeedbackRecord:
+    """One rated answer."""
+
+    answer_id: str
+    created_at: str
+    updated_at: str
+    question: str
+    query: str
+    rating: int
+    comment: str | None
+    entry_ids: list[str]
+    index_version: str | None
+    language: str | None
+
+    @property
+    def positive(self) -> bool:
+        """Thumbs up."""
+        return self.rating > 0
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A question (grouped with its near-identical repeats) the corpus could not answer."""
+
+    question: str
+    count: int
+    first_asked: str
+    last_asked: str
+    languages: list[str]
+
+
+def db_path(data_dir: Path) -> Path:
+    """Where the database lives."""
+    return data_dir / DB_NAME
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
+    """An open connection with the schema in place; commits on success, always closes."""
+    path = db_path(data_dir)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=10)
+    except (OSError, sqlite3.Error) as exc:
+        raise FeedbackStoreError(f"cannot open the feedback database {path}: {exc}") from None
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise FeedbackStoreError(
+                f"the feedback database {path} has schema {version}; this version of lessons reads {SCHEMA_VERSION}"
+            )
+        if version < SCHEMA_VERSION:
+            conn.executescript(_SCHEMA)
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        yield conn
+        conn.commit()
+    except sqlite3.Error as exc:
+        conn.rollback()
+        raise FeedbackStoreError(f"the feedback database {path} failed: {exc}") from None
+    finally:
+        conn.close()
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    if text is None:
+        return None
+    text = text.strip()
+    return text[:limit] if text else None
+
+
+def record_feedback(
+    data_dir: Path,
+    *,
+    answer_id: str,
+    question: str,
+    rating: int,
+    query: str | None = None,
+    comment: str | None = None,
+    entry_ids: Sequence[str] = (),
+    index_version: str | None = None,
+    language: str | None = None,
+) -> None:
+    """Store a rating (+1 up, -1 down) of one answer; rating the same answer again replaces it.
+
+    A ``comment`` of None keeps an earlier comment; an empty one clears it.
+    """
+    if rating not in (-1, 1):
+        raise ValueError(f"rating must be 1 (up) or -1 (down), not {rating!r}")
+    now = _now()
+    keep_comment = comment is None
+    with _connect(data_dir) as conn:
+        conn.execute(
+            """
+            INSERT INTO feedback (answer_id, created_at, updated_at, question, query, rating, comment,
+                                  entry_ids, index_version, language)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (answer_id) DO UPDATE SET
+                updated_at = excluded.updated_at,
+                rating = excluded.rating,
+                comment = CASE WHEN ? THEN feedback.comment ELSE excluded.comment END
+            """,
+            (
+                answer_id,
+                now,
+                now,
+                _clip(question, MAX_TEXT_CHARS) or "",
+                _clip(query if query is not None else question, MAX_TEXT_CHARS) or "",
+                rating,
+                _clip(comment, MAX_COMMENT_CHARS),
+                json.dumps(list(entry_ids)),
+                index_version,
+                language,
+                keep_comment,
+            ),
+        )
+
+
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def normalise_question(question: str) -> str:
+    """Lower case, punctuation and extra spaces removed: how repeats of a gap are grouped."""
+    return " ".join(_NON_WORD.sub(" ", question.lower()).split())
+
+
+def record_gap(
+    data_dir: Path,
+    question: str,
+    *,
+    query: str | None = None,
+    language: str | None = None,
+    filters: dict[str, list[str]] | None = None,
+    index_version: str | None = None,
+) -> None:
+    """Log a question the corpus could not answer (with how it was searched and filtered)."""
+    text = _clip(question, MAX_TEXT_CHARS) or ""
+    with _connect(data_dir) as conn:
+        conn.execute(
+            "INSERT INTO gaps (created_at, question, normalised, query, language, filters, index_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                _now(),
+                text,
+                normalise_question(text),
+                _clip(query if query is not None else question, MAX_TEXT_CHARS) or "",
+                language,
+                json.dumps(filters or {}, sort_keys=True),
+                index_version,
+            ),
+        )
+
+
+def list_gaps(data_dir: Path, limit: int = 50) -> list[Gap]:
+    """Unanswered questions, grouped by normalised wording, most frequent first (then most recent)."""
+    if not db_path(data_dir).exists():
+        return []
+    with _connect(data_dir) as conn:
+        rows = conn.execute(
+            """
+            SELECT (SELECT g2.question FROM gaps g2 WHERE g2.normalised = g.normalised
+                    ORDER BY g2.created_at DESC, g2.id DESC LIMIT 1),
+                   COUNT(*), MIN(created_at), MAX(created_at), GROUP_CONCAT(DISTINCT language)
+            FROM gaps g
+            GROUP BY normalised
+            ORDER BY COUNT(*) DESC, MAX(created_at) DESC, MAX(id) DESC
+            LIMIT ?
+            """,
+            (limit,),
+        ).fetchall()
+    return [
+        Gap(
+            question=row[0],
+            count=int(row[1]),
+            first_asked=row[2],
+            last_asked=row[3],
+            languages=sorted((row[4] or "").split(",")) if row[4] else [],
+        )
+        for row in rows
+    ]
+
+
+def _feedback_rows(data_dir: Path, where: str, limit: int) -> list[FeedbackRecord]:
+    if not db_path(data_dir).exists():
+        return []
+    with _connect(data_dir) as conn:
+        rows = conn.execute(
+            "SELECT answer_id, created_at, updated_at, question, query, rating, comment, entry_ids, "
+            f"index_version, language FROM feedback {where} ORDER BY updated_at DESC, id DESC LIMIT ?",  # noqa: S608
+            (limit,),
+        ).fetchall()
+    return [
+        FeedbackRecord(
+            answer_id=row[0],
+            created_at=row[1],
+            updated_at=row[2],
+            question=row[3],
+            query=row[4],
+            rating=int(row[5]),
+            comment=row[6],
+            entry_ids=[str(x) for x in json.loads(row[7] or "[]")],
+            index_version=row[8],
+            language=row[9],
+        )
+        for row in rows
+    ]
+
+
+def list_negative_feedback(data_dir: Path, limit: int = 50) -> list[FeedbackRecord]:
+    """Thumbs-down answers, newest first, with their comments and cited entries."""
+    return _feedback_rows(data_dir, "WHERE rating < 0", limit)
+
+
+def list_feedback(data_dir: Path, limit: int = 200) -> list[FeedbackRecord]:
+    """All rated answers, newest first."""
+    return _feedback_rows(data_dir, "", limit)

@@ -1,0 +1,261 @@
+"""The chat page: questions in, a cited overview and experience cards out, with follow-ups and feedback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from lessons import answering
+from lessons.answering import Answer, escape_markdown, filter_summary, label
+from lessons.errors import LessonsError, QuestionError
+from lessons.feedback import record_feedback, record_gap
+from lessons.models import AREA_LABELS, Area, Domain, Kind, ProjectStatus, Sector
+from lessons.search import Filters
+from lessons.settings import Settings
+from lessons.ui.i18n import EXAMPLE_QUESTIONS, t
+from lessons.ui.render import filters_caption, render_card, render_overview, safe
+from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings
+
+__all__ = ["FILTER_KEYS", "WIDGET_KEYS", "current_filters", "render"]
+
+TURNS_KEY = "turns"
+PENDING_KEY = "pending_question"
+RATED_KEY = "rated"
+FILTER_KEYS: dict[str, tuple[str, type[Kind] | type[Area] | type[Sector] | type[Domain] | type[ProjectStatus]]] = {
+    "f_kind": ("kind", Kind),
+    "f_area": ("area", Area),
+    "f_sector": ("sector", Sector),
+    "f_domain": ("domain", Domain),
+    "f_status": ("status", ProjectStatus),
+}
+WIDGET_KEYS: tuple[str, ...] = tuple(FILTER_KEYS)
+EXPORT_FILE = "samtale-signaturprojekter.md"
+
+
+def _turns() -> list[Answer]:
+    turns: list[Answer] = st.session_state.setdefault(TURNS_KEY, [])
+    return turns
+
+
+def current_filters() -> Filters:
+    """The filters chosen in the sidebar."""
+    values = {key: frozenset(st.session_state.get(key) or ()) for key in FILTER_KEYS}
+    return Filters(
+        kinds=values["f_kind"],
+        areas=values["f_area"],
+        sectors=values["f_sector"],
+        domains=values["f_domain"],
+        statuses=values["f_status"],
+    )
+
+
+def _clear_filters() -> None:
+    for key in FILTER_KEYS:
+        st.session_state[key] = []
+
+
+def _sidebar_filters(lang: str) -> Filters:
+    with st.sidebar:
+        st.subheader(t("filters", lang), help=t("filters_help", lang))
+        for key, (vocabulary, enum) in FILTER_KEYS.items():
+            st.multiselect(
+                t(f"filter_{vocabulary}", lang),
+                list(enum),
+                key=key,
+                format_func=lambda value, vocabulary=vocabulary: label(vocabulary, value.value, lang),
+            )
+        filters = current_filters()
+        if filters.active:
+            st.button(t("clear_filters", lang), on_click=_clear_filters, icon=":material/filter_alt_off:")
+    return filters
+
+
+def _ask_later(question: str) -> None:
+    st.session_state[PENDING_KEY] = question
+
+
+def _suggestions(lang: str, key: str) -> None:
+    """Example questions, and one question per challenge area, as buttons that ask them."""
+    st.markdown(t("covered_topics", lang))
+    columns = st.columns(4)
+    for i, area in enumerate(Area):
+        name = AREA_LABELS[area][1 if lang == "en" else 0]
+        question = t("area_question", lang, area=name.lower() if lang == "da" else name)
+        columns[i % 4].button(name, key=f"{key}_area_{area.value}", on_click=_ask_later, args=(question,))
+    st.markdown(t("example_questions", lang))
+    for i, question in enumerate(EXAMPLE_QUESTIONS[lang]):
+        st.button(question, key=f"{key}_example_{i}", on_click=_ask_later, args=(question,), type="tertiary")
+
+
+def _find(answer_id: str) -> Answer | None:
+    return next((a for a in _turns() if a.id == answer_id), None)
+
+
+def _save_feedback(answer_id: str, comment: str | None) -> None:
+    answer = _find(answer_id)
+    value = st.session_state.get(f"fb_{answer_id}")
+    if answer is None or value is None:
+        return
+    lang = current_language()
+    try:
+        record_feedback(
+            get_settings().data_dir,
+            answer_id=answer.id,
+            question=answer.question,
+            query=answer.query,
+            rating=1 if value == 1 else -1,
+            comment=comment,
+            entry_ids=answer.entry_ids,
+            index_version=answer.index_version,
+            language=answer.language,
+        )
+    except LessonsError as exc:
+        st.toast(t("feedback_failed", lang, problem=escape_markdown(str(exc))), icon=":material/error:")
+        return
+    st.session_state.setdefault(RATED_KEY, {})[answer_id] = comment is not None
+
+
+def _on_rating(answer_id: str) -> None:
+    _save_feedback(answer_id, None)
+
+
+def _on_comment(answer_id: str) -> None:
+    _save_feedback(answer_id, st.session_state.get(f"fbc_{answer_id}") or "")
+
+
+def _feedback(answer: Answer, lang: str) -> None:
+    st.caption(t("feedback_prompt", lang))
+    rating = st.feedback("thumbs", key=f"fb_{answer.id}", on_change=_on_rating, args=(answer.id,))
+    if rating is None:
+        return
+    rated: dict[str, bool] = st.session_state.get(RATED_KEY, {})
+    if rated.get(answer.id):
+        st.caption(t("feedback_thanks", lang))
+        return
+    columns = st.columns([4, 1], vertical_alignment="bottom")
+    columns[0].text_input(t("feedback_comment", lang), key=f"fbc_{answer.id}", max_chars=2000)
+    columns[1].button(t("feedback_send", lang), key=f"fbs_{answer.id}", on_click=_on_comment, args=(answer.id,))
+
+
+def _render_answer(answer: Answer, lang: str) -> None:
+    if answer.followup:
+        st.caption(t("followup", lang, query=safe(answer.query)))
+    if answer.sector_from_question:
+        sectors = ", ".join(label("sector", s.value, lang) for s in sorted(answer.sector_from_question))
+        st.caption(t("sector_from_question", lang, sectors=safe(sectors)))
+    caption = filters_caption(answer, lang)
+    if caption:
+        st.caption(caption)
+    if answer.no_match:
+        st.info(t("no_match", lang), icon=":material/search_off:")
+        if answer.filters.active:
+            st.caption(t("no_match_filtered", lang))
+        _suggestions(lang, key=f"s_{answer.id}")
+    else:
+        render_overview(answer, lang)
+        st.markdown(f"**{t('experiences', lang)}**")
+        for card in answer.cards:
+            render_card(card, lang)
+    _feedback(answer, lang)
+
+
+def _render_turn(answer: Answer, lang: str) -> None:
+    with st.chat_message("user"):
+        st.markdown(safe(answer.question))
+    with st.chat_message("assistant"):
+        _render_answer(answer, lang)
+
+
+def _answer(question: str, loaded: LoadedIndex, settings: Settings, filters: Filters, lang: str) -> Answer | None:
+    """Answer a question (in the context of the last turn), log it when nothing matches; None on a bad question."""
+    turns = _turns()
+    with st.chat_message("user"):
+        st.markdown(safe(question))
+    with st.chat_message("assistant"), st.spinner(t("searching", lang)):
+        try:
+            answer = answering.answer_question(
+                loaded.searcher,
+                question,
+                entries=loaded.entries,
+                filters=filters,
+                previous=turns[-1] if turns else None,
+                k=settings.top_k,
+            )
+        except QuestionError as exc:
+            st.warning(t("question_problem", lang, problem=safe(str(exc))))
+            return None
+    if answer.no_match:
+        try:
+            record_gap(
+                settings.data_dir,
+                answer.question,
+                query=answer.query,
+                language=answer.language,
+                filters=answer.filters.describe(),
+                index_version=answer.index_version,
+            )
+        except LessonsError as exc:
+            st.toast(t("gap_failed", lang, problem=safe(str(exc))), icon=":material/error:")
+    return answer
+
+
+def _new_conversation() -> None:
+    st.session_state[TURNS_KEY] = []
+    st.session_state.pop(RATED_KEY, None)
+
+
+def _sidebar_conversation(lang: str) -> None:
+    turns = _turns()
+    if not turns:
+        return
+    with st.sidebar:
+        st.divider()
+        st.download_button(
+            t("export", lang),
+            data=answering.export_markdown(turns, lang),
+            file_name=EXPORT_FILE,
+            mime="text/markdown",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+        st.button(t("new_conversation", lang), on_click=_new_conversation, icon=":material/add_comment:")
+
+
+def _settings_or_stop(lang: str) -> Settings:
+    try:
+        return get_settings()
+    except LessonsError as exc:
+        st.error(t("settings_problem", lang, problem=safe(str(exc))))
+        st.stop()
+    raise AssertionError("unreachable")  # pragma: no cover - st.stop() raises
+
+
+def render() -> None:
+    """The chat page."""
+    lang = current_language()
+    settings = _settings_or_stop(lang)
+    st.title(t("app_title", lang))
+    st.markdown(t("chat_intro", lang))
+    filters = _sidebar_filters(lang)
+    if filters.active:
+        st.caption(t("active_filters", lang, filters=safe(", ".join(filter_summary(filters, lang)))))
+    prompt: Any = st.chat_input(t("chat_placeholder", lang), key="chat_input", max_chars=settings.max_question_chars)
+    if prompt:
+        _ask_later(str(prompt))
+    loaded = ensure_searcher(settings, lang)
+    if loaded is None:
+        st.stop()
+    turns = _turns()
+    for answer in turns:
+        _render_turn(answer, lang)
+    question = st.session_state.pop(PENDING_KEY, None)
+    if question:
+        answer = _answer(question, loaded, settings, filters, lang)
+        if answer is not None:
+            turns.append(answer)
+            st.rerun()
+    if not turns:
+        st.markdown(t("try_asking", lang))
+        _suggestions(lang, key="start")
+    _sidebar_conversation(lang)

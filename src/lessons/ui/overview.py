@@ -1,0 +1,136 @@
+"""The overview page: what the corpus holds, the index status, and what curators should look at."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from lessons.answering import label
+from lessons.errors import CorpusError, LessonsError
+from lessons.feedback import list_gaps, list_negative_feedback
+from lessons.models import Area, Domain, Entry, Kind
+from lessons.settings import Settings
+from lessons.ui.i18n import t
+from lessons.ui.render import safe
+from lessons.ui.resources import (
+    build_with_progress,
+    current_language,
+    get_settings,
+    index_status_cached,
+    load_corpus_cached,
+)
+
+__all__ = ["counts", "render"]
+
+CURATOR_ROWS = 20
+
+
+def counts(entries: Iterable[Entry], vocabulary: str, lang: str) -> dict[str, int]:
+    """Entries per kind, area or domain, labelled, in the vocabulary's own order (zeros included).
+
+    An entry with several areas counts once in each.
+    """
+    tally: Counter[str] = Counter()
+    order: list[str]
+    for entry in entries:
+        if vocabulary == "kind":
+            tally[entry.kind.value] += 1
+        elif vocabulary == "area":
+            tally.update(a.value for a in entry.areas)
+        elif vocabulary == "domain" and entry.domain:
+            tally[entry.domain.value] += 1
+    if vocabulary == "kind":
+        order = [k.value for k in Kind]
+    elif vocabulary == "area":
+        order = [a.value for a in Area]
+    elif vocabulary == "domain":
+        order = [d.value for d in Domain]
+    else:
+        raise ValueError(f"unknown vocabulary {vocabulary!r}; use kind, area or domain")
+    return {label(vocabulary, value, lang): tally[value] for value in order}
+
+
+def _chart(title: str, data: dict[str, int], lang: str) -> None:
+    st.markdown(f"**{title}**")
+    frame = pd.DataFrame({t("count", lang): list(data.values())}, index=pd.Index(list(data), name=""))
+    st.bar_chart(frame, horizontal=True, sort=False, height=40 + 32 * len(data))
+
+
+def _index_section(settings: Settings, lang: str) -> None:
+    st.subheader(t("index_status", lang))
+    status = index_status_cached(settings)
+    if status.manifest is None:
+        st.warning(t("index_missing", lang, problem=safe(status.problem or "?")))
+        if st.button(t("rebuild", lang), key="overview_build") and build_with_progress(settings, lang):
+            st.rerun()
+        return
+    m = status.manifest
+    columns = st.columns(3)
+    columns[0].metric(t("index_version", lang), m.version[:15])
+    columns[1].metric(t("index_built", lang), m.built_at.replace("T", " ")[:16])
+    columns[2].metric(t("index_model", lang), m.model.rstrip("/").split("/")[-1])
+    st.caption(safe(f"{m.version} · {m.model} · " + t("index_counts", lang, entries=m.entry_count, chunks=m.chunk_count)))
+    for warning in status.warnings:
+        st.warning(safe(warning))
+    if status.stale:
+        st.warning(t("stale", lang, details=safe("; ".join(status.differences))), icon=":material/warning:")
+        if st.button(t("rebuild", lang), key="overview_rebuild", icon=":material/refresh:") and build_with_progress(
+            settings, lang
+        ):
+            st.rerun()
+    else:
+        st.success(t("index_fresh", lang), icon=":material/check_circle:")
+
+
+def _curator_section(settings: Settings, lang: str) -> None:
+    with st.expander(t("curators", lang), icon=":material/rate_review:"):
+        try:
+            gaps = list_gaps(settings.data_dir, CURATOR_ROWS)
+            negative = list_negative_feedback(settings.data_dir, CURATOR_ROWS)
+        except LessonsError as exc:
+            st.error(safe(str(exc)))
+            return
+        st.markdown(f"**{t('gaps', lang)}**")
+        if not gaps:
+            st.caption(t("no_gaps", lang))
+        for gap in gaps:
+            st.markdown(f"- {t('asked_times', lang, n=gap.count)} {safe(gap.question)}")
+        st.markdown(f"**{t('negative_feedback', lang)}**")
+        if not negative:
+            st.caption(t("no_negative", lang))
+        for record in negative:
+            line = f"- {safe(record.question)}"
+            if record.comment:
+                line += f" — *{safe(record.comment)}*"
+            st.markdown(line)
+            st.caption(safe(", ".join(record.entry_ids)))
+
+
+def render() -> None:
+    """The overview page."""
+    lang = current_language()
+    try:
+        settings = get_settings()
+    except LessonsError as exc:
+        st.error(t("settings_problem", lang, problem=safe(str(exc))))
+        return
+    st.title(t("overview_title", lang))
+    st.markdown(t("overview_intro", lang))
+    try:
+        entries = load_corpus_cached(settings).retrievable()
+    except CorpusError as exc:
+        st.error(safe(str(exc)))
+        entries = []
+    if entries:
+        st.metric(t("entries_total", lang), len(entries))
+        columns = st.columns(3)
+        for column, (vocabulary, title) in zip(
+            columns, (("kind", "per_kind"), ("area", "per_area"), ("domain", "per_domain")), strict=True
+        ):
+            with column:
+                _chart(t(title, lang), counts(entries, vocabulary, lang), lang)
+    _index_section(settings, lang)
+    _curator_section(settings, lang)
