@@ -15,8 +15,10 @@ every piece of user or corpus text in it is escaped (:func:`escape_markdown`).
 from __future__ import annotations
 
 import re
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -25,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import Stemmer
 
+from lessons.chunking import Chunk
 from lessons.embedding import Embedder
 from lessons.models import (
     AREA_LABELS,
@@ -51,6 +54,7 @@ __all__ = [
     "OverviewSentence",
     "answer_question",
     "build_cards",
+    "common_sentences",
     "contextualise",
     "detect_sectors",
     "escape_markdown",
@@ -65,9 +69,10 @@ __all__ = [
 
 # Characters that start Markdown syntax anywhere in a line: emphasis, code, links and
 # images, HTML and autolinks, tables, strike-through, maths ($), entities (&), and
-# Streamlit's ``:red[...]`` / ``:emoji:`` directives (a colon glued to the next character).
+# Streamlit's ``:red[...]`` / ``:emoji:`` directives (a colon glued to the next character);
+# '@' and the dot of 'www.' stop GFM's bare e-mail and web autolinks.
 # The rest only matter at the start of a paragraph (headings, lists, block quotes).
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~$&#])|(:)(?=\S)")
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~$&#@])|(:)(?=\S)|(?<=\bwww)(\.)")
 _MD_LINE_START = re.compile(r"^([-+=>]|\d+(?=[.)]))")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
@@ -90,13 +95,13 @@ def escape_markdown(text: str) -> str:
 
 # --- labels ------------------------------------------------------------------------------------
 
-_LABELS: dict[str, Mapping[str, tuple[str, str]]] = {
-    "kind": KIND_LABELS,
-    "area": AREA_LABELS,
-    "sector": SECTOR_LABELS,
-    "domain": DOMAIN_LABELS,
-    "status": STATUS_LABELS,
-    "field": TEXT_FIELD_LABELS,
+_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": {k.value: v for k, v in KIND_LABELS.items()},
+    "area": {k.value: v for k, v in AREA_LABELS.items()},
+    "sector": {k.value: v for k, v in SECTOR_LABELS.items()},
+    "domain": {k.value: v for k, v in DOMAIN_LABELS.items()},
+    "status": {k.value: v for k, v in STATUS_LABELS.items()},
+    "field": dict(TEXT_FIELD_LABELS),
 }
 
 
@@ -122,15 +127,21 @@ def filter_summary(filters: Filters, lang: str) -> list[str]:
     return out
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÆØÅ0-9\"“(])")
+
+
 def shorten(text: str, max_words: int) -> str:
-    """The text cut to about ``max_words`` words, at a sentence end when one is near; '…' marks a cut."""
+    """The text cut to about ``max_words`` words, at a sentence end when one is near; '…' marks a cut.
+
+    A sentence end is a full stop followed by a capital, so 'bl.a. de' or 'ca. 66' are not ends.
+    """
     words = text.split()
     if len(words) <= max_words:
         return " ".join(words)
     cut = " ".join(words[:max_words])
-    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
-    if end > len(cut) * 0.6:
-        return cut[: end + 1]
+    ends = [m.start() for m in _SENTENCE_BREAK.finditer(cut)]
+    if ends and ends[-1] > len(cut) * 0.6:
+        return cut[: ends[-1]]
     return cut.rstrip(",;:–-") + " …"
 
 
@@ -179,8 +190,8 @@ class Card:
 
     @property
     def project_name(self) -> str | None:
-        """The project, unless the card is the project itself."""
-        return self.project if self.project and self.project != self.title else None
+        """The project, unless the card is the project itself (or its title already names it)."""
+        return self.project if self.project and self.project not in self.title else None
 
 
 def _enum_or_none(enum: type[Sector] | type[Domain] | type[ProjectStatus], value: object) -> object:
@@ -204,7 +215,7 @@ def _card_from_chunk(number: int, hit: Hit) -> Card:
     domain = _enum_or_none(Domain, meta.get("domain"))
     status = _enum_or_none(ProjectStatus, meta.get("project_status"))
     try:
-        kind = Kind(meta.get("kind"))
+        kind = Kind(str(meta.get("kind")))
     except ValueError:
         kind = Kind.FINDING
     return Card(
@@ -276,20 +287,23 @@ class OverviewSentence:
 
 
 _STEMMER = Stemmer.Stemmer("danish")
-_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_DANISH) | frozenset(bm25s.stopwords.STOPWORDS_EN)
+_STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_DANISH) | frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _FIELD_PREFIX = re.compile(
     "^(?:" + "|".join(re.escape(da) for da, _ in TEXT_FIELD_LABELS.values()) + r"):\s*", re.IGNORECASE
 )
 
-MIN_SENTENCE_WORDS = 5
+MIN_SENTENCE_WORDS = 4
 MAX_SENTENCE_WORDS = 70
-SENTENCES_PER_HIT = 4
-MAX_CANDIDATES = 20
-LEXICAL_WEIGHT = 0.25
+SENTENCES_PER_HIT = 3
+MAX_CANDIDATES = 12
+LEXICAL_WEIGHT = 0.15
+EXPANSION_SHARE = 0.5
 RANK_WEIGHT = 0.04
 SCORE_MARGIN = 0.06
 DUPLICATE_OVERLAP = 0.6
+VECTOR_CACHE_SIZE = 4096
+BOILERPLATE_ENTRIES = 3
 
 
 def _stems(text: str) -> set[str]:
@@ -308,6 +322,36 @@ def _sentences(body: str) -> list[str]:
     return out
 
 
+class _VectorCache:
+    """Sentence vectors by (model, sentence): cards recur across questions, so most sentences embed once."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, embedder: Embedder, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """Vectors for texts (as passages), embedding only those not seen before."""
+        keys = [(embedder.fingerprint, text) for text in texts]
+        with self._lock:
+            missing = [key[1] for key in dict.fromkeys(keys) if key not in self._vectors]
+        if missing:
+            fresh = embedder.embed_documents(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._vectors[(embedder.fingerprint, text)] = vector
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            found = [self._vectors.get(key) for key in keys]
+        if any(v is None for v in found):  # evicted meanwhile by a concurrent session: embed directly
+            return embedder.embed_documents(list(texts))
+        return np.stack([v for v in found if v is not None]).astype(np.float32)
+
+
+_VECTORS = _VectorCache(VECTOR_CACHE_SIZE)
+
+
 @dataclass
 class _Candidate:
     text: str
@@ -322,6 +366,55 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / max(1, min(len(a), len(b)))
 
 
+def common_sentences(chunks: Iterable[Chunk]) -> frozenset[str]:
+    """Sentences found in three or more entries: boilerplate (e.g. the advice entries' shared introduction)."""
+    entries_of: dict[str, set[str]] = {}
+    for chunk in chunks:
+        for sentence in _sentences(chunk.body):
+            entries_of.setdefault(sentence, set()).add(chunk.entry_id)
+    return frozenset(sentence for sentence, ids in entries_of.items() if len(ids) >= BOILERPLATE_ENTRIES)
+
+
+_COMMON: dict[str, frozenset[str]] = {}
+
+
+def _common_for(searcher: Searcher) -> frozenset[str]:
+    """common_sentences of a searcher's index, computed once per index version."""
+    common = _COMMON.get(searcher.version)
+    if common is None:
+        common = common_sentences(searcher.chunks)
+        if len(_COMMON) >= 4:
+            _COMMON.clear()
+        _COMMON[searcher.version] = common
+    return common
+
+
+def _candidates(query: str, hits: Sequence[Hit], skip: Collection[str]) -> list[_Candidate]:
+    """Each hit's few sentences that overlap the query most (then the earliest), best hits first.
+
+    A sentence in ``skip``, or one that recurs in several hits, is boilerplate and skipped.
+    """
+    own = _stems(query)
+    expansion = _stems(" ".join(expand_query(query))) - own
+    per_hit_sentences = [(hit.rank, _sentences(hit.chunk.body)) for hit in hits]
+    seen_in: dict[str, set[int]] = {}
+    for rank, sentences in per_hit_sentences:
+        for sentence in sentences:
+            seen_in.setdefault(sentence, set()).add(rank)
+    out: list[_Candidate] = []
+    for rank, sentences in per_hit_sentences:
+        scored = []
+        for position, sentence in enumerate(sentences):
+            if len(seen_in[sentence]) > 1 or sentence in skip:
+                continue
+            stems = _stems(sentence)
+            matched = len(stems & own) + EXPANSION_SHARE * len(stems & expansion)
+            scored.append(_Candidate(sentence, rank, position, min(1.0, matched / max(1, len(own))), stems))
+        scored.sort(key=lambda c: (-c.lexical, c.position))
+        out.extend(scored[:SENTENCES_PER_HIT])
+    return out[:MAX_CANDIDATES]
+
+
 def extract_overview(
     query: str,
     query_vector: npt.NDArray[np.float32] | None,
@@ -330,32 +423,23 @@ def extract_overview(
     *,
     min_sentences: int = 2,
     max_sentences: int = 4,
+    skip: Collection[str] = frozenset(),
 ) -> list[OverviewSentence]:
     """The 2–4 sentences of the hits that best answer the query, each citing its hit's rank.
 
-    Each hit's sentences are pre-ranked by lexical overlap with the query (stemmed,
-    with glossary expansion, so English questions still meet Danish terms); the best
-    few are embedded and scored by cosine against the query vector, plus a little
-    for lexical overlap and for the hit's rank. Near-duplicates are dropped and one
-    card gives at most two sentences.
+    Each hit's sentences are pre-ranked by lexical overlap with the query (stemmed;
+    glossary expansions count half, so English questions still meet Danish terms);
+    the best few are embedded (cached) and scored by cosine against the query
+    vector, plus a little for lexical overlap and for the hit's rank. Near-duplicates
+    are dropped and one card gives at most two sentences. Without an embedder the
+    lexical overlap alone decides. Sentences in ``skip`` (boilerplate) are never quoted.
     """
-    question_stems = _stems(query)
-    expanded = question_stems | _stems(" ".join(expand_query(query)))
-    candidates: list[_Candidate] = []
-    for hit in hits:
-        per_hit = []
-        for position, sentence in enumerate(_sentences(hit.chunk.body)):
-            stems = _stems(sentence)
-            lexical = min(1.0, len(stems & expanded) / max(1, len(question_stems)))
-            per_hit.append(_Candidate(sentence, hit.rank, position, lexical, stems))
-        per_hit.sort(key=lambda c: (-c.lexical, c.position))
-        candidates.extend(per_hit[:SENTENCES_PER_HIT])
-    candidates = candidates[:MAX_CANDIDATES]
+    candidates = _candidates(query, hits, skip)
     if not candidates:
         return []
     dense = np.zeros(len(candidates), dtype=np.float32)
     if embedder is not None and query_vector is not None:
-        vectors = embedder.embed_documents([c.text for c in candidates])
+        vectors = _VECTORS.embed(embedder, [c.text for c in candidates])
         dense = (vectors @ query_vector.astype(np.float32)).astype(np.float32)
     for candidate, cosine in zip(candidates, dense, strict=True):
         candidate.score = float(cosine) + LEXICAL_WEIGHT * candidate.lexical + RANK_WEIGHT / candidate.card
@@ -385,7 +469,7 @@ _FOLLOWUP_START = re.compile(
     re.IGNORECASE,
 )
 _PRONOUNS = frozenset(
-    "de dem deres disse dette denne dens dets heraf deraf they them their theirs those these it its".split()  # noqa: SIM905
+    "de dem deres disse dette denne dens dets heraf deraf they them their theirs those these it its".split()
 )
 SHORT_FOLLOWUP_WORDS = 4
 PRONOUN_FOLLOWUP_WORDS = 7
@@ -412,13 +496,20 @@ class Context:
 
 
 def is_followup(question: str) -> bool:
-    """Whether a question reads as a follow-up: elliptic, opening with 'hvad med'/'and', or leaning on a pronoun."""
+    """Whether a question reads as a follow-up of the previous one.
+
+    It does when it opens with a marker ('hvad med', 'og', 'what about', 'and'), when
+    it is elliptic (at most four words with at most one content word: 'i kommunerne?',
+    'hvad kostede det?'), or when it is short and leans on a pronoun ('hvordan
+    håndterede de det juridiske?').
+    """
     words = [w.lower() for w in _TOKEN.findall(question)]
     if not words:
         return False
     if _FOLLOWUP_START.match(question.strip()):
         return True
-    if len(words) <= SHORT_FOLLOWUP_WORDS:
+    content = [w for w in words if w not in _STOPWORDS and not w.isdigit()]
+    if len(words) <= SHORT_FOLLOWUP_WORDS and len(content) <= 1:
         return True
     return len(words) <= PRONOUN_FOLLOWUP_WORDS and any(w in _PRONOUNS for w in words)
 
@@ -485,7 +576,11 @@ def answer_question(
     vector = searcher.embed(context.query)
     result = searcher.search(context.query, k, filters=turn_filters, vector=vector)
     cards = build_cards(result.hits, entries)
-    overview = [] if result.no_match else extract_overview(context.query, vector, result.hits, searcher.embedder)
+    overview = (
+        []
+        if result.no_match
+        else extract_overview(context.query, vector, result.hits, searcher.embedder, skip=_common_for(searcher))
+    )
     return Answer(
         question=text,
         query=context.query,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from lessons.embedding import Embedder
 from lessons.errors import BuildLockedError, IndexUnusableError
 from lessons.lexicon import background_topics
 from lessons.settings import Settings
-from lessons.store import Manifest, load_index, prune_versions, write_version
+from lessons.store import IndexData, Manifest, load_index, prune_versions, write_version
 
 __all__ = ["BuildReport", "build_index", "build_lock"]
 
@@ -42,16 +43,30 @@ def build_lock(index_dir: Path, timeout: float) -> FileLock:
     return FileLock(str(index_dir / "build.lock"), timeout=timeout)
 
 
-def _reusable_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the previous good version by chunk content hash, if it was built with this model."""
+def _previous(index_dir: Path, embedder: Embedder) -> IndexData | None:
+    """The previous good version, if it was built with this model."""
     try:
         previous = load_index(index_dir)
     except IndexUnusableError:
-        return {}
-    if previous.manifest.model_fingerprint != embedder.fingerprint:
+        return None
+    return previous if previous.manifest.model_fingerprint == embedder.fingerprint else None
+
+
+def _reusable_vectors(previous: IndexData | None) -> dict[str, np.ndarray]:
+    """Vectors of the previous version by chunk content hash."""
+    if previous is None:
         return {}
     vectors = previous.vectors()
     return {chunk.content_hash: vectors[i] for i, chunk in enumerate(previous.chunks)}
+
+
+def _background(previous: IndexData | None, embedder: Embedder) -> tuple[np.ndarray, str]:
+    """Vectors of the off-topic background phrases, reused from the previous version when the phrases are unchanged."""
+    topics = list(background_topics())
+    digest = hashlib.sha256("\n".join(topics).encode("utf-8")).hexdigest()
+    if previous is not None and previous.manifest.background_hash == digest:
+        return previous.background, digest
+    return embedder.embed_queries(topics), digest
 
 
 def build_index(
@@ -83,7 +98,8 @@ def build_index(
         chunks = chunk_entries(entries, settings.chunk_words)
         if progress:
             progress("chunk", len(chunks), len(chunks))
-        cache = {} if full else _reusable_vectors(settings.index_dir, embedder)
+        previous = None if full else _previous(settings.index_dir, embedder)
+        cache = _reusable_vectors(previous)
         todo = [i for i, c in enumerate(chunks) if c.content_hash not in cache]
         vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
         for i, chunk in enumerate(chunks):
@@ -100,6 +116,7 @@ def build_index(
             vectors[todo] = fresh
         elif progress:
             progress("embed", 0, 0)
+        background, background_hash = _background(previous, embedder)
         manifest = write_version(
             settings.index_dir,
             vectors,
@@ -111,7 +128,8 @@ def build_index(
             chunk_words=settings.chunk_words,
             package_version=__version__,
             entry_hashes={e.id: entry_hash(e) for e in entries},
-            background=embedder.embed_queries(list(background_topics())),
+            background=background,
+            background_hash=background_hash,
         )
         if progress:
             progress("write", 1, 1)

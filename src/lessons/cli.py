@@ -375,6 +375,10 @@ def _print_eval(reports: list[Any], details: bool) -> None:
             )
 
 
+# Curator commands live in their own module and register themselves on `app`.
+from lessons import cli_curator  # noqa: E402, F401
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

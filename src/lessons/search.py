@@ -69,7 +69,7 @@ class Ranking:
     # off-topic background phrase by at least ``min_margin`` (cosine), or when the
     # lexical side finds a strong match for the question's own words. Calibrated
     # with `lessons calibrate` on a labelled question set; see docs/retrieval.md.
-    min_margin: float = -0.03
+    min_margin: float = -0.023
     min_lexical: float = 2.2
 
 

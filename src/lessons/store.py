@@ -72,6 +72,7 @@ class Manifest:
     chunk_words: int
     checksums: dict[str, str]
     entry_hashes: dict[str, str] = field(default_factory=dict)
+    background_hash: str = ""  # what the background vectors were embedded from, so a rebuild can reuse them
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -160,6 +161,7 @@ def write_version(
     package_version: str,
     entry_hashes: dict[str, str] | None = None,
     background: npt.NDArray[np.float32] | None = None,
+    background_hash: str = "",
 ) -> Manifest:
     """Write a new version in a temporary folder, rename it into place, then point CURRENT at it."""
     if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
@@ -199,6 +201,7 @@ def write_version(
             chunk_words=chunk_words,
             checksums={name: _sha256(tmp / name) for name in DATA_FILES},
             entry_hashes=dict(entry_hashes or {}),
+            background_hash=background_hash,
         )
         _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
         _fsync_dir(tmp)

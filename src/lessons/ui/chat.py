@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import streamlit as st
@@ -55,6 +57,13 @@ def _clear_filters() -> None:
         st.session_state[key] = []
 
 
+def _labeller(vocabulary: str, lang: str) -> Callable[[StrEnum | str], str]:
+    def format_value(value: StrEnum | str) -> str:
+        return label(vocabulary, str(value), lang)
+
+    return format_value
+
+
 def _sidebar_filters(lang: str) -> Filters:
     with st.sidebar:
         st.subheader(t("filters", lang), help=t("filters_help", lang))
@@ -63,7 +72,8 @@ def _sidebar_filters(lang: str) -> Filters:
                 t(f"filter_{vocabulary}", lang),
                 list(enum),
                 key=key,
-                format_func=lambda value, vocabulary=vocabulary: label(vocabulary, value.value, lang),
+                format_func=_labeller(vocabulary, lang),
+                placeholder=t("choose", lang),
             )
         filters = current_filters()
         if filters.active:
@@ -251,9 +261,9 @@ def render() -> None:
         _render_turn(answer, lang)
     question = st.session_state.pop(PENDING_KEY, None)
     if question:
-        answer = _answer(question, loaded, settings, filters, lang)
-        if answer is not None:
-            turns.append(answer)
+        new = _answer(question, loaded, settings, filters, lang)
+        if new is not None:
+            turns.append(new)
             st.rerun()
     if not turns:
         st.markdown(t("try_asking", lang))

@@ -87,6 +87,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # filters
     "filters": ("Filtre", "Filters"),
     "filters_help": ("Gælder for det næste svar.", "Apply to the next answer."),
+    "choose": ("Vælg …", "Choose …"),
     "filter_kind": ("Type", "Kind"),
     "filter_area": ("Udfordringsområde", "Challenge area"),
     "filter_sector": ("Sektor", "Sector"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-import pandas as pd
 import streamlit as st
 
 from lessons.answering import label
@@ -53,10 +52,18 @@ def counts(entries: Iterable[Entry], vocabulary: str, lang: str) -> dict[str, in
     return {label(vocabulary, value, lang): tally[value] for value in order}
 
 
-def _chart(title: str, data: dict[str, int], lang: str) -> None:
+def _chart(title: str, vocabulary: str, data: dict[str, int], lang: str) -> None:
     st.markdown(f"**{title}**")
-    frame = pd.DataFrame({t("count", lang): list(data.values())}, index=pd.Index(list(data), name=""))
-    st.bar_chart(frame, horizontal=True, sort=False, height=40 + 32 * len(data))
+    count = t("count", lang)
+    category = t(f"filter_{vocabulary}", lang)
+    st.bar_chart(
+        {category: list(data), count: list(data.values())},
+        x=category,
+        y=count,
+        horizontal=True,
+        sort=False,
+        height=60 + 30 * len(data),
+    )
 
 
 def _index_section(settings: Settings, lang: str) -> None:
@@ -72,7 +79,8 @@ def _index_section(settings: Settings, lang: str) -> None:
     columns[0].metric(t("index_version", lang), m.version[:15])
     columns[1].metric(t("index_built", lang), m.built_at.replace("T", " ")[:16])
     columns[2].metric(t("index_model", lang), m.model.rstrip("/").split("/")[-1])
-    st.caption(safe(f"{m.version} · {m.model} · " + t("index_counts", lang, entries=m.entry_count, chunks=m.chunk_count)))
+    counted = t("index_counts", lang, entries=m.entry_count, chunks=m.chunk_count)
+    st.caption(safe(f"{m.version} · {m.model} · {counted}"))
     for warning in status.warnings:
         st.warning(safe(warning))
     if status.stale:
@@ -131,6 +139,6 @@ def render() -> None:
             columns, (("kind", "per_kind"), ("area", "per_area"), ("domain", "per_domain")), strict=True
         ):
             with column:
-                _chart(t(title, lang), counts(entries, vocabulary, lang), lang)
+                _chart(t(title, lang), vocabulary, counts(entries, vocabulary, lang), lang)
     _index_section(settings, lang)
     _curator_section(settings, lang)

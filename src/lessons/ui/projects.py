@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lessons.answering import label, shorten, source_line
-from lessons.answering import CardSource
+from lessons.answering import CardSource, label, shorten, source_line
 from lessons.errors import LessonsError, QuestionError
 from lessons.models import Domain, Entry, Kind
 from lessons.similar import SimilarProject, find_similar_projects
@@ -102,7 +101,8 @@ def render() -> None:
             t("projects_domain", lang),
             list(Domain),
             key=DOMAIN_KEY,
-            format_func=lambda value: label("domain", value.value, lang),
+            format_func=lambda value: label("domain", str(value), lang),
+            placeholder=t("choose", lang),
         )
         submitted = st.form_submit_button(t("projects_submit", lang), icon=":material/search:")
     loaded = ensure_searcher(settings, lang)
@@ -116,7 +116,7 @@ def render() -> None:
             return
         try:
             with st.spinner(t("searching", lang)):
-                results = find_similar_projects(
+                found = find_similar_projects(
                     loaded.searcher,
                     description,
                     loaded.entries,
@@ -126,8 +126,8 @@ def render() -> None:
         except QuestionError as exc:
             st.warning(t("question_problem", lang, problem=safe(str(exc))))
             return
-        st.session_state[RESULTS_KEY] = results
-    results = st.session_state.get(RESULTS_KEY)
+        st.session_state[RESULTS_KEY] = found
+    results: list[SimilarProject] | None = st.session_state.get(RESULTS_KEY)
     if results is None:
         return
     if not results:

@@ -26,6 +26,7 @@ from lessons.ui.i18n import t
 
 __all__ = [
     "KIND_COLORS",
+    "STATUS_COLORS",
     "badges",
     "card_meta",
     "overview_markdown",
@@ -110,8 +111,11 @@ def render_card(card: Card, lang: str) -> None:
             st.caption(safe(" · ".join(meta)))
         arrows = card.kind is Kind.HANDLING
         for position, (name, text) in enumerate(card.key_fields[:CARD_MAX_FIELDS]):
-            heading = _field_label(name, lang, position, arrows)
-            st.markdown(f"**{safe(heading)}:** {safe(shorten(text, CARD_FIELD_WORDS))}")
+            body = safe(shorten(text, CARD_FIELD_WORDS))
+            if name == "body":  # advice and findings: one unlabelled text
+                st.markdown(body)
+            else:
+                st.markdown(f"**{safe(_field_label(name, lang, position, arrows))}:** {body}")
         st.caption(f"{t('source', lang)}: {safe(source_line(card.source, lang))}")
         with st.expander(t("whole_entry", lang), icon=":material/article:"):
             render_card_details(card, lang)

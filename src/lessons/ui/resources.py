@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from lessons import engine
+from lessons import embedding, engine
 from lessons.answering import escape_markdown
 from lessons.build import build_index
 from lessons.corpus import Corpus, load_corpus
@@ -23,13 +23,12 @@ from lessons.embedding import Embedder
 from lessons.engine import IndexStatus
 from lessons.errors import CorpusError, LessonsError, ModelNotFoundError
 from lessons.models import Entry
-from lessons.search import Ranking, Searcher
+from lessons.search import Searcher
 from lessons.settings import Settings
 from lessons.store import read_current
 from lessons.ui.i18n import t
 
 __all__ = [
-    "RANKING",
     "LoadedIndex",
     "build_with_progress",
     "corpus_signature",
@@ -40,10 +39,6 @@ __all__ = [
     "keep_widget_state",
     "load_corpus_cached",
 ]
-
-# The ranking the app searches with; None means search.Ranking's measured defaults.
-# Tests with the fake embedder lower its no-match thresholds.
-RANKING: Ranking | None = None
 
 LANG_KEY = "lang_en"
 VERSION_KEY = "index_version"
@@ -106,14 +101,14 @@ class LoadedIndex:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _embedder(settings_key: str, _settings: Settings) -> Embedder:
     """The embedding model, loaded once per process and model setting."""
-    return engine.load_embedder(_settings)
+    return embedding.load_embedder(_settings)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _loaded(settings_key: str, version: str | None, _settings: Settings) -> LoadedIndex:
     """The searcher for one index version (CURRENT), loaded once per process."""
     embedder = _embedder(settings_key, _settings)
-    searcher, warnings = engine.open_searcher(_settings, embedder, ranking=RANKING)
+    searcher, warnings = engine.open_searcher(_settings, embedder)
     entries: dict[str, Entry] = {}
     problem = None
     try:

@@ -1,0 +1,24 @@
+"""lessons: the Streamlit chat. Run with `make run` (or `streamlit run app.py`).
+
+This file only wires pages together; the pages live in lessons.ui and the logic in the core modules.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lessons.ui import chat, overview, projects
+from lessons.ui.i18n import t
+from lessons.ui.resources import LANG_KEY, current_language, keep_widget_state
+
+st.set_page_config(page_title="Erfaringer fra signaturprojekterne", page_icon=":material/lightbulb:", layout="wide")
+keep_widget_state((*chat.WIDGET_KEYS, *projects.WIDGET_KEYS))
+st.sidebar.toggle("English", key=LANG_KEY, help="Skift grænsefladen til engelsk / switch the interface to English")
+lang = current_language()
+
+pages = [
+    st.Page(chat.render, title=t("nav_chat", lang), icon=":material/forum:", url_path="sporg", default=True),
+    st.Page(projects.render, title=t("nav_projects", lang), icon=":material/compare_arrows:", url_path="projekter"),
+    st.Page(overview.render, title=t("nav_overview", lang), icon=":material/bar_chart:", url_path="overblik"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,361 @@
+"""The benchmark command: parse options, run the chosen sections in one process, write the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import (
+    REPORT_TEXT,
+    ROOT,
+    QuestionSet,
+    default_question_files,
+    load_average,
+    load_question_sets,
+    machine_facts,
+    pin_cores,
+    run_worker,
+)
+
+SECTIONS = ("builds", "quality", "latency", "startup", "memory", "scaling", "ann")
+MIN_TIMED_QUERIES = 200
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command-line options."""
+    parser = argparse.ArgumentParser(
+        prog="benchmarks/run.py",
+        description="Side-by-side speed and quality of lessons vs its floor, a naive pipeline and LlamaIndex.",
+    )
+    parser.add_argument(
+        "--questions",
+        nargs="+",
+        type=Path,
+        default=None,
+        help="question files (default: the dev set and eval/questions.yaml, those that exist)",
+    )
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="what to run")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a fast smoke run: first question file, one repetition, scales 1 and 10; "
+        "writes to benchmarks/out/ unless --out is given",
+    )
+    parser.add_argument(
+        "--reps", type=int, default=2, help="latency repetitions per question (raised to reach 200 timed queries)"
+    )
+    parser.add_argument("--build-reps", type=int, default=3, help="full and incremental builds each")
+    parser.add_argument("--startup-reps", type=int, default=3, help="cold starts of each kind")
+    parser.add_argument("--scales", default="1,10,100", help="corpus multiples for the hybrid scaling runs")
+    parser.add_argument("--ann-scales", default="10,100,1000", help="corpus multiples for flat vs HNSW vs IVF")
+    parser.add_argument("--cores", type=int, default=2, help="CPUs to pin the run (and its children) to")
+    parser.add_argument("--model", default=None, help="model folder (default: the LESSONS_MODEL setting)")
+    parser.add_argument("--no-peer", action="store_true", help="skip LlamaIndex")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="where RESULTS.md and results.json go (default benchmarks/)"
+    )
+    parser.add_argument("--keep-work", action="store_true", help="keep the temporary copies (printed at the end)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.reps = 1
+        args.build_reps = 1
+        args.startup_reps = 1
+        args.scales = "1,10"
+        args.ann_scales = "10"
+    args.out = args.out or (ROOT / "benchmarks" / ("out" if args.quick else ""))
+    return args
+
+
+def _log(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def _model_dir(model: str | None) -> str:
+    from lessons.settings import Settings
+
+    path = Path(model or Settings().model)
+    return str(path if path.is_absolute() else (ROOT / path).resolve())
+
+
+class Run:
+    """One benchmark run: shared state (model, searcher, pipelines) and the results dict."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.results: dict[str, Any] = {}
+        self.model = _model_dir(args.model)
+        files = args.questions or default_question_files()
+        if args.quick and not args.questions:
+            files = files[:1]
+        self.sets: list[QuestionSet] = load_question_sets(files)
+        self.work = Path(tempfile.mkdtemp(prefix="lessons-bench-"))
+        self.serve = self.work / "serve"
+        self.peers: dict[str, Any] = {}
+        self.peer_problem: str | None = None
+
+    def section(self, name: str, fn: Callable[[], Any]) -> None:
+        """Run one section, timing it and recording the machine load around it; a failure is recorded."""
+        _log(f"{name} …")
+        started = time.perf_counter()
+        load_before = load_average()
+        try:
+            value = fn()
+        except Exception as exc:
+            if os.environ.get("LESSONS_DEBUG"):
+                raise
+            value = {"error": f"{type(exc).__name__}: {exc}"}
+            _log(f"{name} FAILED: {value['error']}")
+        self.results[name] = value
+        self.results.setdefault("section_seconds", {})[name] = round(time.perf_counter() - started, 1)
+        self.results.setdefault("load_average", {})[name] = {"before": load_before, "after": load_average()}
+        _log(f"{name} done in {time.perf_counter() - started:.0f} s")
+
+    # --- set-up ------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        """Build (or copy) the index every section queries, load the model and the pipelines."""
+        from benchmarks.builds import copy_corpus, measure_builds
+        from lessons.build import build_index
+        from lessons.embedding import load_embedder
+        from lessons.engine import open_searcher
+        from lessons.settings import Settings
+
+        if "builds" in self.args.sections:
+            self.section(
+                "builds", lambda: measure_builds(self.work / "build", self.model, self.args.build_reps, self.serve)
+            )
+        settings = Settings(
+            corpus_dir=self.serve / "corpus",
+            index_dir=self.serve / "index",
+            data_dir=self.serve / "var",
+            model=self.model,
+        )
+        started = time.perf_counter()
+        self.embedder = load_embedder(settings)
+        self.results["model_load_in_process_s"] = round(time.perf_counter() - started, 3)
+        if not (self.serve / "index").exists():
+            _log("building the index for the other sections …")
+            if not (self.serve / "corpus").exists():
+                copy_corpus(self.serve / "corpus")
+            build_index(settings, self.embedder, full=True)
+        self.searcher, _warnings = open_searcher(settings, self.embedder)
+        self.questions = [q.q for s in self.sets for q in s.questions]
+        needs_pipelines = {"quality", "latency", "startup", "memory"} & set(self.args.sections)
+        if needs_pipelines:
+            self.section("pipelines", self.build_pipelines)
+
+    def build_pipelines(self) -> dict[str, Any]:
+        """The naive pipeline and the LlamaIndex peer(s), with their build times."""
+        from benchmarks.naive import NaivePipeline
+        from benchmarks.peers import PEER_CONFIGS, LlamaIndexPeer, llamaindex_missing
+
+        report = self.serve / "corpus" / "reports" / REPORT_TEXT.name
+        self.naive = NaivePipeline.build(self.embedder, report)
+        ours_chars = sum(len(c.text) for c in self.searcher.chunks)
+        out: dict[str, Any] = {
+            "lessons": {"chunks": len(self.searcher.chunks), "chars_embedded": ours_chars},
+            "naive": {
+                "chunks": len(self.naive.chunks),
+                "chars_embedded": sum(map(len, self.naive.chunks)),
+                "build_s": round(self.naive.build_seconds, 3),
+            },
+        }
+        self.peer_problem = "skipped (--no-peer)" if self.args.no_peer else llamaindex_missing()
+        if self.peer_problem is None:
+            configs = ["defaults"] if self.args.quick else list(PEER_CONFIGS)
+            for config in configs:
+                try:
+                    peer = LlamaIndexPeer.build(report, Path(self.model), config)
+                except Exception as exc:  # e.g. it tries to reach the network
+                    self.peer_problem = f"LlamaIndex ({config}) failed offline: {type(exc).__name__}: {exc}"
+                    break
+                self.peers[config] = peer
+                peer.persist(self.work / f"peer-{config}")
+                out[f"llamaindex-{config}"] = {
+                    "chunks": peer.nodes,
+                    "chars_embedded": peer.chars_embedded,
+                    "build_s": round(peer.build_seconds, 3),
+                    "model_load_s": round(peer.model_load_seconds, 3),
+                }
+        out["peer_problem"] = self.peer_problem
+        return out
+
+    # --- sections ----------------------------------------------------------------------------
+
+    def quality(self) -> dict[str, Any]:
+        from benchmarks.quality import Ranked, System, evaluate_systems, our_systems
+
+        systems: dict[str, System] = our_systems(self.searcher, self.questions)
+        systems["naive"] = lambda q: Ranked(texts=self.naive.retrieve(q, 10))
+        for config, peer in self.peers.items():
+            systems[f"llamaindex-{config}"] = lambda q, p=peer: Ranked(texts=p.retrieve(q, 10))
+        result = evaluate_systems(systems, self.sets)
+        result["sets"] = {
+            s.label: {
+                "path": str(s.path),
+                "questions": len(s.questions),
+                "answerable": sum(not q.oos for q in s.questions),
+            }
+            for s in self.sets
+        }
+        return result
+
+    def latency(self) -> dict[str, Any]:
+        from benchmarks.latency import floor_query, instrumented, measure_latency
+
+        reps = self.args.reps
+        if not self.args.quick:
+            reps = max(reps, math.ceil(MIN_TIMED_QUERIES / max(1, len(self.questions))))
+        systems: dict[str, Callable[[str], Any]] = {
+            "floor": floor_query(self.embedder, self.searcher.data.index),
+            "lessons": lambda q: self.searcher.search(q, 5),
+            "naive": lambda q: self.naive.retrieve(q, 5),
+        }
+        peer = self.peers.get("defaults")
+        if peer is not None:
+            systems["llamaindex-defaults"] = lambda q: peer.retrieve(q, 5)
+        return measure_latency(self.questions, systems, repetitions=reps, phased=instrumented(self.searcher))
+
+    def startup(self) -> dict[str, Any]:
+        from benchmarks.startup import app_startup, cli_startup, floor_startup, peer_startup, startup_ratios
+
+        question = self.questions[0]
+        reps = self.args.startup_reps
+        out: dict[str, Any] = {"question": question}
+        out["cli"] = cli_startup(self.serve, self.model, question, reps)
+        out["floor"] = floor_startup(self.serve, self.model, question, reps)
+        out["llamaindex"] = (
+            peer_startup(self.work / "peer-defaults", self.model, "defaults", question, reps)
+            if "defaults" in self.peers
+            else None
+        )
+        out["ratios"] = startup_ratios(out["cli"], out["floor"], out["llamaindex"])
+        try:
+            out["app"] = app_startup(self.serve, self.model, question, reps, self.work / "logs")
+        except Exception as exc:
+            out["app"] = {"error": f"{type(exc).__name__}: {exc}"}
+        return out
+
+    def memory(self) -> dict[str, Any]:
+        files = [str(s.path) for s in self.sets]
+        result, measured = run_worker(
+            "query",
+            {
+                "corpus_dir": str(self.serve / "corpus"),
+                "index_dir": str(self.serve / "index"),
+                "model": self.model,
+                "question_files": files,
+            },
+        )
+        out: dict[str, Any] = {
+            "query_process": {
+                "max_rss_mb": measured.max_rss_mb,
+                "wall_s": round(measured.seconds, 3),
+                **{k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()},
+            }
+        }
+        if "defaults" in self.peers:
+            result, measured = run_worker(
+                "peer-query",
+                {"persist_dir": str(self.work / "peer-defaults"), "model": self.model, "question_files": files},
+            )
+            out["llamaindex_query_process"] = {
+                "max_rss_mb": measured.max_rss_mb,
+                "wall_s": round(measured.seconds, 3),
+                **{k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()},
+            }
+        builds = self.results.get("builds")
+        if isinstance(builds, dict) and "max_rss_mb" in builds:
+            out["build_process"] = {"max_rss_mb": builds["max_rss_mb"]}
+        return out
+
+    def question_vectors(self) -> list[tuple[str, Any]]:
+        if not hasattr(self, "_qv"):
+            self._qv = [(q, self.searcher.embed(q)) for q in self.questions]
+        return self._qv
+
+    def scaling(self) -> dict[str, Any]:
+        from benchmarks.scaling import measure_scaling
+
+        factors = [int(x) for x in self.args.scales.split(",") if x.strip()]
+        latency = self.results.get("latency") or {}
+        embed = (latency.get("phases") or {}).get("embedding", {}).get("median_ms")
+        floor = (latency.get("systems") or {}).get("floor", {}).get("median_ms")
+        return measure_scaling(
+            self.searcher,
+            self.question_vectors(),
+            factors,
+            repetitions=1,
+            embed_median_ms=embed,
+            floor_median_ms=floor,
+            hnsw_at=max(factors),
+            work=self.work,
+        )
+
+    def ann(self) -> dict[str, Any]:
+        import numpy as np
+
+        from benchmarks.scaling import ann_comparison
+
+        factors = [int(x) for x in self.args.ann_scales.split(",") if x.strip()]
+        kinds = [str(c.meta.get("kind")) for c in self.searcher.chunks]
+        queries = np.stack([v for _, v in self.question_vectors()])
+        return ann_comparison(self.searcher.data.vectors(), kinds, queries, factors, repetitions=1)
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmarks; write RESULTS.md and results.json."""
+    from benchmarks.report import render, targets
+
+    args = parse_args(argv)
+    started = time.perf_counter()
+    cores = pin_cores(args.cores)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    run = Run(args)
+    import faiss
+
+    faiss.omp_set_num_threads(args.cores)
+    run.results["run"] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": "benchmarks/run.py " + " ".join(argv),
+        "quick": args.quick,
+        "sections": args.sections,
+        "cores_pinned": cores,
+        "model": run.model,
+        "question_files": [str(s.path) for s in run.sets],
+    }
+    run.results["machine"] = machine_facts()
+    _log(f"work folder {run.work}; questions: " + ", ".join(f"{s.label} ({len(s.questions)})" for s in run.sets))
+    try:
+        run.prepare()
+        for name in ("quality", "latency", "scaling", "ann", "startup", "memory"):
+            if name in args.sections:
+                run.section(name, getattr(run, name))
+    finally:
+        if args.keep_work:
+            _log(f"kept {run.work}")
+        else:
+            shutil.rmtree(run.work, ignore_errors=True)
+    run.results["run"]["total_seconds"] = round(time.perf_counter() - started, 1)
+    run.results["run"]["load_average_at_end"] = load_average()
+    run.results["targets"] = targets(run.results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(
+        json.dumps(run.results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (args.out / "RESULTS.md").write_text(render(run.results), encoding="utf-8")
+    _log(f"wrote {args.out / 'RESULTS.md'} and results.json in {time.perf_counter() - started:.0f} s")
+    for target in run.results["targets"]:
+        verdict = {True: "MET", False: "MISSED", None: "n/a"}[target["met"]]
+        _log(f"{verdict} {target['name']}: {target['detail']}")
+    return 0

@@ -1,0 +1,357 @@
+"""Curator commands of the `lessons` CLI (add, edit, approve, retire, drafts, show, ingest). Registered on import."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lessons.cli import _errors, _settings, app, err, out
+from lessons.errors import LessonsError
+
+# --- options shared by add and edit ---------------------------------------------------------------
+
+By = Annotated[str | None, typer.Option("--by", help="Who is curating (default: $LESSONS_CURATOR, else the OS user).")]
+Kind = Annotated[str | None, typer.Option("--kind", help="project, evaluation, handling, advice, finding")]
+Title = Annotated[str | None, typer.Option("--title", help="A short title (ours, not the report's).")]
+Summary = Annotated[str | None, typer.Option("--summary", help="One or two sentences (ours).")]
+Tags = Annotated[list[str] | None, typer.Option("--tag", help="A search tag; repeat for several.")]
+Areas = Annotated[
+    list[str] | None,
+    typer.Option("--area", help="data, infrastructure, law, ethics, organisation, vendors, competencies; repeat"),
+]
+Sector = Annotated[str | None, typer.Option("--sector", help="municipality, region, cross")]
+Domain = Annotated[
+    str | None, typer.Option("--domain", help="administration, employment, climate, social-care, health")
+]
+Project = Annotated[str | None, typer.Option("--project", help="The project's title as in the report.")]
+Orgs = Annotated[list[str] | None, typer.Option("--organisation", help="An organisation named; repeat for several.")]
+Location = Annotated[str | None, typer.Option("--location", help="The municipality or region.")]
+Grant = Annotated[float | None, typer.Option("--grant", help="Grant in million kroner, e.g. 3.9.")]
+Period = Annotated[str | None, typer.Option("--period", help="e.g. 'primo 2020 – medio 2023'.")]
+Status = Annotated[str | None, typer.Option("--status", help="Project status: ongoing, completed.")]
+Text = Annotated[str | None, typer.Option(help="Text field, in the source's own wording.")]
+SourceReport = Annotated[str | None, typer.Option("--source-report", help="The report the wording comes from.")]
+SourceSection = Annotated[str | None, typer.Option("--source-section", help="The heading it sits under.")]
+SourcePage = Annotated[int | None, typer.Option("--source-page", help="The page, when known.")]
+
+# option name -> entry field, for the fields given directly
+_PLAIN = {
+    "kind": "kind",
+    "title": "title",
+    "summary": "summary",
+    "tag": "tags",
+    "area": "areas",
+    "sector": "sector",
+    "domain": "domain",
+    "project": "project",
+    "organisation": "organisations",
+    "location": "location",
+    "grant": "grant_mio_kr",
+    "period": "period",
+    "status": "project_status",
+    "purpose": "purpose",
+    "solution": "solution",
+    "description": "description",
+    "prerequisites": "prerequisites",
+    "direct_gains": "direct_gains",
+    "derived_gains": "derived_gains",
+    "ending": "ending",
+    "challenge": "challenge",
+    "handling": "handling",
+    "outcome": "outcome",
+    "body": "body",
+}
+_SOURCE = {"source_report": "report", "source_section": "section", "source_page": "page"}
+
+
+def _given(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(entry fields, source fields) from the options that were given."""
+    fields = {_PLAIN[k]: v for k, v in options.items() if k in _PLAIN and v is not None and v != []}
+    source = {_SOURCE[k]: v for k, v in options.items() if k in _SOURCE and v is not None}
+    return fields, source
+
+
+def _print_matches(matches: list[Any], heading: str) -> None:
+    if not matches:
+        return
+    out.print(heading)
+    for m in matches:
+        flag = "NEAR-DUPLICATE " if m.near_duplicate else ""
+        out.print(f"  {flag}{m.entry.id} ({m.entry.state.value}, {m.score:.0%}): {m.entry.title} [{m.reason}]")
+
+
+def _confirm_near_duplicate(exc: LessonsError) -> bool:
+    """Ask on a terminal whether to save a near-duplicate; never on a pipe or in a script."""
+    if not sys.stdin.isatty():
+        return False
+    err.print(str(exc).rsplit("\n", 1)[0])
+    return typer.confirm("Save it anyway?", default=False, err=True)
+
+
+@app.command()
+def add(
+    file: Annotated[
+        Path | None, typer.Argument(help="A YAML file, or Markdown with YAML front matter and '## Udfordring' etc.")
+    ] = None,
+    *,
+    entry_id: Annotated[str | None, typer.Option("--id", help="The id (default: made from kind and title).")] = None,
+    kind: Kind = None,
+    title: Title = None,
+    summary: Summary = None,
+    tag: Tags = None,
+    area: Areas = None,
+    sector: Sector = None,
+    domain: Domain = None,
+    project: Project = None,
+    organisation: Orgs = None,
+    location: Location = None,
+    grant: Grant = None,
+    period: Period = None,
+    status: Status = None,
+    purpose: Text = None,
+    solution: Text = None,
+    description: Text = None,
+    prerequisites: Text = None,
+    direct_gains: Text = None,
+    derived_gains: Text = None,
+    ending: Text = None,
+    challenge: Text = None,
+    handling: Text = None,
+    outcome: Text = None,
+    body: Text = None,
+    source_report: SourceReport = None,
+    source_section: SourceSection = None,
+    source_page: SourcePage = None,
+    by: By = None,
+    force: Annotated[bool, typer.Option("--force", help="Save even if it looks like an existing entry.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the closest entries only.")] = False,
+) -> None:
+    """Add a draft entry from a YAML/Markdown file and/or options; it is served after `lessons approve`."""
+    options = dict(locals())  # the field options, by parameter name
+    with _errors():
+        from lessons.corpus import load_corpus
+        from lessons.curation import (
+            NearDuplicateError,
+            add_entry,
+            closest_entries,
+            curator_name,
+            parse_entry_file,
+            prepare_entry,
+        )
+
+        settings = _settings()
+        raw: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        name = "<options>"
+        if file is not None:
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                raise LessonsError(f"cannot read {file}: {exc.strerror}") from None
+            raw, lines = parse_entry_file(data, str(file))
+            name = str(file)
+        fields, source = _given(options)
+        raw.update(fields)
+        if entry_id:
+            raw["id"] = entry_id
+        if source:
+            base: dict[str, Any] = raw["source"] if isinstance(raw.get("source"), dict) else {}
+            raw["source"] = {**base, **source}
+        who = curator_name(by)
+        if dry_run:
+            corpus = load_corpus(settings.corpus_dir)
+            entry = prepare_entry(raw, corpus.by_id(), by=who, file=name, lines=lines)
+            out.print(f"valid: {entry.id} ({entry.kind.value}) would be saved as a draft by {who}")
+            _print_matches(closest_entries(corpus.entries, entry), "closest existing entries:")
+            return
+        try:
+            entry, matches = add_entry(settings.corpus_dir, raw, by=who, force=force, file=name, lines=lines)
+        except NearDuplicateError as exc:
+            if not _confirm_near_duplicate(exc):
+                raise
+            entry, matches = add_entry(settings.corpus_dir, raw, by=who, force=True, file=name, lines=lines)
+        out.print(f"saved draft {entry.id} ({entry.kind.value}) by {who}")
+        _print_matches(matches[:3], "closest existing entries:")
+        out.print(f"review it, then: lessons approve {entry.id}")
+
+
+@app.command()
+def edit(
+    entry_id: Annotated[str, typer.Argument(help="The entry's id.")],
+    *,
+    kind: Kind = None,
+    title: Title = None,
+    summary: Summary = None,
+    tag: Tags = None,
+    area: Areas = None,
+    sector: Sector = None,
+    domain: Domain = None,
+    project: Project = None,
+    organisation: Orgs = None,
+    location: Location = None,
+    grant: Grant = None,
+    period: Period = None,
+    status: Status = None,
+    purpose: Text = None,
+    solution: Text = None,
+    description: Text = None,
+    prerequisites: Text = None,
+    direct_gains: Text = None,
+    derived_gains: Text = None,
+    ending: Text = None,
+    challenge: Text = None,
+    handling: Text = None,
+    outcome: Text = None,
+    body: Text = None,
+    source_report: SourceReport = None,
+    source_section: SourceSection = None,
+    source_page: SourcePage = None,
+    clear: Annotated[
+        list[str] | None, typer.Option("--clear", help="Remove a field, e.g. --clear outcome; repeat for several.")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the entry's history.")] = None,
+    by: By = None,
+) -> None:
+    """Change fields of an entry (lists such as --area are replaced); the change is kept in its history."""
+    options = dict(locals())  # the field options, by parameter name
+    with _errors():
+        from lessons.curation import curator_name, edit_entry
+
+        settings = _settings()
+        fields, source = _given(options)
+        changes: dict[str, Any] = dict(fields)
+        changes.update({f"source.{k}": v for k, v in source.items()})
+        for name in clear or []:
+            field = _PLAIN.get(name.replace("-", "_"), name.replace("-", "_"))
+            changes[field] = None
+        if not changes:
+            raise LessonsError("nothing to change: give a field option such as --title, or --clear FIELD")
+        who = curator_name(by)
+        entry = edit_entry(settings.corpus_dir, entry_id, changes, by=who, reason=reason)
+        out.print(f"edited {entry.id} ({entry.state.value}): {entry.history[-1]}")
+        if entry.retrievable:
+            out.print("run `lessons build` to serve the new text")
+
+
+@app.command()
+def approve(
+    entry_ids: Annotated[list[str], typer.Argument(help="One or more entry ids.")],
+    by: By = None,
+) -> None:
+    """Approve drafts (or reinstate retired entries); they are served after the next `lessons build`."""
+    with _errors():
+        from lessons.curation import approve_entry, curator_name
+
+        settings = _settings()
+        who = curator_name(by)
+        for entry_id in entry_ids:
+            entry = approve_entry(settings.corpus_dir, entry_id, by=who)
+            out.print(f"approved {entry.id} by {who}")
+        out.print("run `lessons build` to serve them")
+
+
+@app.command()
+def retire(
+    entry_id: Annotated[str, typer.Argument(help="The entry's id.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is retired (kept in its history).")],
+    by: By = None,
+) -> None:
+    """Retire an entry: it stays in the corpus with its history but is no longer retrieved."""
+    with _errors():
+        from lessons.curation import curator_name, retire_entry
+
+        settings = _settings()
+        entry = retire_entry(settings.corpus_dir, entry_id, reason=reason, by=curator_name(by))
+        out.print(f"retired {entry.id}; run `lessons build` to stop serving it")
+
+
+@app.command()
+def drafts(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the drafts waiting for review, oldest first."""
+    with _errors():
+        from lessons.corpus import load_corpus
+        from lessons.curation import drafts as list_drafts
+
+        settings = _settings()
+        waiting = list_drafts(load_corpus(settings.corpus_dir))
+        if as_json:
+            payload = [e.model_dump(mode="json", exclude_none=True) for e in waiting]
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+            return
+        if not waiting:
+            out.print("no drafts waiting for review")
+            return
+        out.print(f"{len(waiting)} draft(s) waiting for review:")
+        for e in waiting:
+            where = " · ".join(str(x) for x in (e.source.report, e.source.section, e.source.page) if x)
+            created = e.created_at.isoformat(timespec="minutes") if e.created_at else "?"
+            out.print(f"\n{e.id}  [{e.kind.value}]  by {e.created_by or '?'} at {created}")
+            out.print(f"  {e.title}")
+            out.print(f"  source: {where}")
+
+
+@app.command()
+def show(entry_id: Annotated[str, typer.Argument(help="The entry's id.")]) -> None:
+    """Print one entry's file (any state), with its history."""
+    with _errors():
+        from lessons.curation import find_entry
+
+        settings = _settings()
+        path, _entry = find_entry(settings.corpus_dir, entry_id)
+        out.print(f"# {path}")
+        out.print(path.read_text(encoding="utf-8"), end="")
+
+
+@app.command()
+def ingest(
+    report: Annotated[Path, typer.Argument(help="The report: .pdf, .txt or .md.")],
+    *,
+    title: Annotated[
+        str | None, typer.Option("--report-title", help="The report's name for sources (default: its first line).")
+    ] = None,
+    by: By = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be added; save nothing.")] = False,
+    keep_near_duplicates: Annotated[
+        bool, typer.Option("--keep-near-duplicates", help="Also add entries whose text already exists.")
+    ] = False,
+    max_mb: Annotated[float, typer.Option("--max-mb", min=0.001, help="Largest file accepted, in MB.")] = 25,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for parsing.")] = 60,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every draft and every skip.")] = False,
+) -> None:
+    """Split a report into sections and recognised entries, and save them as drafts for review."""
+    with _errors():
+        from lessons.curation import curator_name
+        from lessons.ingest import MB, IngestLimits, ingest_file
+
+        settings = _settings()
+        limits = IngestLimits(max_bytes=int(max_mb * MB), seconds=timeout)
+        with err.status(f"reading {report.name}…"):
+            result = ingest_file(
+                settings.corpus_dir,
+                report,
+                by=curator_name(by),
+                report=title,
+                limits=limits,
+                dry_run=dry_run,
+                keep_near_duplicates=keep_near_duplicates,
+            )
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.counts().items())) or "none"
+        verb = "would add" if dry_run else "added"
+        out.print(
+            f"{report.name} ({result.report!r}, {result.pages} page(s)): {verb} {len(result.created)} draft(s) "
+            f"({kinds}); skipped {len(result.skipped)} already in the corpus"
+        )
+        if verbose:
+            for entry in result.created:
+                page = f" p. {entry.source.page}" if entry.source.page else ""
+                out.print(f"  + {entry.id} [{entry.kind.value}{page}] {entry.title}")
+            for skip in result.skipped:
+                out.print(f"  = {skip.title}: {skip.reason}")
+        if result.created and not dry_run:
+            out.print("review them with `lessons drafts`, then `lessons approve ID ...`")

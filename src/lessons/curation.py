@@ -1,0 +1,628 @@
+"""Curating the corpus without a developer: add, edit, approve and retire entries.
+
+Every change goes through :class:`~lessons.models.Entry` validation and
+:func:`~lessons.corpus.write_entry` (atomic), records who and when in the entry,
+and appends one line to its ``history``. New entries start as drafts: curators
+see them, users do not, until someone approves them.
+
+Near-duplicates are found lexically (content-word sets, so it works without the
+model) and, when an index and embedder are at hand, densely as well.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock, Timeout
+
+from lessons.chunking import chunk_entry
+from lessons.corpus import ENTRIES_DIR, Corpus, load_corpus, parse_entry, validate_entry, write_entry
+from lessons.errors import CorpusError, LessonsError, Problem
+from lessons.models import TEXT_FIELD_LABELS, Entry, ReviewState, slugify
+from lessons.textclean import normalise, words
+from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml
+
+if TYPE_CHECKING:
+    from lessons.embedding import Embedder
+    from lessons.store import IndexData
+
+__all__ = [
+    "CURATION_FIELDS",
+    "CurationError",
+    "DenseScorer",
+    "EntryError",
+    "Match",
+    "NearDuplicateError",
+    "Thresholds",
+    "add_entry",
+    "approve_entry",
+    "closest_entries",
+    "content_tokens",
+    "curation_lock",
+    "curator_name",
+    "dense_scorer",
+    "drafts",
+    "edit_entry",
+    "find_entry",
+    "new_entry_id",
+    "parse_entry_file",
+    "prepare_entry",
+    "retire_entry",
+]
+
+# Fields lessons sets itself when an entry is added, approved or retired.
+CURATION_FIELDS = ("state", "created_by", "created_at", "approved_by", "approved_at", "retired_at", "history")
+LOCK_NAME = ".curation.lock"
+LOCK_TIMEOUT = 30.0
+
+
+class CurationError(LessonsError):
+    """A curation step cannot be done as asked (unknown id, wrong state, nothing to change)."""
+
+
+class EntryError(CorpusError):
+    """A new or edited entry does not validate; each problem names its field (and line, from a file)."""
+
+    def __str__(self) -> str:
+        lines = [f"{len(self.problems)} problem(s) in the entry:"]
+        lines += [f"  {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def _validated(data: Mapping[str, Any], file: str, lines: Mapping[str, int] | None = None) -> Entry:
+    """validate_entry, raising :class:`EntryError`."""
+    try:
+        return validate_entry(dict(data), file, dict(lines or {}))
+    except CorpusError as exc:
+        raise EntryError(exc.problems) from None
+
+
+@dataclass(frozen=True)
+class Match:
+    """An existing entry close to a new or edited one, and how close."""
+
+    entry: Entry
+    jaccard: float  # shared content words / all content words of both
+    contained: float  # share of the new text's content words found in the existing entry
+    covers: float  # share of the existing entry's content words found in the new text
+    dense: float | None = None  # best cosine between their chunks, when an index was consulted
+    near_duplicate: bool = False
+    reason: str = ""
+
+    @property
+    def score(self) -> float:
+        """One number to sort by: the strongest of the overlaps."""
+        return max(self.jaccard, self.contained, self.covers, self.dense or 0.0)
+
+
+class NearDuplicateError(LessonsError):
+    """A new entry looks like one that exists; saving it needs confirmation (``force``)."""
+
+    def __init__(self, matches: list[Match]) -> None:
+        self.matches = matches
+        lines = [f"the entry looks like {len(matches)} existing entr{'y' if len(matches) == 1 else 'ies'}:"]
+        lines += [f"  {m.entry.id} ({m.entry.state.value}): {m.entry.title} [{m.reason}]" for m in matches]
+        lines.append("Edit the existing entry instead, or save anyway with --force.")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When two texts count as near-duplicates.
+
+    Overlaps are over sets of stemmed content words (stop words removed). A pair
+    is a near-duplicate when the word sets largely coincide (``jaccard``), when
+    the new text is almost wholly contained in an existing entry (``contained``:
+    its text already exists), or when it almost wholly contains one (``covers``).
+    Texts with fewer than ``min_tokens`` content words are compared by jaccard only,
+    so a one-line entry is not a duplicate of every long one that uses its words.
+    """
+
+    jaccard: float = 0.6
+    contained: float = 0.85
+    covers: float = 0.85
+    dense: float = 0.97
+    min_tokens: int = 8
+
+
+# --- who and when -------------------------------------------------------------------------------
+
+
+def curator_name(explicit: str | None = None) -> str:
+    """Who is curating: ``explicit`` (--by), else $LESSONS_CURATOR, else the OS user."""
+    for candidate in (explicit, os.environ.get("LESSONS_CURATOR")):
+        if candidate and candidate.strip():
+            return normalise(candidate).strip()[:300]
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment or password database
+        return "unknown"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _history_line(when: datetime, action: str, who: str, detail: str | None = None) -> str:
+    line = f"{when.isoformat().replace('+00:00', 'Z')} {action} by {who}"
+    if detail:
+        line += f": {' '.join(detail.split())}"
+    return line
+
+
+@contextmanager
+def curation_lock(root: Path, timeout: float | None = None) -> Iterator[None]:
+    """Serialise curators' read-modify-write steps on one corpus folder (an OS lock)."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(root / LOCK_NAME), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise CurationError(
+            f"another curator is saving to {root} (waited {timeout:g} s); try again in a moment"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# --- similarity -------------------------------------------------------------------------------
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    import bm25s.stopwords
+
+    return frozenset(bm25s.stopwords.STOPWORDS_DANISH) | frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("danish")
+
+
+@lru_cache(maxsize=8192)
+def content_tokens(text: str) -> frozenset[str]:
+    """Stemmed content words of a text: lower case, stop words and one-letter words removed."""
+    stop = _stopwords()
+    kept = [w for w in words(text) if len(w) > 1 and w not in stop]
+    return frozenset(_stemmer().stemWords(kept))
+
+
+def _entry_text(entry: Entry) -> str:
+    return "\n".join(text for _, text in entry.text_fields())
+
+
+def _overlap(new: frozenset[str], old: frozenset[str]) -> tuple[float, float, float]:
+    if not new or not old:
+        return 0.0, 0.0, 0.0
+    shared = len(new & old)
+    return shared / len(new | old), shared / len(new), shared / len(old)
+
+
+def _judge(jaccard: float, contained: float, covers: float, sizes: tuple[int, int], limits: Thresholds) -> str:
+    """Why a pair is a near-duplicate, or '' when it is not."""
+    if jaccard >= limits.jaccard:
+        return f"{jaccard:.0%} of their words shared"
+    small = min(sizes) < limits.min_tokens
+    if not small and contained >= limits.contained:
+        return f"{contained:.0%} of its words are in the existing entry"
+    if not small and covers >= limits.covers:
+        return f"it contains {covers:.0%} of the existing entry's words"
+    return ""
+
+
+DenseScorer = Callable[[Entry], Mapping[str, float]]
+
+
+def dense_scorer(index: IndexData, embedder: Embedder, chunk_words: int = 160) -> DenseScorer:
+    """Best cosine between a candidate's chunks and each indexed entry's chunks (needs the index's model)."""
+    stored = index.vectors()
+    owners = [chunk.entry_id for chunk in index.chunks]
+
+    def score(entry: Entry) -> dict[str, float]:
+        texts = [chunk.text for chunk in chunk_entry(entry, chunk_words)]
+        if not texts or not len(stored):
+            return {}
+        sims = embedder.embed_documents(texts) @ stored.T
+        best = sims.max(axis=0)
+        out: dict[str, float] = {}
+        for owner, value in zip(owners, best.tolist(), strict=True):
+            out[owner] = max(out.get(owner, -1.0), float(value))
+        return out
+
+    return score
+
+
+def closest_entries(
+    entries: Iterable[Entry],
+    candidate: Entry,
+    *,
+    k: int = 5,
+    exclude: str | None = None,
+    thresholds: Thresholds | None = None,
+    dense: DenseScorer | None = None,
+) -> list[Match]:
+    """The ``k`` existing entries closest to ``candidate``, closest first, near-duplicates flagged.
+
+    Drafts and retired entries are compared too: a draft waiting for review and a
+    retired entry are both reasons to think twice.
+    """
+    limits = thresholds or Thresholds()
+    new = content_tokens(_entry_text(candidate))
+    dense_scores = dict(dense(candidate)) if dense is not None else {}
+    matches: list[Match] = []
+    for entry in entries:
+        if entry.id in (exclude, candidate.id):
+            continue
+        old = content_tokens(_entry_text(entry))
+        jaccard, contained, covers = _overlap(new, old)
+        reason = _judge(jaccard, contained, covers, (len(new), len(old)), limits)
+        cosine = dense_scores.get(entry.id)
+        if not reason and cosine is not None and cosine >= limits.dense:
+            reason = f"meaning nearly identical (cosine {cosine:.3f})"
+        matches.append(
+            Match(
+                entry=entry,
+                jaccard=jaccard,
+                contained=contained,
+                covers=covers,
+                dense=cosine,
+                near_duplicate=bool(reason),
+                reason=reason or f"{max(jaccard, contained, covers):.0%} word overlap",
+            )
+        )
+    matches.sort(key=lambda m: (not m.near_duplicate, -m.score, m.entry.id))
+    return [m for m in matches if m.score > 0][:k]
+
+
+# --- reading an entry from a file or a form -------------------------------------------------------
+
+_SECTION_ALIASES: dict[str, str] = {
+    "eksempel på håndtering": "handling",
+    "result": "outcome",
+    "resultater": "outcome",
+    "brødtekst": "body",
+    "text": "body",
+    "resumé": "summary",
+    "resume": "summary",
+    "opsummering": "summary",
+    "summary": "summary",
+}
+
+
+@cache
+def _section_fields() -> dict[str, str]:
+    table = dict(_SECTION_ALIASES)
+    for name, (danish, english) in TEXT_FIELD_LABELS.items():
+        for label in (name, name.replace("_", " "), danish, english):
+            table[label.lower()] = name
+    return table
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE)
+_HEADING = re.compile(r"^(#{1,2})[ \t]+(.+?)[ \t#]*$")
+
+
+def _decode(data: bytes, file: str) -> str:
+    if len(data) > MAX_YAML_BYTES:
+        raise EntryError([Problem(file=file, message=f"file is {len(data):,} bytes; the limit is {MAX_YAML_BYTES:,}")])
+    if b"\x00" in data:
+        raise EntryError([Problem(file=file, message="file contains NUL bytes; it looks binary, not text")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise EntryError([Problem(file=file, message=f"file is not UTF-8 text (byte {exc.start})")]) from None
+
+
+def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """Split YAML front matter off a Markdown text: (fields, their lines, the rest, lines consumed)."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, {}, text, 0
+    front = match.group(1)
+    try:
+        loaded = load_yaml(front)
+    except YamlError as exc:
+        where = exc.line + 1 if exc.line is not None else None
+        raise EntryError([Problem(file=file, message=f"front matter: {exc.message}", line=where)]) from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise EntryError([Problem(file=file, message="front matter must be a mapping of fields", line=2)])
+    lines = {key: number + 1 for key, number in key_lines(front).items()}
+    return dict(loaded or {}), lines, text[match.end() :], text[: match.end()].count("\n")
+
+
+def _parse_markdown(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Front matter (YAML) plus '## Udfordring'-style sections mapped to fields.
+
+    A leading '# Heading' is the title when the front matter has none; text before
+    the first section is the body.
+    """
+    raw, lines, text, offset = _front_matter(text, file)
+    problems: list[Problem] = []
+    current = "body"
+    parts: dict[str, list[str]] = {}
+    for number, line in enumerate(text.splitlines(), start=offset + 1):
+        heading = _HEADING.match(line)
+        level = len(heading.group(1)) if heading else 0
+        if heading and level == 1 and "title" not in raw and not any(parts.values()):
+            raw["title"], lines["title"] = heading.group(2).strip(), number
+            continue
+        if heading and level == 2:
+            label = heading.group(2).strip().rstrip(":")
+            name = _section_fields().get(label.lower())
+            if name is None:
+                known = ", ".join(sorted({danish for danish, _ in TEXT_FIELD_LABELS.values()}))
+                message = f"unknown section heading; use one of: {known}"
+                problems.append(Problem(file=file, field=label, line=number, message=message))
+            elif name in raw or any(parts.get(name, [])):
+                problems.append(Problem(file=file, field=name, line=number, message="given twice"))
+            current = name or ""
+            lines.setdefault(current, number)
+            continue
+        if line.strip() and current == "body":
+            lines.setdefault("body", number)
+        parts.setdefault(current, []).append(line)
+    if problems:
+        raise EntryError(problems)
+    for name, body in parts.items():
+        value = "\n".join(body).strip()
+        if name and value:
+            raw[name] = value
+    return raw, lines
+
+
+def parse_entry_file(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Read a new entry's fields from a YAML file or a Markdown file with YAML front matter.
+
+    Returns the raw fields and the line of each (for error messages); validation
+    happens in :func:`prepare_entry`. Markdown sections ``## Udfordring``,
+    ``## Håndtering``, ``## Resultat`` (and the other field labels, Danish or
+    English) become the text fields; text before the first section is the body.
+    """
+    text = _decode(data, name)
+    suffix = Path(name).suffix.lower()
+    if suffix in {".md", ".markdown"} or (suffix not in {".yaml", ".yml"} and text.lstrip().startswith("---")):
+        return _parse_markdown(text, name)
+    try:
+        raw = load_yaml(text)
+    except YamlError as exc:
+        raise EntryError([Problem(file=name, message=exc.message, line=exc.line)]) from None
+    if not isinstance(raw, dict):
+        kind = "empty" if raw is None else type(raw).__name__
+        raise EntryError([Problem(file=name, message=f"expected a mapping of fields, got {kind}")])
+    return raw, key_lines(text)
+
+
+def _clean(value: Any) -> Any:
+    """Normalise text (NFC, no control characters); empty strings and lists become None."""
+    if isinstance(value, str):
+        value = normalise(value).strip()
+        return value or None
+    if isinstance(value, list):
+        items = [_clean(v) for v in value]
+        items = [v for v in items if v is not None]
+        return items or None
+    if isinstance(value, dict):
+        cleaned = {k: _clean(v) for k, v in value.items()}
+        return {k: v for k, v in cleaned.items() if v is not None} or None
+    return value
+
+
+def new_entry_id(kind: str, title: str, taken: Iterable[str]) -> str:
+    """A readable id from kind and title, unique among ``taken``: 'handling-adgang-til-data', '-2', ..."""
+    used = set(taken)
+    base = f"{slugify(kind, 20)}-{slugify(title, 70)}"
+    candidate, n = base, 2
+    while candidate in used:
+        candidate = f"{base}-{n}"
+        n += 1
+    return candidate
+
+
+def prepare_entry(
+    raw: Mapping[str, Any],
+    taken: Iterable[str],
+    *,
+    by: str,
+    file: str = "<input>",
+    lines: Mapping[str, int] | None = None,
+    now: datetime | None = None,
+    note: str | None = None,
+) -> Entry:
+    """Validate a new entry's fields and make it a draft with who/when, without saving it.
+
+    Raises :class:`CorpusError` naming each bad field. The curation fields (state,
+    who, when, history) are set here and may not be given.
+    """
+    data = {k: _clean(v) for k, v in raw.items()}
+    data = {k: v for k, v in data.items() if v is not None}
+    used = set(taken)
+    problems = [
+        Problem(file=file, field=name, line=(lines or {}).get(name), message="set by lessons; remove it")
+        for name in CURATION_FIELDS
+        if name in data
+    ]
+    if "id" in data and data["id"] in used:
+        problems.append(
+            Problem(
+                file=file,
+                field="id",
+                line=(lines or {}).get("id"),
+                message=f"id {data['id']!r} is taken; choose another or edit that entry",
+            )
+        )
+    if problems:
+        raise EntryError(problems)
+    if "id" not in data:
+        kind = data.get("kind") if isinstance(data.get("kind"), str) else "entry"
+        title = data.get("title") if isinstance(data.get("title"), str) else "new"
+        data["id"] = new_entry_id(str(kind), str(title), used)
+    when = now or _now()
+    data.update(
+        state=ReviewState.DRAFT.value,
+        created_by=by,
+        created_at=when,
+        history=[_history_line(when, "created", by, "draft" + (f"; {note}" if note else ""))],
+    )
+    return _validated(data, file, lines)
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+
+def find_entry(root: Path, entry_id: str) -> tuple[Path, Entry]:
+    """The file and entry with this id (any state), without loading the whole corpus."""
+    if not re.fullmatch(r"[a-z0-9-]{1,120}", entry_id):
+        raise CurationError(f"{entry_id!r} is not an entry id (lowercase letters, digits and '-')")
+    hits = sorted((root / ENTRIES_DIR).glob(f"*/{entry_id}.yaml"))
+    if not hits:
+        raise CurationError(f"no entry with id {entry_id!r} in {root / ENTRIES_DIR}; `lessons drafts` lists drafts")
+    if len(hits) > 1:
+        raise CurationError(f"id {entry_id!r} is used by several files: {', '.join(map(str, hits))}")
+    path = hits[0]
+    return path, parse_entry(path.read_bytes(), str(path.relative_to(root)))
+
+
+def add_entry(
+    root: Path,
+    raw: Mapping[str, Any],
+    *,
+    by: str,
+    force: bool = False,
+    file: str = "<input>",
+    lines: Mapping[str, int] | None = None,
+    thresholds: Thresholds | None = None,
+    dense: DenseScorer | None = None,
+) -> tuple[Entry, list[Match]]:
+    """Validate and save a new draft entry; return it and its closest existing entries.
+
+    Raises :class:`NearDuplicateError` (nothing saved) when it looks like an
+    existing entry, unless ``force``.
+    """
+    with curation_lock(root):
+        corpus = load_corpus(root)
+        entry = prepare_entry(raw, corpus.by_id(), by=by, file=file, lines=lines)
+        matches = closest_entries(corpus.entries, entry, thresholds=thresholds, dense=dense)
+        near = [m for m in matches if m.near_duplicate]
+        if near and not force:
+            raise NearDuplicateError(near)
+        if near:
+            ids = ", ".join(m.entry.id for m in near)
+            entry = entry.model_copy(
+                update={"history": [*entry.history, _history_line(_now(), "saved as near-duplicate", by, ids)]}
+            )
+        write_entry(root, entry)
+    return entry, matches
+
+
+def _save_changed(root: Path, old_path: Path, entry: Entry) -> Path:
+    """Write the entry; if its kind changed, its file moves, and the old one is removed after."""
+    path = write_entry(root, entry)
+    if path.resolve() != old_path.resolve():
+        old_path.unlink(missing_ok=True)
+    return path
+
+
+def edit_entry(
+    root: Path,
+    entry_id: str,
+    changes: Mapping[str, Any],
+    *,
+    by: str,
+    reason: str | None = None,
+) -> Entry:
+    """Change fields of an entry (None clears one). The id and the curation fields cannot be edited.
+
+    The state is kept: an approved entry stays approved and its new text is
+    served after the next build. Raises :class:`CorpusError` naming a bad field.
+    """
+    locked = [name for name in ("id", *CURATION_FIELDS) if name in changes]
+    if locked:
+        hint = "ids are permanent; retire the entry and add a new one" if "id" in locked else "use approve or retire"
+        raise EntryError([Problem(file=entry_id, field=name, message=f"cannot be edited ({hint})") for name in locked])
+    with curation_lock(root):
+        path, entry = find_entry(root, entry_id)
+        data = entry.model_dump(mode="json", exclude_none=True)
+        changed: list[str] = []
+        for name, given in changes.items():
+            target, key = (data, name)
+            if name.startswith("source."):  # source.report, source.section, source.page
+                target, key = data.setdefault("source", {}), name.removeprefix("source.")
+            value = _clean(given)
+            if value is None:
+                if target.pop(key, None) is not None:
+                    changed.append(name)
+            elif target.get(key) != value:
+                target[key] = value
+                changed.append(name)
+        if not changed:
+            raise CurationError(f"{entry_id}: nothing to change (the given values are what the entry holds)")
+        when = _now()
+        detail = ", ".join(changed) + (f" ({reason})" if reason and reason.strip() else "")
+        data["history"] = [*entry.history, _history_line(when, "edited", by, detail)]
+        updated = _validated(data, str(path.relative_to(root)))
+        _save_changed(root, path, updated)
+    return updated
+
+
+def approve_entry(root: Path, entry_id: str, *, by: str) -> Entry:
+    """Approve a draft (or reinstate a retired entry): it is served to users after the next build."""
+    with curation_lock(root):
+        path, entry = find_entry(root, entry_id)
+        if entry.state is ReviewState.APPROVED:
+            raise CurationError(f"{entry_id} is already approved")
+        when = _now()
+        action = "reinstated" if entry.state is ReviewState.RETIRED else "approved"
+        updated = entry.model_copy(
+            update={
+                "state": ReviewState.APPROVED,
+                "approved_by": by,
+                "approved_at": when,
+                "retired_at": None,
+                "history": [*entry.history, _history_line(when, action, by)],
+            }
+        )
+        updated = _validated(updated.model_dump(mode="json", exclude_none=True), str(path.relative_to(root)))
+        _save_changed(root, path, updated)
+    return updated
+
+
+def retire_entry(root: Path, entry_id: str, *, reason: str, by: str) -> Entry:
+    """Retire an entry: kept in the corpus with its history, no longer retrieved after the next build."""
+    if not reason or not reason.strip():
+        raise EntryError([Problem(file=entry_id, field="reason", message="say why the entry is retired")])
+    with curation_lock(root):
+        path, entry = find_entry(root, entry_id)
+        if entry.state is ReviewState.RETIRED:
+            raise CurationError(f"{entry_id} is already retired")
+        when = _now()
+        updated = entry.model_copy(
+            update={
+                "state": ReviewState.RETIRED,
+                "retired_at": when,
+                "history": [*entry.history, _history_line(when, "retired", by, normalise(reason))],
+            }
+        )
+        updated = _validated(updated.model_dump(mode="json", exclude_none=True), str(path.relative_to(root)))
+        _save_changed(root, path, updated)
+    return updated
+
+
+def drafts(corpus: Corpus) -> list[Entry]:
+    """Entries waiting for review, oldest first."""
+    waiting = [e for e in corpus.entries if e.state is ReviewState.DRAFT]
+    return sorted(waiting, key=lambda e: (e.created_at or datetime.min.replace(tzinfo=UTC), e.id))

@@ -1,0 +1,171 @@
+"""The benchmark helpers still run: tiny corpus, fake embedder, seconds. No timing assertions (timings are noisy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.builds import added_entry
+from benchmarks.common import QuestionSet, first_relevant_rank, load_question_sets, percentile, summary_ms
+from benchmarks.latency import PHASES, floor_query, instrumented, measure_latency
+from benchmarks.naive import NaivePipeline, fixed_chunks
+from benchmarks.quality import Ranked, evaluate_systems, our_systems
+from benchmarks.report import render, targets
+from benchmarks.scaling import ann_comparison, measure_scaling, synthesize, synthetic_vectors
+from lessons.build import build_index
+from lessons.corpus import parse_entry
+from lessons.embedding import FakeEmbedder
+from lessons.engine import open_searcher
+from lessons.evaluation import evaluate
+from lessons.search import Mode, Searcher
+from lessons.settings import Settings
+
+QUESTIONS = """questions:
+  - q: "Skal algoritmen CE-mærkes efter MDR?"
+    gold: [["mdr"]]
+  - q: "How did they get data through an API?"
+    gold: [["api"]]
+  - q: "Hvordan forebygger vi forværring hos KOL-patienter?"
+    gold: [["kol"]]
+  - q: "Hvordan laver man en god lasagne?"
+    oos: true
+"""
+REPORT = (
+    "Projektet skulle afklare om algoritmen er medicinsk udstyr efter MDR. "
+    "Kommunen fik leverandøren til at udstille et API. " * 12
+)
+
+
+@pytest.fixture
+def searcher(settings: Settings, fake: FakeEmbedder) -> Searcher:
+    """A searcher over the tiny corpus."""
+    build_index(settings, fake)
+    return open_searcher(settings, fake)[0]
+
+
+@pytest.fixture
+def sets(tmp_path: Path) -> list[QuestionSet]:
+    """One small question file in both languages, with one out-of-scope question."""
+    path = tmp_path / "smoke_questions.yaml"
+    path.write_text(QUESTIONS, encoding="utf-8")
+    return load_question_sets([path])
+
+
+def test_statistics_helpers() -> None:
+    """Percentiles interpolate; summaries are in milliseconds."""
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 50) == 3.0
+    assert percentile([0.0, 10.0], 95) == pytest.approx(9.5)
+    assert summary_ms([0.001, 0.003])["median_ms"] == pytest.approx(2.0)
+
+
+def test_fixed_chunks_cover_the_text() -> None:
+    """Naive chunks are consecutive 500-character pieces of the text, nothing lost."""
+    pieces = fixed_chunks(REPORT, 500)
+    assert "".join(pieces) == REPORT
+    assert all(len(p) == 500 for p in pieces[:-1])
+
+
+def test_first_relevant_rank_uses_the_eval_rule() -> None:
+    """Ranks are 1-based and judged by lessons.evaluation.is_relevant."""
+    assert first_relevant_rank(["nothing", "the API here"], [["api"]]) == 2
+    assert first_relevant_rank(["nothing"], [["api"]]) is None
+
+
+def test_quality_agrees_with_lessons_eval(searcher: Searcher, sets: list[QuestionSet], fake: FakeEmbedder) -> None:
+    """The benchmark's hybrid/dense/BM25 scores equal `lessons eval`'s; the naive pipeline is scored alongside."""
+    naive = NaivePipeline.build(fake, REPORT)
+    systems = our_systems(searcher, [q.q for q in sets[0].questions])
+    systems["naive"] = lambda q: Ranked(texts=naive.retrieve(q, 10))
+    result = evaluate_systems(systems, sets)
+    label = sets[0].label
+    reference = {r.mode: r.to_json()["overall"] for r in evaluate(searcher, sets[0].questions)}
+    for name, mode in (("hybrid", Mode.HYBRID), ("dense", Mode.DENSE), ("bm25", Mode.LEXICAL)):
+        ours = result["systems"][name][label]["overall"]
+        assert ours["n"] == reference[mode.value]["answerable"]
+        assert ours["hit@5"] == reference[mode.value]["hit@5"]
+        assert ours["mrr@10"] == reference[mode.value]["mrr@10"]
+    assert result["systems"]["hybrid"][label]["no_match"]["out_of_scope"] == 1
+    assert result["systems"]["naive"][label]["no_match"] is None
+    assert set(result["systems"]["hybrid"]["all"]["by_language"]) == {"da", "en"}
+
+
+def test_latency_reports_every_system_and_phase(searcher: Searcher, fake: FakeEmbedder) -> None:
+    """Interleaved timing yields a summary per system, the phases and the ratios to the floor."""
+    questions = ["Skal algoritmen CE-mærkes?", "How do we get API access?", "KOL forværring"]
+    systems = {"floor": floor_query(fake, searcher.data.index), "lessons": lambda q: searcher.search(q, 5)}
+    result = measure_latency(questions, systems, repetitions=2, warmup=1, phased=instrumented(searcher))
+    assert set(result["systems"]) == {"floor", "lessons", "lessons (phases)"}
+    assert all(s["n"] == 6 for s in result["systems"].values())
+    assert set(result["phases"]) == set(PHASES)
+    assert result["phases"]["embedding"]["n"] == 6
+    assert "lessons/floor median" in result["ratios"]
+
+
+def test_instrumented_searcher_answers_like_the_original(searcher: Searcher) -> None:
+    """Timing proxies do not change the ranking."""
+    timed, sink = instrumented(searcher)
+    question = "Skal algoritmen CE-mærkes efter MDR?"
+    assert [h.chunk.id for h in timed.search(question).hits] == [h.chunk.id for h in searcher.search(question).hits]
+    assert {"embedding", "dense", "bm25"} <= set(sink)
+
+
+def test_synthetic_chunks_are_labelled_and_normalised(searcher: Searcher) -> None:
+    """Scaling adds (factor - 1) x synthetic chunks, marked as such, with unit vectors."""
+    chunks, vectors = synthesize(searcher.chunks, searcher.data.vectors(), 3)
+    n = len(searcher.chunks)
+    assert len(chunks) == len(vectors) == 3 * n
+    assert all(c.meta.get("synthetic") and c.entry_id.startswith("synthetic-") for c in chunks[n:])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    only = synthetic_vectors(searcher.data.vectors(), [str(c.meta["kind"]) for c in searcher.chunks], 4)
+    assert only.shape == (4 * n, searcher.data.manifest.dimension)
+
+
+def test_scaling_and_ann_run(searcher: Searcher, tmp_path: Path) -> None:
+    """The scaling and approximate-index comparisons produce their tables on a tiny corpus."""
+    questions = [(q, searcher.embed(q)) for q in ("MDR CE-mærkning", "API adgang til data")]
+    scaling = measure_scaling(
+        searcher, questions, [1, 2], hnsw_at=2, embed_median_ms=1.0, floor_median_ms=1.0, work=tmp_path
+    )
+    assert scaling["factors"]["2"]["chunks"] == 2 * len(searcher.chunks)
+    assert scaling["factors"]["2"]["index_bytes"] > 0
+    assert "hybrid_with_hnsw" in scaling["factors"]["2"]
+    kinds = [str(c.meta["kind"]) for c in searcher.chunks]
+    ann = ann_comparison(searcher.data.vectors(), kinds, np.stack([v for _, v in questions]), [2], hnsw_ef=(16,))
+    assert [row["index"] for row in ann["2"]["rows"]] == ["Flat", "HNSW32 efSearch=16"]
+    assert ann["2"]["rows"][0]["recall@10"] == 1.0
+
+
+def test_added_entry_is_valid() -> None:
+    """The entry the incremental build adds passes corpus validation."""
+    rel, text = added_entry(1)
+    entry = parse_entry(text, rel)
+    assert entry.retrievable
+    assert rel.endswith(f"{entry.id}.yaml")
+
+
+def test_report_renders_partial_results(searcher: Searcher, sets: list[QuestionSet], fake: FakeEmbedder) -> None:
+    """The report renders whatever sections ran, with a verdict per target."""
+    systems = our_systems(searcher, [q.q for q in sets[0].questions])
+    quality = evaluate_systems(systems, sets)
+    latency = measure_latency(
+        ["MDR", "API"],
+        {"floor": floor_query(fake, searcher.data.index), "lessons": lambda q: searcher.search(q, 5)},
+        repetitions=1,
+        warmup=0,
+        phased=instrumented(searcher),
+    )
+    results = {
+        "run": {"command": "test"},
+        "machine": {},
+        "quality": quality,
+        "latency": latency,
+        "startup": {"error": "not run"},
+    }
+    results["targets"] = targets(results)
+    text = render(results)
+    assert "## Retrieval quality" in text
+    assert "## Query latency" in text
+    assert "Not measured" in text
+    assert results["targets"][0]["met"] in (True, False)
