@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--out", type=Path, default=None, help="where RESULTS.md and results.json go (default benchmarks/)"
     )
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary copies (printed at the end)")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        metavar="RESULTS_JSON",
+        help="run nothing: rewrite RESULTS.md (and the target verdicts) from an existing results.json",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.reps = 1
@@ -112,7 +120,7 @@ class Run:
         except Exception as exc:
             if os.environ.get("LESSONS_DEBUG"):
                 raise
-            value = {"error": f"{type(exc).__name__}: {exc}"}
+            value = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-3000:]}
             _log(f"{name} FAILED: {value['error']}")
         self.results[name] = value
         self.results.setdefault("section_seconds", {})[name] = round(time.perf_counter() - started, 1)
@@ -197,7 +205,7 @@ class Run:
         systems: dict[str, System] = our_systems(self.searcher, self.questions)
         systems["naive"] = lambda q: Ranked(texts=self.naive.retrieve(q, 10))
         for config, peer in self.peers.items():
-            systems[f"llamaindex-{config}"] = lambda q, p=peer: Ranked(texts=p.retrieve(q, 10))
+            systems[f"llamaindex-{config}"] = _peer_system(peer)
         result = evaluate_systems(systems, self.sets)
         result["sets"] = {
             s.label: {
@@ -226,18 +234,13 @@ class Run:
         return measure_latency(self.questions, systems, repetitions=reps, phased=instrumented(self.searcher))
 
     def startup(self) -> dict[str, Any]:
-        from benchmarks.startup import app_startup, cli_startup, floor_startup, peer_startup, startup_ratios
+        from benchmarks.startup import app_startup, cold_starts, startup_ratios
 
         question = self.questions[0]
         reps = self.args.startup_reps
+        peer_dir = self.work / "peer-defaults" if "defaults" in self.peers else None
         out: dict[str, Any] = {"question": question}
-        out["cli"] = cli_startup(self.serve, self.model, question, reps)
-        out["floor"] = floor_startup(self.serve, self.model, question, reps)
-        out["llamaindex"] = (
-            peer_startup(self.work / "peer-defaults", self.model, "defaults", question, reps)
-            if "defaults" in self.peers
-            else None
-        )
+        out.update(cold_starts(self.serve, self.model, question, reps, peer_dir))
         out["ratios"] = startup_ratios(out["cli"], out["floor"], out["llamaindex"])
         try:
             out["app"] = app_startup(self.serve, self.model, question, reps, self.work / "logs")
@@ -312,11 +315,27 @@ class Run:
         return ann_comparison(self.searcher.data.vectors(), kinds, queries, factors, repetitions=1)
 
 
+def _peer_system(peer: Any) -> Callable[[str], Any]:
+    from benchmarks.quality import Ranked
+
+    def run(question: str) -> Ranked:
+        return Ranked(texts=peer.retrieve(question, 10))
+
+    return run
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmarks; write RESULTS.md and results.json."""
     from benchmarks.report import render, targets
 
     args = parse_args(argv)
+    if args.render:
+        results = json.loads(args.render.read_text(encoding="utf-8"))
+        results["targets"] = targets(results)
+        args.render.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (args.render.parent / "RESULTS.md").write_text(render(results), encoding="utf-8")
+        _log(f"rewrote {args.render.parent / 'RESULTS.md'}")
+        return 0
     started = time.perf_counter()
     cores = pin_cores(args.cores)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -198,7 +199,7 @@ def default_question_files() -> list[Path]:
 
 def load_question_sets(paths: Iterable[Path]) -> list[QuestionSet]:
     """Load each question file (validated by lessons.evaluation.load_questions)."""
-    sets = []
+    sets: list[QuestionSet] = []
     for path in paths:
         label = path.stem
         if any(s.label == label for s in sets):
@@ -287,7 +288,7 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 def run_measured(
     args: Sequence[str], *, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 1800
 ) -> Measured:
-    """Run a command to completion; wall time and the child's own peak RSS (os.wait4), not its children's."""
+    """Run a command to completion; wall time and the child's own peak RSS (VmHWM polled every 5 ms)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as inp:
         if stdin is not None:
             inp.write(stdin.encode("utf-8"))
@@ -295,13 +296,15 @@ def run_measured(
         started = time.perf_counter()
         proc = subprocess.Popen(list(args), stdin=inp, stdout=out, stderr=err, env=env or child_env(), cwd=ROOT)
         deadline = started + timeout
+        peak = 0.0
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
+            peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
             if time.perf_counter() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                pid, status, _usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.005)
         seconds = time.perf_counter() - started
@@ -313,14 +316,33 @@ def run_measured(
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
             seconds=seconds,
-            max_rss_mb=round(usage.ru_maxrss / 1024.0, 1),  # Linux reports KiB
+            max_rss_mb=round(peak, 1),
         )
+
+
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    """VmHWM, the peak resident set of a live process, in MB (None when it has exited).
+
+    Not ``ru_maxrss``: on Linux a child inherits its parent's high-water mark across fork and
+    exec, so a child of a big benchmark process would report the parent's memory.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        return None
+    return None
 
 
 def run_worker(task: str, args: dict[str, Any], *, timeout: float = 1800) -> tuple[dict[str, Any], Measured]:
     """Run ``python -m benchmarks.worker TASK JSON`` measured; return its result object and the measurement."""
     measured = run_measured([sys.executable, "-m", "benchmarks.worker", task, json.dumps(args)], timeout=timeout)
-    return measured.result(), measured
+    result = measured.result()
+    own = result.get("peak_rss_mb")
+    if own:  # the worker's own reading at its end is exact; polling may miss the last milliseconds
+        measured = dataclasses.replace(measured, max_rss_mb=round(max(own, measured.max_rss_mb), 1))
+    return result, measured
 
 
 def dir_size(path: Path) -> int:

@@ -99,10 +99,11 @@ def _latency_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         gap = None
         if peer_ratio < PEER_SPEED_TARGET:
             share = embed / systems["lessons"]["median_ms"] if systems["lessons"]["median_ms"] else 0.0
+            peer_over_floor = _get(latency, "paired_ratio_to_floor", "llamaindex-defaults", "median")
             gap = (
                 f"both pipelines spend most of a query in the same model embedding the same question "
-                f"({embed:.1f} ms, {share:.0%} of ours); the peer adds "
-                f"{peer['median_ms'] - systems['floor']['median_ms']:.1f} ms to the floor. Being 2x faster than a "
+                f"({embed:.1f} ms, {share:.0%} of ours); the peer costs {_fmt(peer_over_floor)}x the floor "
+                "(paired median). Being 2x faster than a "
                 "pipeline that costs the floor plus a little is impossible with the same encoder: it would take a "
                 "cheaper query encoder (an int8-quantised or distilled e5, or a static-embedding first stage with "
                 "e5 only for re-ranking) or a cache of repeated questions' vectors. The target should be restated "
@@ -137,6 +138,7 @@ def _quality_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if other not in systems:
             continue
         misses = []
+        ceiling = []
         checked = 0
         for label in [s for s in ours if s != "all"] + ["all"]:
             for language in ("da", "en"):
@@ -146,11 +148,16 @@ def _quality_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     continue
                 for metric in ("hit@5", "mrr@10"):
                     checked += 1
-                    if not mine[metric] > theirs[metric]:
-                        misses.append(f"{label}/{language} {metric} {mine[metric]:.2f} vs {theirs[metric]:.2f}")
+                    cell = f"{label}/{language} {metric} {mine[metric]:.2f} vs {theirs[metric]:.2f}"
+                    if mine[metric] == theirs[metric] == 1.0:
+                        ceiling.append(cell)  # both perfect: nothing left to be better at
+                    elif not mine[metric] > theirs[metric]:
+                        misses.append(cell)
         detail = (
-            f"{checked - len(misses)} of {checked} comparisons better (per question file and language, and all)"
-            + ("; not better: " + "; ".join(misses) if misses else "")
+            f"{checked - len(misses) - len(ceiling)} of {checked} comparisons (each question file and language, "
+            "and all files) better"
+            + (f", {len(ceiling)} tied at the 1.00 ceiling" if ceiling else "")
+            + ("; **not better**: " + "; ".join(misses) if misses else "")
         )
         gap = None
         if misses:
@@ -605,7 +612,6 @@ def _ann_section(results: dict[str, Any]) -> list[str]:
         "recall against exact flat search. The hybrid asks FAISS for 100 candidates, so k=100 matters.",
         "",
     ]
-    recommendation = None
     for factor, block in ann.items():
         rows = []
         for row in block["rows"]:
@@ -639,35 +645,110 @@ def _ann_section(results: dict[str, Any]) -> list[str]:
             ),
             "",
         ]
+    lines += _recommendation(results, ann)
+    return lines
+
+
+RECALL_BAR = {"recall@10": 0.95, "recall@100": 0.9}
+CHEAP_SHARE = 0.1  # flat search is cheap while it costs under a tenth of embedding the question
+
+
+def _recommendation(results: dict[str, Any], ann: dict[str, Any]) -> list[str]:
+    embed = _get(results, "latency", "phases", "embedding", "median_ms")
+    rows = []
+    expensive_at = None
+    last_best = None
+    for factor, block in ann.items():
         flat = block["rows"][0]
-        good = [r for r in block["rows"][1:] if r["recall@10"] >= 0.95 and r["recall@100"] >= 0.9]
-        if good:
-            best = min(good, key=lambda r: r["k100"]["median_ms"])
-            if best["k100"]["median_ms"] < flat["k100"]["median_ms"]:
-                recommendation = (factor, block["vectors"], flat, best)
-    latency = results.get("latency") or {}
-    embed = _get(latency, "phases", "embedding", "median_ms")
-    lines += ["### Recommendation", ""]
-    if recommendation:
-        factor, n, flat, best = recommendation
-        lines += [
-            "Flat search stays the right index while it costs little next to embedding the question "
-            + (f"({embed:.1f} ms median here)" if embed else "")
-            + f". At {factor}x ({n:,} vectors) flat k=100 takes {flat['k100']['median_ms']:.2f} ms median; "
-            f"**{best['index']}** answers in {best['k100']['median_ms']:.2f} ms with recall@10 {best['recall@10']:.3f} "
-            f"and recall@100 {best['recall@100']:.3f}. Recommendation: keep `IndexFlatIP` up to about 100x the "
-            "corpus (tens of thousands of chunks); switch to `IndexHNSWFlat` (M=32, efSearch >= 128 because the "
-            "hybrid takes 100 candidates) once flat search approaches a tenth of the embedding time. HNSW needs "
-            "no training and supports adding vectors, which fits incremental builds; IVF needs retraining as the "
-            "corpus grows.",
-            "",
-        ]
-    else:
-        lines += [
-            "No approximate index beat flat search at the recall bar (recall@10 >= 0.95, recall@100 >= 0.9) "
-            "at the sizes measured: flat search stays the right choice there.",
-            "",
-        ]
+        good = [r for r in block["rows"][1:] if all(r[k] >= v for k, v in RECALL_BAR.items())]
+        best = min(good, key=lambda r: r["k100"]["median_ms"]) if good else None
+        share = flat["k100"]["median_ms"] / embed if embed else None
+        if share is not None and share > CHEAP_SHARE and expensive_at is None:
+            expensive_at = (factor, block["vectors"], flat, best)
+        last_best = (factor, block["vectors"], flat, best)
+        rows.append(
+            [
+                f"{factor}x",
+                f"{block['vectors']:,}",
+                flat["k100"]["median_ms"],
+                f"{share:.1%}" if share is not None else "–",
+                best["index"] if best else "none meets the bar",
+                best["k100"]["median_ms"] if best else None,
+                best["recall@10"] if best else None,
+                best["recall@100"] if best else None,
+            ]
+        )
+    lines = [
+        "### Recommendation",
+        "",
+        f"Flat search is *cheap* while a k=100 search costs under {CHEAP_SHARE:.0%} of embedding the question "
+        + (f"({embed:.1f} ms median in this run). " if embed else ". ")
+        + f"Approximate indexes must reach recall@10 >= {RECALL_BAR['recall@10']} and recall@100 >= "
+        f"{RECALL_BAR['recall@100']}.",
+        "",
+        _table(
+            [
+                "size",
+                "vectors",
+                "flat k=100 ms",
+                "of embedding",
+                "fastest index at the bar",
+                "its k=100 ms",
+                "recall@10",
+                "recall@100",
+            ],
+            rows,
+        ),
+        "",
+    ]
+    if expensive_at:
+        factor, n, flat, best = expensive_at
+        choice = best["index"] if best else "HNSW with a larger efSearch"
+        lines.append(
+            f"Flat search stops being cheap at about **{factor}x the corpus ({n:,} chunks)**: "
+            f"{flat['k100']['median_ms']:.2f} ms per query. There, **{choice}** should take over"
+            + (
+                f" ({best['k100']['median_ms']:.2f} ms, recall@10 {best['recall@10']:.3f}, recall@100 "
+                f"{best['recall@100']:.3f})."
+                if best
+                else "."
+            )
+        )
+    elif last_best:
+        factor, n, flat, best = last_best
+        lines.append(
+            f"Flat search stays cheap up to the largest size measured, {factor}x ({n:,} chunks, "
+            f"{flat['k100']['median_ms']:.2f} ms per query): keep `IndexFlatIP` for any corpus this project "
+            "will plausibly hold. When it does stop being cheap, the index to take over is "
+            + (
+                f"**{best['index']}** (at {factor}x: {best['k100']['median_ms']:.2f} ms, recall@10 "
+                f"{best['recall@10']:.3f}, recall@100 {best['recall@100']:.3f})."
+                if best
+                else "HNSW."
+            )
+        )
+    lines += [
+        "",
+        "Prefer HNSW (`IndexHNSWFlat`, M=32, efSearch >= 128 because the hybrid takes 100 candidates) over IVF: "
+        "it needs no training, accepts added vectors (incremental builds), and keeps `reconstruct`, which the "
+        "searcher uses for exact scores of lexical candidates. IVF must be retrained as the corpus grows.",
+        "",
+    ]
+    scaling = _get(results, "scaling", "factors") or {}
+    if scaling:
+        top = max(scaling, key=int)
+        search = _get(scaling, top, "search_excl_embedding", "median_ms")
+        flat_cost = None
+        for factor, block in ann.items():
+            if factor == top:
+                flat_cost = block["rows"][0]["k100"]["median_ms"]
+        if search is not None and flat_cost is not None:
+            lines += [
+                f"Note: at {top}x the whole hybrid search (without embedding) takes {search:.2f} ms median, of which "
+                f"the flat FAISS search is about {flat_cost:.2f} ms. The rest (BM25 scores for every chunk, twice; "
+                "sorting all of them; the candidate pool) grows linearly too, so it, not FAISS, sets the pace first.",
+                "",
+            ]
     return lines
 
 

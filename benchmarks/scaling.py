@@ -70,7 +70,7 @@ def _mix(
 ) -> Vectors:
     w = weights.reshape(-1, 1)
     mixed = w * vectors[plan.first] + (1.0 - w) * vectors[plan.second]
-    jitter = rng.standard_normal(mixed.shape).astype(np.float32) * (noise / math.sqrt(vectors.shape[1]))
+    jitter = np.asarray(rng.standard_normal(mixed.shape), dtype=np.float32) * (noise / math.sqrt(vectors.shape[1]))
     return _normalise(mixed + jitter)
 
 

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ROOT, child_env, ratio, run_measured, run_worker, summary_s
+from benchmarks.common import ROOT, child_env, peak_rss_mb, ratio, run_measured, run_worker, summary_s
 
-__all__ = ["app_startup", "cli_startup", "floor_startup", "peer_startup"]
+__all__ = ["app_startup", "cold_starts", "startup_ratios"]
 
 BIN = Path(sys.executable).parent
 
@@ -38,64 +38,57 @@ def lessons_env(serve: Path, model: str) -> dict[str, str]:
     )
 
 
-def cli_startup(serve: Path, model: str, question: str, repetitions: int) -> dict[str, Any]:
+def _cli_run(serve: Path, model: str, question: str) -> dict[str, Any]:
     """`lessons ask --json QUESTION` in a new process, start to exit."""
-    runs = []
-    for _ in range(repetitions):
-        measured = run_measured([str(BIN / "lessons"), "ask", "--json", question], env=lessons_env(serve, model))
-        if measured.returncode != 0:
-            raise RuntimeError(f"lessons ask failed ({measured.returncode}): {measured.stderr[-2000:]}")
-        answer = json.loads(measured.stdout.splitlines()[-1])
-        runs.append(
-            {"wall_s": round(measured.seconds, 3), "max_rss_mb": measured.max_rss_mb, "hits": len(answer["hits"])}
-        )
+    measured = run_measured([str(BIN / "lessons"), "ask", "--json", question], env=lessons_env(serve, model))
+    if measured.returncode != 0:
+        raise RuntimeError(f"lessons ask failed ({measured.returncode}): {measured.stderr[-2000:]}")
+    answer = json.loads(measured.stdout.splitlines()[-1])
+    return {"wall_s": round(measured.seconds, 3), "max_rss_mb": measured.max_rss_mb, "hits": len(answer["hits"])}
+
+
+def _worker_run(task: str, args: dict[str, Any]) -> dict[str, Any]:
+    result, measured = run_worker(task, args)
     return {
-        "runs": runs,
-        "wall": summary_s([r["wall_s"] for r in runs]),
-        "max_rss_mb": max(r["max_rss_mb"] for r in runs),
+        "wall_s": round(measured.seconds, 3),
+        "max_rss_mb": measured.max_rss_mb,
+        **{k: round(v, 3) for k, v in result.items() if k.endswith("_s")},
     }
 
 
-def floor_startup(serve: Path, model: str, question: str, repetitions: int) -> dict[str, Any]:
-    """A process that only imports sentence-transformers and FAISS, loads model and index, answers one."""
+def cold_starts(
+    serve: Path, model: str, question: str, repetitions: int, peer_dir: Path | None = None
+) -> dict[str, Any]:
+    """New processes answering one question: the CLI, the floor and (with ``peer_dir``) LlamaIndex.
+
+    The floor only imports sentence-transformers and FAISS, loads the model and the index file,
+    and answers. The kinds are interleaved, in rotating order, so load bursts hit all alike.
+    """
     version = (serve / "index" / "CURRENT").read_text(encoding="utf-8").strip()
     index_file = serve / "index" / "versions" / version / "vectors.faiss"
-    runs = []
-    for _ in range(repetitions):
-        result, measured = run_worker("floor", {"model": model, "index_file": str(index_file), "question": question})
-        runs.append(
-            {
-                "wall_s": round(measured.seconds, 3),
-                "max_rss_mb": measured.max_rss_mb,
-                **{k: round(v, 3) for k, v in result.items() if k.endswith("_s")},
-            }
-        )
-    return {
-        "runs": runs,
-        "wall": summary_s([r["wall_s"] for r in runs]),
-        "max_rss_mb": max(r["max_rss_mb"] for r in runs),
+    kinds: dict[str, Callable[[], dict[str, Any]]] = {
+        "cli": lambda: _cli_run(serve, model, question),
+        "floor": lambda: _worker_run("floor", {"model": model, "index_file": str(index_file), "question": question}),
     }
-
-
-def peer_startup(persist_dir: Path, model: str, config: str, question: str, repetitions: int) -> dict[str, Any]:
-    """LlamaIndex in a new process: load the persisted index and the model, answer one."""
-    runs = []
-    for _ in range(repetitions):
-        result, measured = run_worker(
-            "peer-start", {"persist_dir": str(persist_dir), "model": model, "config": config, "question": question}
+    if peer_dir is not None:
+        kinds["llamaindex"] = lambda: _worker_run(
+            "peer-start", {"persist_dir": str(peer_dir), "model": model, "config": "defaults", "question": question}
         )
-        runs.append(
-            {
-                "wall_s": round(measured.seconds, 3),
-                "max_rss_mb": measured.max_rss_mb,
-                **{k: round(v, 3) for k, v in result.items() if k.endswith("_s")},
-            }
-        )
-    return {
-        "runs": runs,
-        "wall": summary_s([r["wall_s"] for r in runs]),
-        "max_rss_mb": max(r["max_rss_mb"] for r in runs),
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in kinds}
+    names = list(kinds)
+    for rep in range(repetitions):
+        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+            runs[name].append(kinds[name]())
+    out: dict[str, Any] = {
+        name: {
+            "runs": items,
+            "wall": summary_s([r["wall_s"] for r in items]),
+            "max_rss_mb": max(r["max_rss_mb"] for r in items),
+        }
+        for name, items in runs.items()
     }
+    out.setdefault("llamaindex", None)
+    return out
 
 
 # --- the app -------------------------------------------------------------------------------------
@@ -115,17 +108,6 @@ def _healthy(port: int) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-def _peak_rss_mb(pid: int) -> float | None:
-    """VmHWM (peak resident set) of a running process, from /proc."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024.0, 1)
-    except OSError:
-        return None
-    return None
 
 
 def _wait(condition: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -222,7 +204,7 @@ def _one_app_run(driver: Any, env: dict[str, str], question: str, ready_texts: l
             "ready_s": round(loaded - started, 3),
             "first_answer_s": round(answered - started, 3),
             "answer_after_ask_s": round(answered - asked, 3),
-            "peak_rss_mb": _peak_rss_mb(proc.pid),
+            "peak_rss_mb": round(peak_rss_mb(proc.pid) or 0.0, 1) or None,
         }
     finally:
         proc.terminate()

@@ -138,6 +138,17 @@ def task_apptest(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _peak_rss_mb() -> float | None:
+    """This process's VmHWM (peak resident set) in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "build": task_build,
     "query": task_query,
@@ -155,6 +166,7 @@ def main(argv: list[str]) -> int:
         return 2
     result = TASKS[argv[0]](json.loads(argv[1]))
     result["process_s"] = time.perf_counter() - STARTED
+    result["peak_rss_mb"] = _peak_rss_mb()
     sys.stdout.write(RESULT_MARKER + json.dumps(result) + "\n")
     return 0
 

@@ -228,6 +228,7 @@ def test_boilerplate_sentences_are_never_quoted(searcher: Searcher) -> None:
             ordinal=0,
             header="h",
             body=f"Fælles indledning om gode råd her. Råd nummer {i} her.",
+            fields=("body",),
         )
         for i in range(3)
     ]

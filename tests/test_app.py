@@ -127,7 +127,7 @@ def test_a_question_gets_an_overview_with_citations_and_cards(built: Settings) -
     assert user.markdown[0].value == escape_markdown(MDR_QUESTION)
     body = joined(assistant)
     assert "**Kort fortalt**" in body
-    overview = [m.value for m in assistant.markdown if m.value.startswith("- ")][0]
+    overview = next(m.value for m in assistant.markdown if m.value.startswith("- "))
     assert "\\[1\\]" in overview and "CE-mærkes" in overview
     assert f"**\\[1\\] {escape_markdown(MDR_TITLE)}**" in body
     assert ":orange-badge[Håndteringseksempel]" in body and ":gray-badge[Jura]" in body
@@ -136,7 +136,7 @@ def test_a_question_gets_an_overview_with_citations_and_cards(built: Settings) -
     assert "**→ Resultat:** Afklaringen tog et halvt år." in body
     assert "Kilde: Testrapport, afsnit Afsnit" in body
     assert "Projekt: Projekt om hjertescanning · Region · Sundhed" in body
-    assert [e.label for e in assistant.expander][0] == "Hele erfaringen"
+    assert next(e.label for e in assistant.expander) == "Hele erfaringen"
     answer = turns(at)[0]
     assert card_titles(answer)[0] == MDR_TITLE
     assert {s.card for s in answer.overview} <= {c.number for c in answer.cards}
@@ -290,8 +290,9 @@ def test_overview_page_shows_counts_index_status_and_curator_lists(built: Settin
     at = ask(start(), OFF_TOPIC)
     at = open_page(at, "overblik")
     assert at.title[0].value == "Overblik over korpusset"
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Erfaringer i alt"] == "5" and metrics["Model"] == "fake-embedder"
+    assert {m.label: m.value for m in at.metric} == {"Erfaringer i alt": "5"}
+    assert "- **Model:** fake-embedder" in joined(at.main)
+    assert f"- **Version:** {read_current(built.index_dir)}" in joined(at.main)
     assert len(at.get("vega_lite_chart")) == 3
     assert any("opdateret" in s.value for s in at.success)
     assert f"- 1× {OFF_TOPIC}" in joined(at.main)

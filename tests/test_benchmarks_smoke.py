@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -135,6 +136,9 @@ def test_scaling_and_ann_run(searcher: Searcher, tmp_path: Path) -> None:
     ann = ann_comparison(searcher.data.vectors(), kinds, np.stack([v for _, v in questions]), [2], hnsw_ef=(16,))
     assert [row["index"] for row in ann["2"]["rows"]] == ["Flat", "HNSW32 efSearch=16"]
     assert ann["2"]["rows"][0]["recall@10"] == 1.0
+    text = render({"run": {}, "machine": {}, "scaling": scaling, "ann": ann})
+    assert "## Scaling (synthetic chunks)" in text
+    assert "### Recommendation" in text
 
 
 def test_added_entry_is_valid() -> None:
@@ -156,7 +160,7 @@ def test_report_renders_partial_results(searcher: Searcher, sets: list[QuestionS
         warmup=0,
         phased=instrumented(searcher),
     )
-    results = {
+    results: dict[str, Any] = {
         "run": {"command": "test"},
         "machine": {},
         "quality": quality,

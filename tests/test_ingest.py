@@ -13,6 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -280,3 +282,20 @@ def test_worker_speaks_json_only() -> None:
     )
     reply = json.loads(done.stdout)
     assert reply["ok"] is False and "bad request" in reply["message"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=120),
+            st.sampled_from(["Udfordring: x", "Eksempel på håndtering: y", "Budget: 1 mio. kr.", "Formål: f", "-"]),
+        ),
+        max_size=40,
+    )
+)
+def test_parser_never_fails_on_arbitrary_text(lines: list[str]) -> None:
+    """Any text parses into candidates without an exception, each with a kind, a title and a source."""
+    for candidate in parse_report(["\n".join(lines)], "R", markdown=False):
+        assert candidate.raw["kind"] in {"project", "handling", "evaluation", "finding"}
+        assert candidate.raw["title"] and candidate.raw["source"]["report"] == "R"

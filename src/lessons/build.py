@@ -45,11 +45,13 @@ def build_lock(index_dir: Path, timeout: float) -> FileLock:
 
 def _previous(index_dir: Path, embedder: Embedder) -> IndexData | None:
     """The previous good version, if it was built with this model."""
+    def other_model(manifest: Manifest) -> str | None:
+        return None if manifest.model_fingerprint == embedder.fingerprint else "built with another model"
+
     try:
-        previous = load_index(index_dir)
+        return load_index(index_dir, expect=other_model)
     except IndexUnusableError:
         return None
-    return previous if previous.manifest.model_fingerprint == embedder.fingerprint else None
 
 
 def _reusable_vectors(previous: IndexData | None) -> dict[str, np.ndarray]:

@@ -80,17 +80,33 @@ def open_searcher(
     Raises IndexUnusableError when there is no usable index or it was built with another
     model, and ModelNotFoundError when the model is missing.
     """
-    data = load_index(index_path or settings.index_dir)
-    warnings = list(data.warnings)
+    folder = index_path or settings.index_dir
+    data = load_index(folder)  # before the model, so a missing index is reported at once
     embedder = embedder if embedder is not None else load_embedder(settings)
-    manifest = data.manifest
-    if manifest.dimension != embedder.dimension or manifest.model_fingerprint != embedder.fingerprint:
-        raise IndexUnusableError(
-            f"the index was built with model {manifest.model!r} (dimension {manifest.dimension}, "
-            f"fingerprint {manifest.model_fingerprint}), but the configured model is {embedder.name!r} "
-            f"(dimension {embedder.dimension}, fingerprint {embedder.fingerprint}). "
-            "Run `lessons build` to rebuild the index with the configured model."
+    model = embedder
+
+    def mismatch(manifest: Manifest) -> str | None:
+        if manifest.dimension == model.dimension and manifest.model_fingerprint == model.fingerprint:
+            return None
+        return (
+            f"index version {manifest.version} was built with model {manifest.model!r} (dimension "
+            f"{manifest.dimension}, fingerprint {manifest.model_fingerprint}), but the configured model is "
+            f"{model.name!r} (dimension {model.dimension}, fingerprint {model.fingerprint})"
         )
+
+    if mismatch(data.manifest):  # an older version built with the configured model may still serve
+        first = data.manifest
+        try:
+            data = load_index(folder, expect=mismatch)
+        except IndexUnusableError:
+            raise IndexUnusableError(
+                f"the index was built with model {first.model!r} (dimension {first.dimension}, "
+                f"fingerprint {first.model_fingerprint}), but the configured model is {embedder.name!r} "
+                f"(dimension {embedder.dimension}, fingerprint {embedder.fingerprint}). "
+                "Run `lessons build` to rebuild the index with the configured model."
+            ) from None
+    warnings = list(data.warnings)
+    manifest = data.manifest
     try:
         differences = corpus_differences(manifest, load_corpus(settings.corpus_dir))
     except CorpusError as exc:

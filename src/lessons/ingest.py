@@ -92,8 +92,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 
 def sniff(data: bytes) -> str:
     """What the bytes are: 'pdf' or 'text'; raise IngestError naming anything else."""
-    head = data[:1024]
-    if b"%PDF-" in head:  # the PDF header may follow a few junk bytes, within the first 1024
+    if data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n\f\x00").startswith(b"%PDF-"):
         return "pdf"
     for magic, what in _SIGNATURES:
         if data.startswith(magic):

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +46,8 @@ __all__ = [
     "write_version",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest carries a checksum of itself (manifest_sha256)
+READABLE_FORMATS = (1, 2)
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"
@@ -76,17 +78,40 @@ class Manifest:
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return dict(self.__dict__)
+        """A JSON-ready dict, with ``manifest_sha256``: the checksum of all the other fields."""
+        data = dict(self.__dict__)
+        data[MANIFEST_CHECKSUM] = _manifest_digest(data)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
-        """Parse, raising ValueError/KeyError/TypeError on a malformed manifest."""
+        """Parse, raising ValueError/KeyError/TypeError on a malformed manifest.
+
+        From format 2 on, the manifest's own checksum must be present and match, so a
+        flipped bit anywhere in it (a value, a key, a checksum) is detected.
+        """
+        if data.get("format_version") != 1:  # format 1 predates the self-checksum
+            claimed = data.get(MANIFEST_CHECKSUM)
+            if not isinstance(claimed, str) or claimed != _manifest_digest(data):
+                raise ManifestChecksumError("manifest.json is damaged (its own checksum does not match)")
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         manifest = cls(**known)
-        if manifest.format_version != FORMAT_VERSION:
+        if manifest.format_version not in READABLE_FORMATS:
             raise ValueError(f"index format {manifest.format_version}, this version reads {FORMAT_VERSION}")
         return manifest
+
+
+MANIFEST_CHECKSUM = "manifest_sha256"
+
+
+class ManifestChecksumError(ValueError):
+    """manifest.json does not match its own checksum."""
+
+
+def _manifest_digest(data: dict[str, Any]) -> str:
+    """sha256 of the manifest's fields other than its own checksum, in a canonical JSON form."""
+    body = {k: v for k, v in data.items() if k != MANIFEST_CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -217,14 +242,24 @@ def write_version(
     return manifest
 
 
-def _load_version(path: Path) -> IndexData:
-    """Load and verify one version; raise IndexUnusableError naming what is wrong."""
+def _read_manifest(path: Path) -> Manifest:
+    """The verified manifest of one version; raise IndexUnusableError naming what is wrong."""
     try:
-        manifest = Manifest.from_json(json.loads((path / MANIFEST).read_text(encoding="utf-8")))
+        raw = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise TypeError("not a JSON object")
+        return Manifest.from_json(raw)
     except FileNotFoundError:
         raise IndexUnusableError(f"index version {path.name} has no manifest") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except ManifestChecksumError as exc:
+        raise IndexUnusableError(f"index version {path.name}: {exc}") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise IndexUnusableError(f"index version {path.name} has an unreadable manifest ({exc})") from None
+
+
+def _load_version(path: Path) -> IndexData:
+    """Load and verify one version; raise IndexUnusableError naming what is wrong."""
+    manifest = _read_manifest(path)
     for name in DATA_FILES:
         file = path / name
         if not file.is_file():
@@ -244,7 +279,7 @@ def _load_version(path: Path) -> IndexData:
     try:
         text = (path / CHUNKS).read_text(encoding="utf-8")
         chunks = [Chunk.from_json(json.loads(line)) for line in text.splitlines() if line.strip()]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise IndexUnusableError(f"chunks.jsonl in version {path.name} is unreadable ({exc})") from None
     if len(chunks) != manifest.chunk_count:
         raise IndexUnusableError(
@@ -259,8 +294,11 @@ def _load_version(path: Path) -> IndexData:
     return IndexData(manifest=manifest, index=index, chunks=chunks, path=path, background=background)
 
 
-def load_index(index_dir: Path) -> IndexData:
-    """Load the current version; if it is damaged, fall back to the newest good older version."""
+class _MovedOnError(Exception):
+    """A version vanished while being read, and CURRENT has moved on: start again."""
+
+
+def _load_from(index_dir: Path, expect: Callable[[Manifest], str | None] | None, *, retry: bool) -> IndexData:
     versions = list_versions(index_dir)
     current = read_current(index_dir)
     if not versions:
@@ -272,12 +310,37 @@ def load_index(index_dir: Path) -> IndexData:
     for name in order:
         try:
             data = _load_version(index_dir / VERSIONS / name)
-        except IndexUnusableError as exc:
-            problems.append(str(exc))
+        except (IndexUnusableError, OSError) as exc:
+            if retry and read_current(index_dir) != current:  # a build moved on and may have pruned it
+                raise _MovedOnError from None
+            if isinstance(exc, OSError):
+                problems.append(f"index version {name} could not be read ({exc.strerror or exc})")
+            else:
+                problems.append(str(exc))
+            continue
+        mismatch = expect(data.manifest) if expect else None
+        if mismatch:
+            problems.append(mismatch)
             continue
         data.warnings = [f"{p}; serving the previous good version {name}. {FIX}" for p in problems]
         return data
     raise IndexUnusableError("no usable index: " + "; ".join(problems) + f". {FIX}")
+
+
+def load_index(index_dir: Path, *, expect: Callable[[Manifest], str | None] | None = None) -> IndexData:
+    """Load the current version; if it is damaged, fall back to the newest good older version.
+
+    ``expect`` may refuse a version that is intact but unsuitable (built with another
+    model): it returns the problem, and the next version is tried. If a version
+    vanishes while being read because a concurrent build moved CURRENT on and pruned
+    it, loading starts again from the new CURRENT.
+    """
+    for _attempt in range(5):
+        try:
+            return _load_from(index_dir, expect, retry=True)
+        except _MovedOnError:
+            continue
+    return _load_from(index_dir, expect, retry=False)
 
 
 def prune_versions(index_dir: Path, keep: int) -> list[str]:

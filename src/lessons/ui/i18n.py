@@ -151,6 +151,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "index_version": ("Version", "Version"),
     "index_built": ("Bygget", "Built"),
     "index_model": ("Model", "Model"),
+    "index_size": ("Indhold", "Contents"),
     "index_counts": ("{entries} erfaringer, {chunks} tekststykker", "{entries} experiences, {chunks} chunks"),
     "index_fresh": ("Indekset er opdateret i forhold til korpusset.", "The index is up to date with the corpus."),
     "index_missing": ("Der er intet brugbart indeks: {problem}", "There is no usable index: {problem}"),

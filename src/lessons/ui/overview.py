@@ -75,12 +75,13 @@ def _index_section(settings: Settings, lang: str) -> None:
             st.rerun()
         return
     m = status.manifest
-    columns = st.columns(3)
-    columns[0].metric(t("index_version", lang), m.version[:15])
-    columns[1].metric(t("index_built", lang), m.built_at.replace("T", " ")[:16])
-    columns[2].metric(t("index_model", lang), m.model.rstrip("/").split("/")[-1])
-    counted = t("index_counts", lang, entries=m.entry_count, chunks=m.chunk_count)
-    st.caption(safe(f"{m.version} · {m.model} · {counted}"))
+    rows = [
+        (t("index_built", lang), m.built_at.replace("T", " ")),
+        (t("index_model", lang), m.model),
+        (t("index_version", lang), m.version),
+        (t("index_size", lang), t("index_counts", lang, entries=m.entry_count, chunks=m.chunk_count)),
+    ]
+    st.markdown("\n".join(f"- **{name}:** {safe(value)}" for name, value in rows))
     for warning in status.warnings:
         st.warning(safe(warning))
     if status.stale:

@@ -69,14 +69,19 @@ def render_project(project: SimilarProject, lang: str) -> None:
                 st.caption(_source(project.evaluation, lang))
         else:
             st.caption(t("ongoing_at_report", lang))
-        with st.expander(t("lessons", lang, n=len(project.lessons)), icon=":material/lightbulb:"):
-            if not project.lessons:
-                st.caption(t("no_lessons", lang))
-            for lesson in project.lessons:
-                st.markdown(f"**{safe(lesson.title)}**")
-                render_entry_details(lesson, lang)
-                st.caption(_source(lesson, lang))
+        if not project.lessons:
+            st.caption(t("no_lessons", lang))
+        else:
+            _lessons(project, lang)
         st.caption(_source(project.main, lang))
+
+
+def _lessons(project: SimilarProject, lang: str) -> None:
+    with st.expander(t("lessons", lang, n=len(project.lessons)), icon=":material/lightbulb:"):
+        for lesson in project.lessons:
+            st.markdown(f"**{safe(lesson.title)}**")
+            render_entry_details(lesson, lang)
+            st.caption(_source(lesson, lang))
 
 
 def render() -> None:

@@ -143,8 +143,11 @@ def render_entry_details(entry: Entry, lang: str, *, max_words: int | None = Non
     """An entry's text fields with their labels (challenge → handling → outcome for a handling example)."""
     arrows = entry.kind is Kind.HANDLING
     for position, (name, text) in enumerate(entry.text_fields()):
-        body = shorten(text, max_words) if max_words else text
-        st.markdown(f"**{safe(_field_label(name, lang, position, arrows))}:** {safe(body)}")
+        body = safe(shorten(text, max_words) if max_words else text)
+        if name == "body":  # free text (advice, findings, a project's budget line): no label
+            st.markdown(body)
+        else:
+            st.markdown(f"**{safe(_field_label(name, lang, position, arrows))}:** {body}")
 
 
 def _amount(value: float, lang: str) -> str:

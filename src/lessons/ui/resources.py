@@ -37,6 +37,7 @@ __all__ = [
     "get_settings",
     "index_status_cached",
     "keep_widget_state",
+    "language_switch",
     "load_corpus_cached",
 ]
 
@@ -47,6 +48,26 @@ VERSION_KEY = "index_version"
 def current_language() -> str:
     """'en' when the English switch is on, else 'da'."""
     return "en" if st.session_state.get(LANG_KEY) else "da"
+
+
+def _language_changed() -> None:
+    if st.session_state.get(LANG_KEY):
+        st.query_params["lang"] = "en"
+    else:
+        st.query_params.pop("lang", None)
+
+
+def language_switch() -> str:
+    """The sidebar's English switch; the choice is kept in the URL (?lang=en) so a reload keeps it."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = st.query_params.get("lang") == "en"
+    st.sidebar.toggle(
+        "English",
+        key=LANG_KEY,
+        on_change=_language_changed,
+        help="Skift grænsefladen til engelsk / switch the interface to English",
+    )
+    return current_language()
 
 
 def keep_widget_state(keys: Iterable[str]) -> None:

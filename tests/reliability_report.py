@@ -1,0 +1,122 @@
+"""Reliability figures: tests record what they tried; this script runs them and writes docs/reliability.md.
+
+Each reliability test calls :func:`record` once per fault it tried, with the number of
+cases and the behaviour it observed (not the behaviour it expected). That prints one
+line, ``RELIABILITY: area=... | fault=... | cases=N | outcome=...``, which pytest shows
+with ``-s``. Run ``python tests/reliability_report.py`` to run the reliability tests
+(slow ones included), collect those lines and regenerate ``docs/reliability.md`` from
+the real run; it exits non-zero when a test failed.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "reliability.md"
+TEST_FILES = (
+    "tests/test_reliability_build.py",
+    "tests/test_reliability_index.py",
+    "tests/test_reliability_concurrency.py",
+    "tests/test_hostile_input.py",
+    "tests/test_hostile_uploads.py",
+    "tests/test_offline.py",
+    "tests/test_no_pickle.py",
+    "tests/test_chunking.py",
+)
+PREFIX = "RELIABILITY: "
+_LINE = re.compile(r"RELIABILITY: area=(?P<area>.*?) \| fault=(?P<fault>.*?) \| cases=(?P<cases>\d+) \| outcome=(?P<outcome>.*)")
+
+
+def record(area: str, fault: str, cases: int, outcome: str) -> None:
+    """Print one reliability line: what was tried, how many cases, what was observed."""
+    clean = " ".join(outcome.split()).replace("|", "/")
+    print(f"\n{PREFIX}area={area} | fault={fault} | cases={cases} | outcome={clean}", flush=True)
+
+
+def parse(output: str) -> OrderedDict[tuple[str, str], tuple[int, list[str]]]:
+    """Aggregate reliability lines by (area, fault): summed cases and the distinct outcomes, in order."""
+    rows: OrderedDict[tuple[str, str], tuple[int, list[str]]] = OrderedDict()
+    for line in output.splitlines():
+        match = _LINE.search(line)
+        if not match:
+            continue
+        key = (match["area"].strip(), match["fault"].strip())
+        cases, outcomes = rows.get(key, (0, []))
+        outcome = match["outcome"].strip()
+        rows[key] = (cases + int(match["cases"]), outcomes if outcome in outcomes else [*outcomes, outcome])
+    return rows
+
+
+def render(rows: OrderedDict[tuple[str, str], tuple[int, list[str]]], summary: str, command: str) -> str:
+    """The Markdown report."""
+    lines = [
+        "# Reliability: faults and hostile inputs tried",
+        "",
+        "Issue #6: the assistant never serves a broken or mismatched index, never loses a curator's work,",
+        "and never runs anything an input smuggles in. The tests below try to break it and stay in the suite.",
+        "",
+        "**This file is generated** by `python tests/reliability_report.py` from the tests' own output",
+        "(`RELIABILITY:` lines printed by each test). The case counts and outcomes are what the run observed;",
+        "regenerate it after changing the tests. Do not edit by hand.",
+        "",
+        f"- Run: {_dt.datetime.now(_dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}, `unshare -n` {'available' if _unshare_works() else 'unavailable'}",
+        f"- Command: `{command}`",
+        f"- Result: {summary}",
+        "",
+    ]
+    areas: OrderedDict[str, list[tuple[str, int, list[str]]]] = OrderedDict()
+    for (area, fault), (cases, outcomes) in rows.items():
+        areas.setdefault(area, []).append((fault, cases, outcomes))
+    total = 0
+    for area, faults in areas.items():
+        lines += [f"## {area}", "", "| Fault or input tried | Cases | Observed behaviour |", "| --- | ---: | --- |"]
+        for fault, cases, outcomes in faults:
+            total += cases
+            lines.append(f"| {_cell(fault)} | {cases} | {_cell('; '.join(outcomes))} |")
+        lines.append("")
+    lines += [f"Total: {total} cases in {len(rows)} fault classes.", ""]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _unshare_works() -> bool:
+    if not shutil.which("unshare"):
+        return False
+    try:
+        done = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def main() -> int:
+    """Run the reliability tests (slow ones too), parse their lines, write docs/reliability.md."""
+    command = [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "-m", "", *TEST_FILES]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    output = done.stdout + done.stderr
+    tail = [line for line in output.splitlines() if re.search(r"\b(passed|failed|error)", line)]
+    summary = tail[-1].strip("= ") if tail else f"pytest exited with {done.returncode}"
+    rows = parse(output)
+    shown = "python -m pytest -s -m '' " + " ".join(TEST_FILES)
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text(render(rows, summary, shown), encoding="utf-8")
+    print(f"wrote {DOC.relative_to(ROOT)}: {len(rows)} fault classes; {summary}")
+    if done.returncode != 0:
+        print(output[-5000:], file=sys.stderr)
+    return done.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

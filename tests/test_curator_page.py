@@ -1,0 +1,273 @@
+"""The curator page of the app, driven headless through AppTest (fake embedder, tiny corpus)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from lessons.build import build_index
+from lessons.corpus import load_corpus, parse_entry
+from lessons.curation import find_entry
+from lessons.embedding import FakeEmbedder
+from lessons.feedback import record_feedback, record_gap
+from lessons.models import Kind, ReviewState
+from lessons.settings import Settings
+from lessons.store import read_current
+from lessons.ui.curator import edit_changes, form_values_to_raw
+from tests.conftest import SOURCE, TINY_ENTRIES
+from tests.test_ingest import PAGES, make_pdf
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+HOSTILE_TITLE = "<script>alert('x')</script> **fed**"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Each test starts like a fresh server process."""
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def page(env_settings: Settings, use_fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The app with an index built, opened on the curator page, with a curator name from the environment."""
+    monkeypatch.setenv("LESSONS_CURATOR", "Karen Kurator")
+    build_index(env_settings, use_fake_embedder)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at._page_hash = calc_hash("kurator")
+    return run(at)
+
+
+def run(at: AppTest) -> AppTest:
+    """Run and check nothing failed."""
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """All markdown-like output of the page, joined."""
+    out: list[str] = []
+    for kind in ("markdown", "caption", "info", "warning", "success", "error"):
+        out.extend(str(element.value) for element in getattr(at, kind))
+    return "\n".join(out)
+
+
+def fill(at: AppTest, values: dict[str, Any]) -> AppTest:
+    """Set form widgets by key (kind first, so the right text fields exist)."""
+    if "cur_kind" in values:
+        at.selectbox(key="cur_kind").set_value(values["cur_kind"])
+        run(at)
+    for key, value in values.items():
+        if key == "cur_kind":
+            continue
+        if key.startswith("cur_f_"):
+            at.text_area(key=key).set_value(value)
+        elif key == "cur_areas":
+            at.multiselect(key=key).set_value(value)
+        elif key in {"cur_sector", "cur_domain"}:
+            at.selectbox(key=key).set_value(value)
+        else:
+            at.text_input(key=key).set_value(value)
+    return run(at)
+
+
+LESSON = {
+    "cur_kind": "handling",
+    "cur_title": HOSTILE_TITLE,
+    "cur_areas": ["data"],
+    "cur_sector": "municipality",
+    "cur_f_challenge": "Teamet manglede oplysninger om borgernes hjælpemidler i fagsystemet.",
+    "cur_f_handling": "Teamet fik leverandøren til at udstille et API og hentede data hver nat.",
+    "cur_src_report": "Indsendt erfaring 2023",
+}
+
+
+def test_page_opens_with_sections_and_name(page: AppTest) -> None:
+    """The page shows its sections, the draft count and the curator name from the environment."""
+    assert "Kuratering af erfaringer" in [t.value for t in page.title]
+    assert page.text_input(key="cur_by").value == "Karen Kurator"
+    assert page.radio(key="cur_section").value == "add"
+    assert "Kladder (0)" in page.radio(key="cur_section").options
+
+
+def test_add_form_saves_a_draft_and_shows_text_escaped(page: AppTest, env_settings: Settings) -> None:
+    """The form saves a draft through the same models; HTML is stored as text and shown escaped."""
+    fill(page, LESSON)
+    page.button(key="cur_check").click()
+    run(page)
+    assert "handling-script-alert-x-script-fed" in texts(page)
+    page.button(key="cur_save").click()
+    run(page)
+    assert any("Gemt som kladde" in s.value for s in page.success), texts(page)
+    _, entry = find_entry(env_settings.corpus_dir, "handling-script-alert-x-script-fed")
+    assert entry.title == HOSTILE_TITLE and entry.state is ReviewState.DRAFT
+    assert entry.created_by == "Karen Kurator"
+    assert page.text_input(key="cur_title").value == "", "the form is cleared after saving"
+    page.radio(key="cur_section").set_value("drafts")
+    run(page)
+    shown = texts(page)
+    assert "<script>" not in shown and "**fed**" not in shown
+    assert "alert" in shown
+
+
+def test_invalid_form_names_the_field(page: AppTest, env_settings: Settings) -> None:
+    """A form without the handling text is refused, naming the missing field, and nothing is saved."""
+    fill(page, {k: v for k, v in LESSON.items() if k != "cur_f_handling"})
+    page.button(key="cur_save").click()
+    run(page)
+    assert page.error and "handling" in page.error[0].value
+    assert len(load_corpus(env_settings.corpus_dir).entries) == 5
+
+
+def test_saving_needs_a_curator_name(page: AppTest, env_settings: Settings) -> None:
+    """Without a name nothing is saved and the page says why."""
+    page.text_input(key="cur_by").set_value("")
+    fill(page, LESSON)
+    page.button(key="cur_save").click()
+    run(page)
+    assert page.error and "navn" in page.error[0].value
+    assert len(load_corpus(env_settings.corpus_dir).entries) == 5
+
+
+def test_near_duplicate_needs_confirmation(page: AppTest, env_settings: Settings) -> None:
+    """Re-entering an existing entry's text is refused with its id until the curator confirms."""
+    duplicate = {
+        "cur_kind": "handling",
+        "cur_title": "Igen",
+        "cur_f_challenge": "Projektet manglede adgang til data i fagsystemet.",
+        "cur_f_handling": "Kommunen fik leverandøren til at udstille et API, så data kunne hentes automatisk.",
+        "cur_src_report": "R",
+    }
+    fill(page, duplicate)
+    page.button(key="cur_check").click()
+    run(page)
+    assert "Næsten dublet" in texts(page) and "handling-api-data" in texts(page)
+    page.button(key="cur_save").click()
+    run(page)
+    assert page.warning and "handling-api-data" in page.warning[0].value
+    assert "handling-igen" not in load_corpus(env_settings.corpus_dir).by_id()
+    page.checkbox(key="cur_confirm").check()
+    page.button(key="cur_save").click()
+    run(page)
+    assert "handling-igen" in load_corpus(env_settings.corpus_dir).by_id()
+
+
+def test_approve_then_rebuild_with_progress(page: AppTest, env_settings: Settings) -> None:
+    """A draft is approved with a button; the page then offers a rebuild, which makes a new index version."""
+    fill(page, LESSON)
+    page.button(key="cur_save").click()
+    run(page)
+    page.radio(key="cur_section").set_value("drafts")
+    run(page)
+    entry_id = "handling-script-alert-x-script-fed"
+    page.button(key=f"cur_approve_{entry_id}").click()
+    run(page)
+    _, entry = find_entry(env_settings.corpus_dir, entry_id)
+    assert entry.state is ReviewState.APPROVED and entry.approved_by == "Karen Kurator"
+    assert any("Indekset er ikke opdateret" in w.value for w in page.warning)
+    before = read_current(env_settings.index_dir)
+    page.button(key="cur_rebuild").click()
+    run(page)
+    assert read_current(env_settings.index_dir) != before
+    assert not any("Indekset er ikke opdateret" in w.value for w in page.warning)
+
+
+def test_edit_and_retire_from_the_page(page: AppTest, env_settings: Settings) -> None:
+    """An entry's field is changed with a reason, then it is retired; both land in its history."""
+    page.radio(key="cur_section").set_value("edit")
+    run(page)
+    page.selectbox(key="cur_edit_id").set_value("handling-api-data")
+    run(page)
+    page.text_area(key="cur_e_handling-api-data_outcome").set_value("Data hentes nu hver nat.")
+    page.text_input(key="cur_edit_reason_handling-api-data").set_value("opfølgning")
+    page.button(key="cur_save_edit_handling-api-data").click()
+    run(page)
+    _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
+    assert entry.outcome == "Data hentes nu hver nat."
+    assert entry.history[-1].endswith("edited by Karen Kurator: outcome (opfølgning)")
+    page.text_input(key="cur_edit_reason_handling-api-data").set_value("erstattet af ny erfaring")
+    page.button(key="cur_edit_retire_handling-api-data").click()
+    run(page)
+    _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
+    assert entry.state is ReviewState.RETIRED
+    assert entry.history[-1].endswith("retired by Karen Kurator: erstattet af ny erfaring")
+
+
+def test_upload_ingests_a_pdf_into_drafts(page: AppTest, env_settings: Settings) -> None:
+    """An uploaded PDF becomes drafts with page numbers; a renamed executable gets a clear message."""
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    page.file_uploader(key="cur_upload").set_value(("rapport.pdf", make_pdf(PAGES), "application/pdf"))
+    page.button(key="cur_ingest").click()
+    run(page)
+    assert page.success and "tilføjede 3 kladde(r)" in page.success[0].value, texts(page)
+    pages = {e.kind: e.source.page for e in load_corpus(env_settings.corpus_dir).entries if e.state.value == "draft"}
+    assert pages == {Kind.FINDING: 1, Kind.HANDLING: 2, Kind.PROJECT: 3}
+    page.file_uploader(key="cur_upload").set_value(("rapport.pdf", b"\x7fELF\x02\x01" + bytes(64), "application/pdf"))
+    page.button(key="cur_ingest").click()
+    run(page)
+    assert page.error and "Linux executable" in page.error[0].value
+
+
+def test_gap_log_starts_a_new_entry(page: AppTest, env_settings: Settings) -> None:
+    """Unanswered questions (most frequent first) and thumbs-down answers each start a prefilled entry."""
+    for _ in range(2):
+        record_gap(env_settings.data_dir, "Hvordan håndterer man <b>droner</b> i hjemmeplejen?")
+    record_gap(env_settings.data_dir, "Hvad koster en chatbot?")
+    record_feedback(
+        env_settings.data_dir, answer_id="a1", question="Hvad med GDPR?", rating=-1, comment="svaret var for bredt"
+    )
+    page.radio(key="cur_section").set_value("gaps")
+    run(page)
+    shown = texts(page)
+    assert shown.index("2× Hvordan") < shown.index("1× Hvad koster")
+    assert "<b>" not in shown
+    assert "svaret var for bredt" in shown
+    page.button(key="cur_gap_0").click()
+    run(page)
+    assert page.radio(key="cur_section").value == "add"
+    assert page.text_input(key="cur_title").value == "Hvordan håndterer man <b>droner</b> i hjemmeplejen?"
+    assert page.text_area(key="cur_f_challenge").value.startswith("Hvordan håndterer")
+    page.radio(key="cur_section").set_value("gaps")
+    run(page)
+    page.button(key="cur_neg_0").click()
+    run(page)
+    assert page.text_input(key="cur_title").value == "Hvad med GDPR?"
+
+
+def test_form_helpers_keep_only_the_kinds_fields() -> None:
+    """Form values become entry fields for the chosen kind; edits list only what changed."""
+    raw = form_values_to_raw(
+        {
+            "kind": "project",
+            "title": " T ",
+            "purpose": "P",
+            "solution": "S",
+            "challenge": "left over from another kind",
+            "organisations": "A Kommune, , B Region",
+            "source.report": "R",
+            "source.page": 4,
+        }
+    )
+    assert raw == {
+        "kind": "project",
+        "title": "T",
+        "organisations": ["A Kommune", "B Region"],
+        "purpose": "P",
+        "solution": "S",
+        "source": {"report": "R", "page": 4},
+    }
+    entry = parse_entry(TINY_ENTRIES["handling/handling-api-data.yaml"] + SOURCE)
+    assert edit_changes(entry, {"title": "Adgang til data via API ", "outcome": ""}) == {}
+    assert edit_changes(entry, {"outcome": "Nyt", "organisations": "X"}) == {"outcome": "Nyt", "organisations": ["X"]}
+    moved = edit_changes(entry, {"kind": "finding", "body": "Tekst"})
+    assert moved == {"kind": "finding", "body": "Tekst", "challenge": None, "handling": None}

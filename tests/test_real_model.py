@@ -1,0 +1,119 @@
+"""A few end-to-end checks with the real embedding model over the real corpus (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lessons.build import build_index
+from lessons.embedding import SentenceTransformerEmbedder, load_embedder
+from lessons.engine import open_searcher
+from lessons.search import Searcher
+from lessons.settings import DEFAULT_MODEL_DIR, Settings
+
+from .conftest import REAL_CORPUS, ROOT
+
+MODEL = ROOT / DEFAULT_MODEL_DIR
+pytestmark = pytest.mark.slow
+
+if not (MODEL / "lessons-model.json").is_file():
+    pytest.skip(f"the real model is not set up at {MODEL}; run `lessons setup-model`", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings over the real corpus with a fresh index built by the real model."""
+    settings = Settings(corpus_dir=REAL_CORPUS, index_dir=tmp_path_factory.mktemp("index"), model=str(MODEL), threads=2)
+    build_index(settings, load_embedder(settings))
+    return settings
+
+
+@pytest.fixture(scope="module")
+def searcher(real_settings: Settings) -> Searcher:
+    """A searcher over the real index."""
+    searcher, warnings = open_searcher(real_settings)
+    assert warnings == []
+    assert isinstance(searcher.embedder, SentenceTransformerEmbedder)
+    return searcher
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Hvordan håndterer vi MDR?",
+        "How do we handle the Medical Device Regulation?",
+        "skal vores algoritme CE-mærkes?",
+    ],
+)
+def test_mdr_questions_find_an_mdr_entry(searcher: Searcher, question: str) -> None:
+    """Danish and English MDR questions return an MDR entry in the top 5."""
+    result = searcher.search(question)
+    assert not result.no_match
+    assert any("MDR" in hit.chunk.text for hit in result.hits[:5])
+
+
+def test_cross_lingual_api_question(searcher: Searcher) -> None:
+    """An English question about API access finds the Danish handling example on API access."""
+    result = searcher.search("How did others get API access to hospital data?")
+    assert any("API" in hit.chunk.body for hit in result.hits[:5])
+
+
+@pytest.mark.parametrize(
+    "question", ["What is the weather forecast for tomorrow in Aarhus?", "Hvordan laver man lasagne?"]
+)
+def test_out_of_scope_is_no_match(searcher: Searcher, question: str) -> None:
+    """Questions the corpus cannot answer are flagged no_match."""
+    assert searcher.search(question).no_match
+
+
+def test_batch_of_50_questions_loads_the_model_once(real_settings: Settings) -> None:
+    """`lessons ask --json -` answers 50 questions in one process, one JSON line each."""
+    questions = [f"Hvad lærte projekterne om {topic}?" for topic in ("data", "jura", "etik", "leverandører", "drift")]
+    questions = (questions * 10)[:50]
+    env = {
+        **os.environ,
+        "LESSONS_CORPUS_DIR": str(real_settings.corpus_dir),
+        "LESSONS_INDEX_DIR": str(real_settings.index_dir),
+        "LESSONS_MODEL": str(MODEL),
+        "HF_HUB_OFFLINE": "1",
+    }
+    code = "import sys, lessons.embedding as e, lessons.cli as c; sys.argv=['lessons','ask','--json','-']; c.main()"
+    wrapper = (
+        "import lessons.embedding as e\n"
+        "orig = e.SentenceTransformerEmbedder.__init__\n"
+        "count = [0]\n"
+        "def counting(self, *a, **k):\n"
+        "    count[0] += 1\n"
+        "    orig(self, *a, **k)\n"
+        "e.SentenceTransformerEmbedder.__init__ = counting\n"
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write(f'MODEL_LOADS={count[0]}\\n'))\n" + code
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapper],
+        input="\n".join(questions) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(lines) == 50
+    assert all(line["hits"] and not line["no_match"] for line in lines)
+    assert "MODEL_LOADS=1" in proc.stderr
+
+
+def test_index_manifest_names_the_real_model(real_settings: Settings) -> None:
+    """The manifest records the model folder, dimension 384 and the corpus counts."""
+    searcher, _ = open_searcher(real_settings)
+    manifest = searcher.data.manifest
+    assert manifest.dimension == 384
+    assert Path(manifest.model).name == "multilingual-e5-small"
+    assert manifest.entry_count >= 100
