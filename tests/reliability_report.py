@@ -32,7 +32,9 @@ TEST_FILES = (
     "tests/test_chunking.py",
 )
 PREFIX = "RELIABILITY: "
-_LINE = re.compile(r"RELIABILITY: area=(?P<area>.*?) \| fault=(?P<fault>.*?) \| cases=(?P<cases>\d+) \| outcome=(?P<outcome>.*)")
+_LINE = re.compile(
+    r"RELIABILITY: area=(?P<area>.*?) \| fault=(?P<fault>.*?) \| cases=(?P<cases>\d+) \| outcome=(?P<outcome>.*)"
+)
 
 
 def record(area: str, fault: str, cases: int, outcome: str) -> None:

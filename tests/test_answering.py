@@ -240,6 +240,19 @@ def test_boilerplate_sentences_are_never_quoted(searcher: Searcher) -> None:
     assert first not in {s.text for s in later}
 
 
+def test_sentence_vectors_are_embedded_once(searcher: Searcher) -> None:
+    """Asking again embeds no sentence twice: the cards' sentence vectors are cached."""
+    fake = FakeEmbedder(name="fake-cache-test")  # its own fingerprint, so no earlier test filled the cache
+    result = searcher.search(MDR_QUESTION)
+    vector = searcher.embed(MDR_QUESTION)
+    before = fake.documents_embedded
+    first = extract_overview(MDR_QUESTION, vector, result.hits, fake)
+    embedded = fake.documents_embedded - before
+    assert embedded > 0
+    again = extract_overview(MDR_QUESTION, vector, result.hits, fake)
+    assert fake.documents_embedded - before == embedded and again == first
+
+
 def test_overview_of_nothing_is_empty() -> None:
     """No hits, no overview."""
     assert extract_overview("noget", None, [], None) == []

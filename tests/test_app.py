@@ -166,6 +166,8 @@ def test_a_sidebar_filter_applies_to_the_next_answer_and_shows_as_active(built: 
     answer = turns(at)[0]
     assert card_titles(answer) == [MDR_TITLE]
     assert "Filtre: Jura" in joined(at.chat_message[1])
+    at = open_page(open_page(at, "overblik"), "sporg")
+    assert at.multiselect(key="f_area").value == ["law"]  # kept while another page was shown
     clear = [b for b in at.sidebar.button if b.label == "Nulstil filtre"]
     clear[0].click().run()
     assert at.multiselect(key="f_area").value == []
@@ -224,12 +226,22 @@ def test_english_switch_translates_the_interface_not_the_corpus(built: Settings)
     at = start()
     at.toggle(key="lang_en").set_value(True).run()
     assert at.title[0].value == "Experiences from the signature projects"
+    assert at.query_params["lang"] == "en"  # a reload keeps the language
     assert at.chat_input[0].placeholder == "Type your question …"
     at = ask(at, MDR_QUESTION)
     body = joined(at.chat_message[1])
     assert "**In short**" in body and ":orange-badge[Handling example]" in body and ":gray-badge[Law]" in body
     assert "**Challenge:** Projektet skulle afklare" in body
     assert "Source: Testrapport, section Afsnit" in body
+
+
+def test_the_language_can_come_from_the_url(built: Settings) -> None:
+    """Opening the app with ?lang=en starts it in English."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception and at.title[0].value == "Experiences from the signature projects"
+    assert at.toggle(key="lang_en").value is True
 
 
 def test_user_and_corpus_text_is_rendered_escaped(built: Settings) -> None:

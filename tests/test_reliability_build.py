@@ -18,6 +18,7 @@ and the next ``lessons build`` succeeds and leaves no temporary folders.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -503,10 +504,8 @@ def test_kills_from_outside_at_varied_times(workspace: Workspace) -> None:
             _wait_until(run, lambda index=index: _lock_held(index), 60)
         else:
             _wait_until(run, lambda index=index: _temp_folder(index), 60)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(run.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         code = workspace.server.wait(run)
         if code != -signal.SIGKILL:  # it finished before the kill landed
             assert code == 0, run.stderr.read_text()
@@ -566,7 +565,7 @@ def test_lock_of_a_hung_build_times_out_with_a_message(workspace: Workspace) -> 
     os.kill(run.pid, signal.SIGSTOP)
     try:
         env = {**workspace.env(index), "LESSONS_BUILD_LOCK_TIMEOUT": "0.5"}
-        code, out, err = workspace.server.run(["build"], env)
+        code, _out, err = workspace.server.run(["build"], env)
         assert code == 1
         assert "another build holds" in err and "Try again" in err and "Traceback" not in err
     finally:

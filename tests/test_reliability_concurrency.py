@@ -26,7 +26,7 @@ from lessons import store
 from lessons.build import build_index
 from lessons.embedding import FakeEmbedder
 from lessons.engine import index_status, open_searcher
-from lessons.search import SearchResult, Searcher
+from lessons.search import Searcher, SearchResult
 from lessons.settings import Settings
 from tests.reliability_report import record
 
@@ -230,9 +230,9 @@ def test_readers_see_complete_versions_only(settings: Settings) -> None:
                 names = {p.name for p in folder.iterdir()}
             except FileNotFoundError:
                 names = set()
-            if not {"manifest.json", "vectors.faiss", "chunks.jsonl", "background.npy"} <= names:
-                if store.read_current(settings.index_dir) == current:  # not merely pruned after a switch
-                    problems.append(f"CURRENT names incomplete {current}: {sorted(names)}")
+            complete = {"manifest.json", "vectors.faiss", "chunks.jsonl", "background.npy"} <= names
+            if not complete and store.read_current(settings.index_dir) == current:  # not pruned after a switch
+                problems.append(f"CURRENT names incomplete {current}: {sorted(names)}")
             seen[current] += 1
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -243,5 +243,9 @@ def test_readers_see_complete_versions_only(settings: Settings) -> None:
     watcher.join(timeout=30)
     assert problems == []
     assert len(seen) >= 2
-    record(AREA, "CURRENT sampled continuously during 20 builds", sum(seen.values()),
-           f"always named a complete version ({len(seen)} versions seen); never empty, torn or dangling")
+    record(
+        AREA,
+        "CURRENT sampled continuously during 20 builds",
+        sum(seen.values()),
+        f"always named a complete version ({len(seen)} versions seen); never empty, torn or dangling",
+    )

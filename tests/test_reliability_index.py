@@ -159,8 +159,7 @@ def test_every_single_bit_flip_of_the_manifest_is_detected(settings: Settings, f
         AREA,
         "manifest.json: every single-bit flip (one per byte position)",
         len(original),
-        "all detected, previous version served; "
-        + ", ".join(f"{n} as {kind}" for kind, n in sorted(outcomes.items())),
+        "all detected, previous version served; " + ", ".join(f"{n} as {kind}" for kind, n in sorted(outcomes.items())),
     )
 
 
@@ -186,8 +185,12 @@ def test_random_bit_flips_in_data_files_never_reach_faiss(
             assert all(folder not in p.parents for p in faiss_reads)
             total += 1
         path.write_bytes(original)
-    record(AREA, "random single-bit flips in vectors.faiss, chunks.jsonl, background.npy", total,
-           "all caught by sha256 before FAISS read the file; previous version served")
+    record(
+        AREA,
+        "random single-bit flips in vectors.faiss, chunks.jsonl, background.npy",
+        total,
+        "all caught by sha256 before FAISS read the file; previous version served",
+    )
 
 
 class OtherModel(FakeEmbedder):
@@ -217,15 +220,19 @@ def test_vectors_file_of_another_model_is_refused(
     assert searcher.version == older
     assert "vectors.faiss" in warnings[0] and "checksum mismatch" in warnings[0] and "lessons build" in warnings[0]
     assert all(target not in p.parents for p in faiss_reads)
-    record(AREA, f"vectors.faiss of another model, {'same' if dimension == 64 else 'other'} dimension", 1,
-           "checksum mismatch named; previous version served with a warning and the fix")
+    record(
+        AREA,
+        f"vectors.faiss of another model, {'same' if dimension == 64 else 'other'} dimension",
+        1,
+        "checksum mismatch named; previous version served with a warning and the fix",
+    )
 
 
 @pytest.mark.parametrize("dimension", [64, 32], ids=["same-dimension", "other-dimension"])
 def test_whole_version_of_another_model(
     settings: Settings, use_fake_embedder: FakeEmbedder, tmp_path: Path, dimension: int
 ) -> None:
-    """A consistent version folder of another model as CURRENT: previous own version serves; alone, both models named."""
+    """A consistent version folder of another model as CURRENT: our previous version serves; alone, both are named."""
     fake = use_fake_embedder
     build_index(settings, fake)
     own = store.read_current(settings.index_dir)
@@ -243,9 +250,13 @@ def test_whole_version_of_another_model(
         open_searcher(settings, fake)
     result = runner.invoke(app, ["ask", "CE-mærkning"], env=_env(settings))
     assert result.exit_code == 1 and "other-model" in result.output and "Traceback" not in result.output
-    record(AREA, f"whole index version of another model, {'same' if dimension == 64 else 'other'} dimension", 1,
-           "previous own version served with a warning naming both models; alone: error naming both models and "
-           "`lessons build` (CLI exit 1, no traceback)")
+    record(
+        AREA,
+        f"whole index version of another model, {'same' if dimension == 64 else 'other'} dimension",
+        1,
+        "previous own version served with a warning naming both models; alone: error naming both models and "
+        "`lessons build` (CLI exit 1, no traceback)",
+    )
 
 
 def _rewrite_checksums(folder: Path) -> None:
@@ -321,8 +332,12 @@ def test_consistent_tampering_is_still_refused(
     assert searcher.version == older
     assert expected in warnings[0] and "lessons build" in warnings[0]
     assert not (tmp_path / "unpickled").exists()
-    record(AREA, f"consistent tampering (checksums rewritten): {tampering}", 1,
-           f"refused by the content checks ('{expected}'); previous version served; nothing unpickled")
+    record(
+        AREA,
+        f"consistent tampering (checksums rewritten): {tampering}",
+        1,
+        f"refused by the content checks ('{expected}'); previous version served; nothing unpickled",
+    )
 
 
 CURRENT_DAMAGE: dict[str, bytes | None] = {
@@ -337,7 +352,9 @@ CURRENT_DAMAGE: dict[str, bytes | None] = {
 
 
 @pytest.mark.parametrize("damage", list(CURRENT_DAMAGE))
-def test_damaged_current_pointer_serves_newest_good_version(settings: Settings, fake: FakeEmbedder, damage: str) -> None:
+def test_damaged_current_pointer_serves_newest_good_version(
+    settings: Settings, fake: FakeEmbedder, damage: str
+) -> None:
     """A missing or garbled CURRENT: the newest complete version serves, with a warning and the fix."""
     _older, current = _two_versions(settings, fake)
     pointer = settings.index_dir / "CURRENT"
@@ -363,10 +380,8 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
-def test_cli_with_damaged_and_with_no_usable_index(
-    settings: Settings, use_fake_embedder: FakeEmbedder
-) -> None:
-    """`lessons ask` and `status` warn and answer from the previous version; with nothing usable, exit 1, no traceback."""
+def test_cli_with_damaged_and_with_no_usable_index(settings: Settings, use_fake_embedder: FakeEmbedder) -> None:
+    """`lessons ask` and `status` warn and use the previous version; with nothing usable: exit 1, no traceback."""
     older, current = _two_versions(settings, use_fake_embedder)
     (_version_dir(settings.index_dir, current) / "vectors.faiss").write_bytes(b"\x00" * 10)
     result = runner.invoke(app, ["ask", "--json", "KOL-patienter hjemmemålinger"], env=_env(settings))
@@ -380,14 +395,18 @@ def test_cli_with_damaged_and_with_no_usable_index(
         assert "error: no usable index" in result.output and "lessons build" in result.output
         assert "no manifest" in result.output and "checksum mismatch" in result.output
         assert "Traceback" not in result.output
-    record(AREA, "CLI ask/status with a damaged current version, then with no usable version", 3,
-           "ask answered from the previous version with a warning; with none usable: one 'error:' line listing "
-           "each version's problem and `lessons build`, exit 1, no traceback")
+    record(
+        AREA,
+        "CLI ask/status with a damaged current version, then with no usable version",
+        3,
+        "ask answered from the previous version with a warning; with none usable: one 'error:' line listing "
+        "each version's problem and `lessons build`, exit 1, no traceback",
+    )
 
 
 def test_manifest_deleted_and_versions_folder_garbage(settings: Settings, fake: FakeEmbedder) -> None:
     """Stray files and half-deleted folders in versions/ are skipped with a reason, never loaded."""
-    older, current = _two_versions(settings, fake)
+    _older, current = _two_versions(settings, fake)
     versions = settings.index_dir / "versions"
     (versions / "zzzz-not-a-folder").write_bytes(b"junk")
     (versions / "zzzz-empty-folder").mkdir()
@@ -396,5 +415,9 @@ def test_manifest_deleted_and_versions_folder_garbage(settings: Settings, fake: 
     searcher, warnings = open_searcher(settings, fake)
     assert searcher.version == current
     assert any("zzzz-empty-folder has no manifest" in w for w in warnings)
-    record(AREA, "stray file, empty folder and .tmp-* folder in versions/ with CURRENT deleted", 1,
-           "skipped with a reason; newest complete version served")
+    record(
+        AREA,
+        "stray file, empty folder and .tmp-* folder in versions/ with CURRENT deleted",
+        1,
+        "skipped with a reason; newest complete version served",
+    )

@@ -54,6 +54,7 @@ __all__ = [
     "OverviewSentence",
     "answer_question",
     "build_cards",
+    "card_from_entry",
     "common_sentences",
     "contextualise",
     "detect_sectors",
@@ -61,8 +62,10 @@ __all__ = [
     "export_markdown",
     "extract_overview",
     "filter_summary",
+    "is_followup",
     "label",
     "shorten",
+    "source_line",
 ]
 
 # --- Markdown escaping -------------------------------------------------------------------------
@@ -566,6 +569,7 @@ def answer_question(
 ) -> Answer:
     """Answer one question (maybe a follow-up of ``previous``) with cards and a cited overview.
 
+    A follow-up that names a sector replaces the sector filter for this answer only.
     Raises QuestionError for an empty or over-long question.
     """
     text = prepare_question(question, searcher.max_question_chars)

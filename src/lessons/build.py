@@ -45,6 +45,7 @@ def build_lock(index_dir: Path, timeout: float) -> FileLock:
 
 def _previous(index_dir: Path, embedder: Embedder) -> IndexData | None:
     """The previous good version, if it was built with this model."""
+
     def other_model(manifest: Manifest) -> str | None:
         return None if manifest.model_fingerprint == embedder.fingerprint else "built with another model"
 

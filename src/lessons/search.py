@@ -63,7 +63,7 @@ class Ranking:
     """The tunable parts of the ranking, measured by `lessons eval`."""
 
     lexical_weight_da: float = 0.35
-    lexical_weight_en: float = 0.15
+    lexical_weight_en: float = 0.3
     candidates: int = 100
     # No-match: a question matches when its best chunk is closer than the nearest
     # off-topic background phrase by at least ``min_margin`` (cosine), or when the

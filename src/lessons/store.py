@@ -278,7 +278,8 @@ def _load_version(path: Path) -> IndexData:
         )
     try:
         text = (path / CHUNKS).read_text(encoding="utf-8")
-        chunks = [Chunk.from_json(json.loads(line)) for line in text.splitlines() if line.strip()]
+        # split on "\n" only: JSON escapes it inside strings, but not U+2028 or U+0085, which splitlines() splits on
+        chunks = [Chunk.from_json(json.loads(line)) for line in text.split("\n") if line.strip()]
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise IndexUnusableError(f"chunks.jsonl in version {path.name} is unreadable ({exc})") from None
     if len(chunks) != manifest.chunk_count:

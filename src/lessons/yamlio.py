@@ -1,7 +1,8 @@
 """Safe, bounded YAML reading and writing for corpus files.
 
 Only plain YAML is accepted: no aliases (the "billion laughs" bomb), no custom
-tags, no binary. Files are size-limited before parsing.
+tags, no binary. Files are size-limited before parsing, and nesting is limited
+while parsing (a deeply nested document would otherwise exhaust the recursion).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_YAML_BYTES", "YamlError", "dump_yaml", "key_lines", "load_yaml"]
+__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "YamlError", "dump_yaml", "key_lines", "load_yaml"]
 
 MAX_YAML_BYTES = 1_000_000
+MAX_YAML_DEPTH = 32  # corpus entries nest three levels deep; a bomb nests thousands
 
 
 class YamlError(Exception):
@@ -25,13 +27,29 @@ class YamlError(Exception):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases, so an alias bomb cannot expand."""
+    """SafeLoader that refuses aliases (so an alias bomb cannot expand), deep nesting and binary values."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise YamlError("YAML aliases (*name) are not allowed in corpus files", event.start_mark.line + 1)
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_YAML_DEPTH:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise YamlError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _refuse_binary(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    raise YamlError("binary values (!!binary) are not allowed in corpus files", node.start_mark.line + 1)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 
 
 def _as_text(data: bytes | str) -> str:
