@@ -22,7 +22,10 @@ def test_corpus_covers_at_least_95_percent_of_the_report() -> None:
 
 def test_coverage_detects_a_missing_sentence() -> None:
     """An empty corpus covers nothing; one copied sentence covers exactly that one."""
-    report = "Dette er en lang sætning med mange ord om kunstig intelligens. Kort. Endnu en lang sætning om data og jura i kommunerne."
+    report = (
+        "Dette er en lang sætning med mange ord om kunstig intelligens. Kort. "
+        "Endnu en lang sætning om data og jura i kommunerne."
+    )
     assert measure_coverage(report, []).covered == 0
     entry = Entry.model_validate(
         {

@@ -94,7 +94,7 @@ def test_index_of_another_model_is_refused(settings: Settings, fake: FakeEmbedde
     """An index built with one model is not queried with another; the message names both."""
     build_index(settings, fake)
     other = FakeEmbedder(dimension=64, name="other-model")
-    with pytest.raises(IndexUnusableError, match="fake-embedder.*other-model.*lessons build"):
+    with pytest.raises(IndexUnusableError, match=r"fake-embedder.*other-model.*lessons build"):
         open_searcher(settings, other)
 
 
