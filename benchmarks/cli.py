@@ -291,18 +291,43 @@ class Run:
 
         factors = [int(x) for x in self.args.scales.split(",") if x.strip()]
         latency = self.results.get("latency") or {}
-        embed = (latency.get("phases") or {}).get("embedding", {}).get("median_ms")
+        ours = (latency.get("systems") or {}).get("lessons", {}).get("median_ms")
         floor = (latency.get("systems") or {}).get("floor", {}).get("median_ms")
-        return measure_scaling(
+        result = measure_scaling(
             self.searcher,
             self.question_vectors(),
             factors,
             repetitions=1,
-            embed_median_ms=embed,
+            measured_median_ms=ours,
             floor_median_ms=floor,
             hnsw_at=max(factors),
             work=self.work,
         )
+        from benchmarks.peers import llamaindex_missing
+
+        if not self.args.no_peer and llamaindex_missing() is None:
+            result["llamaindex_vector_store"] = self.peer_store_scaling(factors)
+        return result
+
+    def peer_store_scaling(self, factors: list[int]) -> dict[str, Any]:
+        """LlamaIndex's SimpleVectorStore query time (no embedding) over the same synthetic vectors."""
+        import numpy as np
+
+        from benchmarks.common import summary_ms
+        from benchmarks.peers import vector_store_search_ms
+        from benchmarks.scaling import synthetic_vectors
+
+        kinds = [str(c.meta.get("kind")) for c in self.searcher.chunks]
+        queries = np.stack([v for _, v in self.question_vectors()])
+        peer = self.peers.get("defaults")
+        nodes = peer.nodes if peer is not None else 40  # LlamaIndex splits the report into about 40 nodes
+        out: dict[str, Any] = {"nodes_at_1x": nodes, "factors": {}}
+        for factor in factors:
+            # the peer's own corpus grows by the same factor: nodes x factor vectors, not our chunk count
+            vectors = synthetic_vectors(self.searcher.data.vectors(), kinds, factor)[: nodes * factor]
+            times = vector_store_search_ms(vectors, queries if factor == 1 else queries[:40], 5)
+            out["factors"][str(factor)] = {"vectors": len(vectors), **summary_ms([t / 1000.0 for t in times])}
+        return out
 
     def ann(self) -> dict[str, Any]:
         import numpy as np
@@ -343,13 +368,13 @@ def main(argv: list[str]) -> int:
     run = Run(args)
     import faiss
 
-    faiss.omp_set_num_threads(args.cores)
     run.results["run"] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "benchmarks/run.py " + " ".join(argv),
         "quick": args.quick,
         "sections": args.sections,
         "cores_pinned": cores,
+        "faiss_default_threads": faiss.omp_get_max_threads(),
         "model": run.model,
         "question_files": [str(s.path) for s in run.sets],
     }

@@ -122,3 +122,21 @@ class LlamaIndexPeer:
         if retriever is None:
             retriever = self._retrievers[k] = self.index.as_retriever(similarity_top_k=k)
         return [hit.node.get_content() for hit in retriever.retrieve(question)]
+
+
+def vector_store_search_ms(vectors: Any, queries: Any, k: int = 5) -> list[float]:
+    """Milliseconds per query of LlamaIndex's default in-memory vector store (SimpleVectorStore) over
+    the given vectors: the peer's retrieval cost without embedding, for the scaling comparison."""
+    _offline()
+    from llama_index.core.schema import TextNode
+    from llama_index.core.vector_stores import SimpleVectorStore, VectorStoreQuery
+
+    store = SimpleVectorStore()
+    store.add([TextNode(text="", id_=str(i), embedding=[float(x) for x in v]) for i, v in enumerate(vectors)])
+    times = []
+    for q in queries:
+        query = VectorStoreQuery(query_embedding=[float(x) for x in q], similarity_top_k=k)
+        started = time.perf_counter()
+        store.query(query)
+        times.append((time.perf_counter() - started) * 1000.0)
+    return times

@@ -6,20 +6,28 @@ Each is made from two real chunks of the same kind:
 
 * text: their sentences, shuffled together, cut to the length of the first (so BM25 sees real
   Danish vocabulary with realistic document lengths);
-* vector: the two real vectors mixed in the same proportion as their sentences, plus a little
-  Gaussian noise, normalised. The vectors are therefore not embeddings of the shuffled text, but
-  they lie where real e5 vectors lie (same cone, same neighbourhoods), which is what matters for
-  search cost and for approximate-search recall. Embedding 13,000 chunks with the model would
-  take about half an hour here and measure nothing more about search.
+* vector: the two real vectors mixed in the same proportion as their sentences, plus Gaussian
+  noise, normalised. The noise (norm 0.3) is chosen so that at 10x a synthetic vector's nearest
+  neighbour is as close as a real chunk's (median cosine about 0.94 for both; measured and
+  reported in each run). The vectors are not embeddings of the shuffled text, but they lie where
+  real e5 vectors lie, which is what matters for search cost and approximate-search recall.
+  Embedding 13,000 chunks with the model would take about half an hour here and measure nothing
+  more about search.
+
+FAISS runs single-query searches with OpenMP threads. On this 2-core machine, with other work
+on it, two threads make one flat search over 13,000 vectors 10-20x slower than one thread, so
+every search here is timed with FAISS's default thread count (what lessons does today) and with
+one thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +46,7 @@ __all__ = ["ann_comparison", "measure_scaling", "synthesize", "synthetic_vectors
 
 Vectors = npt.NDArray[np.float32]
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
+NOISE = 0.3
 
 
 def _normalise(matrix: Vectors) -> Vectors:
@@ -75,7 +84,7 @@ def _mix(
 
 
 def synthetic_vectors(
-    vectors: Vectors, kinds: Sequence[str], factor: int, *, seed: int = 0, noise: float = 0.15
+    vectors: Vectors, kinds: Sequence[str], factor: int, *, seed: int = 0, noise: float = NOISE
 ) -> Vectors:
     """The real vectors followed by (factor - 1) x as many synthetic ones (vectors only, for FAISS)."""
     rng = np.random.default_rng(seed)
@@ -88,7 +97,7 @@ def synthetic_vectors(
 
 
 def synthesize(
-    chunks: Sequence[Chunk], vectors: Vectors, factor: int, *, seed: int = 0, noise: float = 0.15
+    chunks: Sequence[Chunk], vectors: Vectors, factor: int, *, seed: int = 0, noise: float = NOISE
 ) -> tuple[list[Chunk], Vectors]:
     """The real chunks and vectors followed by (factor - 1) x as many synthetic ones (see the module doc)."""
     rng = np.random.default_rng(seed)
@@ -135,21 +144,56 @@ def _scaled_searcher(base: Searcher, data: IndexData, index: Any | None = None) 
     return Searcher(data, base.embedder, ranking=base.ranking, max_question_chars=base.max_question_chars)
 
 
+@contextlib.contextmanager
+def faiss_threads(threads: int | None) -> Iterator[int]:
+    """Run with FAISS limited to ``threads`` OpenMP threads (None: leave the default); yields the count used."""
+    before = faiss.omp_get_max_threads()
+    if threads is not None:
+        faiss.omp_set_num_threads(threads)
+    try:
+        yield faiss.omp_get_max_threads()
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def _time_searches(
     searcher: Searcher, questions: Sequence[tuple[str, Vectors]], repetitions: int
-) -> tuple[list[float], list[list[str]]]:
-    times: list[float] = []
+) -> tuple[dict[str, Any], list[list[str]]]:
+    """Hybrid searches with precomputed vectors: total and phases (dense, BM25, the rest), and the top 5s."""
+    from benchmarks.latency import instrumented
+
+    timed, sink = instrumented(searcher)
+    totals: list[float] = []
+    phases: dict[str, list[float]] = {"dense": [], "bm25": [], "fusion": []}
     tops: list[list[str]] = []
     for question, vector in questions[:3]:
-        searcher.search(question, 5, vector=vector)  # warm-up
+        timed.search(question, 5, vector=vector)  # warm-up
     for rep in range(repetitions):
         for question, vector in questions:
+            sink.clear()
             started = time.perf_counter()
-            result = searcher.search(question, 5, vector=vector)
-            times.append(time.perf_counter() - started)
+            result = timed.search(question, 5, vector=vector)
+            total = time.perf_counter() - started
+            totals.append(total)
+            phases["dense"].append(sink.get("dense", 0.0))
+            phases["bm25"].append(sink.get("bm25", 0.0))
+            phases["fusion"].append(max(0.0, total - sink.get("dense", 0.0) - sink.get("bm25", 0.0)))
             if rep == 0:
                 tops.append([h.chunk.id for h in result.hits])
-    return times, tops
+    return {"search": summary_ms(totals), "phases": {k: summary_ms(v) for k, v in phases.items()}}, tops
+
+
+def nearest_neighbour_cosine(vectors: Vectors, sample: Sequence[int] | npt.NDArray[np.int64]) -> dict[str, float]:
+    """Median and 10th/90th percentile of the cosine between sampled vectors and their nearest other vector."""
+    rows = np.asarray(sample, dtype=np.int64)
+    sims = vectors[rows] @ vectors.T
+    sims[np.arange(len(rows)), rows] = -2.0
+    best = sims.max(axis=1)
+    return {
+        "median": round(float(np.median(best)), 4),
+        "p10": round(float(np.percentile(best, 10)), 4),
+        "p90": round(float(np.percentile(best, 90)), 4),
+    }
 
 
 def hnsw_index(vectors: Vectors, m: int = 32, ef_construction: int = 80) -> Any:
@@ -166,21 +210,31 @@ def measure_scaling(
     factors: Sequence[int],
     *,
     repetitions: int = 1,
-    embed_median_ms: float | None = None,
+    measured_median_ms: float | None = None,
     floor_median_ms: float | None = None,
     hnsw_at: int | None = None,
     ef_search: int = 128,
     work: Path | None = None,
 ) -> dict[str, Any]:
     """For each factor: synthesise, write the index to disk (size), load it (time, memory), and time
-    hybrid searches with precomputed question vectors (the embedding does not change with size).
+    hybrid searches with precomputed question vectors (the embedding does not change with size),
+    with FAISS's default thread count and with one thread.
 
-    At ``hnsw_at`` the same hybrid search also runs over an HNSW index instead of the flat one.
+    ``measured_median_ms`` (our end-to-end median at 1x, from the latency section) turns the extra
+    search time at each size into an estimated end-to-end median and its ratio to the floor.
+    At ``hnsw_at`` the hybrid search also runs over an HNSW index instead of the flat one.
     """
     base_chunks = searcher.chunks
     base_vectors = searcher.data.vectors()
     process = psutil.Process()
-    out: dict[str, Any] = {"factors": {}, "synthetic": True, "method": __doc__.split("\n\n")[1] if __doc__ else ""}
+    rng = np.random.default_rng(1)
+    out: dict[str, Any] = {
+        "factors": {},
+        "synthetic": True,
+        "noise": NOISE,
+        "real_nearest_neighbour_cosine": nearest_neighbour_cosine(base_vectors, np.arange(len(base_vectors))),
+    }
+    baseline: float | None = None
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         for factor in factors:
             chunks, vectors = synthesize(base_chunks, base_vectors, factor)
@@ -206,8 +260,6 @@ def measure_scaling(
             scaled = _scaled_searcher(searcher, data)
             ready = time.perf_counter()
             rss_after = process.memory_info().rss
-            times, tops = _time_searches(scaled, questions, repetitions)
-            flat = summary_ms(times)
             entry: dict[str, Any] = {
                 "chunks": len(chunks),
                 "synthetic_chunks": len(chunks) - len(base_chunks),
@@ -217,23 +269,39 @@ def measure_scaling(
                 "load_index_s": round(loaded - started, 3),
                 "searcher_init_s": round(ready - loaded, 3),
                 "rss_growth_mb": round((rss_after - rss_before) / 2**20, 1),
-                "search_excl_embedding": flat,
             }
-            if embed_median_ms is not None and floor_median_ms:
-                entry["estimated_total_median_ms"] = round(embed_median_ms + flat["median_ms"], 3)
-                entry["estimated_ratio_to_floor"] = ratio(embed_median_ms + flat["median_ms"], floor_median_ms)
+            if factor > 1:
+                synthetic_rows = rng.choice(
+                    np.arange(len(base_chunks), len(chunks)),
+                    size=min(500, len(chunks) - len(base_chunks)),
+                    replace=False,
+                )
+                entry["synthetic_nearest_neighbour_cosine"] = nearest_neighbour_cosine(vectors, synthetic_rows)
+            tops: list[list[str]] = []
+            for label, threads in (("faiss_default_threads", None), ("faiss_1_thread", 1)):
+                with faiss_threads(threads) as used:
+                    timing, tops = _time_searches(scaled, questions, repetitions)
+                entry[label] = {"threads": used, **timing}
+            if baseline is None:
+                baseline = entry["faiss_default_threads"]["search"]["median_ms"]
+            if measured_median_ms is not None and floor_median_ms:
+                for label in ("faiss_default_threads", "faiss_1_thread"):
+                    extra = entry[label]["search"]["median_ms"] - baseline
+                    entry[label]["estimated_total_median_ms"] = round(measured_median_ms + extra, 3)
+                    entry[label]["estimated_ratio_to_floor"] = ratio(measured_median_ms + extra, floor_median_ms)
             if hnsw_at == factor:
                 started = time.perf_counter()
                 hnsw = hnsw_index(vectors)
                 hnsw.hnsw.efSearch = ef_search
                 built = time.perf_counter() - started
                 ann = _scaled_searcher(searcher, data, index=hnsw)
-                ann_times, ann_tops = _time_searches(ann, questions, repetitions)
+                with faiss_threads(1):
+                    ann_timing, ann_tops = _time_searches(ann, questions, repetitions)
                 same = [len(set(a) & set(b)) / max(1, len(b)) for a, b in zip(ann_tops, tops, strict=True)]
                 entry["hybrid_with_hnsw"] = {
                     "ef_search": ef_search,
                     "build_s": round(built, 3),
-                    "search_excl_embedding": summary_ms(ann_times),
+                    **ann_timing,
                     "top5_overlap_with_flat": round(float(np.mean(same)), 4) if same else None,
                 }
                 del ann, hnsw
@@ -274,7 +342,10 @@ def ann_comparison(
     ivf_nprobe: Sequence[int] = (8, 16, 32),
 ) -> dict[str, Any]:
     """Flat vs HNSW vs IVF on synthetic vectors: per-query latency (k=10 and k=100, one query at a
-    time, as the app asks) and recall@10 / recall@100 against flat search, plus build time and size."""
+    time, as the app asks) and recall@10 / recall@100 against flat search, plus build time and size.
+
+    Searches run with one FAISS thread (flat also with FAISS's default, to show what that costs);
+    the HNSW and IVF builds use the default threads."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     out: dict[str, Any] = {}
     for factor in factors:
@@ -283,28 +354,40 @@ def ann_comparison(
         rows: list[dict[str, Any]] = []
         flat = faiss.IndexFlatIP(d)
         flat.add(vectors)
-        flat10, truth10 = _time_single(flat, queries, 10, repetitions)
-        flat100, truth100 = _time_single(flat, queries, 100, repetitions) if n >= 100 else (flat10, truth10)
-        rows.append(
-            {
-                "index": "Flat",
-                "build_s": 0.0,
-                "bytes": int(vectors.nbytes),
-                "k10": flat10,
-                "k100": flat100,
-                "recall@10": 1.0,
-                "recall@100": 1.0,
-            }
-        )
+        depth = min(100, n)
+        with faiss_threads(None) as default_threads:
+            default10, _ = _time_single(flat, queries, 10, repetitions)
+            default100, _ = _time_single(flat, queries, depth, repetitions)
+        with faiss_threads(1):
+            flat10, truth10 = _time_single(flat, queries, 10, repetitions)
+            flat100, truth100 = _time_single(flat, queries, depth, repetitions)
+        for kind, label, t10, t100 in (
+            ("flat", "Flat (1 thread)", flat10, flat100),
+            ("flat-default", f"Flat ({default_threads} threads, FAISS default)", default10, default100),
+        ):
+            rows.append(
+                {
+                    "kind": kind,
+                    "index": label,
+                    "build_s": 0.0,
+                    "bytes": int(vectors.nbytes),
+                    "k10": t10,
+                    "k100": t100,
+                    "recall@10": 1.0,
+                    "recall@100": 1.0,
+                }
+            )
         started = time.perf_counter()
         hnsw = hnsw_index(vectors)
         hnsw_build = time.perf_counter() - started
         for ef in hnsw_ef:
             hnsw.hnsw.efSearch = ef
-            t10, ids10 = _time_single(hnsw, queries, 10, repetitions)
-            t100, ids100 = _time_single(hnsw, queries, 100, repetitions) if n >= 100 else (t10, ids10)
+            with faiss_threads(1):
+                t10, ids10 = _time_single(hnsw, queries, 10, repetitions)
+                t100, ids100 = _time_single(hnsw, queries, depth, repetitions)
             rows.append(
                 {
+                    "kind": "hnsw",
                     "index": f"HNSW32 efSearch={ef}",
                     "build_s": round(hnsw_build, 3),
                     "bytes": int(faiss.serialize_index(hnsw).nbytes),
@@ -325,10 +408,12 @@ def ann_comparison(
             ivf_build = time.perf_counter() - started
             for nprobe in ivf_nprobe:
                 ivf.nprobe = nprobe
-                t10, ids10 = _time_single(ivf, queries, 10, repetitions)
-                t100, ids100 = _time_single(ivf, queries, 100, repetitions)
+                with faiss_threads(1):
+                    t10, ids10 = _time_single(ivf, queries, 10, repetitions)
+                    t100, ids100 = _time_single(ivf, queries, depth, repetitions)
                 rows.append(
                     {
+                        "kind": "ivf",
                         "index": f"IVF{nlist},Flat nprobe={nprobe}",
                         "build_s": round(ivf_build, 3),
                         "bytes": int(faiss.serialize_index(ivf).nbytes),

@@ -32,6 +32,46 @@ TEST_FILES = (
     "tests/test_chunking.py",
 )
 PREFIX = "RELIABILITY: "
+
+# How each area is tested (method, not figures: the figures come from the run).
+AREA_NOTES = {
+    "Crash during build (SIGKILL)": (
+        "`lessons build` runs as a separate process with a tiny real sentence-transformers model (converted by "
+        "`lessons.convert` from a synthetic 1-layer file). A fork server imports torch once; each run is a fresh "
+        "process forked from it running the real CLI, and a slow test also kills the real console script. Kills "
+        "are sent by the process itself at instrumented moments, or from outside at random times, on seeing the "
+        "lock held, or on seeing a `.tmp-*` folder; each kill is classified by the phase log the run wrote."
+    ),
+    "Corrupt or foreign index": (
+        "Files of the current version are damaged in place, versions of another model are copied in, CURRENT is "
+        "garbled; with a previous good version present and without one. A spy on `faiss.read_index` checks that "
+        "FAISS never opens a file whose checksum failed."
+    ),
+    "Concurrency": (
+        "Reader threads answer questions while another process runs `lessons add`, `approve` and `build` with only "
+        "two versions kept. Each answer is checked against the one version that produced it: its chunks exist "
+        "there and its dense scores equal the fake embedder's vectors of that version's chunk texts."
+    ),
+    "Offline guarantee": (
+        "The whole workflow runs in one subprocess inside `unshare -n` (or with `HF_HUB_OFFLINE=1` where that "
+        "is unavailable), with an audit hook recording every host lookup and connection."
+    ),
+}
+
+FIXED = (
+    "`store`: a bit flip in `manifest.json` could go unnoticed or blame the wrong file; manifests (format 2) now "
+    "carry their own sha256 (format 1 still loads), and fields of the wrong type are refused instead of crashing.",
+    "`store`: `chunks.jsonl` was read with `splitlines()`, which also splits on U+2028 and U+0085 that JSON leaves "
+    "unescaped: one entry with such a character made the freshly built version unreadable. Now split on `\\n`.",
+    "`store`: a deeply nested `manifest.json` or `chunks.jsonl` raised RecursionError (a crash); now a clear "
+    "'unreadable' message.",
+    "`store`: a version pruned by a concurrent build while a reader loaded it raised FileNotFoundError; loading "
+    "now restarts from the new CURRENT.",
+    "`engine`/`store`: an index version of another model as CURRENT blocked every question even when an older "
+    "version of the configured model existed; that version now serves, with a warning naming both models.",
+    "`yamlio`: deeply nested YAML raised RecursionError (a crash); nesting is limited to 32 levels. `!!binary` "
+    "values were accepted although the module said no binary; they are refused.",
+)
 _LINE = re.compile(
     r"RELIABILITY: area=(?P<area>.*?) \| fault=(?P<fault>.*?) \| cases=(?P<cases>\d+) \| outcome=(?P<outcome>.*)"
 )
@@ -80,12 +120,18 @@ def render(rows: OrderedDict[tuple[str, str], tuple[int, list[str]]], summary: s
         areas.setdefault(area, []).append((fault, cases, outcomes))
     total = 0
     for area, faults in areas.items():
-        lines += [f"## {area}", "", "| Fault or input tried | Cases | Observed behaviour |", "| --- | ---: | --- |"]
+        lines += [f"## {area}", ""]
+        if area in AREA_NOTES:
+            lines += [AREA_NOTES[area], ""]
+        lines += ["| Fault or input tried | Cases | Observed behaviour |", "| --- | ---: | --- |"]
         for fault, cases, outcomes in faults:
             total += cases
             lines.append(f"| {_cell(fault)} | {cases} | {_cell('; '.join(outcomes))} |")
         lines.append("")
     lines += [f"Total: {total} cases in {len(rows)} fault classes.", ""]
+    lines += ["## Found and fixed while writing these tests", ""]
+    lines += [f"- {item}" for item in FIXED]
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -127,14 +127,15 @@ def test_scaling_and_ann_run(searcher: Searcher, tmp_path: Path) -> None:
     """The scaling and approximate-index comparisons produce their tables on a tiny corpus."""
     questions = [(q, searcher.embed(q)) for q in ("MDR CE-mærkning", "API adgang til data")]
     scaling = measure_scaling(
-        searcher, questions, [1, 2], hnsw_at=2, embed_median_ms=1.0, floor_median_ms=1.0, work=tmp_path
+        searcher, questions, [1, 2], hnsw_at=2, measured_median_ms=1.0, floor_median_ms=1.0, work=tmp_path
     )
     assert scaling["factors"]["2"]["chunks"] == 2 * len(searcher.chunks)
     assert scaling["factors"]["2"]["index_bytes"] > 0
     assert "hybrid_with_hnsw" in scaling["factors"]["2"]
+    assert set(scaling["factors"]["2"]["faiss_1_thread"]["phases"]) == {"dense", "bm25", "fusion"}
     kinds = [str(c.meta["kind"]) for c in searcher.chunks]
     ann = ann_comparison(searcher.data.vectors(), kinds, np.stack([v for _, v in questions]), [2], hnsw_ef=(16,))
-    assert [row["index"] for row in ann["2"]["rows"]] == ["Flat", "HNSW32 efSearch=16"]
+    assert [row["kind"] for row in ann["2"]["rows"]] == ["flat", "flat-default", "hnsw"]
     assert ann["2"]["rows"][0]["recall@10"] == 1.0
     text = render({"run": {}, "machine": {}, "scaling": scaling, "ann": ann})
     assert "## Scaling (synthetic chunks)" in text
@@ -173,3 +174,12 @@ def test_report_renders_partial_results(searcher: Searcher, sets: list[QuestionS
     assert "## Query latency" in text
     assert "Not measured" in text
     assert results["targets"][0]["met"] in (True, False)
+
+
+def test_peer_vector_store_timing_runs_when_installed() -> None:
+    """LlamaIndex's default vector store is timed over given vectors (skipped without the bench extra)."""
+    pytest.importorskip("llama_index.core")
+    from benchmarks.peers import vector_store_search_ms
+
+    vectors = np.eye(8, dtype=np.float32)
+    assert len(vector_store_search_ms(vectors, vectors[:3], k=2)) == 3

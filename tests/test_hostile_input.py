@@ -109,7 +109,7 @@ def test_any_question_is_answered_or_refused(searcher: Searcher) -> None:
     """Arbitrary text with control characters, NUL, RTL, markup and emoji: an answer or a QuestionError."""
     outcomes: Counter[str] = Counter()
 
-    @hsettings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(hostile_text)
     def check(question: str) -> None:
         outcomes[_answer_or_refuse(searcher, question)] += 1
@@ -201,7 +201,7 @@ def test_any_entry_text_validates_and_round_trips_or_is_refused(tmp_path: Path) 
     outcomes: Counter[str] = Counter()
     root = tmp_path / "corpus"
 
-    @hsettings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(hostile_text, hostile_text)
     def check(title: str, body: str) -> None:
         text = dump_yaml(_raw_entry(title, body))
@@ -311,7 +311,7 @@ def test_escaped_text_renders_literally() -> None:
     """For any text, escape_markdown's output renders (CommonMark + HTML + tables) as exactly that text, no tags."""
     count = 0
 
-    @hsettings(max_examples=1500, deadline=None)
+    @hsettings(max_examples=800, deadline=None)
     @given(hostile_text)
     def check(text: str) -> None:
         nonlocal count
@@ -411,7 +411,7 @@ def test_chunking_properties_hold_for_any_unicode_text() -> None:
     long_text = hst.lists(hostile_text, min_size=1, max_size=40).map(" ".join)
     paragraphs = hst.lists(long_text, min_size=1, max_size=4).map("\n\n".join)
 
-    @hsettings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(paragraphs, paragraphs, hst.integers(min_value=40, max_value=200))
     def check(challenge: str, handling: str, max_words: int) -> None:
         nonlocal count

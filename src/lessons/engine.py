@@ -78,12 +78,13 @@ def open_searcher(
     """Load the current index and the model; return a searcher and warnings for the user.
 
     Raises IndexUnusableError when there is no usable index or it was built with another
-    model, and ModelNotFoundError when the model is missing.
+    model (if an older version was built with the configured model, that one serves, with
+    a warning), and ModelNotFoundError when the model is missing.
     """
     folder = index_path or settings.index_dir
     data = load_index(folder)  # before the model, so a missing index is reported at once
     embedder = embedder if embedder is not None else load_embedder(settings)
-    model = embedder
+    model = embedder  # the narrowed type, for the closure
 
     def mismatch(manifest: Manifest) -> str | None:
         if manifest.dimension == model.dimension and manifest.model_fingerprint == model.fingerprint:

@@ -56,6 +56,17 @@ CHUNKS = "chunks.jsonl"
 BACKGROUND = "background.npy"
 DATA_FILES = (VECTORS, CHUNKS, BACKGROUND)
 FIX = "Run `lessons build` to rebuild it."
+MANIFEST_CHECKSUM = "manifest_sha256"
+
+
+class ManifestChecksumError(ValueError):
+    """manifest.json does not match its own checksum."""
+
+
+def _manifest_digest(data: dict[str, Any]) -> str:
+    """sha256 of the manifest's fields other than its own checksum, in a canonical JSON form."""
+    body = {k: v for k, v in data.items() if k != MANIFEST_CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -95,23 +106,15 @@ class Manifest:
             if not isinstance(claimed, str) or claimed != _manifest_digest(data):
                 raise ManifestChecksumError("manifest.json is damaged (its own checksum does not match)")
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for name, value in known.items():
+            kind = str(cls.__dataclass_fields__[name].type).split("[")[0]  # "str", "int", "dict[str, str]"
+            expected = {"str": str, "int": int, "dict": dict}.get(kind)
+            if expected is not None and not isinstance(value, expected):
+                raise TypeError(f"field {name} is not {kind}")
         manifest = cls(**known)
         if manifest.format_version not in READABLE_FORMATS:
             raise ValueError(f"index format {manifest.format_version}, this version reads {FORMAT_VERSION}")
         return manifest
-
-
-MANIFEST_CHECKSUM = "manifest_sha256"
-
-
-class ManifestChecksumError(ValueError):
-    """manifest.json does not match its own checksum."""
-
-
-def _manifest_digest(data: dict[str, Any]) -> str:
-    """sha256 of the manifest's fields other than its own checksum, in a canonical JSON form."""
-    body = {k: v for k, v in data.items() if k != MANIFEST_CHECKSUM}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass
