@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MODEL_DIR ?= models/multilingual-e5-small
 PORT ?= 8501
 
-.PHONY: setup model index run ask test test-fast lint bench clean
+.PHONY: setup model index run ask test test-fast lint bench bench-quick reliability-report clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +44,19 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: index
+$(BIN)/.bench-installed: $(BIN)/.installed
+	# the peer pipeline (LlamaIndex), with torch pinned so nothing swaps the CPU build
+	$(BIN)/pip install --quiet -e '.[bench]' torch==2.13.0
+	touch $@
+
+bench: index $(BIN)/.bench-installed
 	$(BIN)/python benchmarks/run.py
+
+bench-quick: index $(BIN)/.bench-installed
+	$(BIN)/python benchmarks/run.py --quick
+
+reliability-report: model
+	$(BIN)/python tests/reliability_report.py
 
 clean:
 	rm -rf index var .pytest_cache .mypy_cache .ruff_cache

@@ -52,6 +52,7 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float | int]:
     if not ms:
         return {
             "n": 0,
+            "p10_ms": float("nan"),
             "median_ms": float("nan"),
             "p95_ms": float("nan"),
             "mean_ms": float("nan"),
@@ -63,6 +64,7 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float | int]:
         "p95_ms": round(percentile(ms, 95), 3),
         "mean_ms": round(statistics.fmean(ms), 3),
         "min_ms": round(min(ms), 3),
+        "p10_ms": round(percentile(ms, 10), 3),
     }
 
 

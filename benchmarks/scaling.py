@@ -338,8 +338,8 @@ def ann_comparison(
     factors: Sequence[int],
     *,
     repetitions: int = 1,
-    hnsw_ef: Sequence[int] = (32, 64, 128),
-    ivf_nprobe: Sequence[int] = (8, 16, 32),
+    hnsw_ef: Sequence[int] = (64, 128, 256, 512),
+    ivf_nprobe: Sequence[int] = (16, 32, 64),
 ) -> dict[str, Any]:
     """Flat vs HNSW vs IVF on synthetic vectors: per-query latency (k=10 and k=100, one query at a
     time, as the app asks) and recall@10 / recall@100 against flat search, plus build time and size.
