@@ -17,7 +17,7 @@ from lessons.search import Filters
 from lessons.settings import Settings
 from lessons.ui.i18n import EXAMPLE_QUESTIONS, t
 from lessons.ui.render import filters_caption, render_card, render_overview, safe
-from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings
+from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings, settings_or_stop
 
 __all__ = ["FILTER_KEYS", "WIDGET_KEYS", "current_filters", "render"]
 
@@ -232,19 +232,10 @@ def _sidebar_conversation(lang: str) -> None:
         st.button(t("new_conversation", lang), on_click=_new_conversation, icon=":material/add_comment:")
 
 
-def _settings_or_stop(lang: str) -> Settings:
-    try:
-        return get_settings()
-    except LessonsError as exc:
-        st.error(t("settings_problem", lang, problem=safe(str(exc))))
-        st.stop()
-    raise AssertionError("unreachable")  # pragma: no cover - st.stop() raises
-
-
 def render() -> None:
     """The chat page."""
     lang = current_language()
-    settings = _settings_or_stop(lang)
+    settings = settings_or_stop(lang)
     st.title(t("app_title", lang))
     st.markdown(t("chat_intro", lang))
     filters = _sidebar_filters(lang)

@@ -38,9 +38,9 @@ from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import (
     build_with_progress,
     current_language,
-    get_settings,
     index_status_cached,
     load_corpus_cached,
+    settings_or_stop,
 )
 
 __all__ = ["WIDGET_KEYS", "form_values_to_raw", "nav_title", "render"]
@@ -656,11 +656,7 @@ def _index_notice(settings: Settings, lang: str) -> None:
 def render() -> None:
     """The curator page."""
     lang = current_language()
-    try:
-        settings = get_settings()
-    except LessonsError as exc:
-        st.error(t("settings_problem", lang, problem=safe(str(exc))))
-        return
+    settings = settings_or_stop(lang)
     st.title(_t("title", lang))
     st.markdown(_t("intro", lang))
     st.session_state.setdefault(BY_KEY, os.environ.get("LESSONS_CURATOR", ""))

@@ -17,9 +17,9 @@ from lessons.ui.render import safe
 from lessons.ui.resources import (
     build_with_progress,
     current_language,
-    get_settings,
     index_status_cached,
     load_corpus_cached,
+    settings_or_stop,
 )
 
 __all__ = ["counts", "render"]
@@ -121,11 +121,7 @@ def _curator_section(settings: Settings, lang: str) -> None:
 def render() -> None:
     """The overview page."""
     lang = current_language()
-    try:
-        settings = get_settings()
-    except LessonsError as exc:
-        st.error(t("settings_problem", lang, problem=safe(str(exc))))
-        return
+    settings = settings_or_stop(lang)
     st.title(t("overview_title", lang))
     st.markdown(t("overview_intro", lang))
     try:

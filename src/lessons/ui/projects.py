@@ -5,12 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons.answering import CardSource, label, shorten, source_line
-from lessons.errors import LessonsError, QuestionError
+from lessons.errors import QuestionError
 from lessons.models import Domain, Entry, Kind
 from lessons.similar import SimilarProject, find_similar_projects
 from lessons.ui.i18n import t
 from lessons.ui.render import KIND_COLORS, STATUS_COLORS, badges, render_entry_details, safe
-from lessons.ui.resources import current_language, ensure_searcher, get_settings
+from lessons.ui.resources import current_language, ensure_searcher, settings_or_stop
 
 __all__ = ["WIDGET_KEYS", "render", "render_project"]
 
@@ -87,11 +87,7 @@ def _lessons(project: SimilarProject, lang: str) -> None:
 def render() -> None:
     """The projects-like-mine page."""
     lang = current_language()
-    try:
-        settings = get_settings()
-    except LessonsError as exc:
-        st.error(t("settings_problem", lang, problem=safe(str(exc))))
-        return
+    settings = settings_or_stop(lang)
     st.title(t("projects_title", lang))
     st.markdown(t("projects_intro", lang))
     with st.form("projects_form"):

@@ -39,6 +39,7 @@ __all__ = [
     "keep_widget_state",
     "language_switch",
     "load_corpus_cached",
+    "settings_or_stop",
 ]
 
 LANG_KEY = "lang_en"
@@ -83,6 +84,16 @@ def get_settings() -> Settings:
         return Settings()
     except Exception as exc:  # pydantic ValidationError: a bad LESSONS_* value
         raise LessonsError(str(exc)) from None
+
+
+def settings_or_stop(lang: str) -> Settings:
+    """The settings; on a bad LESSONS_* value, show what is wrong and stop the page."""
+    try:
+        return get_settings()
+    except LessonsError as exc:
+        st.error(t("settings_problem", lang, problem=escape_markdown(str(exc))))
+        st.stop()
+    raise AssertionError("unreachable")  # pragma: no cover - st.stop() raises
 
 
 def _key(settings: Settings) -> str:
