@@ -370,7 +370,7 @@ def main(argv: list[str]) -> int:
 
     run.results["run"] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "benchmarks/run.py " + " ".join(argv),
+        "command": " ".join(["benchmarks/run.py", *argv]),
         "quick": args.quick,
         "sections": args.sections,
         "cores_pinned": cores,

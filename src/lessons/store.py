@@ -339,6 +339,9 @@ def load_index(index_dir: Path, *, expect: Callable[[Manifest], str | None] | No
     vanishes while being read because a concurrent build moved CURRENT on and pruned
     it, loading starts again from the new CURRENT.
     """
+    # One question is one small search: OpenMP threads only contend with the embedder
+    # and with Streamlit's session threads on a 2-core machine (measured in benchmarks/).
+    faiss.omp_set_num_threads(1)
     for _attempt in range(5):
         try:
             return _load_from(index_dir, expect, retry=True)
