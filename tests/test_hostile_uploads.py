@@ -136,7 +136,11 @@ def _digest(root: Path) -> str:
 
 
 class PeakMemory:
-    """Samples the resident memory of this process's children (the ingest worker) while it runs."""
+    """Samples the resident memory of the ingest worker (this process's `lessons.ingest_worker` children).
+
+    Other children of the test process (e.g. another test module's long-lived helper
+    process) are not counted.
+    """
 
     def __init__(self) -> None:
         self.peak = 0
@@ -148,6 +152,8 @@ class PeakMemory:
         while not self._stop.is_set():
             for child in me.children(recursive=True):
                 try:
+                    if "lessons.ingest_worker" not in " ".join(child.cmdline()):
+                        continue
                     self.peak = max(self.peak, child.memory_info().rss)
                 except psutil.Error:
                     continue
