@@ -8,8 +8,8 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons.ui import chat, curator, overview, projects
-from lessons.ui.i18n import t
 from lessons.ui.resources import keep_widget_state, language_switch
+from lessons.words import t
 
 st.set_page_config(page_title="Erfaringer fra signaturprojekterne", page_icon=":material/lightbulb:", layout="wide")
 keep_widget_state((*chat.WIDGET_KEYS, *projects.WIDGET_KEYS, *curator.WIDGET_KEYS))

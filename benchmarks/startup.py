@@ -223,7 +223,7 @@ def app_startup(serve: Path, model: str, question: str, repetitions: int, log_di
     """
     if not (ROOT / "app.py").is_file():
         return {"skipped": "app.py does not exist yet, so the app's start-up was not measured."}
-    from lessons.ui.i18n import t
+    from lessons.words import t
 
     env = lessons_env(serve, model)
     ready_texts = [t("try_asking", "da"), t("try_asking", "en")]

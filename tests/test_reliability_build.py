@@ -105,14 +105,14 @@ def install(kill_at, log_path):
         return real_corpus(root)
     lessons.build.load_corpus = load_corpus
 
-    real_call = lessons.cli._BuildProgress.__call__
+    real_call = lessons.cli.maintainer._BuildProgress.__call__
     state = {"half": False}
     def progress(self, phase, done, total):
         real_call(self, phase, done, total)
         if phase == "embed" and total and done * 2 >= total and not state["half"]:
             state["half"] = True
             mark("embedding")
-    lessons.cli._BuildProgress.__call__ = progress
+    lessons.cli.maintainer._BuildProgress.__call__ = progress
 
     real_background = lessons.build._background
     def background(previous, embedder):

@@ -30,12 +30,6 @@ import Stemmer
 from lessons.chunking import Chunk
 from lessons.embedding import Embedder
 from lessons.models import (
-    AREA_LABELS,
-    DOMAIN_LABELS,
-    KIND_LABELS,
-    SECTOR_LABELS,
-    STATUS_LABELS,
-    TEXT_FIELD_LABELS,
     Area,
     Domain,
     Entry,
@@ -45,6 +39,7 @@ from lessons.models import (
 )
 from lessons.search import Filters, Hit, Searcher, detect_language, expand_query, prepare_question
 from lessons.textclean import split_sentences
+from lessons.words import label, labels, t
 
 __all__ = [
     "Answer",
@@ -97,23 +92,6 @@ def escape_markdown(text: str) -> str:
 
 
 # --- labels ------------------------------------------------------------------------------------
-
-_LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "kind": {k.value: v for k, v in KIND_LABELS.items()},
-    "area": {k.value: v for k, v in AREA_LABELS.items()},
-    "sector": {k.value: v for k, v in SECTOR_LABELS.items()},
-    "domain": {k.value: v for k, v in DOMAIN_LABELS.items()},
-    "status": {k.value: v for k, v in STATUS_LABELS.items()},
-    "field": dict(TEXT_FIELD_LABELS),
-}
-
-
-def label(vocabulary: str, value: str, lang: str) -> str:
-    """The Danish or English label of a vocabulary value (kind, area, sector, domain, status, field)."""
-    pair = _LABELS[vocabulary].get(value)
-    if pair is None:
-        return str(value)
-    return pair[1] if lang == "en" else pair[0]
 
 
 def filter_summary(filters: Filters, lang: str) -> list[str]:
@@ -293,7 +271,7 @@ _STEMMER = Stemmer.Stemmer("danish")
 _STOPWORDS = frozenset(bm25s.stopwords.STOPWORDS_DANISH) | frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _FIELD_PREFIX = re.compile(
-    "^(?:" + "|".join(re.escape(da) for da, _ in TEXT_FIELD_LABELS.values()) + r"):\s*", re.IGNORECASE
+    "^(?:" + "|".join(re.escape(da) for da, _ in labels("field").values()) + r"):\s*", re.IGNORECASE
 )
 
 MIN_SENTENCE_WORDS = 4
@@ -601,38 +579,14 @@ def answer_question(
 
 # --- export ------------------------------------------------------------------------------------
 
-_EXPORT_TEXT: dict[str, tuple[str, str]] = {
-    "title": ("Samtale: erfaringer fra signaturprojekterne", "Conversation: experiences from the signature projects"),
-    "exported": ("Eksporteret", "Exported"),
-    "question": ("Spørgsmål", "Question"),
-    "searched_as": ("Søgt som opfølgning", "Searched as a follow-up"),
-    "filters": ("Filtre", "Filters"),
-    "overview": ("Kort fortalt", "In short"),
-    "experiences": ("Erfaringer", "Experiences"),
-    "no_match": (
-        "Rapporten har ingen erfaringer, der svarer på dette spørgsmål.",
-        "The report has no experiences that answer this question.",
-    ),
-    "source": ("Kilde", "Source"),
-    "section": ("afsnit", "section"),
-    "page": ("s.", "p."),
-    "project": ("Projekt", "Project"),
-    "index": ("indeksversion", "index version"),
-}
-
-
-def _t(key: str, lang: str) -> str:
-    da, en = _EXPORT_TEXT[key]
-    return en if lang == "en" else da
-
 
 def source_line(source: CardSource, lang: str) -> str:
     """'Status på signaturprojekterne 2022, afsnit …, s. 12' (plain text, not escaped)."""
     parts = [source.report]
     if source.section:
-        parts.append(f"{_t('section', lang)} {source.section}")
+        parts.append(f"{t('section', lang)} {source.section}")
     if source.page:
-        parts.append(f"{_t('page', lang)} {source.page}")
+        parts.append(f"{t('page', lang)} {source.page}")
     return ", ".join(p for p in parts if p)
 
 
@@ -641,10 +595,10 @@ def _card_markdown(card: Card, lang: str) -> list[str]:
     meta = [label("kind", card.kind.value, lang)]
     meta += [label("area", a.value, lang) for a in card.areas]
     if card.project_name:
-        meta.append(f"{_t('project', lang)}: {card.project_name}")
+        meta.append(f"{t('project', lang)}: {card.project_name}")
     meta += list(card.organisations)
     lines = [f"**\\[{card.number}\\] {e(card.title)}**  ", e(" · ".join(meta)) + "  "]
-    lines.append(f"*{_t('source', lang)}: {e(source_line(card.source, lang))}*")
+    lines.append(f"*{t('source', lang)}: {e(source_line(card.source, lang))}*")
     lines.append("")
     for name, text in card.key_fields:
         lines.append(f"> **{e(label('field', name, lang))}:** {e(' '.join(text.split()))}")
@@ -659,27 +613,27 @@ def export_markdown(answers: Sequence[Answer], lang: str = "da", *, now: datetim
     """The conversation as a Markdown document: questions, cited overviews, cards with sources."""
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     versions = sorted({a.index_version for a in answers if a.index_version})
-    header = f"{_t('exported', lang)} {stamp}"
+    header = f"{t('export_exported', lang)} {stamp}"
     if versions:
-        header += f" · {_t('index', lang)} {', '.join(versions)}"
-    lines = [f"# {_t('title', lang)}", "", header, ""]
+        header += f" · {t('export_index', lang)} {', '.join(versions)}"
+    lines = [f"# {t('export_title', lang)}", "", header, ""]
     for number, answer in enumerate(answers, start=1):
-        lines += [f"## {number}. {_t('question', lang)}: {escape_markdown(answer.question)}", ""]
+        lines += [f"## {number}. {t('export_question', lang)}: {escape_markdown(answer.question)}", ""]
         if answer.followup:
-            lines += [f"*{_t('searched_as', lang)}: {escape_markdown(answer.query)}*", ""]
+            lines += [f"*{t('export_searched_as', lang)}: {escape_markdown(answer.query)}*", ""]
         if answer.filters.active:
             lines += [
-                f"*{_t('filters', lang)}: {escape_markdown(', '.join(filter_summary(answer.filters, lang)))}*",
+                f"*{t('filters', lang)}: {escape_markdown(', '.join(filter_summary(answer.filters, lang)))}*",
                 "",
             ]
         if answer.no_match:
-            lines += [_t("no_match", lang), ""]
+            lines += [t("export_no_match", lang), ""]
             continue
         if answer.overview:
-            lines += [f"**{_t('overview', lang)}**", ""]
+            lines += [f"**{t('overview', lang)}**", ""]
             lines += [f"- {escape_markdown(s.text)} \\[{s.card}\\]" for s in answer.overview]
             lines.append("")
-        lines += [f"### {_t('experiences', lang)}", ""]
+        lines += [f"### {t('experiences', lang)}", ""]
         for card in answer.cards:
             lines += _card_markdown(card, lang)
     return "\n".join(lines).rstrip() + "\n"

@@ -7,7 +7,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from lessons.models import AREA_LABELS, KIND_LABELS, TEXT_FIELD_LABELS, Entry
+from lessons.models import Entry
+from lessons.words import label
 
 __all__ = ["Chunk", "chunk_entries", "chunk_entry", "context_header"]
 
@@ -59,13 +60,13 @@ class Chunk:
 
 def context_header(entry: Entry) -> str:
     """One line naming kind, title, project and areas; in front of every chunk of the entry."""
-    parts = [f"[{KIND_LABELS[entry.kind][0]}] {entry.title}"]
+    parts = [f"[{label('kind', entry.kind, 'da')}] {entry.title}"]
     if entry.project and entry.project != entry.title:
         parts.append(f"Projekt: {entry.project}")
     if entry.organisations:
         parts.append(", ".join(entry.organisations))
     if entry.areas:
-        parts.append("Område: " + ", ".join(AREA_LABELS[a][0] for a in entry.areas))
+        parts.append("Område: " + ", ".join(label("area", a, "da") for a in entry.areas))
     if entry.tags:
         parts.append("Emner: " + ", ".join(entry.tags))
     return " · ".join(parts)
@@ -114,9 +115,9 @@ def chunk_entry(entry: Entry, max_words: int = 160) -> list[Chunk]:
     header = context_header(entry)
     units: list[tuple[str, str]] = []  # (field, labelled piece)
     for name, text in entry.text_fields():
-        label = TEXT_FIELD_LABELS[name][0]
+        label_da = label("field", name, "da")
         for i, piece in enumerate(_pieces(text, max_words)):
-            units.append((name, f"{label}: {piece}" if i == 0 and name != "body" else piece))
+            units.append((name, f"{label_da}: {piece}" if i == 0 and name != "body" else piece))
     chunks: list[Chunk] = []
     current: list[str] = []
     current_fields: list[str] = []

@@ -27,8 +27,9 @@ from filelock import FileLock, Timeout
 from lessons.chunking import chunk_entry
 from lessons.corpus import ENTRIES_DIR, Corpus, load_corpus, parse_entry, validate_entry, write_entry
 from lessons.errors import CorpusError, LessonsError, Problem
-from lessons.models import TEXT_FIELD_LABELS, Entry, ReviewState, slugify
+from lessons.models import Entry, ReviewState, slugify
 from lessons.textclean import normalise, words
+from lessons.words import labels
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml
 
 if TYPE_CHECKING:
@@ -307,7 +308,7 @@ _SECTION_ALIASES: dict[str, str] = {
 @cache
 def _section_fields() -> dict[str, str]:
     table = dict(_SECTION_ALIASES)
-    for name, (danish, english) in TEXT_FIELD_LABELS.items():
+    for name, (danish, english) in labels("field").items():
         for label in (name, name.replace("_", " "), danish, english):
             table[label.lower()] = name
     return table
@@ -365,7 +366,7 @@ def _parse_markdown(text: str, file: str) -> tuple[dict[str, Any], dict[str, int
             label = heading.group(2).strip().rstrip(":")
             name = _section_fields().get(label.lower())
             if name is None:
-                known = ", ".join(sorted({danish for danish, _ in TEXT_FIELD_LABELS.values()}))
+                known = ", ".join(sorted({danish for danish, _ in labels("field").values()}))
                 message = f"unknown section heading; use one of: {known}"
                 problems.append(Problem(file=file, field=label, line=number, message=message))
             elif name in raw or any(parts.get(name, [])):

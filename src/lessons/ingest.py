@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from lessons.errors import CorpusError, IngestError
-from lessons.models import AREA_LABELS, MAX_FIELD_CHARS, Area, Domain, Entry, Sector, slugify
+from lessons.models import MAX_FIELD_CHARS, Area, Domain, Entry, Sector, slugify
 from lessons.textclean import dehyphenate, normalise
+from lessons.words import labels
 
 __all__ = [
     "Candidate",
@@ -371,7 +372,8 @@ def _heading_areas(heading: str) -> tuple[Area, ...]:
     """Areas a chapter heading names: 'Data', 'Jura', 'Leverandører og kompetencer' ..."""
     low = heading.lower()
     found = []
-    for area, (danish, english) in AREA_LABELS.items():
+    for value, (danish, english) in labels("area").items():
+        area = Area(value)
         names = {danish.lower(), english.lower(), area.value}
         if area is Area.ETHICS:
             names |= {"dataetik"}

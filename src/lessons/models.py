@@ -15,9 +15,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 __all__ = [
-    "AREA_LABELS",
     "KIND_FIELDS",
-    "KIND_LABELS",
+    "TEXT_FIELDS",
     "Area",
     "Domain",
     "Entry",
@@ -87,59 +86,21 @@ class ReviewState(StrEnum):
     RETIRED = "retired"
 
 
-# Danish and English labels, for cards, filters and badges.
-KIND_LABELS: dict[Kind, tuple[str, str]] = {
-    Kind.PROJECT: ("Projektbeskrivelse", "Project description"),
-    Kind.EVALUATION: ("Afsluttet projekt", "Completed project"),
-    Kind.HANDLING: ("Håndteringseksempel", "Handling example"),
-    Kind.ADVICE: ("Godt råd", "Advice"),
-    Kind.FINDING: ("Tværgående fund", "Finding"),
-}
-
-AREA_LABELS: dict[Area, tuple[str, str]] = {
-    Area.DATA: ("Data", "Data"),
-    Area.INFRASTRUCTURE: ("It-infrastruktur", "IT infrastructure"),
-    Area.LAW: ("Jura", "Law"),
-    Area.ETHICS: ("Etik", "Ethics"),
-    Area.ORGANISATION: ("Organisering", "Organisation"),
-    Area.VENDORS: ("Leverandører", "Vendors"),
-    Area.COMPETENCIES: ("Kompetencer", "Competencies"),
-}
-
-SECTOR_LABELS: dict[Sector, tuple[str, str]] = {
-    Sector.MUNICIPALITY: ("Kommune", "Municipality"),
-    Sector.REGION: ("Region", "Region"),
-    Sector.CROSS: ("Tværgående", "Cross-sector"),
-}
-
-DOMAIN_LABELS: dict[Domain, tuple[str, str]] = {
-    Domain.ADMINISTRATION: ("Administration", "Administration"),
-    Domain.EMPLOYMENT: ("Beskæftigelse", "Employment"),
-    Domain.CLIMATE: ("Klima", "Climate"),
-    Domain.SOCIAL_CARE: ("Social og omsorg", "Social care"),
-    Domain.HEALTH: ("Sundhed", "Health"),
-}
-
-STATUS_LABELS: dict[ProjectStatus, tuple[str, str]] = {
-    ProjectStatus.ONGOING: ("I gang", "Ongoing"),
-    ProjectStatus.COMPLETED: ("Afsluttet", "Completed"),
-}
-
-# The text fields of each kind, in reading order, with their Danish and English
-# labels. The first group is required for the kind; the rest are optional.
-TEXT_FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "purpose": ("Formål", "Purpose"),
-    "solution": ("Løsning", "Solution"),
-    "description": ("Beskrivelse", "Description"),
-    "prerequisites": ("Forudsætninger", "Prerequisites"),
-    "direct_gains": ("Direkte gevinster", "Direct gains"),
-    "derived_gains": ("Afledte gevinster", "Derived gains"),
-    "ending": ("Afslutning", "How it ended"),
-    "challenge": ("Udfordring", "Challenge"),
-    "handling": ("Håndtering", "Handling"),
-    "outcome": ("Resultat", "Outcome"),
-    "body": ("Tekst", "Text"),
-}
+# The text fields an entry can have, in reading order (their labels are in lessons.words). Each kind
+# uses some of them (KIND_FIELDS): the first group is required for the kind; the rest are optional.
+TEXT_FIELDS: tuple[str, ...] = (
+    "purpose",
+    "solution",
+    "description",
+    "prerequisites",
+    "direct_gains",
+    "derived_gains",
+    "ending",
+    "challenge",
+    "handling",
+    "outcome",
+    "body",
+)
 
 KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Kind.PROJECT: (("purpose", "solution"), ("body",)),
@@ -222,7 +183,7 @@ class Entry(BaseModel):
         if missing:
             raise ValueError(f"a {self.kind.value} entry needs the field(s): {', '.join(missing)}")
         allowed = set(required) | set(optional)
-        foreign = [name for name in TEXT_FIELD_LABELS if name not in allowed and getattr(self, name)]
+        foreign = [name for name in TEXT_FIELDS if name not in allowed and getattr(self, name)]
         if foreign:
             raise ValueError(
                 f"a {self.kind.value} entry does not use the field(s): {', '.join(foreign)}; "

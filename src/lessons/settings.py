@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEFAULT_MODEL_DIR", "Settings"]
+from lessons.errors import LessonsError
+
+__all__ = ["DEFAULT_MODEL_DIR", "ENV_PREFIX", "Settings", "SettingsError", "load"]
+
+ENV_PREFIX = "LESSONS_"
 
 DEFAULT_MODEL_DIR = Path("models") / "multilingual-e5-small"
 
@@ -15,7 +19,7 @@ DEFAULT_MODEL_DIR = Path("models") / "multilingual-e5-small"
 class Settings(BaseSettings):
     """Where things live and how retrieval behaves. Relative paths are relative to the working folder."""
 
-    model_config = SettingsConfigDict(env_prefix="LESSONS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     corpus_dir: Path = Field(default=Path("corpus"), description="The curated corpus (entries/ and reports/).")
     index_dir: Path = Field(default=Path("index"), description="Where `lessons build` writes the index.")
@@ -44,3 +48,25 @@ class Settings(BaseSettings):
         if path.exists() or self.model.startswith((".", "/", "~")) or path == DEFAULT_MODEL_DIR:
             return path
         return None
+
+
+class SettingsError(LessonsError):
+    """A LESSONS_* environment variable holds a value the settings do not accept."""
+
+
+def load() -> Settings:
+    """The settings from the LESSONS_* environment; a bad value raises SettingsError naming its variable.
+
+    The CLI, the app and the HTTP server all call this, so a bad value reads the same everywhere:
+    ``LESSONS_THREADS: Input should be greater than or equal to 1 (got '0')``.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for problem in exc.errors():
+            field = ".".join(str(part) for part in problem.get("loc", ())) or "?"
+            given = problem.get("input")
+            shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
+            lines.append(f"{ENV_PREFIX}{field.upper()}: {problem.get('msg', 'invalid value')}{shown}")
+        raise SettingsError("; ".join(lines)) from None

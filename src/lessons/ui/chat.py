@@ -12,12 +12,12 @@ from lessons import answering
 from lessons.answering import Answer, escape_markdown, filter_summary, label
 from lessons.errors import LessonsError, QuestionError
 from lessons.feedback import record_feedback, record_gap
-from lessons.models import AREA_LABELS, Area, Domain, Kind, ProjectStatus, Sector
+from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.search import Filters
 from lessons.settings import Settings
-from lessons.ui.i18n import EXAMPLE_QUESTIONS, t
 from lessons.ui.render import filters_caption, render_card, render_overview, safe
 from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings, settings_or_stop
+from lessons.words import EXAMPLE_QUESTIONS, t
 
 __all__ = ["FILTER_KEYS", "WIDGET_KEYS", "current_filters", "render"]
 
@@ -90,7 +90,7 @@ def _suggestions(lang: str, key: str) -> None:
     st.markdown(t("covered_topics", lang))
     columns = st.columns(4)
     for i, area in enumerate(Area):
-        name = AREA_LABELS[area][1 if lang == "en" else 0]
+        name = label("area", area, lang)
         question = t("area_question", lang, area=name.lower() if lang == "da" else name)
         columns[i % 4].button(name, key=f"{key}_area_{area.value}", on_click=_ask_later, args=(question,))
     st.markdown(t("example_questions", lang))

@@ -14,7 +14,6 @@ from typing import Any
 
 import streamlit as st
 
-from lessons.answering import label
 from lessons.corpus import Corpus
 from lessons.curation import (
     EntryError,
@@ -33,7 +32,6 @@ from lessons.feedback import list_gaps, list_negative_feedback
 from lessons.ingest import IngestLimits, ingest_bytes
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
 from lessons.settings import Settings
-from lessons.ui.i18n import t
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import (
     build_with_progress,
@@ -42,6 +40,7 @@ from lessons.ui.resources import (
     load_corpus_cached,
     settings_or_stop,
 )
+from lessons.words import label, t
 
 __all__ = ["WIDGET_KEYS", "form_values_to_raw", "nav_title", "render"]
 
@@ -69,112 +68,10 @@ FORM_KEYS: dict[str, str] = {
 }
 WIDGET_KEYS: tuple[str, ...] = (SECTION_KEY, BY_KEY, *FORM_KEYS.values())
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    "nav": ("Kuratering", "Curation"),
-    "title": ("Kuratering af erfaringer", "Curating the experiences"),
-    "intro": (
-        "Tilføj og ret erfaringer, godkend kladder, indlæs en ny rapport og se, hvad brugerne ikke fandt svar på. "
-        "Nye erfaringer er kladder, indtil de godkendes; de vises for brugerne efter næste genopbygning af indekset.",
-        "Add and correct experiences, approve drafts, ingest a new report and see what users found no answer to. "
-        "New experiences are drafts until approved; users see them after the next index rebuild.",
-    ),
-    "by": ("Dit navn (gemmes i erfaringens historik)", "Your name (kept in the entry's history)"),
-    "by_missing": ("Skriv dit navn øverst, før du gemmer.", "Enter your name at the top before saving."),
-    "section_add": ("Ny erfaring", "New experience"),
-    "section_drafts": ("Kladder ({n})", "Drafts ({n})"),
-    "section_edit": ("Ret eller udgå", "Edit or retire"),
-    "section_ingest": ("Indlæs rapport", "Ingest a report"),
-    "section_gaps": ("Huller og feedback", "Gaps and feedback"),
-    "kind": ("Type", "Kind"),
-    "entry_title": ("Titel", "Title"),
-    "areas": ("Udfordringsområder", "Challenge areas"),
-    "sector": ("Sektor", "Sector"),
-    "domain": ("Domæne", "Domain"),
-    "none": ("–", "–"),
-    "project": ("Projekt (titel som i rapporten)", "Project (title as in the report)"),
-    "organisations": ("Organisationer (adskilt med komma)", "Organisations (comma-separated)"),
-    "required": ("{label} *", "{label} *"),
-    "source_report": ("Kilde: rapport *", "Source: report *"),
-    "source_section": ("Kilde: afsnit", "Source: section"),
-    "source_page": ("Kilde: side", "Source: page"),
-    "check": ("Tjek og vis lignende", "Check and show similar"),
-    "save": ("Gem som kladde", "Save as draft"),
-    "confirm": (
-        "Gem, selv om den ligner en eksisterende erfaring",
-        "Save even if it looks like an existing experience",
-    ),
-    "closest": ("De nærmeste eksisterende erfaringer", "The closest existing experiences"),
-    "no_closest": ("Ingen eksisterende erfaringer ligner.", "No existing experience is similar."),
-    "near_duplicate": ("Næsten dublet", "Near-duplicate"),
-    "near_refused": (
-        "Erfaringen ligner {ids}. Ret den eksisterende i stedet, eller sæt flueben og gem igen.",
-        "The experience looks like {ids}. Edit the existing one instead, or tick the box and save again.",
-    ),
-    "valid": ("Erfaringen er gyldig og kan gemmes som {id}.", "The experience is valid and can be saved as {id}."),
-    "problems": ("Erfaringen kan ikke gemmes:", "The experience cannot be saved:"),
-    "saved": ("Gemt som kladde: {id}", "Saved as draft: {id}"),
-    "no_drafts": ("Ingen kladder venter på godkendelse.", "No drafts are waiting for review."),
-    "created": ("Oprettet af {by} {at}", "Created by {by} {at}"),
-    "approve": ("Godkend", "Approve"),
-    "approved": (
-        "Godkendt: {id}. Genopbyg indekset for at vise den.",
-        "Approved: {id}. Rebuild the index to serve it.",
-    ),
-    "edit": ("Ret", "Edit"),
-    "retire": ("Udgå", "Retire"),
-    "reason": ("Begrundelse", "Reason"),
-    "retired": ("Udgået: {id}", "Retired: {id}"),
-    "choose_entry": ("Erfaring", "Experience"),
-    "save_changes": ("Gem ændringer", "Save changes"),
-    "edit_reason": ("Hvorfor (valgfrit, gemmes i historikken)", "Why (optional, kept in the history)"),
-    "edited": ("Rettet: {id}", "Edited: {id}"),
-    "reinstate": ("Genindsæt", "Reinstate"),
-    "state": ("Tilstand: {state}", "State: {state}"),
-    "history": ("Historik", "History"),
-    "upload": ("Rapport (PDF, tekst eller Markdown)", "Report (PDF, text or Markdown)"),
-    "report_name": ("Rapportens navn (valgfrit)", "The report's name (optional)"),
-    "dry_run": ("Vis kun, hvad der ville blive tilføjet", "Only show what would be added"),
-    "ingest": ("Indlæs som kladder", "Ingest as drafts"),
-    "ingesting": ("Læser rapporten …", "Reading the report …"),
-    "ingested": (
-        "{name}: {verb} {n} kladde(r) ({kinds}); {skipped} sprunget over, fordi teksten allerede findes.",
-        "{name}: {verb} {n} draft(s) ({kinds}); {skipped} skipped because their text already exists.",
-    ),
-    "added": ("tilføjede", "added"),
-    "would_add": ("ville tilføje", "would add"),
-    "ingest_failed": ("Rapporten kan ikke indlæses: {problem}", "The report cannot be ingested: {problem}"),
-    "no_file": ("Vælg en fil først.", "Choose a file first."),
-    "gaps": ("Spørgsmål uden svar, hyppigste først", "Questions without an answer, most frequent first"),
-    "negative": ("Svar med tommelfinger ned", "Answers with a thumbs down"),
-    "no_gaps": ("Ingen spørgsmål uden svar endnu.", "No unanswered questions yet."),
-    "no_negative": ("Ingen negative vurderinger endnu.", "No negative ratings yet."),
-    "times": ("{n}×", "{n}×"),
-    "start_entry": ("Start en ny erfaring herfra", "Start a new experience from this"),
-    "started": ("Formularen er udfyldt med spørgsmålet.", "The form is filled in with the question."),
-    "stale": ("Indekset er ikke opdateret med de seneste ændringer.", "The index does not have the latest changes."),
-}
-
-
-_STATES: dict[ReviewState, tuple[str, str]] = {
-    ReviewState.DRAFT: ("kladde", "draft"),
-    ReviewState.APPROVED: ("godkendt", "approved"),
-    ReviewState.RETIRED: ("udgået", "retired"),
-}
-
-
-def _state(state: ReviewState, lang: str) -> str:
-    danish, english = _STATES[state]
-    return english if lang == "en" else danish
-
-
-def _t(key: str, lang: str, **values: object) -> str:
-    danish, english = _TEXTS[key]
-    return (english if lang == "en" else danish).format(**values)
-
 
 def nav_title(lang: str) -> str:
     """The page's title in the navigation."""
-    return _t("nav", lang)
+    return t("cur_nav", lang)
 
 
 # --- form values <-> entry fields -------------------------------------------------------------------
@@ -242,13 +139,13 @@ def _show_message() -> None:
 def _curator(lang: str) -> str | None:
     name = str(st.session_state.get(BY_KEY) or "").strip()
     if not name:
-        _say("error", _t("by_missing", lang))
+        _say("error", t("cur_by_missing", lang))
         return None
     return name
 
 
 def _problems(exc: EntryError, lang: str) -> str:
-    lines = [_t("problems", lang)]
+    lines = [t("cur_problems", lang)]
     for problem in exc.problems:
         where = f"**{safe(problem.field)}**: " if problem.field else ""
         lines.append(f"- {where}{safe(problem.message)}")
@@ -270,13 +167,13 @@ def _save_new(settings: Settings, lang: str) -> None:
         return
     except NearDuplicateError as exc:
         ids = ", ".join(m.entry.id for m in exc.matches)
-        _say("warning", _t("near_refused", lang, ids=safe(ids)))
+        _say("warning", t("cur_near_refused", lang, ids=safe(ids)))
         return
     except LessonsError as exc:
         _say("error", safe(str(exc)))
         return
     _clear_form()
-    _say("success", _t("saved", lang, id=safe(entry.id)))
+    _say("success", t("cur_saved", lang, id=safe(entry.id)))
 
 
 def _approve(settings: Settings, lang: str, entry_id: str) -> None:
@@ -288,7 +185,7 @@ def _approve(settings: Settings, lang: str, entry_id: str) -> None:
     except LessonsError as exc:
         _say("error", safe(str(exc)))
         return
-    _say("success", _t("approved", lang, id=safe(entry_id)))
+    _say("success", t("cur_approved", lang, id=safe(entry_id)))
 
 
 def _retire(settings: Settings, lang: str, entry_id: str, reason_key: str) -> None:
@@ -304,7 +201,7 @@ def _retire(settings: Settings, lang: str, entry_id: str, reason_key: str) -> No
         _say("error", safe(str(exc)))
         return
     st.session_state.pop(reason_key, None)
-    _say("success", _t("retired", lang, id=safe(entry_id)))
+    _say("success", t("cur_retired", lang, id=safe(entry_id)))
 
 
 def _open_edit(entry_id: str) -> None:
@@ -318,7 +215,7 @@ def _prefill(question: str, lang: str) -> None:
     st.session_state[FORM_KEYS["kind"]] = Kind.HANDLING.value
     st.session_state[FORM_KEYS["title"]] = question[:300]
     st.session_state[FORM_KEYS["challenge"]] = question
-    _say("info", _t("started", lang))
+    _say("info", t("cur_started", lang))
 
 
 # --- sections ----------------------------------------------------------------------------------
@@ -330,48 +227,48 @@ def _optional_select(label_text: str, values: list[str], vocabulary: str, key: s
         label_text,
         options,
         key=key,
-        format_func=lambda v: _t("none", lang) if v is None else label(vocabulary, v, lang),
+        format_func=lambda v: t("cur_none", lang) if v is None else label(vocabulary, v, lang),
     )
 
 
 def _metadata_inputs(lang: str, keys: Mapping[str, str]) -> None:
-    st.text_input(_t("required", lang, label=_t("entry_title", lang)), key=keys["title"], max_chars=300)
+    st.text_input(t("cur_required", lang, label=t("cur_entry_title", lang)), key=keys["title"], max_chars=300)
     st.multiselect(
-        _t("areas", lang), [a.value for a in Area], key=keys["areas"], format_func=lambda v: label("area", v, lang)
+        t("cur_areas", lang), [a.value for a in Area], key=keys["areas"], format_func=lambda v: label("area", v, lang)
     )
     left, right = st.columns(2)
     with left:
-        _optional_select(_t("sector", lang), [s.value for s in Sector], "sector", keys["sector"], lang)
+        _optional_select(t("cur_sector", lang), [s.value for s in Sector], "sector", keys["sector"], lang)
     with right:
-        _optional_select(_t("domain", lang), [d.value for d in Domain], "domain", keys["domain"], lang)
-    st.text_input(_t("project", lang), key=keys["project"], max_chars=300)
-    st.text_input(_t("organisations", lang), key=keys["organisations"])
+        _optional_select(t("cur_domain", lang), [d.value for d in Domain], "domain", keys["domain"], lang)
+    st.text_input(t("cur_project", lang), key=keys["project"], max_chars=300)
+    st.text_input(t("cur_organisations", lang), key=keys["organisations"])
 
 
 def _text_inputs(kind: Kind, lang: str, keys: Mapping[str, str]) -> None:
     required, optional = KIND_FIELDS[kind]
     for name in required + optional:
         text = label("field", name, lang)
-        st.text_area(_t("required", lang, label=text) if name in required else text, key=keys[name])
+        st.text_area(t("cur_required", lang, label=text) if name in required else text, key=keys[name])
 
 
 def _source_inputs(lang: str, keys: Mapping[str, str]) -> None:
-    st.text_input(_t("source_report", lang), key=keys["source.report"], max_chars=300)
+    st.text_input(t("cur_source_report", lang), key=keys["source.report"], max_chars=300)
     left, right = st.columns([3, 1])
-    left.text_input(_t("source_section", lang), key=keys["source.section"], max_chars=300)
+    left.text_input(t("cur_source_section", lang), key=keys["source.section"], max_chars=300)
     initial: dict[str, Any] = {} if keys["source.page"] in st.session_state else {"value": None}
     right.number_input(
-        _t("source_page", lang), min_value=1, max_value=10_000, step=1, key=keys["source.page"], **initial
+        t("cur_source_page", lang), min_value=1, max_value=10_000, step=1, key=keys["source.page"], **initial
     )
 
 
 def _show_matches(matches: list[Match], lang: str) -> None:
-    st.markdown(f"**{_t('closest', lang)}**")
+    st.markdown(f"**{t('cur_closest', lang)}**")
     if not matches:
-        st.caption(_t("no_closest", lang))
+        st.caption(t("cur_no_closest", lang))
     for match in matches:
-        flag = f":red-badge[{_t('near_duplicate', lang)}] " if match.near_duplicate else ""
-        state = _state(match.entry.state, lang)
+        flag = f":red-badge[{t('cur_near_duplicate', lang)}] " if match.near_duplicate else ""
+        state = label("state", match.entry.state, lang)
         st.markdown(
             f"- {flag}**{safe(match.entry.title)}** · {safe(match.entry.id)} · {safe(state)} · "
             f"{match.score:.0%} ({safe(match.reason)})"
@@ -380,7 +277,7 @@ def _show_matches(matches: list[Match], lang: str) -> None:
 
 def _add_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
     kind = st.selectbox(
-        _t("kind", lang),
+        t("cur_kind", lang),
         [k.value for k in Kind],
         key=FORM_KEYS["kind"],
         format_func=lambda v: label("kind", v, lang),
@@ -388,11 +285,11 @@ def _add_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
     _metadata_inputs(lang, FORM_KEYS)
     _text_inputs(Kind(kind), lang, FORM_KEYS)
     _source_inputs(lang, FORM_KEYS)
-    st.checkbox(_t("confirm", lang), key=CONFIRM_KEY)
+    st.checkbox(t("cur_confirm", lang), key=CONFIRM_KEY)
     left, right = st.columns(2)
-    check = left.button(_t("check", lang), key="cur_check", icon=":material/search:")
+    check = left.button(t("cur_check", lang), key="cur_check", icon=":material/search:")
     right.button(
-        _t("save", lang),
+        t("cur_save", lang),
         key="cur_save",
         type="primary",
         on_click=_save_new,
@@ -405,7 +302,7 @@ def _add_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
         except EntryError as exc:
             st.error(_problems(exc, lang))
             return
-        st.success(_t("valid", lang, id=safe(entry.id)))
+        st.success(t("cur_valid", lang, id=safe(entry.id)))
         _show_matches(closest_entries(corpus.entries, entry), lang)
 
 
@@ -421,31 +318,31 @@ def _entry_header(entry: Entry, lang: str) -> None:
 def _drafts_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
     waiting = drafts(corpus) if corpus is not None else []
     if corpus is None or not waiting:
-        st.info(_t("no_drafts", lang))
+        st.info(t("cur_no_drafts", lang))
         return
     for entry in waiting:
         with st.container(border=True):
             _entry_header(entry, lang)
             created = entry.created_at.isoformat(timespec="minutes") if entry.created_at else ""
-            st.caption(safe(_t("created", lang, by=entry.created_by or "?", at=created)))
+            st.caption(safe(t("cur_created", lang, by=entry.created_by or "?", at=created)))
             with st.expander(t("whole_entry", lang)):
                 render_entry_details(entry, lang)
             _show_matches([m for m in closest_entries(corpus.entries, entry, k=3) if m.near_duplicate], lang)
             columns = st.columns([1, 1, 2, 1])
             columns[0].button(
-                _t("approve", lang),
+                t("cur_approve", lang),
                 key=f"cur_approve_{entry.id}",
                 type="primary",
                 on_click=_approve,
                 args=(settings, lang, entry.id),
             )
-            columns[1].button(_t("edit", lang), key=f"cur_open_{entry.id}", on_click=_open_edit, args=(entry.id,))
+            columns[1].button(t("cur_edit", lang), key=f"cur_open_{entry.id}", on_click=_open_edit, args=(entry.id,))
             reason_key = f"cur_reason_{entry.id}"
             columns[2].text_input(
-                _t("reason", lang), key=reason_key, label_visibility="collapsed", placeholder=_t("reason", lang)
+                t("cur_reason", lang), key=reason_key, label_visibility="collapsed", placeholder=t("cur_reason", lang)
             )
             columns[3].button(
-                _t("retire", lang),
+                t("cur_retire", lang),
                 key=f"cur_retire_{entry.id}",
                 on_click=_retire,
                 args=(settings, lang, entry.id, reason_key),
@@ -517,7 +414,7 @@ def _save_edit(settings: Settings, lang: str, entry: Entry, reason_key: str) -> 
     for key in keys.values():  # show the saved values next time
         st.session_state.pop(key, None)
     st.session_state.pop(reason_key, None)
-    _say("success", _t("edited", lang, id=safe(entry.id)))
+    _say("success", t("cur_edited", lang, id=safe(entry.id)))
 
 
 def _edit_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
@@ -528,63 +425,63 @@ def _edit_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
     if st.session_state.get(EDIT_KEY) not in entries:
         st.session_state[EDIT_KEY] = ids[0]
     entry_id = st.selectbox(
-        _t("choose_entry", lang),
+        t("cur_choose_entry", lang),
         ids,
         key=EDIT_KEY,
-        format_func=lambda i: f"{entries[i].title} · {i} ({_state(entries[i].state, lang)})",
+        format_func=lambda i: f"{entries[i].title} · {i} ({label('state', entries[i].state, lang)})",
     )
     entry = entries[entry_id]
     keys = _edit_keys(entry.id)
     for field, value in _entry_values(entry).items():
         st.session_state.setdefault(keys[field], value)
-    st.caption(_t("state", lang, state=_state(entry.state, lang)))
+    st.caption(t("cur_state", lang, state=label("state", entry.state, lang)))
     st.selectbox(
-        _t("kind", lang), [k.value for k in Kind], key=keys["kind"], format_func=lambda v: label("kind", v, lang)
+        t("cur_kind", lang), [k.value for k in Kind], key=keys["kind"], format_func=lambda v: label("kind", v, lang)
     )
     _metadata_inputs(lang, keys)
     _text_inputs(Kind(st.session_state[keys["kind"]]), lang, keys)
     _source_inputs(lang, keys)
     reason_key = f"cur_edit_reason_{entry.id}"
-    st.text_input(_t("edit_reason", lang), key=reason_key)
+    st.text_input(t("cur_edit_reason", lang), key=reason_key)
     columns = st.columns(3)
     columns[0].button(
-        _t("save_changes", lang),
+        t("cur_save_changes", lang),
         key=f"cur_save_edit_{entry.id}",
         type="primary",
         on_click=_save_edit,
         args=(settings, lang, entry, reason_key),
     )
     if entry.state is not ReviewState.APPROVED:
-        text = _t("approve", lang) if entry.state is ReviewState.DRAFT else _t("reinstate", lang)
+        text = t("cur_approve", lang) if entry.state is ReviewState.DRAFT else t("cur_reinstate", lang)
         columns[1].button(text, key=f"cur_edit_approve_{entry.id}", on_click=_approve, args=(settings, lang, entry.id))
     if entry.state is not ReviewState.RETIRED:
         columns[2].button(
-            _t("retire", lang),
+            t("cur_retire", lang),
             key=f"cur_edit_retire_{entry.id}",
             on_click=_retire,
             args=(settings, lang, entry.id, reason_key),
         )
     if entry.history:
-        with st.expander(_t("history", lang)):
+        with st.expander(t("cur_history", lang)):
             for line in entry.history:
                 st.markdown(f"- {safe(line)}")
 
 
 def _ingest_section(settings: Settings, lang: str) -> None:
-    upload = st.file_uploader(_t("upload", lang), key=UPLOAD_KEY)
-    report = st.text_input(_t("report_name", lang), key="cur_report_name")
-    dry_run = st.checkbox(_t("dry_run", lang), key="cur_dry_run")
-    if not st.button(_t("ingest", lang), key="cur_ingest", type="primary", icon=":material/upload_file:"):
+    upload = st.file_uploader(t("cur_upload", lang), key=UPLOAD_KEY)
+    report = st.text_input(t("cur_report_name", lang), key="cur_report_name")
+    dry_run = st.checkbox(t("cur_dry_run", lang), key="cur_dry_run")
+    if not st.button(t("cur_ingest", lang), key="cur_ingest", type="primary", icon=":material/upload_file:"):
         return
     by = _curator(lang)
     if by is None:
         _show_message()
         return
     if upload is None:
-        st.warning(_t("no_file", lang))
+        st.warning(t("cur_no_file", lang))
         return
     try:
-        with st.spinner(_t("ingesting", lang)):
+        with st.spinner(t("cur_ingesting", lang)):
             result = ingest_bytes(
                 settings.corpus_dir,
                 upload.getvalue(),
@@ -595,13 +492,13 @@ def _ingest_section(settings: Settings, lang: str) -> None:
                 dry_run=dry_run,
             )
     except LessonsError as exc:
-        st.error(_t("ingest_failed", lang, problem=safe(str(exc))))
+        st.error(t("cur_ingest_failed", lang, problem=safe(str(exc))))
         return
     kinds = ", ".join(f"{n} {label('kind', k, lang)}" for k, n in sorted(result.counts().items())) or "–"
-    verb = _t("would_add" if dry_run else "added", lang)
+    verb = t("cur_would_add" if dry_run else "cur_added", lang)
     st.success(
-        _t(
-            "ingested",
+        t(
+            "cur_ingested",
             lang,
             name=safe(upload.name),
             verb=verb,
@@ -622,16 +519,16 @@ def _gaps_section(settings: Settings, lang: str) -> None:
     except LessonsError as exc:
         st.error(safe(str(exc)))
         return
-    st.markdown(f"**{_t('gaps', lang)}**")
+    st.markdown(f"**{t('gaps', lang)}**")
     if not gaps:
-        st.caption(_t("no_gaps", lang))
+        st.caption(t("no_gaps", lang))
     for i, gap in enumerate(gaps):
         left, right = st.columns([4, 1])
-        left.markdown(f"{_t('times', lang, n=gap.count)} {safe(gap.question)}")
-        right.button(_t("start_entry", lang), key=f"cur_gap_{i}", on_click=_prefill, args=(gap.question, lang))
-    st.markdown(f"**{_t('negative', lang)}**")
+        left.markdown(f"{t('asked_times', lang, n=gap.count)} {safe(gap.question)}")
+        right.button(t("cur_start_entry", lang), key=f"cur_gap_{i}", on_click=_prefill, args=(gap.question, lang))
+    st.markdown(f"**{t('negative_feedback', lang)}**")
     if not negative:
-        st.caption(_t("no_negative", lang))
+        st.caption(t("no_negative", lang))
     for i, record in enumerate(negative):
         left, right = st.columns([4, 1])
         line = safe(record.question)
@@ -640,13 +537,13 @@ def _gaps_section(settings: Settings, lang: str) -> None:
         left.markdown(line)
         if record.entry_ids:
             left.caption(safe(", ".join(record.entry_ids)))
-        right.button(_t("start_entry", lang), key=f"cur_neg_{i}", on_click=_prefill, args=(record.question, lang))
+        right.button(t("cur_start_entry", lang), key=f"cur_neg_{i}", on_click=_prefill, args=(record.question, lang))
 
 
 def _index_notice(settings: Settings, lang: str) -> None:
     status = index_status_cached(settings)
     if status.manifest is not None and status.stale:
-        st.warning(f"{_t('stale', lang)} {safe('; '.join(status.differences))}", icon=":material/warning:")
+        st.warning(f"{t('cur_stale', lang)} {safe('; '.join(status.differences))}", icon=":material/warning:")
         if st.button(t("rebuild", lang), key="cur_rebuild", icon=":material/refresh:") and build_with_progress(
             settings, lang
         ):
@@ -657,10 +554,10 @@ def render() -> None:
     """The curator page."""
     lang = current_language()
     settings = settings_or_stop(lang)
-    st.title(_t("title", lang))
-    st.markdown(_t("intro", lang))
+    st.title(t("cur_title", lang))
+    st.markdown(t("cur_intro", lang))
     st.session_state.setdefault(BY_KEY, os.environ.get("LESSONS_CURATOR", ""))
-    st.text_input(_t("by", lang), key=BY_KEY, max_chars=300)
+    st.text_input(t("cur_by", lang), key=BY_KEY, max_chars=300)
     try:
         corpus: Corpus | None = load_corpus_cached(settings)
     except LessonsError as exc:
@@ -673,7 +570,7 @@ def render() -> None:
         key=SECTION_KEY,
         horizontal=True,
         label_visibility="collapsed",
-        format_func=lambda s: _t(f"section_{s}", lang, n=waiting),
+        format_func=lambda s: t(f"cur_section_{s}", lang, n=waiting),
     )
     _show_message()
     _index_notice(settings, lang)

@@ -12,7 +12,6 @@ from lessons.errors import CorpusError, LessonsError
 from lessons.feedback import list_gaps, list_negative_feedback
 from lessons.models import Area, Domain, Entry, Kind
 from lessons.settings import Settings
-from lessons.ui.i18n import t
 from lessons.ui.render import safe
 from lessons.ui.resources import (
     build_with_progress,
@@ -21,6 +20,7 @@ from lessons.ui.resources import (
     load_corpus_cached,
     settings_or_stop,
 )
+from lessons.words import t
 
 __all__ = ["counts", "render"]
 

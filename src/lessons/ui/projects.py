@@ -8,9 +8,9 @@ from lessons.answering import CardSource, label, shorten, source_line
 from lessons.errors import QuestionError
 from lessons.models import Domain, Entry, Kind
 from lessons.similar import SimilarProject, find_similar_projects
-from lessons.ui.i18n import t
 from lessons.ui.render import KIND_COLORS, STATUS_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import current_language, ensure_searcher, settings_or_stop
+from lessons.words import t
 
 __all__ = ["WIDGET_KEYS", "render", "render_project"]
 

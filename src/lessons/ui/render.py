@@ -22,7 +22,7 @@ from lessons.answering import (
     source_line,
 )
 from lessons.models import Entry, Kind, ProjectStatus
-from lessons.ui.i18n import t
+from lessons.words import t
 
 __all__ = [
     "KIND_COLORS",

@@ -25,8 +25,9 @@ from lessons.errors import CorpusError, LessonsError, ModelNotFoundError
 from lessons.models import Entry
 from lessons.search import Searcher
 from lessons.settings import Settings
+from lessons.settings import load as load_settings
 from lessons.store import read_current
-from lessons.ui.i18n import t
+from lessons.words import t
 
 __all__ = [
     "LoadedIndex",
@@ -80,10 +81,7 @@ def keep_widget_state(keys: Iterable[str]) -> None:
 
 def get_settings() -> Settings:
     """Settings from the LESSONS_* environment; raises LessonsError naming a bad value."""
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError: a bad LESSONS_* value
-        raise LessonsError(str(exc)) from None
+    return load_settings()
 
 
 def settings_or_stop(lang: str) -> Settings:

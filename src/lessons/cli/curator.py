@@ -1,4 +1,4 @@
-"""Curator commands of the `lessons` CLI (add, edit, approve, retire, drafts, show, ingest). Registered on import."""
+"""Curator commands of the `lessons` CLI: add, edit, approve, retire, drafts, show, ingest."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lessons.cli import _errors, _settings, app, err, out
+from lessons.cli.common import CURATE, app, err, errors, load_settings, out
 from lessons.errors import LessonsError
 
 # --- options shared by add and edit ---------------------------------------------------------------
@@ -92,7 +92,7 @@ def _confirm_near_duplicate(exc: LessonsError) -> bool:
     return typer.confirm("Save it anyway?", default=False, err=True)
 
 
-@app.command()
+@app.command(rich_help_panel=CURATE)
 def add(
     file: Annotated[
         Path | None, typer.Argument(help="A YAML file, or Markdown with YAML front matter and '## Udfordring' etc.")
@@ -132,7 +132,7 @@ def add(
 ) -> None:
     """Add a draft entry from a YAML/Markdown file and/or options; it is served after `lessons approve`."""
     options = dict(locals())  # the field options, by parameter name
-    with _errors():
+    with errors():
         from lessons.corpus import load_corpus
         from lessons.curation import (
             NearDuplicateError,
@@ -143,7 +143,7 @@ def add(
             prepare_entry,
         )
 
-        settings = _settings()
+        settings = load_settings()
         raw: dict[str, Any] = {}
         lines: dict[str, int] = {}
         name = "<options>"
@@ -179,7 +179,7 @@ def add(
         out.print(f"review it, then: lessons approve {entry.id}")
 
 
-@app.command()
+@app.command(rich_help_panel=CURATE)
 def edit(
     entry_id: Annotated[str, typer.Argument(help="The entry's id.")],
     *,
@@ -218,10 +218,10 @@ def edit(
 ) -> None:
     """Change fields of an entry (lists such as --area are replaced); the change is kept in its history."""
     options = dict(locals())  # the field options, by parameter name
-    with _errors():
+    with errors():
         from lessons.curation import curator_name, edit_entry
 
-        settings = _settings()
+        settings = load_settings()
         fields, source = _given(options)
         changes: dict[str, Any] = dict(fields)
         changes.update({f"source.{k}": v for k, v in source.items()})
@@ -237,16 +237,16 @@ def edit(
             out.print("run `lessons build` to serve the new text")
 
 
-@app.command()
+@app.command(rich_help_panel=CURATE)
 def approve(
     entry_ids: Annotated[list[str], typer.Argument(help="One or more entry ids.")],
     by: By = None,
 ) -> None:
     """Approve drafts (or reinstate retired entries); they are served after the next `lessons build`."""
-    with _errors():
+    with errors():
         from lessons.curation import approve_entry, curator_name
 
-        settings = _settings()
+        settings = load_settings()
         who = curator_name(by)
         for entry_id in entry_ids:
             entry = approve_entry(settings.corpus_dir, entry_id, by=who)
@@ -254,31 +254,31 @@ def approve(
         out.print("run `lessons build` to serve them")
 
 
-@app.command()
+@app.command(rich_help_panel=CURATE)
 def retire(
     entry_id: Annotated[str, typer.Argument(help="The entry's id.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is retired (kept in its history).")],
     by: By = None,
 ) -> None:
     """Retire an entry: it stays in the corpus with its history but is no longer retrieved."""
-    with _errors():
+    with errors():
         from lessons.curation import curator_name, retire_entry
 
-        settings = _settings()
+        settings = load_settings()
         entry = retire_entry(settings.corpus_dir, entry_id, reason=reason, by=curator_name(by))
         out.print(f"retired {entry.id}; run `lessons build` to stop serving it")
 
 
-@app.command()
+@app.command(rich_help_panel=CURATE)
 def drafts(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the drafts waiting for review, oldest first."""
-    with _errors():
+    with errors():
         from lessons.corpus import load_corpus
         from lessons.curation import drafts as list_drafts
 
-        settings = _settings()
+        settings = load_settings()
         waiting = list_drafts(load_corpus(settings.corpus_dir))
         if as_json:
             payload = [e.model_dump(mode="json", exclude_none=True) for e in waiting]
@@ -296,19 +296,19 @@ def drafts(
             out.print(f"  source: {where}")
 
 
-@app.command()
+@app.command(rich_help_panel=CURATE)
 def show(entry_id: Annotated[str, typer.Argument(help="The entry's id.")]) -> None:
     """Print one entry's file (any state), with its history."""
-    with _errors():
+    with errors():
         from lessons.curation import find_entry
 
-        settings = _settings()
+        settings = load_settings()
         path, _entry = find_entry(settings.corpus_dir, entry_id)
         out.print(f"# {path}")
         out.print(path.read_text(encoding="utf-8"), end="")
 
 
-@app.command()
+@app.command(rich_help_panel=CURATE)
 def ingest(
     report: Annotated[Path, typer.Argument(help="The report: .pdf, .txt or .md.")],
     *,
@@ -325,11 +325,11 @@ def ingest(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every draft and every skip.")] = False,
 ) -> None:
     """Split a report into sections and recognised entries, and save them as drafts for review."""
-    with _errors():
+    with errors():
         from lessons.curation import curator_name
         from lessons.ingest import MB, IngestLimits, ingest_file
 
-        settings = _settings()
+        settings = load_settings()
         limits = IngestLimits(max_bytes=int(max_mb * MB), seconds=timeout)
         with err.status(f"reading {report.name}…"):
             result = ingest_file(

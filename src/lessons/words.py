@@ -1,0 +1,351 @@
+"""Every user-facing word of `lessons`, in Danish (the default) and English, in one place.
+
+Interface texts are looked up with :func:`t`; the labels of the vocabularies (kinds, challenge areas,
+sectors, domains, project statuses, review states, text fields) with :func:`label`. This module imports
+nothing from the rest of the package, so any layer may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["EXAMPLE_QUESTIONS", "LANGUAGES", "TEXTS", "VOCABULARIES", "label", "labels", "t"]
+
+LANGUAGES = ("da", "en")
+
+# (Danish, English) label of each value, per vocabulary; the values are those of the enums in lessons.models.
+VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
+    "kind": {
+        "project": ("Projektbeskrivelse", "Project description"),
+        "evaluation": ("Afsluttet projekt", "Completed project"),
+        "handling": ("Håndteringseksempel", "Handling example"),
+        "advice": ("Godt råd", "Advice"),
+        "finding": ("Tværgående fund", "Finding"),
+    },
+    "area": {
+        "data": ("Data", "Data"),
+        "infrastructure": ("It-infrastruktur", "IT infrastructure"),
+        "law": ("Jura", "Law"),
+        "ethics": ("Etik", "Ethics"),
+        "organisation": ("Organisering", "Organisation"),
+        "vendors": ("Leverandører", "Vendors"),
+        "competencies": ("Kompetencer", "Competencies"),
+    },
+    "sector": {
+        "municipality": ("Kommune", "Municipality"),
+        "region": ("Region", "Region"),
+        "cross": ("Tværgående", "Cross-sector"),
+    },
+    "domain": {
+        "administration": ("Administration", "Administration"),
+        "employment": ("Beskæftigelse", "Employment"),
+        "climate": ("Klima", "Climate"),
+        "social-care": ("Social og omsorg", "Social care"),
+        "health": ("Sundhed", "Health"),
+    },
+    "status": {
+        "ongoing": ("I gang", "Ongoing"),
+        "completed": ("Afsluttet", "Completed"),
+    },
+    "state": {
+        "draft": ("kladde", "draft"),
+        "approved": ("godkendt", "approved"),
+        "retired": ("udgået", "retired"),
+    },
+    "field": {
+        "purpose": ("Formål", "Purpose"),
+        "solution": ("Løsning", "Solution"),
+        "description": ("Beskrivelse", "Description"),
+        "prerequisites": ("Forudsætninger", "Prerequisites"),
+        "direct_gains": ("Direkte gevinster", "Direct gains"),
+        "derived_gains": ("Afledte gevinster", "Derived gains"),
+        "ending": ("Afslutning", "How it ended"),
+        "challenge": ("Udfordring", "Challenge"),
+        "handling": ("Håndtering", "Handling"),
+        "outcome": ("Resultat", "Outcome"),
+        "body": ("Tekst", "Text"),
+    },
+}
+
+# (Danish, English) interface texts. Keys: the app shell, chat, cards, pages; `cur_` the curator page;
+# `export_` the Markdown export of a conversation.
+TEXTS: dict[str, tuple[str, str]] = {
+    "app_title": ("Erfaringer fra signaturprojekterne", "Experiences from the signature projects"),
+    "english": ("English", "English"),
+    "nav_chat": ("Spørg", "Ask"),
+    "nav_projects": ("Projekter som mit", "Projects like mine"),
+    "nav_overview": ("Overblik", "Overview"),
+    "loading_model": ("Indlæser sprogmodellen …", "Loading the language model …"),
+    "no_index": (
+        "Der er intet indeks endnu. Det bygges nu fra korpusset (kun første gang).",
+        "There is no index yet. It is being built from the corpus now (first start only).",
+    ),
+    "building": ("Bygger indekset", "Building the index"),
+    "phase_chunk": ("deler erfaringerne op", "chunking the experiences"),
+    "phase_embed": ("beregner vektorer", "embedding"),
+    "phase_write": ("skriver indekset", "writing the index"),
+    "built": ("Indekset er bygget: version {version}.", "The index is built: version {version}."),
+    "stale": (
+        "Indekset er forældet i forhold til korpusset: {details}",
+        "The index is out of date with the corpus: {details}",
+    ),
+    "rebuild": ("Genopbyg indekset", "Rebuild the index"),
+    "index_problem": ("Indekset kan ikke bruges: {problem}", "The index cannot be used: {problem}"),
+    "model_problem": ("Sprogmodellen kan ikke indlæses: {problem}", "The language model cannot be loaded: {problem}"),
+    "build_failed": ("Indekset kunne ikke bygges: {problem}", "The index could not be built: {problem}"),
+    "new_version": ("Nyt indeks indlæst: version {version}", "New index loaded: version {version}"),
+    "settings_problem": ("Ugyldig indstilling: {problem}", "Invalid setting: {problem}"),
+    "corpus_problem": (
+        "Korpusset kan ikke læses, så kortene viser kun uddragene fra indekset: {problem}",
+        "The corpus cannot be read, so cards show only the excerpts from the index: {problem}",
+    ),
+    "chat_intro": (
+        "Stil et spørgsmål om jeres AI-projekt – på dansk eller engelsk. Svarene er erfaringer fra rapporten "
+        "*Status på signaturprojekterne 2022* med kildehenvisninger.",
+        "Ask a question about your AI project – in Danish or English. The answers are experiences from the "
+        "report *Status på signaturprojekterne 2022*, with their sources.",
+    ),
+    "chat_placeholder": ("Skriv dit spørgsmål …", "Type your question …"),
+    "try_asking": ("Prøv fx at spørge:", "For example, ask:"),
+    "searching": ("Søger i erfaringerne …", "Searching the experiences …"),
+    "overview": ("Kort fortalt", "In short"),
+    "overview_note": (
+        "Citater fra erfaringerne nedenfor; tallene henviser til kortene.",
+        "Quoted from the experiences below (in the report's language); the numbers refer to the cards.",
+    ),
+    "no_overview": (
+        "Ingen enkelt sætning svarer direkte – se erfaringerne nedenfor.",
+        "No single sentence answers directly – see the experiences below.",
+    ),
+    "experiences": ("Erfaringer", "Experiences"),
+    "followup": ("Opfølgning – søgt som: «{query}»", "Follow-up – searched as: “{query}”"),
+    "sector_from_question": ("Sektor fra spørgsmålet: {sectors}", "Sector from the question: {sectors}"),
+    "filters_used": ("Filtre: {filters}", "Filters: {filters}"),
+    "no_match": (
+        "Rapporten har ingen erfaringer, der svarer på dette spørgsmål. Spørgsmålet er gemt, så kuratorerne "
+        "kan se, hvad der mangler.",
+        "The report has no experiences that answer this question. The question has been logged so the curators "
+        "can see what is missing.",
+    ),
+    "no_match_filtered": (
+        "Prøv også uden filtrene – de kan have udelukket svaret.",
+        "Also try without the filters – they may have excluded the answer.",
+    ),
+    "covered_topics": ("Rapporten dækker de syv udfordringsområder:", "The report covers the seven challenge areas:"),
+    "area_question": ("Hvad lærte projekterne om {area}?", "What did the projects learn about {area}?"),
+    "example_questions": ("Eller spørg fx:", "Or ask, for example:"),
+    "question_problem": ("Spørgsmålet kan ikke besvares: {problem}", "The question cannot be answered: {problem}"),
+    "new_conversation": ("Ny samtale", "New conversation"),
+    "export": ("Hent samtalen (Markdown)", "Download the conversation (Markdown)"),
+    "feedback_prompt": ("Var svaret nyttigt?", "Was this answer useful?"),
+    "feedback_comment": ("Kommentar (valgfri)", "Comment (optional)"),
+    "feedback_send": ("Send kommentar", "Send comment"),
+    "feedback_thanks": ("Tak for din feedback.", "Thank you for your feedback."),
+    "feedback_failed": ("Feedback kunne ikke gemmes: {problem}", "Feedback could not be saved: {problem}"),
+    "gap_failed": ("Spørgsmålet kunne ikke logges: {problem}", "The question could not be logged: {problem}"),
+    "filters": ("Filtre", "Filters"),
+    "filters_help": ("Gælder for det næste svar.", "Apply to the next answer."),
+    "choose": ("Vælg …", "Choose …"),
+    "filter_kind": ("Type", "Kind"),
+    "filter_area": ("Udfordringsområde", "Challenge area"),
+    "filter_sector": ("Sektor", "Sector"),
+    "filter_domain": ("Domæne", "Domain"),
+    "filter_status": ("Projektstatus", "Project status"),
+    "active_filters": ("Aktive filtre: {filters}", "Active filters: {filters}"),
+    "clear_filters": ("Nulstil filtre", "Clear filters"),
+    "project": ("Projekt", "Project"),
+    "source": ("Kilde", "Source"),
+    "section": ("afsnit", "section"),
+    "page": ("s.", "p."),
+    "whole_entry": ("Hele erfaringen", "The whole entry"),
+    "summary": ("Resumé", "Summary"),
+    "tags": ("Emner", "Topics"),
+    "period": ("Periode", "Period"),
+    "grant": ("Bevilling", "Grant"),
+    "mio_kr": ("{amount} mio. kr.", "DKK {amount} million"),
+    "entry_id": ("Id", "Id"),
+    "projects_title": ("Projekter som mit", "Projects like mine"),
+    "projects_intro": (
+        "Beskriv jeres projekt med et par sætninger: domæne, data og formål. Så finder vi de "
+        "signaturprojekter, der ligner mest, hvad der skete med dem, og hvad de lærte.",
+        "Describe your project in a few sentences: domain, data and aim. We find the most similar signature "
+        "projects, what happened to them, and what they learned.",
+    ),
+    "projects_placeholder": (
+        "Fx: Vi vil bruge journaldata til at forudsige genindlæggelser af ældre borgere, så hjemmeplejen kan "
+        "sætte ind tidligere.",
+        "E.g.: We want to use health records to predict readmissions of elderly citizens so home care can act earlier.",
+    ),
+    "projects_description": ("Jeres projekt", "Your project"),
+    "projects_domain": ("Domæne (valgfrit)", "Domain (optional)"),
+    "projects_submit": ("Find lignende projekter", "Find similar projects"),
+    "projects_empty": ("Skriv en kort beskrivelse først.", "Write a short description first."),
+    "projects_none": ("Ingen projekter passer til beskrivelsen.", "No projects match the description."),
+    "projects_found": ("De {n} mest lignende signaturprojekter:", "The {n} most similar signature projects:"),
+    "what_happened": ("Hvad skete der", "What happened"),
+    "ongoing_at_report": (
+        "Projektet var i gang, da rapporten blev skrevet.",
+        "The project was ongoing when the report was written.",
+    ),
+    "lessons": ("Erfaringer fra projektet ({n})", "Lessons from the project ({n})"),
+    "no_lessons": (
+        "Rapporten har ingen håndteringseksempler knyttet til projektet.",
+        "The report has no handling examples attached to this project.",
+    ),
+    "overview_title": ("Overblik over korpusset", "Overview of the corpus"),
+    "overview_intro": (
+        "Hvad erfaringsbasen indeholder, og hvilken version af indekset der svarer.",
+        "What the experience base holds, and which version of the index answers.",
+    ),
+    "entries_total": ("Erfaringer i alt", "Experiences in total"),
+    "per_kind": ("Erfaringer pr. type", "Experiences per kind"),
+    "per_area": ("Erfaringer pr. udfordringsområde", "Experiences per challenge area"),
+    "per_domain": ("Erfaringer pr. domæne", "Experiences per domain"),
+    "count": ("Antal", "Count"),
+    "index_status": ("Indeksets status", "Index status"),
+    "index_version": ("Version", "Version"),
+    "index_built": ("Bygget", "Built"),
+    "index_model": ("Model", "Model"),
+    "index_size": ("Indhold", "Contents"),
+    "index_counts": ("{entries} erfaringer, {chunks} tekststykker", "{entries} experiences, {chunks} chunks"),
+    "index_fresh": ("Indekset er opdateret i forhold til korpusset.", "The index is up to date with the corpus."),
+    "index_missing": ("Der er intet brugbart indeks: {problem}", "There is no usable index: {problem}"),
+    "curators": ("For kuratorer", "For curators"),
+    "gaps": ("Ubesvarede spørgsmål (hyppigste først)", "Unanswered questions (most frequent first)"),
+    "no_gaps": ("Ingen ubesvarede spørgsmål endnu.", "No unanswered questions yet."),
+    "negative_feedback": ("Svar med tommelfinger ned", "Answers with thumbs down"),
+    "no_negative": ("Ingen negativ feedback endnu.", "No negative feedback yet."),
+    "asked_times": ("{n}×", "{n}×"),
+    # the curator page
+    "cur_nav": ("Kuratering", "Curation"),
+    "cur_title": ("Kuratering af erfaringer", "Curating the experiences"),
+    "cur_intro": (
+        "Tilføj og ret erfaringer, godkend kladder, indlæs en ny rapport og se, hvad brugerne ikke fandt svar "
+        "på. Nye erfaringer er kladder, indtil de godkendes; de vises for brugerne efter næste genopbygning af "
+        "indekset.",
+        "Add and correct experiences, approve drafts, ingest a new report and see what users found no answer "
+        "to. New experiences are drafts until approved; users see them after the next index rebuild.",
+    ),
+    "cur_by": ("Dit navn (gemmes i erfaringens historik)", "Your name (kept in the entry's history)"),
+    "cur_by_missing": ("Skriv dit navn øverst, før du gemmer.", "Enter your name at the top before saving."),
+    "cur_section_add": ("Ny erfaring", "New experience"),
+    "cur_section_drafts": ("Kladder ({n})", "Drafts ({n})"),
+    "cur_section_edit": ("Ret eller udgå", "Edit or retire"),
+    "cur_section_ingest": ("Indlæs rapport", "Ingest a report"),
+    "cur_section_gaps": ("Huller og feedback", "Gaps and feedback"),
+    "cur_kind": ("Type", "Kind"),
+    "cur_entry_title": ("Titel", "Title"),
+    "cur_areas": ("Udfordringsområder", "Challenge areas"),
+    "cur_sector": ("Sektor", "Sector"),
+    "cur_domain": ("Domæne", "Domain"),
+    "cur_none": ("–", "–"),
+    "cur_project": ("Projekt (titel som i rapporten)", "Project (title as in the report)"),
+    "cur_organisations": ("Organisationer (adskilt med komma)", "Organisations (comma-separated)"),
+    "cur_required": ("{label} *", "{label} *"),
+    "cur_source_report": ("Kilde: rapport *", "Source: report *"),
+    "cur_source_section": ("Kilde: afsnit", "Source: section"),
+    "cur_source_page": ("Kilde: side", "Source: page"),
+    "cur_check": ("Tjek og vis lignende", "Check and show similar"),
+    "cur_save": ("Gem som kladde", "Save as draft"),
+    "cur_confirm": (
+        "Gem, selv om den ligner en eksisterende erfaring",
+        "Save even if it looks like an existing experience",
+    ),
+    "cur_closest": ("De nærmeste eksisterende erfaringer", "The closest existing experiences"),
+    "cur_no_closest": ("Ingen eksisterende erfaringer ligner.", "No existing experience is similar."),
+    "cur_near_duplicate": ("Næsten dublet", "Near-duplicate"),
+    "cur_near_refused": (
+        "Erfaringen ligner {ids}. Ret den eksisterende i stedet, eller sæt flueben og gem igen.",
+        "The experience looks like {ids}. Edit the existing one instead, or tick the box and save again.",
+    ),
+    "cur_valid": ("Erfaringen er gyldig og kan gemmes som {id}.", "The experience is valid and can be saved as {id}."),
+    "cur_problems": ("Erfaringen kan ikke gemmes:", "The experience cannot be saved:"),
+    "cur_saved": ("Gemt som kladde: {id}", "Saved as draft: {id}"),
+    "cur_no_drafts": ("Ingen kladder venter på godkendelse.", "No drafts are waiting for review."),
+    "cur_created": ("Oprettet af {by} {at}", "Created by {by} {at}"),
+    "cur_approve": ("Godkend", "Approve"),
+    "cur_approved": (
+        "Godkendt: {id}. Genopbyg indekset for at vise den.",
+        "Approved: {id}. Rebuild the index to serve it.",
+    ),
+    "cur_edit": ("Ret", "Edit"),
+    "cur_retire": ("Udgå", "Retire"),
+    "cur_reason": ("Begrundelse", "Reason"),
+    "cur_retired": ("Udgået: {id}", "Retired: {id}"),
+    "cur_choose_entry": ("Erfaring", "Experience"),
+    "cur_save_changes": ("Gem ændringer", "Save changes"),
+    "cur_edit_reason": ("Hvorfor (valgfrit, gemmes i historikken)", "Why (optional, kept in the history)"),
+    "cur_edited": ("Rettet: {id}", "Edited: {id}"),
+    "cur_reinstate": ("Genindsæt", "Reinstate"),
+    "cur_state": ("Tilstand: {state}", "State: {state}"),
+    "cur_history": ("Historik", "History"),
+    "cur_upload": ("Rapport (PDF, tekst eller Markdown)", "Report (PDF, text or Markdown)"),
+    "cur_report_name": ("Rapportens navn (valgfrit)", "The report's name (optional)"),
+    "cur_dry_run": ("Vis kun, hvad der ville blive tilføjet", "Only show what would be added"),
+    "cur_ingest": ("Indlæs som kladder", "Ingest as drafts"),
+    "cur_ingesting": ("Læser rapporten …", "Reading the report …"),
+    "cur_ingested": (
+        "{name}: {verb} {n} kladde(r) ({kinds}); {skipped} sprunget over, fordi teksten allerede findes.",
+        "{name}: {verb} {n} draft(s) ({kinds}); {skipped} skipped because their text already exists.",
+    ),
+    "cur_added": ("tilføjede", "added"),
+    "cur_would_add": ("ville tilføje", "would add"),
+    "cur_ingest_failed": ("Rapporten kan ikke indlæses: {problem}", "The report cannot be ingested: {problem}"),
+    "cur_no_file": ("Vælg en fil først.", "Choose a file first."),
+    "cur_start_entry": ("Start en ny erfaring herfra", "Start a new experience from this"),
+    "cur_started": ("Formularen er udfyldt med spørgsmålet.", "The form is filled in with the question."),
+    "cur_stale": (
+        "Indekset er ikke opdateret med de seneste ændringer.",
+        "The index does not have the latest changes.",
+    ),
+    # the Markdown export
+    "export_title": (
+        "Samtale: erfaringer fra signaturprojekterne",
+        "Conversation: experiences from the signature projects",
+    ),
+    "export_exported": ("Eksporteret", "Exported"),
+    "export_question": ("Spørgsmål", "Question"),
+    "export_searched_as": ("Søgt som opfølgning", "Searched as a follow-up"),
+    "export_no_match": (
+        "Rapporten har ingen erfaringer, der svarer på dette spørgsmål.",
+        "The report has no experiences that answer this question.",
+    ),
+    "export_index": ("indeksversion", "index version"),
+}
+
+EXAMPLE_QUESTIONS: dict[str, tuple[str, ...]] = {
+    "da": (
+        "Skal vores algoritme CE-mærkes som medicinsk udstyr?",
+        "Hvordan har projekterne fået adgang til data fra fagsystemerne?",
+        "Hvordan sikrer vi ledelsesopbakning til et AI-projekt?",
+    ),
+    "en": (
+        "Does our algorithm need CE marking as a medical device?",
+        "How did the projects get access to data in the case systems?",
+        "How do we secure management support for an AI project?",
+    ),
+}
+
+
+def t(key: str, lang: str, **values: object) -> str:
+    """The text for ``key`` in ``lang`` ('da' or 'en'), with ``{placeholders}`` filled in."""
+    da, en = TEXTS[key]
+    text = en if lang == "en" else da
+    return text.format(**values) if values else text
+
+
+def label(vocabulary: str, value: str, lang: str) -> str:
+    """The Danish or English label of a vocabulary value; an unknown value is shown as it is.
+
+    ``vocabulary`` is one of kind, area, sector, domain, status, state, field; ``value`` an enum
+    member of lessons.models or its string value.
+    """
+    pair = VOCABULARIES[vocabulary].get(str(value))
+    if pair is None:
+        return str(value)
+    return pair[1] if lang == "en" else pair[0]
+
+
+def labels(vocabulary: str) -> Mapping[str, tuple[str, str]]:
+    """A vocabulary's values with their (Danish, English) labels, in their defined order."""
+    return VOCABULARIES[vocabulary]
