@@ -1,17 +1,22 @@
 """lessons: the Streamlit chat. Run with `make run` (or `streamlit run app.py`).
 
 This file only wires pages together; the pages live in lessons.ui and the logic in the core modules.
+The shell is drawn before the pages are imported, so a fresh server shows the page at once.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lessons.ui import chat, curator, overview, projects
-from lessons.ui.resources import keep_widget_state, language_switch
-from lessons.words import t
+from lessons.ui import shell
 
-st.set_page_config(page_title="Erfaringer fra signaturprojekterne", page_icon=":material/lightbulb:", layout="wide")
+shell.page_setup()
+holder = shell.skeleton()
+
+from lessons.ui import chat, curator, overview, projects  # noqa: E402  (heavy: imported after the skeleton)
+from lessons.ui.resources import keep_widget_state, language_switch  # noqa: E402
+from lessons.words import t  # noqa: E402
+
 keep_widget_state((*chat.WIDGET_KEYS, *projects.WIDGET_KEYS, *curator.WIDGET_KEYS))
 lang = language_switch()
 
@@ -21,4 +26,6 @@ pages = [
     st.Page(overview.render, title=t("nav_overview", lang), icon=":material/bar_chart:", url_path="overblik"),
     st.Page(curator.render, title=curator.nav_title(lang), icon=":material/edit_note:", url_path="kurator"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+shell.skeleton_done(holder)
+page.run()

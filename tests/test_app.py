@@ -199,7 +199,7 @@ def test_feedback_with_a_comment_is_stored(built: Settings) -> None:
     at.text_input(key=f"fbc_{turns(at)[0].id}").set_value("Mangler noget om kommuner").run()
     next(b for b in at.button if b.label == "Send kommentar").click().run()
     assert list_feedback(built.data_dir)[0].comment == "Mangler noget om kommuner"
-    assert "Tak for din feedback." in joined(at.chat_message[1])
+    assert "Tak for jeres feedback." in joined(at.chat_message[1])
 
 
 def test_export_holds_the_conversation_with_citations(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,7 +284,7 @@ def test_projects_like_mine_shows_status_and_lessons(built: Settings, fake: Fake
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     build_index(built, fake)
     at = open_page(start(), "projekter")
-    assert at.title[0].value == "Projekter som mit"
+    assert at.title[0].value == "Projekter som jeres"
     at.text_area(key="projects_description").set_value(
         "Vi vil forebygge forværringer hos KOL-patienter med hjemmemålinger af iltmætning og puls."
     )
@@ -305,7 +305,9 @@ def test_overview_page_shows_counts_index_status_and_curator_lists(built: Settin
     assert {m.label: m.value for m in at.metric} == {"Erfaringer i alt": "5"}
     assert "- **Model:** fake-embedder" in joined(at.main)
     assert f"- **Version:** {read_current(built.index_dir)}" in joined(at.main)
-    assert len(at.get("vega_lite_chart")) == 3
+    bars = {p.text: p.value for p in at.get("progress")}  # counts drawn as plain bars, at once
+    assert bars["Projektbeskrivelse: 2"] == 100 and bars["Håndteringseksempel: 2"] == 100
+    assert bars["Godt råd: 1"] == 50 and not at.get("arrow_vega_lite_chart") and not at.get("vega_lite_chart")
     assert any("opdateret" in s.value for s in at.success)
     assert f"- 1× {OFF_TOPIC}" in joined(at.main)
 

@@ -16,7 +16,19 @@ from lessons.search import Ranking, Searcher
 from lessons.settings import Settings
 from lessons.store import Manifest, load_index, read_current
 
-__all__ = ["IndexStatus", "corpus_differences", "index_status", "open_searcher"]
+__all__ = ["CorpusChanges", "IndexStatus", "corpus_changes", "corpus_differences", "index_status", "open_searcher"]
+
+
+@dataclass(frozen=True)
+class CorpusChanges:
+    """Entry ids that differ between what the index was built from and the corpus now, each list sorted."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()  # removed or retired
+    changed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
 
 
 @dataclass
@@ -27,6 +39,7 @@ class IndexStatus:
     manifest: Manifest | None = None
     stale: bool = False
     differences: list[str] = field(default_factory=list)
+    changes: CorpusChanges = field(default_factory=CorpusChanges)
     warnings: list[str] = field(default_factory=list)
     problem: str | None = None
 
@@ -36,15 +49,22 @@ class IndexStatus:
         return self.manifest.version if self.manifest else None
 
 
-def corpus_differences(manifest: Manifest, corpus: Corpus) -> list[str]:
-    """Human-readable differences between what the index was built from and the corpus now."""
+def corpus_changes(manifest: Manifest, corpus: Corpus) -> CorpusChanges:
+    """Which entries were added, removed (or retired) and changed since the index was built."""
     now = {e.id: entry_hash(e) for e in corpus.retrievable()}
     then = manifest.entry_hashes
-    added = sorted(set(now) - set(then))
-    removed = sorted(set(then) - set(now))
-    changed = sorted(k for k in set(now) & set(then) if now[k] != then[k])
+    return CorpusChanges(
+        added=tuple(sorted(set(now) - set(then))),
+        removed=tuple(sorted(set(then) - set(now))),
+        changed=tuple(sorted(k for k in set(now) & set(then) if now[k] != then[k])),
+    )
+
+
+def corpus_differences(manifest: Manifest, corpus: Corpus) -> list[str]:
+    """Human-readable differences (English, for the CLI and logs); the app words them from :func:`corpus_changes`."""
+    changes = corpus_changes(manifest, corpus)
     out = []
-    for label, ids in (("added", added), ("removed or retired", removed), ("changed", changed)):
+    for label, ids in (("added", changes.added), ("removed or retired", changes.removed), ("changed", changes.changed)):
         if ids:
             shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
             out.append(f"{len(ids)} entr{'y' if len(ids) == 1 else 'ies'} {label} since the build: {shown}")
@@ -63,6 +83,7 @@ def index_status(settings: Settings, corpus: Corpus | None = None) -> IndexStatu
     except CorpusError as exc:
         status.warnings.append(f"the corpus does not validate ({len(exc.problems)} problems); run `lessons validate`")
         return status
+    status.changes = corpus_changes(data.manifest, corpus)
     status.differences = corpus_differences(data.manifest, corpus)
     status.stale = bool(status.differences)
     return status

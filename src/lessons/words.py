@@ -73,7 +73,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "app_title": ("Erfaringer fra signaturprojekterne", "Experiences from the signature projects"),
     "english": ("English", "English"),
     "nav_chat": ("Spørg", "Ask"),
-    "nav_projects": ("Projekter som mit", "Projects like mine"),
+    "nav_projects": ("Projekter som jeres", "Projects like yours"),
     "nav_overview": ("Overblik", "Overview"),
     "loading_model": ("Indlæser sprogmodellen …", "Loading the language model …"),
     "no_index": (
@@ -105,7 +105,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Ask a question about your AI project – in Danish or English. The answers are experiences from the "
         "report *Status på signaturprojekterne 2022*, with their sources.",
     ),
-    "chat_placeholder": ("Skriv dit spørgsmål …", "Type your question …"),
+    "chat_placeholder": ("Skriv jeres spørgsmål …", "Type your question …"),
     "try_asking": ("Prøv fx at spørge:", "For example, ask:"),
     "searching": ("Søger i erfaringerne …", "Searching the experiences …"),
     "overview": ("Kort fortalt", "In short"),
@@ -140,7 +140,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "feedback_prompt": ("Var svaret nyttigt?", "Was this answer useful?"),
     "feedback_comment": ("Kommentar (valgfri)", "Comment (optional)"),
     "feedback_send": ("Send kommentar", "Send comment"),
-    "feedback_thanks": ("Tak for din feedback.", "Thank you for your feedback."),
+    "feedback_thanks": ("Tak for jeres feedback.", "Thank you for your feedback."),
     "feedback_failed": ("Feedback kunne ikke gemmes: {problem}", "Feedback could not be saved: {problem}"),
     "gap_failed": ("Spørgsmålet kunne ikke logges: {problem}", "The question could not be logged: {problem}"),
     "filters": ("Filtre", "Filters"),
@@ -164,7 +164,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "grant": ("Bevilling", "Grant"),
     "mio_kr": ("{amount} mio. kr.", "DKK {amount} million"),
     "entry_id": ("Id", "Id"),
-    "projects_title": ("Projekter som mit", "Projects like mine"),
+    "projects_title": ("Projekter som jeres", "Projects like yours"),
     "projects_intro": (
         "Beskriv jeres projekt med et par sætninger: domæne, data og formål. Så finder vi de "
         "signaturprojekter, der ligner mest, hvad der skete med dem, og hvad de lærte.",
@@ -226,8 +226,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Add and correct experiences, approve drafts, ingest a new report and see what users found no answer "
         "to. New experiences are drafts until approved; users see them after the next index rebuild.",
     ),
-    "cur_by": ("Dit navn (gemmes i erfaringens historik)", "Your name (kept in the entry's history)"),
-    "cur_by_missing": ("Skriv dit navn øverst, før du gemmer.", "Enter your name at the top before saving."),
+    "cur_by": ("Navn (gemmes i erfaringens historik)", "Name (kept in the entry's history)"),
+    "cur_by_missing": ("Skriv et navn øverst, før der gemmes.", "Enter a name at the top before saving."),
     "cur_section_add": ("Ny erfaring", "New experience"),
     "cur_section_drafts": ("Kladder ({n})", "Drafts ({n})"),
     "cur_section_edit": ("Ret eller udgå", "Edit or retire"),
@@ -311,6 +311,49 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The report has no experiences that answer this question.",
     ),
     "export_index": ("indeksversion", "index version"),
+    # the page shell, loading and index status (issue 14)
+    "loading_page": ("Indlæser siden …", "Loading the page …"),
+    "question_waiting": (
+        "Spørgsmålet besvares, så snart sprogmodellen er klar.",
+        "The question is answered as soon as the language model is ready.",
+    ),
+    "step_model": ("Indlæser sprogmodellen", "Loading the language model"),
+    "step_index": ("Åbner indekset", "Opening the index"),
+    "step_ready": ("Klar til at svare", "Ready to answer"),
+    "stale_added_one": ("1 erfaring tilføjet siden bygningen: {ids}", "1 entry added since the build: {ids}"),
+    "stale_added_many": ("{n} erfaringer tilføjet siden bygningen: {ids}", "{n} entries added since the build: {ids}"),
+    "stale_removed_one": (
+        "1 erfaring fjernet eller udgået siden bygningen: {ids}",
+        "1 entry removed or retired since the build: {ids}",
+    ),
+    "stale_removed_many": (
+        "{n} erfaringer fjernet eller udgået siden bygningen: {ids}",
+        "{n} entries removed or retired since the build: {ids}",
+    ),
+    "stale_changed_one": ("1 erfaring ændret siden bygningen: {ids}", "1 entry changed since the build: {ids}"),
+    "stale_changed_many": (
+        "{n} erfaringer ændret siden bygningen: {ids}",
+        "{n} entries changed since the build: {ids}",
+    ),
+    "and_more": ("og {n} flere", "and {n} more"),
+    "corpus_problem_detail": ("{n} problem(er), fx {first}", "{n} problem(s), e.g. {first}"),
+    "built_now": (
+        "Indekset er genopbygget: version {version}. Status ovenfor er opdateret.",
+        "The index has been rebuilt: version {version}. The status above is up to date.",
+    ),
+    "bar_row": ("{label}: {n}", "{label}: {n}"),
+    # why an existing entry looks like a new one (the curator page)
+    "reason_shared": ("{share} af ordene er fælles", "{share} of their words shared"),
+    "reason_contained": (
+        "{share} af dens ord findes i den eksisterende",
+        "{share} of its words are in the existing entry",
+    ),
+    "reason_covers": (
+        "den rummer {share} af den eksisterendes ord",
+        "it contains {share} of the existing entry's words",
+    ),
+    "reason_meaning": ("næsten samme betydning (cosinus {cosine})", "meaning nearly identical (cosine {cosine})"),
+    "reason_overlap": ("{share} ordoverlap", "{share} word overlap"),
 }
 
 EXAMPLE_QUESTIONS: dict[str, tuple[str, ...]] = {

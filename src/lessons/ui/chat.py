@@ -74,6 +74,7 @@ def _sidebar_filters(lang: str) -> Filters:
                 key=key,
                 format_func=_labeller(vocabulary, lang),
                 placeholder=t("choose", lang),
+                select_all=False,
             )
         filters = current_filters()
         if filters.active:
@@ -180,9 +181,7 @@ def _render_turn(answer: Answer, lang: str) -> None:
 def _answer(question: str, loaded: LoadedIndex, settings: Settings, filters: Filters, lang: str) -> Answer | None:
     """Answer a question (in the context of the last turn), log it when nothing matches; None on a bad question."""
     turns = _turns()
-    with st.chat_message("user"):
-        st.markdown(safe(question))
-    with st.chat_message("assistant"), st.spinner(t("searching", lang)):
+    with st.spinner(t("searching", lang)):
         try:
             answer = answering.answer_question(
                 loaded.searcher,
@@ -244,18 +243,33 @@ def render() -> None:
     prompt: Any = st.chat_input(t("chat_placeholder", lang), key="chat_input", max_chars=settings.max_question_chars)
     if prompt:
         _ask_later(str(prompt))
-    loaded = ensure_searcher(settings, lang)
-    if loaded is None:
-        st.stop()
+    notices = st.container()  # index notices and loading progress go above the conversation
     turns = _turns()
     for answer in turns:
         _render_turn(answer, lang)
-    question = st.session_state.pop(PENDING_KEY, None)
-    if question:
-        new = _answer(question, loaded, settings, filters, lang)
+    question = st.session_state.get(PENDING_KEY)
+    if question:  # echoed at once, even while the model is still loading
+        with st.chat_message("user"):
+            st.markdown(safe(question))
+        reply = st.chat_message("assistant")
+        with notices:
+            loaded = ensure_searcher(settings, lang, progress_area=reply)
+        if loaded is None:
+            reply.caption(t("question_waiting", lang))
+            _sidebar_conversation(lang)
+            st.stop()
+        st.session_state.pop(PENDING_KEY, None)
+        with reply:
+            new = _answer(question, loaded, settings, filters, lang)
         if new is not None:
             turns.append(new)
             st.rerun()
+        _sidebar_conversation(lang)
+        return
+    with notices:
+        loaded = ensure_searcher(settings, lang)
+    if loaded is None:
+        st.stop()
     if not turns:
         st.markdown(t("try_asking", lang))
         _suggestions(lang, key="start")

@@ -9,7 +9,8 @@ text is shown through :func:`~lessons.ui.render.safe`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -19,6 +20,7 @@ from lessons.curation import (
     EntryError,
     Match,
     NearDuplicateError,
+    Thresholds,
     add_entry,
     approve_entry,
     closest_entries,
@@ -34,15 +36,17 @@ from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, 
 from lessons.settings import Settings
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import (
-    build_with_progress,
     current_language,
     index_status_cached,
     load_corpus_cached,
+    rebuild_button,
     settings_or_stop,
+    show_built,
+    stale_text,
 )
 from lessons.words import label, t
 
-__all__ = ["WIDGET_KEYS", "form_values_to_raw", "nav_title", "render"]
+__all__ = ["WIDGET_KEYS", "form_values_to_raw", "match_reason", "nav_title", "render", "usual_kind"]
 
 SECTION_KEY = "cur_section"
 BY_KEY = "cur_by"
@@ -51,6 +55,7 @@ MESSAGE_KEY = "cur_message"
 EDIT_KEY = "cur_edit_id"
 UPLOAD_KEY = "cur_upload"
 GAP_ROWS = 30
+DEFAULT_KIND = Kind.HANDLING  # what most additions are, until curators' own additions say otherwise
 SECTIONS = ("add", "drafts", "edit", "ingest", "gaps")
 TEXT_FIELDS = tuple(dict.fromkeys(name for required, optional in KIND_FIELDS.values() for name in required + optional))
 FORM_KEYS: dict[str, str] = {
@@ -119,9 +124,39 @@ def _form_values() -> dict[str, Any]:
 
 
 def _clear_form() -> None:
-    for key in FORM_KEYS.values():
-        st.session_state.pop(key, None)
+    """Empty the add form, keeping the chosen kind (the next entry is most likely of the same kind)."""
+    for name, key in FORM_KEYS.items():
+        if name != "kind":
+            st.session_state.pop(key, None)
     st.session_state.pop(CONFIRM_KEY, None)
+
+
+def usual_kind(entries: Iterable[Entry]) -> str:
+    """The kind curators add most often by hand (not by ingesting a report); handling examples when none yet."""
+    tally = Counter(e.kind.value for e in entries if e.created_by and e.history and "ingested from" not in e.history[0])
+    return tally.most_common(1)[0][0] if tally else DEFAULT_KIND.value
+
+
+def percent(share: float, lang: str) -> str:
+    """'14 %' in Danish, '14%' in English."""
+    return f"{share * 100:.0f} %" if lang == "da" else f"{share:.0%}"
+
+
+def match_reason(match: Match, lang: str, limits: Thresholds | None = None) -> str:
+    """Why an existing entry looks like the new one, in the interface language (mirrors curation's judgement)."""
+    limits = limits or Thresholds()
+    if match.near_duplicate:
+        if match.jaccard >= limits.jaccard:
+            return t("reason_shared", lang, share=percent(match.jaccard, lang))
+        if match.contained >= limits.contained:
+            return t("reason_contained", lang, share=percent(match.contained, lang))
+        if match.covers >= limits.covers:
+            return t("reason_covers", lang, share=percent(match.covers, lang))
+        if match.dense is not None:
+            cosine = f"{match.dense:.3f}" if lang == "en" else f"{match.dense:.3f}".replace(".", ",")
+            return t("reason_meaning", lang, cosine=cosine)
+    share = max(match.jaccard, match.contained, match.covers)
+    return t("reason_overlap", lang, share=percent(share, lang))
 
 
 def _say(kind: str, text: str) -> None:
@@ -234,7 +269,12 @@ def _optional_select(label_text: str, values: list[str], vocabulary: str, key: s
 def _metadata_inputs(lang: str, keys: Mapping[str, str]) -> None:
     st.text_input(t("cur_required", lang, label=t("cur_entry_title", lang)), key=keys["title"], max_chars=300)
     st.multiselect(
-        t("cur_areas", lang), [a.value for a in Area], key=keys["areas"], format_func=lambda v: label("area", v, lang)
+        t("cur_areas", lang),
+        [a.value for a in Area],
+        key=keys["areas"],
+        format_func=lambda v: label("area", v, lang),
+        placeholder=t("choose", lang),
+        select_all=False,
     )
     left, right = st.columns(2)
     with left:
@@ -271,11 +311,12 @@ def _show_matches(matches: list[Match], lang: str) -> None:
         state = label("state", match.entry.state, lang)
         st.markdown(
             f"- {flag}**{safe(match.entry.title)}** · {safe(match.entry.id)} · {safe(state)} · "
-            f"{match.score:.0%} ({safe(match.reason)})"
+            f"{percent(match.score, lang)} ({safe(match_reason(match, lang))})"
         )
 
 
 def _add_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
+    st.session_state.setdefault(FORM_KEYS["kind"], usual_kind(corpus.entries if corpus is not None else ()))
     kind = st.selectbox(
         t("cur_kind", lang),
         [k.value for k in Kind],
@@ -508,7 +549,7 @@ def _ingest_section(settings: Settings, lang: str) -> None:
         )
     )
     for entry in result.created:
-        page = f" · s. {entry.source.page}" if entry.source.page else ""
+        page = f" · {t('page', lang)} {entry.source.page}" if entry.source.page else ""
         st.markdown(f"- {safe(label('kind', entry.kind.value, lang))}{page}: **{safe(entry.title)}**")
 
 
@@ -541,13 +582,11 @@ def _gaps_section(settings: Settings, lang: str) -> None:
 
 
 def _index_notice(settings: Settings, lang: str) -> None:
+    show_built(lang)
     status = index_status_cached(settings)
     if status.manifest is not None and status.stale:
-        st.warning(f"{t('cur_stale', lang)} {safe('; '.join(status.differences))}", icon=":material/warning:")
-        if st.button(t("rebuild", lang), key="cur_rebuild", icon=":material/refresh:") and build_with_progress(
-            settings, lang
-        ):
-            st.rerun()
+        st.warning(f"{t('cur_stale', lang)} {safe(stale_text(status.changes, lang))}", icon=":material/warning:")
+        rebuild_button(settings, lang, "cur_rebuild")
 
 
 def render() -> None:

@@ -14,11 +14,13 @@ from lessons.models import Area, Domain, Entry, Kind
 from lessons.settings import Settings
 from lessons.ui.render import safe
 from lessons.ui.resources import (
-    build_with_progress,
     current_language,
     index_status_cached,
     load_corpus_cached,
+    rebuild_button,
     settings_or_stop,
+    show_built,
+    stale_text,
 )
 from lessons.words import t
 
@@ -52,18 +54,12 @@ def counts(entries: Iterable[Entry], vocabulary: str, lang: str) -> dict[str, in
     return {label(vocabulary, value, lang): tally[value] for value in order}
 
 
-def _chart(title: str, vocabulary: str, data: dict[str, int], lang: str) -> None:
+def _chart(title: str, data: dict[str, int], lang: str) -> None:
+    """Counts as labelled bars: plain elements, drawn at once (no chart library to load first)."""
     st.markdown(f"**{title}**")
-    count = t("count", lang)
-    category = t(f"filter_{vocabulary}", lang)
-    st.bar_chart(
-        {category: list(data), count: list(data.values())},
-        x=category,
-        y=count,
-        horizontal=True,
-        sort=False,
-        height=60 + 30 * len(data),
-    )
+    most = max(data.values(), default=0) or 1
+    for name, n in data.items():
+        st.progress(n / most, text=t("bar_row", lang, label=safe(name), n=n))
 
 
 def _index_section(settings: Settings, lang: str) -> None:
@@ -71,8 +67,7 @@ def _index_section(settings: Settings, lang: str) -> None:
     status = index_status_cached(settings)
     if status.manifest is None:
         st.warning(t("index_missing", lang, problem=safe(status.problem or "?")))
-        if st.button(t("rebuild", lang), key="overview_build") and build_with_progress(settings, lang):
-            st.rerun()
+        rebuild_button(settings, lang, "overview_build")
         return
     m = status.manifest
     rows = [
@@ -82,14 +77,12 @@ def _index_section(settings: Settings, lang: str) -> None:
         (t("index_size", lang), t("index_counts", lang, entries=m.entry_count, chunks=m.chunk_count)),
     ]
     st.markdown("\n".join(f"- **{name}:** {safe(value)}" for name, value in rows))
+    show_built(lang)
     for warning in status.warnings:
         st.warning(safe(warning))
     if status.stale:
-        st.warning(t("stale", lang, details=safe("; ".join(status.differences))), icon=":material/warning:")
-        if st.button(t("rebuild", lang), key="overview_rebuild", icon=":material/refresh:") and build_with_progress(
-            settings, lang
-        ):
-            st.rerun()
+        st.warning(t("stale", lang, details=safe(stale_text(status.changes, lang))), icon=":material/warning:")
+        rebuild_button(settings, lang, "overview_rebuild")
     else:
         st.success(t("index_fresh", lang), icon=":material/check_circle:")
 
@@ -124,18 +117,23 @@ def render() -> None:
     settings = settings_or_stop(lang)
     st.title(t("overview_title", lang))
     st.markdown(t("overview_intro", lang))
+    holder = st.empty()  # a skeleton while the corpus is read on a first visit, replaced by the counts
+    holder.caption(t("loading_page", lang))
     try:
         entries = load_corpus_cached(settings).retrievable()
     except CorpusError as exc:
-        st.error(safe(str(exc)))
-        entries = []
+        holder.error(safe(str(exc)))
+        entries = None
     if entries:
-        st.metric(t("entries_total", lang), len(entries))
-        columns = st.columns(3)
-        for column, (vocabulary, title) in zip(
-            columns, (("kind", "per_kind"), ("area", "per_area"), ("domain", "per_domain")), strict=True
-        ):
-            with column:
-                _chart(t(title, lang), vocabulary, counts(entries, vocabulary, lang), lang)
+        with holder.container():
+            st.metric(t("entries_total", lang), len(entries))
+            columns = st.columns(3)
+            for column, (vocabulary, title) in zip(
+                columns, (("kind", "per_kind"), ("area", "per_area"), ("domain", "per_domain")), strict=True
+            ):
+                with column:
+                    _chart(t(title, lang), counts(entries, vocabulary, lang), lang)
+    elif entries is not None:
+        holder.empty()
     _index_section(settings, lang)
     _curator_section(settings, lang)

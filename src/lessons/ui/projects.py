@@ -104,6 +104,7 @@ def render() -> None:
             key=DOMAIN_KEY,
             format_func=lambda value: label("domain", str(value), lang),
             placeholder=t("choose", lang),
+            select_all=False,
         )
         submitted = st.form_submit_button(t("projects_submit", lang), icon=":material/search:")
     loaded = ensure_searcher(settings, lang)

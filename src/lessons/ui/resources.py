@@ -9,18 +9,22 @@ start with a progress bar; a stale one is announced with a rebuild button.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lessons import embedding, engine
 from lessons.answering import escape_markdown
 from lessons.build import build_index
 from lessons.corpus import Corpus, load_corpus
 from lessons.embedding import Embedder
-from lessons.engine import IndexStatus
+from lessons.engine import CorpusChanges, IndexStatus
 from lessons.errors import CorpusError, LessonsError, ModelNotFoundError
 from lessons.models import Entry
 from lessons.search import Searcher
@@ -30,6 +34,7 @@ from lessons.store import read_current
 from lessons.words import t
 
 __all__ = [
+    "Background",
     "LoadedIndex",
     "build_with_progress",
     "corpus_signature",
@@ -40,11 +45,58 @@ __all__ = [
     "keep_widget_state",
     "language_switch",
     "load_corpus_cached",
+    "rebuild_button",
     "settings_or_stop",
+    "show_built",
+    "stale_text",
 ]
 
 LANG_KEY = "lang_en"
 VERSION_KEY = "index_version"
+BUILT_KEY = "index_just_built"
+MODEL_QUICK_WAIT = 1.0  # seconds a page waits for the model before showing progress and staying responsive
+INDEX_WAIT = 120.0  # seconds a page waits for an index version to open once the model is loaded
+POLL_SECONDS = 0.5  # how often the loading progress looks at the model
+LOAD_TIMEOUT = 900.0  # after this long a load that has not finished is reported as stuck
+SHOWN_IDS = 5
+
+T = TypeVar("T")
+
+
+class Background(Generic[T]):
+    """A value computed once in a daemon thread, so a page can draw (and take questions) while it loads."""
+
+    def __init__(self, compute: Callable[[], T], name: str) -> None:
+        self.started = time.monotonic()
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._compute = compute
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._compute()
+        except BaseException as exc:  # handed to whoever asks for the result
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def done(self) -> bool:
+        """True once the value (or its error) is there."""
+        return self._done.is_set()
+
+    def elapsed(self) -> float:
+        """Seconds since the computation started."""
+        return time.monotonic() - self.started
+
+    def wait(self, timeout: float | None = None) -> T:
+        """The value, waiting at most ``timeout`` seconds; raises the computation's error, or TimeoutError."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"still loading after {self.elapsed():.0f} s")
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 def current_language() -> str:
@@ -120,7 +172,8 @@ class LoadedIndex:
     searcher: Searcher
     entries: dict[str, Entry]
     warnings: list[str] = field(default_factory=list)
-    corpus_problem: str | None = None
+    corpus_problem: str | None = None  # the first of corpus_problem_count problems, when the corpus does not load
+    corpus_problem_count: int = 0
 
     @property
     def version(self) -> str:
@@ -129,23 +182,50 @@ class LoadedIndex:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _embedder(settings_key: str, _settings: Settings) -> Embedder:
-    """The embedding model, loaded once per process and model setting."""
-    return embedding.load_embedder(_settings)
+def _model_job(settings_key: str, _settings: Settings) -> Background[Embedder]:
+    """The embedding model, loading in the background once per process and model setting."""
+    return Background(lambda: embedding.load_embedder(_settings), name="lessons-model")
+
+
+def _embedder(settings_key: str, settings: Settings) -> Embedder:
+    """The embedding model, waiting for it to load (a failed load is forgotten, so the next try starts afresh)."""
+    try:
+        return _model_job(settings_key, settings).wait(LOAD_TIMEOUT)
+    except Exception:
+        _model_job.clear()
+        raise
+
+
+def _open(settings_key: str, version: str | None, settings: Settings) -> LoadedIndex:
+    embedder = _embedder(settings_key, settings)
+    searcher, warnings = engine.open_searcher(settings, embedder)
+    entries: dict[str, Entry] = {}
+    problems: list[str] = []
+    try:
+        entries = {e.id: e for e in load_corpus(settings.corpus_dir).retrievable()}
+    except CorpusError as exc:
+        problems = [str(p) for p in exc.problems] or ["?"]
+    return LoadedIndex(
+        searcher=searcher,
+        entries=entries,
+        warnings=warnings,
+        corpus_problem=problems[0] if problems else None,
+        corpus_problem_count=len(problems),
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _loaded(settings_key: str, version: str | None, _settings: Settings) -> LoadedIndex:
-    """The searcher for one index version (CURRENT), loaded once per process."""
-    embedder = _embedder(settings_key, _settings)
-    searcher, warnings = engine.open_searcher(_settings, embedder)
-    entries: dict[str, Entry] = {}
-    problem = None
+def _index_job(settings_key: str, version: str | None, _settings: Settings) -> Background[LoadedIndex]:
+    """The searcher for one index version (CURRENT), opening in the background once per process."""
+    return Background(lambda: _open(settings_key, version, _settings), name="lessons-index")
+
+
+def _loaded(settings_key: str, version: str | None, settings: Settings) -> LoadedIndex:
     try:
-        entries = {e.id: e for e in load_corpus(_settings.corpus_dir).retrievable()}
-    except CorpusError as exc:
-        problem = f"{len(exc.problems)} problem(s), e.g. {exc.problems[0] if exc.problems else '?'}"
-    return LoadedIndex(searcher=searcher, entries=entries, warnings=warnings, corpus_problem=problem)
+        return _index_job(settings_key, version, settings).wait(INDEX_WAIT)
+    except Exception:
+        _index_job.clear()
+        raise
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -168,8 +248,33 @@ def load_corpus_cached(settings: Settings) -> Corpus:
     return _corpus(str(settings.corpus_dir), corpus_signature(settings.corpus_dir))
 
 
+def stale_text(changes: CorpusChanges, lang: str) -> str:
+    """What changed since the build, in the interface language ('2 erfaringer tilføjet siden bygningen: a, b')."""
+    parts = []
+    for what, ids in (("added", changes.added), ("removed", changes.removed), ("changed", changes.changed)):
+        if not ids:
+            continue
+        shown = ", ".join(ids[:SHOWN_IDS])
+        if len(ids) > SHOWN_IDS:
+            shown += " " + t("and_more", lang, n=len(ids) - SHOWN_IDS)
+        key = f"stale_{what}_{'one' if len(ids) == 1 else 'many'}"
+        parts.append(t(key, lang, n=len(ids), ids=shown))
+    return "; ".join(parts)
+
+
+def show_built(lang: str) -> None:
+    """After a rebuild's rerun: say which version was built, next to the refreshed status."""
+    version = st.session_state.pop(BUILT_KEY, None)
+    if version:
+        st.success(t("built_now", lang, version=escape_markdown(str(version))), icon=":material/check_circle:")
+
+
 def build_with_progress(settings: Settings, lang: str) -> bool:
-    """Build a new index version with a progress bar; True on success (errors are shown)."""
+    """Build a new index version with a progress bar; True on success (errors are shown).
+
+    The built version is remembered for :func:`show_built`: callers rerun the page, so
+    every status on it (version, staleness, the rebuild button) is drawn afresh.
+    """
     try:
         with st.spinner(t("loading_model", lang)):
             embedder = _embedder(_key(settings), settings)
@@ -187,20 +292,45 @@ def build_with_progress(settings: Settings, lang: str) -> bool:
         st.error(t("build_failed", lang, problem=escape_markdown(str(exc))))
         return False
     bar.empty()
+    st.session_state[BUILT_KEY] = report.manifest.version
     st.success(t("built", lang, version=escape_markdown(report.manifest.version)))
     return True
 
 
-def _rebuild_button(settings: Settings, lang: str, key: str) -> None:
+def rebuild_button(settings: Settings, lang: str, key: str) -> None:
+    """A rebuild button; after a successful build the whole page is drawn again with the new status."""
     if st.button(t("rebuild", lang), key=key, icon=":material/refresh:") and build_with_progress(settings, lang):
         st.rerun()
 
 
-def ensure_searcher(settings: Settings, lang: str, *, announce_stale: bool = True) -> LoadedIndex | None:
+@st.fragment(run_every=POLL_SECONDS)
+def _loading_progress(settings: Settings, version: str | None, lang: str) -> None:
+    """Steps and seconds while the model loads; reruns the page once it is ready. Polls only while shown."""
+    model = _model_job(_key(settings), settings)
+    if model.done():
+        st.rerun(scope="app")
+    seconds = int(model.elapsed())
+    with st.status(f"{t('step_model', lang)} … {seconds} s", state="running", expanded=True):
+        st.caption(f"1. {t('step_model', lang)} ({seconds} s)")
+        st.caption(f"2. {t('step_index', lang)}")
+        st.caption(f"3. {t('step_ready', lang)}")
+    if model.elapsed() > LOAD_TIMEOUT:
+        st.error(t("model_problem", lang, problem=escape_markdown(f"no model after {LOAD_TIMEOUT:.0f} s")))
+
+
+def ensure_searcher(
+    settings: Settings,
+    lang: str,
+    *,
+    announce_stale: bool = True,
+    progress_area: DeltaGenerator | None = None,
+) -> LoadedIndex | None:
     """The searcher for the current index, building a missing index first.
 
-    Shows what goes wrong (no model, unusable index) with the fix, and returns None
-    then; the caller stops the page.
+    While the model loads (the first question after a start), it shows the loading steps in
+    ``progress_area`` (default: here) and returns None without blocking, so the page stays
+    responsive and a question typed meanwhile is echoed; the page reruns itself when the model is
+    ready. Shows what goes wrong (no model, unusable index) with the fix, and returns None then.
     """
     status = index_status_cached(settings)
     if not status.exists:
@@ -209,23 +339,36 @@ def ensure_searcher(settings: Settings, lang: str, *, announce_stale: bool = Tru
             st.rerun()
         return None
     version = read_current(settings.index_dir)
+    key = _key(settings)
     try:
-        with st.spinner(t("loading_model", lang)):
-            loaded = _loaded(_key(settings), version, settings)
+        model = _model_job(key, settings)
+        try:
+            model.wait(MODEL_QUICK_WAIT)
+        except TimeoutError:
+            with progress_area if progress_area is not None else st.container():
+                _loading_progress(settings, version, lang)
+            return None
+        with st.spinner(t("step_index", lang)):
+            loaded = _loaded(key, version, settings)
     except ModelNotFoundError as exc:
+        _model_job.clear()
         st.error(t("model_problem", lang, problem=escape_markdown(str(exc))))
         return None
     except LessonsError as exc:  # IndexUnusableError: damaged, or built with another model
         st.error(t("index_problem", lang, problem=escape_markdown(str(exc))))
-        _rebuild_button(settings, lang, "rebuild_unusable")
+        rebuild_button(settings, lang, "rebuild_unusable")
         return None
     previous = st.session_state.get(VERSION_KEY)
     if previous is not None and previous != loaded.version:
         st.toast(t("new_version", lang, version=escape_markdown(loaded.version)), icon=":material/update:")
     st.session_state[VERSION_KEY] = loaded.version
+    show_built(lang)
     if announce_stale and status.stale:
-        st.warning(t("stale", lang, details=escape_markdown("; ".join(status.differences))), icon=":material/warning:")
-        _rebuild_button(settings, lang, "rebuild_stale")
+        st.warning(
+            t("stale", lang, details=escape_markdown(stale_text(status.changes, lang))), icon=":material/warning:"
+        )
+        rebuild_button(settings, lang, "rebuild_stale")
     if loaded.corpus_problem:
-        st.warning(t("corpus_problem", lang, problem=escape_markdown(loaded.corpus_problem)))
+        detail = t("corpus_problem_detail", lang, n=loaded.corpus_problem_count, first=loaded.corpus_problem)
+        st.warning(t("corpus_problem", lang, problem=escape_markdown(detail)))
     return loaded
