@@ -13,6 +13,8 @@ from markdown_it import MarkdownIt
 
 from lessons.answering import (
     Answer,
+    Answerer,
+    SentenceVectors,
     answer_question,
     build_cards,
     common_sentences,
@@ -246,10 +248,11 @@ def test_sentence_vectors_are_embedded_once(searcher: Searcher) -> None:
     result = searcher.search(MDR_QUESTION)
     vector = searcher.embed(MDR_QUESTION)
     before = fake.documents_embedded
-    first = extract_overview(MDR_QUESTION, vector, result.hits, fake)
+    cache = SentenceVectors(100)
+    first = extract_overview(MDR_QUESTION, vector, result.hits, fake, vectors=cache)
     embedded = fake.documents_embedded - before
     assert embedded > 0
-    again = extract_overview(MDR_QUESTION, vector, result.hits, fake)
+    again = extract_overview(MDR_QUESTION, vector, result.hits, fake, vectors=cache)
     assert fake.documents_embedded - before == embedded and again == first
 
 
@@ -321,3 +324,16 @@ def test_export_in_english_labels_the_parts_in_english(searcher: Searcher, entri
     text = export_markdown([answer], "en")
     assert "## 1. Question:" in text and "**In short**" in text and "*Source: Testrapport, section Afsnit*" in text
     assert "> **Challenge:** Projektet skulle afklare" in text
+
+
+def test_an_answerer_keeps_its_caches_between_answers(searcher: Searcher, entries: dict[str, Entry]) -> None:
+    """One Answerer finds the boilerplate once and embeds no overview sentence twice across answers."""
+    answerer = Answerer(searcher)
+    first = answerer.answer(MDR_QUESTION, entries=entries)
+    boilerplate = answerer.boilerplate
+    assert boilerplate is answerer.boilerplate
+    cached = len(answerer.vectors._vectors)
+    assert cached > 0 and first.overview
+    again = answerer.answer(MDR_QUESTION, entries=entries)
+    assert len(answerer.vectors._vectors) == cached
+    assert [s.text for s in again.overview] == [s.text for s in first.overview]

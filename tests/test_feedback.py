@@ -14,10 +14,10 @@ from lessons.feedback import (
     list_feedback,
     list_gaps,
     list_negative_feedback,
-    normalise_question,
     record_feedback,
     record_gap,
 )
+from lessons.text import question_key
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_gaps_are_grouped_and_listed_most_frequent_first(data_dir: Path) -> None
     record_gap(data_dir, "How do I bake a cake?", language="en")
     record_gap(data_dir, "How do I bake a cake", language="en")
     gaps = list_gaps(data_dir)
-    assert [(g.count, normalise_question(g.question)) for g in gaps] == [
+    assert [(g.count, question_key(g.question)) for g in gaps] == [
         (3, "hvordan bager man kage"),
         (2, "how do i bake a cake"),
         (1, "hvad koster en robot"),

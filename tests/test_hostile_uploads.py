@@ -1,6 +1,6 @@
 """Hostile uploads: each is refused before parsing, or parsed in a subprocess within its time and memory limits.
 
-Uploads go through :func:`lessons.ingest.ingest_bytes` / :func:`ingest_file`, the functions
+Uploads go through :func:`lessons.ingest.saving.ingest_bytes` / :func:`ingest_file`, the functions
 the CLI (`lessons ingest`) and the app's curator page call. The PDFs are written by hand
 (a few objects and an xref table), so each attack is exactly what its name says. After
 every refusal the corpus is byte-identical and no staging folder is left; a worker's
@@ -23,12 +23,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from lessons import ingest
 from lessons.build import build_index
 from lessons.corpus import load_corpus
 from lessons.embedding import FakeEmbedder
 from lessons.errors import IngestError
-from lessons.ingest import IngestLimits, ingest_bytes, ingest_file
+from lessons.ingest import IngestLimits, saving
+from lessons.ingest.saving import ingest_bytes, ingest_file
 from lessons.settings import Settings
 from tests.conftest import REPORT
 from tests.reliability_report import record
@@ -136,7 +136,7 @@ def _digest(root: Path) -> str:
 
 
 class PeakMemory:
-    """Samples the resident memory of the ingest worker (this process's `lessons.ingest_worker` children).
+    """Samples the resident memory of the ingest worker (this process's `lessons.ingest.worker` children).
 
     Other children of the test process (e.g. another test module's long-lived helper
     process) are not counted.
@@ -152,7 +152,7 @@ class PeakMemory:
         while not self._stop.is_set():
             for child in me.children(recursive=True):
                 try:
-                    if "lessons.ingest_worker" not in " ".join(child.cmdline()):
+                    if "lessons.ingest.worker" not in " ".join(child.cmdline()):
                         continue
                     self.peak = max(self.peak, child.memory_info().rss)
                 except psutil.Error:
@@ -181,7 +181,7 @@ def _no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("the worker was started for an upload that should be refused first")
 
-    monkeypatch.setattr(ingest, "parse_in_subprocess", forbidden)
+    monkeypatch.setattr(saving, "parse_in_subprocess", forbidden)
 
 
 # --- refused before any parsing ------------------------------------------------------------------
@@ -331,8 +331,9 @@ _KILL_DURING_SAVE = r"""
 import os, signal, sys
 from pathlib import Path
 from lessons import ingest
+from lessons.ingest import saving
 
-real_move = ingest._move
+real_move = saving._move
 moved = []
 
 def move(source, target):
@@ -341,8 +342,8 @@ def move(source, target):
     if len(moved) == 3:
         os.kill(os.getpid(), signal.SIGKILL)
 
-ingest._move = move
-ingest.ingest_file(Path(sys.argv[1]), Path(sys.argv[2]), by="k")
+saving._move = move
+saving.ingest_file(Path(sys.argv[1]), Path(sys.argv[2]), by="k")
 """
 
 

@@ -21,8 +21,9 @@ from reportlab.pdfgen import canvas
 from lessons import ingest
 from lessons.corpus import load_corpus
 from lessons.errors import IngestError
-from lessons.ingest import IngestLimits, check_upload, ingest_bytes, ingest_file, organisations, parse_report
-from lessons.ingest_worker import handle
+from lessons.ingest import IngestLimits, check_upload, organisations, parse_report, saving
+from lessons.ingest.saving import ingest_bytes, ingest_file
+from lessons.ingest.worker import handle
 from lessons.models import ReviewState
 from tests.conftest import REAL_CORPUS, REPORT
 
@@ -256,7 +257,7 @@ def test_failed_ingest_leaves_nothing_behind(tiny_corpus: Path, monkeypatch: pyt
     """If moving the drafts into place fails half-way, the moved ones are removed and staging is cleaned."""
     before = sorted(p.relative_to(tiny_corpus) for p in tiny_corpus.rglob("*") if p.is_file())
     calls = {"n": 0}
-    real_move = ingest._move
+    real_move = saving._move
 
     def flaky(source: Path, target: Path) -> None:
         calls["n"] += 1
@@ -264,7 +265,7 @@ def test_failed_ingest_leaves_nothing_behind(tiny_corpus: Path, monkeypatch: pyt
             raise OSError(28, "No space left on device")
         real_move(source, target)
 
-    monkeypatch.setattr(ingest, "_move", flaky)
+    monkeypatch.setattr(saving, "_move", flaky)
     with pytest.raises(IngestError, match="nothing was saved"):
         ingest_file(tiny_corpus, REPORT, by="k")
     after = sorted(p.relative_to(tiny_corpus) for p in tiny_corpus.rglob("*") if p.is_file())
@@ -278,7 +279,7 @@ def test_worker_speaks_json_only() -> None:
     answer = handle({"format": "text", "data": data, "name": "r.txt"})
     assert answer["ok"] and answer["report"] == "Rapport" and answer["pages"] == 1
     done = subprocess.run(
-        [sys.executable, "-m", "lessons.ingest_worker"], input=b"\x80not json", capture_output=True, check=False
+        [sys.executable, "-m", "lessons.ingest.worker"], input=b"\x80not json", capture_output=True, check=False
     )
     reply = json.loads(done.stdout)
     assert reply["ok"] is False and "bad request" in reply["message"]

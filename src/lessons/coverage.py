@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lessons.models import Entry
-from lessons.textclean import clean_text, split_sentences, words
+from lessons.text import clean_text, split_sentences, words
 
 __all__ = ["Coverage", "measure_coverage"]
 

@@ -28,7 +28,7 @@ from lessons.chunking import chunk_entry
 from lessons.corpus import ENTRIES_DIR, Corpus, load_corpus, parse_entry, validate_entry, write_entry
 from lessons.errors import CorpusError, LessonsError, Problem
 from lessons.models import Entry, ReviewState, slugify
-from lessons.textclean import normalise, words
+from lessons.text import content_stems, normalise, words
 from lessons.words import labels
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml
 
@@ -181,26 +181,10 @@ def curation_lock(root: Path, timeout: float | None = None) -> Iterator[None]:
 # --- similarity -------------------------------------------------------------------------------
 
 
-@cache
-def _stopwords() -> frozenset[str]:
-    import bm25s.stopwords
-
-    return frozenset(bm25s.stopwords.STOPWORDS_DANISH) | frozenset(bm25s.stopwords.STOPWORDS_EN_PLUS)
-
-
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("danish")
-
-
 @lru_cache(maxsize=8192)
 def content_tokens(text: str) -> frozenset[str]:
     """Stemmed content words of a text: lower case, stop words and one-letter words removed."""
-    stop = _stopwords()
-    kept = [w for w in words(text) if len(w) > 1 and w not in stop]
-    return frozenset(_stemmer().stemWords(kept))
+    return frozenset(content_stems(words(text)))
 
 
 def _entry_text(entry: Entry) -> str:

@@ -16,7 +16,6 @@ ignored; a keyword must start at a word start and may end inside a longer word.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from lessons.errors import CorpusError, Problem
 from lessons.search import Mode, Searcher, detect_language
-from lessons.textclean import dehyphenate, normalise
+from lessons.text import match_key
 from lessons.yamlio import YamlError, load_yaml
 
-__all__ = ["EvalQuestion", "ModeReport", "evaluate", "is_relevant", "load_questions", "normalise_for_match"]
-
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+__all__ = ["EvalQuestion", "ModeReport", "evaluate", "is_relevant", "load_questions"]
 
 
 class EvalQuestion(BaseModel):
@@ -84,17 +81,11 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return questions
 
 
-def normalise_for_match(text: str) -> str:
-    """Lowercase, de-hyphenate, punctuation to spaces, single spaces, with a leading space."""
-    flat = _PUNCT.sub(" ", dehyphenate(normalise(text)).lower())
-    return " " + " ".join(flat.split())
-
-
 def is_relevant(text: str, gold: Sequence[Sequence[str]]) -> bool:
     """Whether a passage contains every keyword of at least one gold alternative."""
-    haystack = normalise_for_match(text)
+    haystack = match_key(text)
     for alternative in gold:
-        keywords = [normalise_for_match(k) for k in alternative]
+        keywords = [match_key(k) for k in alternative]
         if keywords and all(k.strip() and k in haystack for k in keywords):
             return True
     return False

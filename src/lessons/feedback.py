@@ -11,7 +11,6 @@ curator reads. Every query is parameterised. Failures raise :class:`FeedbackStor
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lessons.errors import LessonsError
+from lessons.text import question_key
 
 __all__ = [
     "DB_NAME",
@@ -30,7 +30,6 @@ __all__ = [
     "list_feedback",
     "list_gaps",
     "list_negative_feedback",
-    "normalise_question",
     "record_feedback",
     "record_gap",
 ]
@@ -197,14 +196,6 @@ def record_feedback(
         )
 
 
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
-
-
-def normalise_question(question: str) -> str:
-    """Lower case, punctuation and extra spaces removed: how repeats of a gap are grouped."""
-    return " ".join(_NON_WORD.sub(" ", question.lower()).split())
-
-
 def record_gap(
     data_dir: Path,
     question: str,
@@ -223,7 +214,7 @@ def record_gap(
             (
                 _now(),
                 text,
-                normalise_question(text),
+                question_key(text),
                 _clip(query if query is not None else question, MAX_TEXT_CHARS) or "",
                 language,
                 json.dumps(filters or {}, sort_keys=True),

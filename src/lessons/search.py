@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 import bm25s
 import numpy as np
 import numpy.typing as npt
-import Stemmer
 
 from lessons.chunking import Chunk
 from lessons.embedding import Embedder
@@ -32,7 +31,7 @@ from lessons.errors import QuestionError
 from lessons.lexicon import glossary_groups
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.store import IndexData
-from lessons.textclean import normalise
+from lessons.text import has_word, lexical_tokens, normalise, tokens
 
 __all__ = [
     "Filters",
@@ -46,7 +45,6 @@ __all__ = [
     "prepare_question",
 ]
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _E = TypeVar("_E", bound=StrEnum)
 
 
@@ -217,9 +215,9 @@ _EN_WORDS = frozenset(
 
 def detect_language(text: str) -> str:
     """'da' or 'en', from stop words and Danish letters. Ties go to Danish (the corpus language)."""
-    tokens = [t.lower() for t in _WORD.findall(text)]
-    da = sum(t in _DA_WORDS for t in tokens) + 2 * sum(ch in "æøåÆØÅ" for ch in text)
-    en = sum(t in _EN_WORDS for t in tokens)
+    found = tokens(text)
+    da = sum(t in _DA_WORDS for t in found) + 2 * sum(ch in "æøåÆØÅ" for ch in text)
+    en = sum(t in _EN_WORDS for t in found)
     return "en" if en > da else "da"
 
 
@@ -263,15 +261,6 @@ def expand_query(text: str) -> list[str]:
 
 # --- lexical side ------------------------------------------------------------------------------
 
-_STEMMER = Stemmer.Stemmer("danish")
-
-
-def _lexical_tokens(texts: Sequence[str]) -> list[list[str]]:
-    tokenized = bm25s.tokenize(
-        list(texts), lower=True, stopwords="da", stemmer=_STEMMER, return_ids=False, show_progress=False
-    )
-    return [list(doc) for doc in tokenized]
-
 
 class _Lexical:
     """A bm25s index over the chunks' texts."""
@@ -281,15 +270,15 @@ class _Lexical:
         self._retriever: Any = None
         if texts:
             self._retriever = bm25s.BM25()
-            self._retriever.index(_lexical_tokens(texts), show_progress=False)
+            self._retriever.index(lexical_tokens(texts), show_progress=False)
 
     def scores(self, query: str) -> npt.NDArray[np.float32]:
         """BM25 score of every chunk for the query (zeros when nothing matches)."""
         if self._retriever is None:
             return np.zeros(0, dtype=np.float32)
-        tokens = _lexical_tokens([query])[0]
+        query_tokens = lexical_tokens([query])[0]
         vocab = self._retriever.vocab_dict
-        known = [t for t in tokens if t in vocab]
+        known = [t for t in query_tokens if t in vocab]
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
@@ -356,7 +345,7 @@ class Searcher:
         filters = filters or Filters()
         text = prepare_question(question, self.max_question_chars)
         language = detect_language(text)
-        if not _WORD.search(text) or not self.chunks:
+        if not has_word(text) or not self.chunks:
             return SearchResult(question=text, no_match=True, hits=[], language=language, filters=filters)
         query_vector = vector if vector is not None else self.embed(text)
         dense_all, lexical_all, pool = self._candidates(text, query_vector, mode)
@@ -442,7 +431,7 @@ class Searcher:
     def _own_lexical(self, text: str) -> npt.NDArray[np.float32]:
         """Lexical scores for the question's own words only (no glossary), normalised by query length."""
         scores = self._lexical.scores(text)
-        terms = max(1, len(_lexical_tokens([text])[0]))
+        terms = max(1, len(lexical_tokens([text])[0]))
         return scores / math.sqrt(terms)
 
     def _matches(self, margin: float, best_lexical: float) -> bool:

@@ -327,7 +327,8 @@ def ingest(
     """Split a report into sections and recognised entries, and save them as drafts for review."""
     with errors():
         from lessons.curation import curator_name
-        from lessons.ingest import MB, IngestLimits, ingest_file
+        from lessons.ingest import MB, IngestLimits
+        from lessons.ingest.saving import ingest_file
 
         settings = load_settings()
         limits = IngestLimits(max_bytes=int(max_mb * MB), seconds=timeout)

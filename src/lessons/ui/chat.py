@@ -183,8 +183,7 @@ def _answer(question: str, loaded: LoadedIndex, settings: Settings, filters: Fil
     turns = _turns()
     with st.spinner(t("searching", lang)):
         try:
-            answer = answering.answer_question(
-                loaded.searcher,
+            answer = loaded.answerer.answer(
                 question,
                 entries=loaded.entries,
                 filters=filters,

@@ -31,7 +31,8 @@ from lessons.curation import (
 )
 from lessons.errors import LessonsError
 from lessons.feedback import list_gaps, list_negative_feedback
-from lessons.ingest import IngestLimits, ingest_bytes
+from lessons.ingest import IngestLimits
+from lessons.ingest.saving import ingest_bytes
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
 from lessons.settings import Settings
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe

@@ -20,7 +20,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from lessons import embedding, engine
-from lessons.answering import escape_markdown
+from lessons.answering import Answerer, escape_markdown
 from lessons.build import build_index
 from lessons.corpus import Corpus, load_corpus
 from lessons.embedding import Embedder
@@ -174,6 +174,10 @@ class LoadedIndex:
     warnings: list[str] = field(default_factory=list)
     corpus_problem: str | None = None  # the first of corpus_problem_count problems, when the corpus does not load
     corpus_problem_count: int = 0
+    answerer: Answerer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.answerer = Answerer(self.searcher)
 
     @property
     def version(self) -> str:

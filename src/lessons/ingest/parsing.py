@@ -1,191 +1,37 @@
-"""Ingesting a report (PDF, plain text or Markdown) into draft entries.
+"""Parsing a report's text into sections and recognised entries (runs inside the sandboxed worker).
 
-The upload is checked from its first bytes (not its name), then parsed in a
-subprocess (:mod:`lessons.ingest_worker`) with a time and memory limit, so a
-hostile or broken file cannot hang or exhaust the app. Parsing:
-
-1. splits the text into lines with their page (PDF pages, or form feeds in text),
-   drops page footers, and joins words broken at line ends;
-2. finds headings (short lines that stand alone between sentences; ``#`` lines in
-   Markdown) and cuts the report into sections;
-3. recognises entries: a project description (``Budget: / Formål: / Løsning:``),
+1. split the text into lines with their page (PDF pages, or form feeds in text),
+   drop page footers, and join words broken at line ends;
+2. find headings (short lines that stand alone between sentences; ``#`` lines in
+   Markdown) and cut the report into sections;
+3. recognise entries: a project description (``Budget: / Formål: / Løsning:``),
    a handling example (``Udfordring: … Eksempel på håndtering: …``), a completed
    project's evaluation (``Afsluttet projekt: …`` with ``Beskrivelse`` etc.), and
    otherwise a finding per section; kind, areas, domain and sector are suggested.
-
-Ids are deterministic (kind, title, and a hash of report, section and text), and
-entries whose text already exists in the corpus are skipped, so ingesting a report
-twice adds nothing. All drafts are written to a temporary folder first and moved
-into place together; a failure leaves the corpus as it was.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from lessons.errors import CorpusError, IngestError
-from lessons.models import MAX_FIELD_CHARS, Area, Domain, Entry, Sector, slugify
-from lessons.textclean import dehyphenate, normalise
+from lessons.models import MAX_FIELD_CHARS, Area, Domain, Sector, slugify
+from lessons.text import dehyphenate, normalise
 from lessons.words import labels
 
 __all__ = [
     "Candidate",
-    "IngestLimits",
-    "IngestResult",
-    "Skipped",
-    "check_upload",
-    "extract_pages",
-    "ingest_bytes",
-    "ingest_file",
+    "candidate_id",
+    "organisations",
     "parse_report",
-    "sniff",
+    "report_title",
+    "suggest_areas",
+    "suggest_sector",
 ]
-
-MB = 1024 * 1024
-SUPPORTED = {".pdf": "pdf", ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown"}
-
-
-@dataclass(frozen=True)
-class IngestLimits:
-    """Bounds on an upload and its parsing."""
-
-    max_bytes: int = 25 * MB
-    seconds: float = 60.0
-    memory_mb: int = 1024
-    max_pages: int = 1000
-
-
-# --- checking an upload from its first bytes -----------------------------------------------------
-
-# Magic numbers of things that are not reports, with what to call them.
-_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x7fELF", "a Linux executable (ELF)"),
-    (b"MZ", "a Windows executable"),
-    (b"\xcf\xfa\xed\xfe", "a macOS executable"),
-    (b"\xce\xfa\xed\xfe", "a macOS executable"),
-    (b"\xca\xfe\xba\xbe", "a macOS executable or Java class"),
-    (b"#!", "a script"),
-    (b"PK\x03\x04", "a ZIP archive (a Word, Excel or PowerPoint file is one)"),
-    (b"\xd0\xcf\x11\xe0", "an old Office document"),
-    (b"{\\rtf", "an RTF document"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"%!PS", "a PostScript file"),
-)
-
-
-def sniff(data: bytes) -> str:
-    """What the bytes are: 'pdf' or 'text'; raise IngestError naming anything else."""
-    if data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n\f\x00").startswith(b"%PDF-"):
-        return "pdf"
-    for magic, what in _SIGNATURES:
-        if data.startswith(magic):
-            raise IngestError(f"the file is {what}, not a report; upload a PDF, .txt or .md file")
-    sample = data[: 64 * 1024]
-    if b"\x00" in sample:
-        raise IngestError("the file is binary (it contains NUL bytes), not a PDF or text report")
-    try:
-        sample.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:  # a multi-byte character cut by the sample's end is fine
-            raise IngestError(
-                f"the file is neither a PDF nor UTF-8 text (undecodable byte at {exc.start}); "
-                "save the report as PDF or as UTF-8 text"
-            ) from None
-    return "text"
-
-
-def check_upload(data: bytes, name: str, limits: IngestLimits | None = None) -> str:
-    """Check an upload before parsing; return its format ('pdf', 'text' or 'markdown').
-
-    Refuses empty and oversized files, unsupported names, and files whose first
-    bytes say they are something other than their name claims.
-    """
-    limits = limits or IngestLimits()
-    shown = Path(name).name or "the upload"
-    if not data:
-        raise IngestError(f"{shown} is empty (0 bytes)")
-    if len(data) > limits.max_bytes:
-        raise IngestError(f"{shown} is {len(data) / MB:.1f} MB; the limit is {limits.max_bytes / MB:.0f} MB")
-    suffix = Path(name).suffix.lower()
-    claimed = SUPPORTED.get(suffix)
-    if claimed is None:
-        raise IngestError(f"{shown}: upload a report as .pdf, .txt or .md (not {suffix or 'a file without extension'})")
-    try:
-        actual = sniff(data)
-    except IngestError as exc:
-        raise IngestError(f"{shown} is not what its name says: {exc}") from None
-    if claimed == "pdf" and actual != "pdf":
-        raise IngestError(f"{shown} is not a PDF: it is plain text without a PDF header; rename it .txt")
-    if claimed != "pdf" and actual == "pdf":
-        raise IngestError(f"{shown} is a PDF, not text; rename it .pdf")
-    if claimed != "pdf" and not data.strip():
-        raise IngestError(f"{shown} holds only white space")
-    return claimed
-
-
-# --- text extraction (runs in the worker) ----------------------------------------------------------
-
-
-def _pdf_pages(data: bytes, max_pages: int) -> list[str]:
-    import io
-    import logging
-
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise IngestError("the PDF is encrypted (password-protected); save an unprotected copy and upload that")
-        count = len(reader.pages)
-    except PdfReadError as exc:
-        raise IngestError(f"the PDF cannot be read ({exc}); it may be damaged") from None
-    if count == 0:
-        raise IngestError("the PDF has no pages")
-    if count > max_pages:
-        raise IngestError(f"the PDF has {count} pages; the limit is {max_pages}")
-    pages: list[str] = []
-    for page in reader.pages:
-        try:
-            pages.append(page.extract_text() or "")
-        except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-            raise IngestError(f"page {len(pages) + 1} of the PDF cannot be read ({exc})") from None
-    if not any(p.strip() for p in pages):
-        raise IngestError("the PDF has no extractable text (is it scanned images?); upload a text version")
-    return pages
-
-
-def extract_pages(data: bytes, fmt: str, max_pages: int = 1000) -> list[str]:
-    """The text of each page: PDF pages, or a text file split at form feeds."""
-    if fmt == "pdf":
-        return _pdf_pages(data, max_pages)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise IngestError(f"the file is not UTF-8 text (byte {exc.start})") from None
-    return text.split("\f")
-
-
-# --- segmentation ---------------------------------------------------------------------------------
 
 _BULLET_GLYPHS = re.compile(r"^[\s]*([\uf000-\uf8ff\u2022\u25aa\u25cf\u2023\u2043\u2013\u25e6]|[-*])\s+")
 _FOOTER = re.compile(r"^(?:side\s+)?\d{1,4}(?:\s*(?:af|of|/)\s*\d{1,4})?$|^page\s+\d{1,4}(?:\s+of\s+\d{1,4})?$", re.I)
@@ -690,203 +536,3 @@ def candidate_id(report: str, candidate: Candidate) -> str:
     text = "\n".join(str(raw.get(k, "")) for k in sorted(raw) if k not in {"source", "areas", "organisations"})
     digest = hashlib.sha256(f"{report}\n{raw['source'].get('section', '')}\n{text}".encode()).hexdigest()[:8]
     return f"{slugify(str(raw['kind']), 20)}-{slugify(str(raw['title']), 60)}-{digest}"
-
-
-# --- running the parser in a subprocess ---------------------------------------------------------
-
-
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    src = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-def parse_in_subprocess(data: bytes, fmt: str, name: str, report: str | None, limits: IngestLimits) -> dict[str, Any]:
-    """Run :mod:`lessons.ingest_worker` on the bytes with a time and memory limit; return its JSON answer."""
-    request = {
-        "format": fmt,
-        "name": name,
-        "report": report,
-        "max_pages": limits.max_pages,
-        "data": base64.b64encode(data).decode("ascii"),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "lessons.ingest_worker",
-        "--memory-mb",
-        str(limits.memory_mb),
-        "--cpu-seconds",
-        str(int(limits.seconds) + 1),
-    ]
-    try:
-        done = subprocess.run(
-            command,
-            input=json.dumps(request).encode("utf-8"),
-            capture_output=True,
-            timeout=limits.seconds,
-            env=_worker_env(),
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise IngestError(
-            f"reading {Path(name).name} took longer than {limits.seconds:g} s and was stopped; "
-            "the file may be damaged or unusually complex"
-        ) from None
-    try:
-        answer = json.loads(done.stdout.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        answer = None
-    if not isinstance(answer, dict):
-        if done.returncode < 0 or b"MemoryError" in done.stderr:
-            raise IngestError(
-                f"reading {Path(name).name} was stopped: it needed more than {limits.memory_mb} MB of memory "
-                f"or {limits.seconds:g} s of CPU"
-            )
-        tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise IngestError(f"reading {Path(name).name} failed ({tail[0]})")
-    if not answer.get("ok"):
-        raise IngestError(f"{Path(name).name}: {answer.get('message', 'cannot be read')}")
-    return answer
-
-
-# --- saving ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A recognised entry that was not saved, and why."""
-
-    title: str
-    page: int | None
-    reason: str
-    existing: str | None = None
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What an ingest found and saved."""
-
-    report: str
-    pages: int
-    created: list[Entry]
-    skipped: list[Skipped]
-    dry_run: bool = False
-
-    def counts(self) -> dict[str, int]:
-        """Created drafts per kind."""
-        return dict(Counter(e.kind.value for e in self.created))
-
-
-def _write_all(root: Path, entries: list[Entry]) -> None:
-    """Write every draft to a temporary folder, then move them all into place; undo on failure."""
-    from lessons.corpus import entry_path, write_entry
-
-    if not entries:
-        return
-    staging = Path(tempfile.mkdtemp(dir=root, prefix=".ingest-"))
-    moved: list[Path] = []
-    try:
-        staged = [(write_entry(staging, e), entry_path(root, e)) for e in entries]
-        clash = [str(target) for _, target in staged if target.exists()]
-        if clash:
-            raise IngestError(f"files appeared while ingesting: {', '.join(clash[:3])}; nothing was saved")
-        for source, target in staged:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _move(source, target)
-            moved.append(target)
-    except BaseException as exc:
-        for target in moved:
-            target.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise IngestError(f"could not save the drafts ({exc}); nothing was saved") from None
-        raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _move(source: Path, target: Path) -> None:
-    """Move one staged file into the corpus (same file system: an atomic rename)."""
-    os.replace(source, target)
-
-
-def ingest_bytes(
-    root: Path,
-    data: bytes,
-    name: str,
-    *,
-    by: str,
-    report: str | None = None,
-    limits: IngestLimits | None = None,
-    dry_run: bool = False,
-    keep_near_duplicates: bool = False,
-) -> IngestResult:
-    """Check, parse (in a subprocess) and save a report's recognised entries as drafts.
-
-    Skips entries already ingested (same id) and entries whose text already exists
-    in the corpus or earlier in this report; with ``dry_run`` nothing is written.
-    """
-    from lessons.corpus import load_corpus
-    from lessons.curation import Thresholds, closest_entries, curation_lock, prepare_entry
-
-    limits = limits or IngestLimits()
-    fmt = check_upload(data, name, limits)
-    answer = parse_in_subprocess(data, fmt, name, report, limits)
-    title = str(answer["report"])
-    candidates = [Candidate.from_json(c) for c in answer["candidates"]]
-    thresholds = Thresholds()
-    created: list[Entry] = []
-    skipped: list[Skipped] = []
-    with curation_lock(root):
-        corpus = load_corpus(root)
-        taken = set(corpus.by_id())
-        known = list(corpus.entries)
-        for candidate in candidates:
-            raw = dict(candidate.raw)
-            raw["id"] = candidate_id(title, candidate)
-            label = str(raw.get("title", "?"))
-            if raw["id"] in taken:
-                skipped.append(Skipped(label, candidate.page, "already ingested", raw["id"]))
-                continue
-            where = f"{Path(name).name}" + (f" p. {candidate.page}" if candidate.page else "")
-            note = f"ingested from {where} as a {candidate.reason}"
-            try:
-                entry = prepare_entry(raw, taken, by=by, file=where, note=note)
-            except CorpusError as exc:
-                skipped.append(Skipped(label, candidate.page, f"invalid: {exc.problems[0].message}"))
-                continue
-            if not keep_near_duplicates:
-                same = [
-                    m
-                    for m in closest_entries(known, entry, k=3, thresholds=thresholds)
-                    if m.contained >= thresholds.contained or m.jaccard >= 0.9
-                ]
-                if same:
-                    best = same[0]
-                    reason = f"text already in {best.entry.id} ({best.contained:.0%} of its words)"
-                    skipped.append(Skipped(label, candidate.page, reason, best.entry.id))
-                    continue
-            created.append(entry)
-            taken.add(entry.id)
-            known.append(entry)
-        if not dry_run:
-            _write_all(root, created)
-    return IngestResult(report=title, pages=int(answer["pages"]), created=created, skipped=skipped, dry_run=dry_run)
-
-
-def ingest_file(root: Path, path: Path, *, by: str, limits: IngestLimits | None = None, **options: Any) -> IngestResult:
-    """:func:`ingest_bytes` for a file on disk; its size is checked before it is read."""
-    limits = limits or IngestLimits()
-    try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise IngestError(f"{path.name} is {size / MB:.1f} MB; the limit is {limits.max_bytes / MB:.0f} MB")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise IngestError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise IngestError(f"{path} is a folder; give a report file") from None
-    except OSError as exc:
-        raise IngestError(f"cannot read {path}: {exc.strerror}") from None
-    return ingest_bytes(root, data, path.name, by=by, limits=limits, **options)

@@ -1,0 +1,125 @@
+"""Answering one turn: the question in context, cards, and a cited overview; the caches they share."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from lessons.answering.cards import Card, build_cards
+from lessons.answering.followups import contextualise
+from lessons.answering.overview import (
+    VECTOR_CACHE_SIZE,
+    OverviewSentence,
+    SentenceVectors,
+    common_sentences,
+    extract_overview,
+)
+from lessons.models import Entry, Sector
+from lessons.search import Filters, Searcher, detect_language, prepare_question
+
+__all__ = ["Answer", "Answerer", "answer_question"]
+
+
+@dataclass
+class Answer:
+    """One turn of the conversation: the question, how it was searched, and what came back."""
+
+    question: str
+    query: str
+    followup: bool
+    language: str
+    filters: Filters
+    no_match: bool
+    cards: list[Card]
+    overview: list[OverviewSentence]
+    index_version: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    asked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    sector_from_question: frozenset[Sector] = frozenset()
+
+    @property
+    def entry_ids(self) -> list[str]:
+        """The cited entries, in card order."""
+        return [card.entry_id for card in self.cards]
+
+
+class Answerer:
+    """Answers questions from one searcher (one index version), owning the caches answers share.
+
+    Thread-safe: Streamlit sessions share one Answerer per index version. Sentence vectors are
+    cached (cards recur across questions, so most sentences embed once) and the index's
+    boilerplate sentences are found once, under a lock.
+    """
+
+    def __init__(self, searcher: Searcher, *, vector_cache_size: int = VECTOR_CACHE_SIZE) -> None:
+        self.searcher = searcher
+        self.vectors = SentenceVectors(vector_cache_size)
+        self._common: frozenset[str] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def boilerplate(self) -> frozenset[str]:
+        """Sentences found in three or more entries of the index: never quoted in an overview."""
+        with self._lock:
+            if self._common is None:
+                self._common = common_sentences(self.searcher.chunks)
+            return self._common
+
+    def answer(
+        self,
+        question: str,
+        *,
+        entries: Mapping[str, Entry],
+        filters: Filters | None = None,
+        previous: Answer | None = None,
+        k: int = 5,
+    ) -> Answer:
+        """Answer one question (maybe a follow-up of ``previous``) with cards and a cited overview.
+
+        A follow-up that names a sector replaces the sector filter for this answer only.
+        Raises QuestionError for an empty or over-long question.
+        """
+        searcher = self.searcher
+        text = prepare_question(question, searcher.max_question_chars)
+        context = contextualise(text, previous.query if previous else None, searcher.max_question_chars)
+        turn_filters = filters or Filters()
+        if context.sectors:
+            turn_filters = replace(turn_filters, sectors=context.sectors)
+        vector = searcher.embed(context.query)
+        result = searcher.search(context.query, k, filters=turn_filters, vector=vector)
+        cards = build_cards(result.hits, entries)
+        overview = (
+            []
+            if result.no_match
+            else extract_overview(
+                context.query, vector, result.hits, searcher.embedder, skip=self.boilerplate, vectors=self.vectors
+            )
+        )
+        return Answer(
+            question=text,
+            query=context.query,
+            followup=context.followup,
+            language=detect_language(text),
+            filters=turn_filters,
+            no_match=result.no_match,
+            cards=cards,
+            overview=overview,
+            index_version=searcher.version,
+            sector_from_question=context.sectors,
+        )
+
+
+def answer_question(
+    searcher: Searcher,
+    question: str,
+    *,
+    entries: Mapping[str, Entry],
+    filters: Filters | None = None,
+    previous: Answer | None = None,
+    k: int = 5,
+) -> Answer:
+    """One answer from a fresh :class:`Answerer` (no caches kept); long-lived callers hold an Answerer."""
+    return Answerer(searcher).answer(question, entries=entries, filters=filters, previous=previous, k=k)

@@ -1,0 +1,154 @@
+"""Saving recognised entries as drafts: skipping text the corpus has, all files moved into place together."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lessons.corpus import entry_path, load_corpus, write_entry
+from lessons.curation import Thresholds, closest_entries, curation_lock, prepare_entry
+from lessons.errors import CorpusError, IngestError
+from lessons.ingest.parsing import Candidate, candidate_id
+from lessons.ingest.upload import MB, IngestLimits, check_upload
+from lessons.ingest.worker import parse_in_subprocess
+from lessons.models import Entry
+
+__all__ = ["IngestResult", "Skipped", "ingest_bytes", "ingest_file"]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A recognised entry that was not saved, and why."""
+
+    title: str
+    page: int | None
+    reason: str
+    existing: str | None = None
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What an ingest found and saved."""
+
+    report: str
+    pages: int
+    created: list[Entry]
+    skipped: list[Skipped]
+    dry_run: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """Created drafts per kind."""
+        return dict(Counter(e.kind.value for e in self.created))
+
+
+def _write_all(root: Path, entries: list[Entry]) -> None:
+    """Write every draft to a temporary folder, then move them all into place; undo on failure."""
+    if not entries:
+        return
+    staging = Path(tempfile.mkdtemp(dir=root, prefix=".ingest-"))
+    moved: list[Path] = []
+    try:
+        staged = [(write_entry(staging, e), entry_path(root, e)) for e in entries]
+        clash = [str(target) for _, target in staged if target.exists()]
+        if clash:
+            raise IngestError(f"files appeared while ingesting: {', '.join(clash[:3])}; nothing was saved")
+        for source, target in staged:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _move(source, target)
+            moved.append(target)
+    except BaseException as exc:
+        for target in moved:
+            target.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise IngestError(f"could not save the drafts ({exc}); nothing was saved") from None
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move(source: Path, target: Path) -> None:
+    """Move one staged file into the corpus (same file system: an atomic rename)."""
+    os.replace(source, target)
+
+
+def ingest_bytes(
+    root: Path,
+    data: bytes,
+    name: str,
+    *,
+    by: str,
+    report: str | None = None,
+    limits: IngestLimits | None = None,
+    dry_run: bool = False,
+    keep_near_duplicates: bool = False,
+) -> IngestResult:
+    """Check, parse (in a subprocess) and save a report's recognised entries as drafts.
+
+    Skips entries already ingested (same id) and entries whose text already exists
+    in the corpus or earlier in this report; with ``dry_run`` nothing is written.
+    """
+    limits = limits or IngestLimits()
+    fmt = check_upload(data, name, limits)
+    answer = parse_in_subprocess(data, fmt, name, report, limits)
+    title = str(answer["report"])
+    candidates = [Candidate.from_json(c) for c in answer["candidates"]]
+    thresholds = Thresholds()
+    created: list[Entry] = []
+    skipped: list[Skipped] = []
+    with curation_lock(root):
+        corpus = load_corpus(root)
+        taken = set(corpus.by_id())
+        known = list(corpus.entries)
+        for candidate in candidates:
+            raw = dict(candidate.raw)
+            raw["id"] = candidate_id(title, candidate)
+            label = str(raw.get("title", "?"))
+            if raw["id"] in taken:
+                skipped.append(Skipped(label, candidate.page, "already ingested", raw["id"]))
+                continue
+            where = f"{Path(name).name}" + (f" p. {candidate.page}" if candidate.page else "")
+            note = f"ingested from {where} as a {candidate.reason}"
+            try:
+                entry = prepare_entry(raw, taken, by=by, file=where, note=note)
+            except CorpusError as exc:
+                skipped.append(Skipped(label, candidate.page, f"invalid: {exc.problems[0].message}"))
+                continue
+            if not keep_near_duplicates:
+                same = [
+                    m
+                    for m in closest_entries(known, entry, k=3, thresholds=thresholds)
+                    if m.contained >= thresholds.contained or m.jaccard >= 0.9
+                ]
+                if same:
+                    best = same[0]
+                    reason = f"text already in {best.entry.id} ({best.contained:.0%} of its words)"
+                    skipped.append(Skipped(label, candidate.page, reason, best.entry.id))
+                    continue
+            created.append(entry)
+            taken.add(entry.id)
+            known.append(entry)
+        if not dry_run:
+            _write_all(root, created)
+    return IngestResult(report=title, pages=int(answer["pages"]), created=created, skipped=skipped, dry_run=dry_run)
+
+
+def ingest_file(root: Path, path: Path, *, by: str, limits: IngestLimits | None = None, **options: Any) -> IngestResult:
+    """:func:`ingest_bytes` for a file on disk; its size is checked before it is read."""
+    limits = limits or IngestLimits()
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise IngestError(f"{path.name} is {size / MB:.1f} MB; the limit is {limits.max_bytes / MB:.0f} MB")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise IngestError(f"{path} is a folder; give a report file") from None
+    except OSError as exc:
+        raise IngestError(f"cannot read {path}: {exc.strerror}") from None
+    return ingest_bytes(root, data, path.name, by=by, limits=limits, **options)
