@@ -131,10 +131,10 @@ def test_a_question_gets_an_overview_with_citations_and_cards(built: Settings) -
     assert "\\[1\\]" in overview and "CE-mærkes" in overview
     assert f"**\\[1\\] {escape_markdown(MDR_TITLE)}**" in body
     assert ":orange-badge[Håndteringseksempel]" in body and ":gray-badge[Jura]" in body
-    assert "**Udfordring:** Projektet skulle afklare" in body
+    assert "**Udfordring:** :orange-background[Projektet skulle afklare" in body  # quoted above, so marked
     assert "**→ Håndtering:** Projektet indgik dialog" in body
     assert "**→ Resultat:** Afklaringen tog et halvt år." in body
-    assert "Kilde: Testrapport, afsnit Afsnit" in body
+    assert "Kilde: *Testrapport* › Afsnit" in body
     assert "Projekt: Projekt om hjertescanning · Region · Sundhed" in body
     assert next(e.label for e in assistant.expander) == "Hele erfaringen"
     answer = turns(at)[0]
@@ -231,8 +231,8 @@ def test_english_switch_translates_the_interface_not_the_corpus(built: Settings)
     at = ask(at, MDR_QUESTION)
     body = joined(at.chat_message[1])
     assert "**In short**" in body and ":orange-badge[Handling example]" in body and ":gray-badge[Law]" in body
-    assert "**Challenge:** Projektet skulle afklare" in body
-    assert "Source: Testrapport, section Afsnit" in body
+    assert "**Challenge:** :orange-background[Projektet skulle afklare" in body
+    assert "Source: *Testrapport* › Afsnit" in body
 
 
 def test_the_language_can_come_from_the_url(built: Settings) -> None:

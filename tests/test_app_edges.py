@@ -315,3 +315,87 @@ def test_a_question_typed_while_the_model_loads_is_echoed_then_answered(
     assert not at.exception
     assert [a.question for a in turns(at)] == [MDR_QUESTION]
     assert "CE-mærkning af algoritmen efter MDR" in [c.title for c in turns(at)[0].cards]
+
+
+def _card_elements(at: AppTest) -> list[Any]:
+    """The bordered containers of the assistant's last answer that hold a card title."""
+    answer = at.chat_message[-1]
+    return [block for block in answer.get("vertical_block") if any("\\[" in m.value for m in block.markdown[:1])]
+
+
+def test_citations_link_to_their_cards_which_mark_the_quoted_sentences(built: Settings) -> None:
+    """Each [n] in the overview links to card n's anchor; the card marks the sentences the overview quoted."""
+    at = start()
+    at.chat_input[0].set_value(MDR_QUESTION).run()
+    answer = turns(at)[0]
+    overview = next(m.value for m in at.chat_message[1].markdown if m.value.startswith("- "))
+    cited = sorted({s.card for s in answer.overview})
+    for n in cited:
+        assert f"[\\[{n}\\]](#kort-{answer.id[:12]}-{n})" in overview
+    anchors = [h.proto.body for h in at.chat_message[1].get("html")]
+    assert [f'<span id="kort-{answer.id[:12]}-{c.number}"></span>' for c in answer.cards] == anchors
+    first = answer.overview[0]
+    card_text = "\n".join(m.value for m in at.chat_message[1].markdown)
+    assert f":orange-background[{escape_markdown(first.text.removesuffix(' …'))}" in card_text
+    assert any(c.value == "Markeret: citeret i overblikket ovenfor." for c in at.chat_message[1].caption)
+
+
+def test_a_card_shows_the_source_path_and_opens_the_full_source(built: Settings) -> None:
+    """The source line names report and section path; the card's source popover lists report, path, page, entry."""
+    at = start()
+    at.chat_input[0].set_value(MDR_QUESTION).run()
+    captions = [c.value for c in at.chat_message[1].caption]
+    assert "Kilde: *Testrapport* › Afsnit" in captions
+    popovers = at.chat_message[1].get("popover")
+    assert popovers and all(p.proto.popover.label == "Kilde" for p in popovers)
+    inside = "\n".join(m.value for m in popovers[0].markdown)
+    assert "**Rapport:** Testrapport" in inside and "- Afsnit" in inside
+    assert "**Side:** ikke angivet" in inside and "`handling-mdr-ce`" in inside
+
+
+def test_section_paths_split_on_the_reports_dashes() -> None:
+    """'Udfordringer – Jura – MDR' is a three-step path; a section without dashes is one step."""
+    from lessons.answering import CardSource
+    from lessons.ui.render import section_path, source_markdown
+
+    assert section_path("Udfordringer – Jura – Udfordringer med MDR") == [
+        "Udfordringer",
+        "Jura",
+        "Udfordringer med MDR",
+    ]
+    assert section_path("Introduktion: Ledelsesresume") == ["Introduktion: Ledelsesresume"]
+    assert section_path(None) == []
+    source = CardSource(report="Rapport", section="A – B", page=12)
+    assert source_markdown(source, "da") == "Kilde: *Rapport* › A › B · s. 12"
+    assert source_markdown(source, "en") == "Source: *Rapport* › A › B · p. 12"
+
+
+PROJECT_CARD_SCRIPT = """
+from lessons.answering import card_from_entry
+from lessons.corpus import load_corpus
+from lessons.ui.render import render_card
+from pathlib import Path
+entries = load_corpus(Path({corpus!r})).by_id()
+render_card(card_from_entry(1, entries["project-mail-fordeling-journalisering"]), "da")
+render_card(card_from_entry(2, entries["project-aktindsigt-beslutningsstoette"]), "da")
+"""
+
+
+def test_project_cards_label_the_reports_fields_as_the_report_means_them() -> None:
+    """A completed project's 'Løsning' reads 'Løsning og resultat'; the budget line is labelled Budget, once."""
+    at = AppTest.from_string(PROJECT_CARD_SCRIPT.format(corpus=str(ROOT / "corpus")), default_timeout=60).run()
+    assert not at.exception, at.exception
+    text = "\n".join(m.value for m in at.markdown)
+    assert "**Løsning og resultat:** Algoritmen sorterer den indgående post" in text
+    assert "**Budget:** Afsluttet. Projektet modtog 1,9 mio. kr." in text
+    assert "**Løsning:** Der udvikles sprogmodeller" in text  # an ongoing project: the planned solution
+    assert "Budget. " not in text and "**Budget:** Budget" not in text
+
+
+def test_no_project_entry_repeats_the_budget_label_in_its_text() -> None:
+    """The corpus keeps the report's 'Budget:' as a label, not as the first word of a project's text."""
+    from lessons.corpus import load_corpus
+
+    projects = [e for e in load_corpus(ROOT / "corpus").entries if e.kind is Kind.PROJECT]
+    assert len(projects) == 40
+    assert [e.id for e in projects if e.body and e.body.lower().startswith("budget")] == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["EXAMPLE_QUESTIONS", "LANGUAGES", "TEXTS", "VOCABULARIES", "label", "labels", "t"]
+__all__ = ["EXAMPLE_QUESTIONS", "LANGUAGES", "TEXTS", "VOCABULARIES", "field_label", "label", "labels", "t"]
 
 LANGUAGES = ("da", "en")
 
@@ -354,6 +354,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "reason_meaning": ("næsten samme betydning (cosinus {cosine})", "meaning nearly identical (cosine {cosine})"),
     "reason_overlap": ("{share} ordoverlap", "{share} word overlap"),
+    # cards: citations, quoted sentences, sources, a project's report fields
+    "quoted_note": (
+        "Markeret: citeret i overblikket ovenfor.",
+        "Highlighted: quoted in the overview above.",
+    ),
+    "cite_link": ("Gå til kort {n}", "Go to card {n}"),
+    "open_source": ("Kilde", "Source"),
+    "source_report": ("Rapport", "Report"),
+    "source_section_path": ("Afsnit", "Section"),
+    "source_page": ("Side", "Page"),
+    "source_page_unknown": ("ikke angivet", "not given"),
+    "source_entry": ("Erfaring i korpusset", "Entry in the corpus"),
+    "field_budget": ("Budget", "Budget"),
+    "field_solution_result": ("Løsning og resultat", "Solution and result"),
 }
 
 EXAMPLE_QUESTIONS: dict[str, tuple[str, ...]] = {
@@ -375,6 +389,16 @@ def t(key: str, lang: str, **values: object) -> str:
     da, en = TEXTS[key]
     text = en if lang == "en" else da
     return text.format(**values) if values else text
+
+
+def field_label(name: str, lang: str, *, kind: str | None = None, status: str | None = None) -> str:
+    """A text field's label as the report means it: a project's free text is its budget line, and a
+    completed project's 'Løsning' tells what came of it ('Løsning og resultat')."""
+    if kind == "project" and name == "body":
+        return t("field_budget", lang)
+    if kind == "project" and name == "solution" and status == "completed":
+        return t("field_solution_result", lang)
+    return label("field", name, lang)
 
 
 def label(vocabulary: str, value: str, lang: str) -> str:

@@ -370,7 +370,7 @@ def _project(report: str, section: Section, labelled: dict[str, str]) -> Candida
         "source": _source(report, section, section.page),
     }
     if budget:
-        raw["body"] = f"Budget. {budget}"
+        raw["body"] = budget  # the report's "Budget:" line; cards label it Budget
     if grant := _GRANT.search(budget):
         raw["grant_mio_kr"] = float(grant.group(1).replace(",", "."))
     if period := _PERIOD.search(budget):

@@ -15,7 +15,7 @@ from lessons.feedback import record_feedback, record_gap
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.search import Filters
 from lessons.settings import Settings
-from lessons.ui.render import filters_caption, render_card, render_overview, safe
+from lessons.ui.render import card_anchor, filters_caption, render_card, render_overview, safe
 from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings, settings_or_stop
 from lessons.words import EXAMPLE_QUESTIONS, t
 
@@ -167,7 +167,8 @@ def _render_answer(answer: Answer, lang: str) -> None:
         render_overview(answer, lang)
         st.markdown(f"**{t('experiences', lang)}**")
         for card in answer.cards:
-            render_card(card, lang)
+            quoted = [s.text for s in answer.overview if s.card == card.number]
+            render_card(card, lang, anchor=card_anchor(answer.id, card.number), quoted=quoted)
     _feedback(answer, lang)
 
 

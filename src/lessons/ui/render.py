@@ -7,33 +7,38 @@ Nothing here uses ``unsafe_allow_html``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
 from lessons.answering import (
     Answer,
     Card,
+    CardSource,
     OverviewSentence,
     escape_markdown,
     filter_summary,
     label,
     shorten,
-    source_line,
 )
 from lessons.models import Entry, Kind, ProjectStatus
-from lessons.words import t
+from lessons.words import field_label, t
 
 __all__ = [
     "KIND_COLORS",
     "STATUS_COLORS",
     "badges",
+    "card_anchor",
     "card_meta",
+    "highlight",
     "overview_markdown",
     "render_card",
     "render_entry_details",
     "render_overview",
     "safe",
+    "section_path",
+    "source_markdown",
 ]
 
 CARD_FIELD_WORDS = 70
@@ -79,29 +84,86 @@ def card_meta(card: Card, lang: str) -> list[str]:
     return meta
 
 
-def overview_markdown(sentences: Sequence[OverviewSentence]) -> str:
-    """The cited overview as a Markdown list: '- sentence [1]'."""
-    return "\n".join(f"- {safe(s.text)} \\[{s.card}\\]" for s in sentences)
+def card_anchor(answer_id: str, number: int) -> str:
+    """The HTML id of card ``number`` of an answer, the target of its citations."""
+    return f"kort-{answer_id[:12]}-{number}"
+
+
+def overview_markdown(sentences: Sequence[OverviewSentence], anchor: Callable[[int], str] | None = None) -> str:
+    """The cited overview as a Markdown list: '- sentence [1]', each citation a link to its card when anchored."""
+    lines = []
+    for s in sentences:
+        cite = f"\\[{s.card}\\]"
+        if anchor is not None:
+            cite = f"[{cite}](#{anchor(s.card)})"
+        lines.append(f"- {safe(s.text)} {cite}")
+    return "\n".join(lines)
 
 
 def render_overview(answer: Answer, lang: str) -> None:
-    """The short extractive overview that opens an answer."""
+    """The short extractive overview that opens an answer; each citation scrolls to its card."""
     st.markdown(f"**{t('overview', lang)}**")
     if answer.overview:
-        st.markdown(overview_markdown(answer.overview))
+        st.markdown(overview_markdown(answer.overview, lambda n: card_anchor(answer.id, n)))
         st.caption(t("overview_note", lang))
     else:
         st.caption(t("no_overview", lang))
 
 
-def _field_label(name: str, lang: str, position: int, arrows: bool) -> str:
-    text = label("field", name, lang)
+def _field_label(name: str, lang: str, position: int, arrows: bool, *, kind: Kind, status: ProjectStatus | None) -> str:
+    text = field_label(name, lang, kind=kind.value, status=status.value if status else None)
     return f"→ {text}" if arrows and position > 0 else text
 
 
-def render_card(card: Card, lang: str) -> None:
-    """One experience card: number and title, badges, project, key fields, source, the whole entry."""
+_SECTION_SEPARATOR = re.compile(r"\s+[–—]\s+")
+
+
+def section_path(section: str | None) -> list[str]:
+    """A source section as its path: 'Udfordringer – Jura – MDR' → ['Udfordringer', 'Jura', 'MDR']."""
+    if not section:
+        return []
+    return [part.strip() for part in _SECTION_SEPARATOR.split(section) if part.strip()]
+
+
+def source_markdown(source: CardSource, lang: str) -> str:
+    """'Kilde: *Report* › Part › Section · s. 12' (escaped Markdown)."""
+    parts = [f"*{safe(source.report)}*", *(safe(p) for p in section_path(source.section))]
+    line = f"{t('source', lang)}: " + " › ".join(parts)
+    if source.page:
+        line += f" · {t('page', lang)} {source.page}"
+    return line
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def highlight(text: str, quoted: Sequence[str]) -> tuple[str, bool]:
+    """``text`` escaped, with each quoted sentence in it marked; and whether any was found."""
+    body = safe(text)
+    found = False
+    for sentence in quoted:
+        target = safe(_plain(sentence).removesuffix(" …").removesuffix("…").strip())
+        if target and target in body:
+            body = body.replace(target, f":orange-background[{target}]", 1)
+            found = True
+    return body, found
+
+
+def _field_text(text: str, quoted: Sequence[str]) -> tuple[str, bool]:
+    """A card field, shortened unless that would cut a quoted sentence, with the quotes marked."""
+    short, found = highlight(shorten(text, CARD_FIELD_WORDS), quoted)
+    if found or not quoted:
+        return short, found
+    full, found_full = highlight(_plain(text), quoted)
+    return (full, True) if found_full else (short, False)
+
+
+def render_card(card: Card, lang: str, *, anchor: str | None = None, quoted: Sequence[str] = ()) -> None:
+    """One experience card: number and title, badges, project, key fields (quoted sentences marked), source."""
     with st.container(border=True):
+        if anchor:
+            st.html(f'<span id="{anchor}"></span>')  # the target of the overview's citation links
         st.markdown(f"**\\[{card.number}\\] {safe(card.title)}**")
         items = [(label("kind", card.kind.value, lang), KIND_COLORS[card.kind])]
         items += [(label("area", a.value, lang), "gray") for a in card.areas]
@@ -110,23 +172,44 @@ def render_card(card: Card, lang: str) -> None:
         if meta:
             st.caption(safe(" · ".join(meta)))
         arrows = card.kind is Kind.HANDLING
+        marked = False
         for position, (name, text) in enumerate(card.key_fields[:CARD_MAX_FIELDS]):
-            body = safe(shorten(text, CARD_FIELD_WORDS))
-            if name == "body":  # advice and findings: one unlabelled text
+            body, found = _field_text(text, quoted)
+            marked = marked or found
+            if name == "body" and card.kind is not Kind.PROJECT:  # advice and findings: one unlabelled text
                 st.markdown(body)
             else:
-                st.markdown(f"**{safe(_field_label(name, lang, position, arrows))}:** {body}")
-        st.caption(f"{t('source', lang)}: {safe(source_line(card.source, lang))}")
+                field = _field_label(name, lang, position, arrows, kind=card.kind, status=card.project_status)
+                st.markdown(f"**{safe(field)}:** {body}")
+        if marked:
+            st.caption(t("quoted_note", lang))
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.caption(source_markdown(card.source, lang))
+        with right.popover(t("open_source", lang), icon=":material/menu_book:", type="tertiary"):
+            render_source(card, lang)
         with st.expander(t("whole_entry", lang), icon=":material/article:"):
             render_card_details(card, lang)
+
+
+def render_source(card: Card, lang: str) -> None:
+    """The full source of a card: report, the section's path, page, and the entry it comes from."""
+    st.markdown(f"**{t('source_report', lang)}:** {safe(card.source.report)}")
+    path = section_path(card.source.section)
+    if path:
+        st.markdown(f"**{t('source_section_path', lang)}:**")
+        st.markdown("\n".join(f"{'  ' * depth}- {safe(part)}" for depth, part in enumerate(path)))
+    page = str(card.source.page) if card.source.page else t("source_page_unknown", lang)
+    st.markdown(f"**{t('source_page', lang)}:** {safe(page)}")
+    st.markdown(f"**{t('source_entry', lang)}:** `{card.entry_id}` · {safe(label('kind', card.kind.value, lang))}")
 
 
 def render_card_details(card: Card, lang: str) -> None:
     """Everything a card holds, unabridged."""
     if card.summary:
         st.markdown(f"**{t('summary', lang)}:** {safe(card.summary)}")
+    status = card.project_status.value if card.project_status else None
     for name, text in card.fields:
-        st.markdown(f"**{safe(label('field', name, lang))}**")
+        st.markdown(f"**{safe(field_label(name, lang, kind=card.kind.value, status=status))}**")
         st.markdown(safe(text))
     facts = []
     if card.period:
@@ -144,10 +227,11 @@ def render_entry_details(entry: Entry, lang: str, *, max_words: int | None = Non
     arrows = entry.kind is Kind.HANDLING
     for position, (name, text) in enumerate(entry.text_fields()):
         body = safe(shorten(text, max_words) if max_words else text)
-        if name == "body":  # free text (advice, findings, a project's budget line): no label
+        if name == "body" and entry.kind is not Kind.PROJECT:  # free text (advice, findings): no label
             st.markdown(body)
         else:
-            st.markdown(f"**{safe(_field_label(name, lang, position, arrows))}:** {body}")
+            field = _field_label(name, lang, position, arrows, kind=entry.kind, status=entry.project_status)
+            st.markdown(f"**{safe(field)}:** {body}")
 
 
 def _amount(value: float, lang: str) -> str:
