@@ -9,7 +9,7 @@ from lessons.answering.answerer import Answer
 from lessons.answering.cards import Card, CardSource
 from lessons.answering.escaping import escape_markdown
 from lessons.answering.labels import filter_summary
-from lessons.words import label, t
+from lessons.words import field_label, label, t
 
 __all__ = ["export_markdown", "source_line"]
 
@@ -34,8 +34,10 @@ def _card_markdown(card: Card, lang: str) -> list[str]:
     lines = [f"**\\[{card.number}\\] {e(card.title)}**  ", e(" · ".join(meta)) + "  "]
     lines.append(f"*{t('source', lang)}: {e(source_line(card.source, lang))}*")
     lines.append("")
+    status = card.project_status.value if card.project_status else None
     for name, text in card.key_fields:
-        lines.append(f"> **{e(label('field', name, lang))}:** {e(' '.join(text.split()))}")
+        field = field_label(name, lang, kind=card.kind.value, status=status)
+        lines.append(f"> **{e(field)}:** {e(' '.join(text.split()))}")
         lines.append(">")
     if lines[-1] == ">":
         lines.pop()
