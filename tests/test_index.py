@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from lessons import store
 from lessons.build import build_index, build_lock
 from lessons.embedding import FakeEmbedder
 from lessons.engine import index_status, open_searcher
-from lessons.errors import BuildLockedError, IndexUnusableError
+from lessons.errors import BuildLockedError, IndexUnusableError, StorageError
 from lessons.settings import Settings
 
 
@@ -58,10 +59,10 @@ def test_failed_build_leaves_previous_index_serving(
     good = store.read_current(settings.index_dir)
 
     def explode(*args: object, **kwargs: object) -> None:
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(store, "_write_file", explode)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StorageError, match="disk is full"):
         build_index(settings, fake, full=True)
     monkeypatch.undo()
     assert store.read_current(settings.index_dir) == good

@@ -272,7 +272,7 @@ def _rewrite_checksums(folder: Path) -> None:
 def _tamper_vectors(folder: Path, tmp: Path, settings: Settings) -> str:
     foreign = _foreign_version(settings, FakeEmbedder(32, name="fake-embedder"), tmp)
     shutil.copy(foreign / "vectors.faiss", folder / "vectors.faiss")
-    return "dimension 32"
+    return "vectors of dimension 64 take"
 
 
 def _tamper_chunks(folder: Path, tmp: Path, settings: Settings) -> str:
@@ -337,6 +337,88 @@ def test_consistent_tampering_is_still_refused(
         f"consistent tampering (checksums rewritten): {tampering}",
         1,
         f"refused by the content checks ('{expected}'); previous version served; nothing unpickled",
+    )
+
+
+HUGE = 1 << 36  # 2^36 vectors of dimension 64: one terabyte, if anything believed it
+
+
+def _huge_header(folder: Path) -> None:
+    """Make vectors.faiss's header claim HUGE vectors (the file keeps its size)."""
+    data = bytearray((folder / "vectors.faiss").read_bytes())
+    dim = int.from_bytes(data[4:8], "little")
+    data[8:16] = HUGE.to_bytes(8, "little")  # ntotal
+    data[37:45] = (HUGE * dim).to_bytes(8, "little")  # the float array's length
+    (folder / "vectors.faiss").write_bytes(bytes(data))
+
+
+def _huge_manifest(folder: Path) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["chunk_count"] = HUGE
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _huge_background(folder: Path) -> None:
+    """A background.npy whose header claims HUGE rows of the right width, followed by a few bytes."""
+    dim = json.loads((folder / "manifest.json").read_text())["dimension"]
+    header = {"descr": "<f4", "fortran_order": False, "shape": (HUGE, dim)}
+    with (folder / "background.npy").open("wb") as fh:
+        np.lib.format.write_array_header_1_0(fh, header)
+        fh.write(b"\0" * 64)
+
+
+def _huge_header_and_manifest(folder: Path) -> None:
+    _huge_header(folder)
+    _huge_manifest(folder)
+
+
+HUGE_CLAIMS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "vectors.faiss header claiming 2^36 vectors": (_huge_header, "does not hold a flat inner-product index"),
+    "vectors.faiss header and manifest both claiming 2^36 vectors": (
+        _huge_header_and_manifest,
+        "vectors of dimension 64 take",
+    ),
+    "background.npy header claiming 2^36 rows": (_huge_background, "not the size its header claims"),
+}
+
+
+@pytest.mark.parametrize("case", list(HUGE_CLAIMS))
+def test_size_claims_are_checked_before_anything_allocates(
+    settings: Settings, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """A tampered header or count (checksums rewritten) is refused by size before FAISS or numpy read the file."""
+    older, current = _two_versions(settings, fake)
+    folder = _version_dir(settings.index_dir, current)
+    tamper, expected = HUGE_CLAIMS[case]
+    tamper(folder)
+    _rewrite_checksums(folder)
+    reads: list[str] = []
+    real_index, real_load = faiss.read_index, np.load
+
+    def index_spy(path: str, *args: object) -> object:
+        if Path(path).parent == folder:  # never hand the tampered file to FAISS (it would allocate a terabyte)
+            reads.append(path)
+            raise MemoryError("FAISS was asked to read the tampered vectors")
+        return real_index(path, *args)
+
+    def load_spy(file: object, *args: object, **kwargs: object) -> object:
+        if Path(str(file)).parent == folder:
+            reads.append(str(file))
+            raise MemoryError("numpy was asked to load the tampered background")
+        return real_load(file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(faiss, "read_index", index_spy)
+    monkeypatch.setattr(np, "load", load_spy)
+    searcher, warnings = open_searcher(settings, fake)
+    assert reads == []
+    assert searcher.version == older
+    assert expected in warnings[0] and "lessons build" in warnings[0]
+    record(
+        AREA,
+        f"consistent tampering (checksums rewritten): {case}",
+        1,
+        f"refused by comparing the file size with the manifest's counts ('{expected}') before FAISS or numpy "
+        "read it; previous version served",
     )
 
 

@@ -16,6 +16,7 @@ from lessons.chunking import chunk_entries
 from lessons.corpus import Corpus, corpus_hash, entry_hash, load_corpus
 from lessons.embedding import Embedder
 from lessons.errors import BuildLockedError, IndexUnusableError
+from lessons.files import storage_error
 from lessons.lexicon import background_topics
 from lessons.settings import Settings
 from lessons.store import IndexData, Manifest, load_index, prune_versions, write_version
@@ -86,6 +87,22 @@ def build_index(
     concurrent builds take turns. Readers keep the version they loaded; the new one
     becomes current with one atomic rename.
     """
+    try:
+        return _build(settings, embedder, full=full, corpus=corpus, progress=progress)
+    except OSError as exc:  # disk full, no permission, a file where a folder should be
+        raise storage_error(
+            exc, settings.index_dir, "write the index to", "The previous index version still serves"
+        ) from None
+
+
+def _build(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    full: bool,
+    corpus: Corpus | None,
+    progress: BuildProgress | None,
+) -> BuildReport:
     started = time.perf_counter()
     lock = build_lock(settings.index_dir, settings.build_lock_timeout)
     try:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from lessons.errors import CorpusError, Problem
+from lessons.errors import CorpusError, LessonsError, Problem, UnsafeFileError
+from lessons.files import atomic_write, file_kind, read_regular_file, storage_error
 from lessons.models import Entry
-from lessons.yamlio import YamlError, dump_yaml, key_lines, load_yaml
+from lessons.yamlio import MAX_YAML_BYTES, YamlError, dump_yaml, key_lines, load_yaml
 
 __all__ = [
     "Corpus",
@@ -22,6 +23,7 @@ __all__ = [
     "entry_path",
     "load_corpus",
     "parse_entry",
+    "read_entry_file",
     "validate_entry",
     "write_entry",
 ]
@@ -97,28 +99,76 @@ def validate_entry(raw: object, file: str = "<input>", lines: dict[str, int] | N
         raise CorpusError(_problems_from_validation(file, exc, lines or {})) from None
 
 
+def _walk(folder: Path, root: Path, problems: list[Problem], depth: int = 0) -> Iterator[Path]:
+    """Regular files below ``folder``, in name order, never following a link; anything else is a problem."""
+    try:
+        with os.scandir(folder) as listing:
+            items = sorted(listing, key=lambda item: item.name)
+    except OSError as exc:
+        problems.append(Problem(file=str(folder.relative_to(root)), message=str(storage_error(exc, folder, "list"))))
+        return
+    for item in items:
+        if item.name.startswith("."):  # temporary files of an atomic write, editors' swap files
+            continue
+        path = Path(item.path)
+        rel = str(path.relative_to(root))
+        try:
+            mode = item.stat(follow_symlinks=False).st_mode
+        except OSError as exc:
+            problems.append(Problem(file=rel, message=f"cannot read: {exc.strerror}"))
+            continue
+        if stat.S_ISDIR(mode):
+            if path.suffix in {".yaml", ".yml"}:
+                problems.append(
+                    Problem(file=rel, message="a folder named like an entry file; move or rename the folder")
+                )
+            elif depth < 8:
+                yield from _walk(path, root, problems, depth + 1)
+            else:
+                problems.append(Problem(file=rel, message="folders nested too deep; entries live in entries/<kind>/"))
+            continue
+        if not stat.S_ISREG(mode):
+            what = file_kind(mode)
+            fix = "replace the link by a copy of the file" if stat.S_ISLNK(mode) else "remove it"
+            problems.append(
+                Problem(file=rel, message=f"is {what}, not a regular file; only regular files are read ({fix})")
+            )
+            continue
+        yield path
+
+
+def read_entry_file(root: Path, path: Path) -> bytes:
+    """The bytes of an entry file: a regular file inside the corpus, not larger than the YAML limit."""
+    return read_regular_file(path, max_bytes=MAX_YAML_BYTES, inside=root)
+
+
 def load_corpus(root: Path) -> Corpus:
-    """Load and validate every entry file below ``root/entries``; report all problems at once."""
+    """Load and validate every entry file below ``root/entries``; report all problems at once.
+
+    Only regular files inside the corpus are read, and only up to the size limit:
+    symbolic links, FIFOs, devices and folders named like entry files are problems.
+    """
     entries_dir = root / ENTRIES_DIR
-    if not entries_dir.is_dir():
+    if entries_dir.is_symlink() or not entries_dir.is_dir():
         raise CorpusError([Problem(file=str(entries_dir), message="corpus folder has no entries/ folder")])
     problems: list[Problem] = []
     entries: dict[str, Entry] = {}
     files: dict[str, Path] = {}
-    for path in sorted(entries_dir.rglob("*")):
-        if path.is_dir() or path.name.startswith("."):
-            continue
+    for path in _walk(entries_dir, root, problems):
         rel = str(path.relative_to(root))
         if path.suffix not in {".yaml", ".yml"}:
             problems.append(Problem(file=rel, message="not a .yaml entry file; move or delete it"))
             continue
         try:
-            entry = parse_entry(path.read_bytes(), rel)
+            entry = parse_entry(read_entry_file(root, path), rel)
         except CorpusError as exc:
             problems.extend(exc.problems)
             continue
-        except OSError as exc:
-            problems.append(Problem(file=rel, message=f"cannot read: {exc.strerror}"))
+        except UnsafeFileError as exc:
+            problems.append(Problem(file=rel, message=exc.reason))
+            continue
+        except LessonsError as exc:  # StorageError: the OS refused the read
+            problems.append(Problem(file=rel, message=str(exc)))
             continue
         if entry.id in entries:
             problems.append(
@@ -141,25 +191,19 @@ def entry_path(root: Path, entry: Entry) -> Path:
     return root / ENTRIES_DIR / entry.kind.value / f"{entry.id}.yaml"
 
 
-def write_entry(root: Path, entry: Entry) -> Path:
-    """Write an entry atomically (temp file, fsync, rename), so a crash never leaves half a file."""
+def write_entry(root: Path, entry: Entry, *, replacing: Path | None = None) -> Path:
+    """Write an entry atomically (temp file, fsync, rename), so a crash never leaves half a file.
+
+    The file gets the mode the umask implies. ``replacing``: the entry's current file
+    when it moves (its kind changed); it is moved, not copied, so a crash at any
+    moment leaves one file with the id. Raises StorageError when the OS refuses.
+    """
     path = entry_path(root, entry)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = entry.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
     for key in ("tags", "areas", "organisations", "history"):
         if not data.get(key):
             data.pop(key, None)
     if data.get("state") == "approved" and not entry.approved_at:
         data.pop("state")
-    text = dump_yaml(data)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{entry.id}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, dump_yaml(data).encode("utf-8"), replacing=replacing)
     return path

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock, Timeout
 
 from lessons.chunking import chunk_entry
-from lessons.corpus import ENTRIES_DIR, Corpus, load_corpus, parse_entry, validate_entry, write_entry
+from lessons.corpus import Corpus, entry_path, load_corpus, validate_entry, write_entry
 from lessons.errors import CorpusError, LessonsError, Problem
+from lessons.files import storage_error
 from lessons.models import Entry, ReviewState, slugify
 from lessons.text import content_stems, normalise, words
 from lessons.words import labels
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CURATION_FIELDS",
+    "CorpusInvalidError",
     "CurationError",
     "DenseScorer",
     "EntryError",
@@ -46,6 +48,7 @@ __all__ = [
     "Thresholds",
     "add_entry",
     "approve_entry",
+    "checked_corpus",
     "closest_entries",
     "content_tokens",
     "curation_lock",
@@ -68,6 +71,19 @@ LOCK_TIMEOUT = 30.0
 
 class CurationError(LessonsError):
     """A curation step cannot be done as asked (unknown id, wrong state, nothing to change)."""
+
+
+class CorpusInvalidError(CurationError):
+    """The corpus does not validate, so no curation step may change it; lists every problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = [
+            f"the corpus has {len(problems)} problem(s), so nothing was changed; "
+            "fix them first (`lessons validate` lists them):"
+        ]
+        lines += [f"  {p}" for p in problems]
+        super().__init__("\n".join(lines))
 
 
 class EntryError(CorpusError):
@@ -164,14 +180,16 @@ def _history_line(when: datetime, action: str, who: str, detail: str | None = No
 def curation_lock(root: Path, timeout: float | None = None) -> Iterator[None]:
     """Serialise curators' read-modify-write steps on one corpus folder (an OS lock)."""
     timeout = LOCK_TIMEOUT if timeout is None else timeout
-    root.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(root / LOCK_NAME), timeout=timeout)
     try:
+        root.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
         raise CurationError(
             f"another curator is saving to {root} (waited {timeout:g} s); try again in a moment"
         ) from None
+    except OSError as exc:
+        raise storage_error(exc, root / LOCK_NAME, "create the curation lock", "Nothing was changed") from None
     try:
         yield
     finally:
@@ -469,17 +487,27 @@ def prepare_entry(
 # --- the steps ---------------------------------------------------------------------------------
 
 
-def find_entry(root: Path, entry_id: str) -> tuple[Path, Entry]:
-    """The file and entry with this id (any state), without loading the whole corpus."""
+def checked_corpus(root: Path) -> Corpus:
+    """The corpus, if it validates; else :class:`CorpusInvalidError` listing its problems.
+
+    Every curation step starts here: a step on a corpus with, say, a file whose id
+    differs from its name could write the wrong file.
+    """
+    try:
+        return load_corpus(root)
+    except CorpusError as exc:
+        raise CorpusInvalidError(exc.problems) from None
+
+
+def find_entry(root: Path, entry_id: str, corpus: Corpus | None = None) -> tuple[Path, Entry]:
+    """The file and entry with this id (any state), from the validated corpus."""
     if not re.fullmatch(r"[a-z0-9-]{1,120}", entry_id):
         raise CurationError(f"{entry_id!r} is not an entry id (lowercase letters, digits and '-')")
-    hits = sorted((root / ENTRIES_DIR).glob(f"*/{entry_id}.yaml"))
-    if not hits:
-        raise CurationError(f"no entry with id {entry_id!r} in {root / ENTRIES_DIR}; `lessons drafts` lists drafts")
-    if len(hits) > 1:
-        raise CurationError(f"id {entry_id!r} is used by several files: {', '.join(map(str, hits))}")
-    path = hits[0]
-    return path, parse_entry(path.read_bytes(), str(path.relative_to(root)))
+    corpus = corpus if corpus is not None else checked_corpus(root)
+    entry = corpus.by_id().get(entry_id)
+    if entry is None:
+        raise CurationError(f"no entry with id {entry_id!r} in {root / 'entries'}; `lessons drafts` lists drafts")
+    return corpus.files[entry_id], entry
 
 
 def add_entry(
@@ -499,7 +527,7 @@ def add_entry(
     existing entry, unless ``force``.
     """
     with curation_lock(root):
-        corpus = load_corpus(root)
+        corpus = checked_corpus(root)
         entry = prepare_entry(raw, corpus.by_id(), by=by, file=file, lines=lines)
         matches = closest_entries(corpus.entries, entry, thresholds=thresholds, dense=dense)
         near = [m for m in matches if m.near_duplicate]
@@ -515,11 +543,15 @@ def add_entry(
 
 
 def _save_changed(root: Path, old_path: Path, entry: Entry) -> Path:
-    """Write the entry; if its kind changed, its file moves, and the old one is removed after."""
-    path = write_entry(root, entry)
-    if path.resolve() != old_path.resolve():
-        old_path.unlink(missing_ok=True)
-    return path
+    """Write the entry over its own file; if its kind changed, the file moves (atomically: never two files)."""
+    path = entry_path(root, entry)
+    if path.name != old_path.name:  # find_entry only returns files named after their id; never write another
+        raise CurationError(f"{old_path} does not hold entry {entry.id!r}; nothing was changed")
+    if path == old_path:
+        return write_entry(root, entry)
+    if path.exists() or path.is_symlink():
+        raise CurationError(f"cannot move {entry.id} to {path}: a file is already there; nothing was changed")
+    return write_entry(root, entry, replacing=old_path)
 
 
 def edit_entry(

@@ -13,6 +13,8 @@ __all__ = [
     "ModelNotFoundError",
     "Problem",
     "QuestionError",
+    "StorageError",
+    "UnsafeFileError",
 ]
 
 
@@ -68,3 +70,19 @@ class BuildLockedError(LessonsError):
 
 class IngestError(LessonsError):
     """A report upload cannot be ingested."""
+
+
+class StorageError(LessonsError):
+    """The operating system refused a read or write (disk full, no permission, a folder in the way).
+
+    The message names the path and what to do; the operation left nothing half-written.
+    """
+
+
+class UnsafeFileError(LessonsError):
+    """A file that is not read: a symbolic link, FIFO, device or folder, one outside our folders, or too large."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason

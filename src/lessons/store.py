@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ import numpy.typing as npt
 
 from lessons.chunking import Chunk
 from lessons.errors import IndexUnusableError
+from lessons.files import dir_mode
 
 __all__ = [
     "FORMAT_VERSION",
@@ -202,6 +204,7 @@ def write_version(
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
+        os.chmod(tmp, dir_mode())  # mkdtemp makes it 0700; readers may run as another user
         index = faiss.IndexFlatIP(int(vectors.shape[1]))
         if len(chunks):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
@@ -260,6 +263,62 @@ def _read_manifest(path: Path) -> Manifest:
         raise IndexUnusableError(f"index version {path.name} has an unreadable manifest ({exc})") from None
 
 
+# An IndexFlatIP file: b"IxFI", d (int32), ntotal (int64), two unused int64, is_trained (uint8),
+# metric type (int32), then the vectors as a length-prefixed float32 array (uint64 count).
+_FLAT_HEADER = struct.Struct("<4siqqqBi")
+_FLAT_COUNT = struct.Struct("<Q")
+_FLAT_MAGIC = b"IxFI"
+_METRIC_INNER_PRODUCT = 0
+
+
+def _check_vectors_size(path: Path, manifest: Manifest) -> None:
+    """Refuse a vectors file whose size or header disagrees with the manifest, before FAISS reads it.
+
+    FAISS allocates what the file's header claims; a tampered header (with the
+    checksums rewritten to match) could otherwise make it allocate terabytes.
+    """
+    file = path / VECTORS
+    dim, count = manifest.dimension, manifest.chunk_count
+    if not 0 < dim <= 65536 or count < 0:
+        raise IndexUnusableError(f"index version {path.name}: the manifest's dimension {dim} or count {count} is wrong")
+    header_size = _FLAT_HEADER.size + _FLAT_COUNT.size
+    expected = header_size + count * dim * 4
+    actual = file.stat().st_size
+    if actual != expected:
+        raise IndexUnusableError(
+            f"index file {VECTORS} in version {path.name} is {actual:,} bytes; {count} vectors of dimension {dim} "
+            f"take {expected:,}"
+        )
+    with file.open("rb") as fh:
+        head = fh.read(header_size)
+    magic, d, ntotal, _a, _b, _trained, metric = _FLAT_HEADER.unpack_from(head)
+    (floats,) = _FLAT_COUNT.unpack_from(head, _FLAT_HEADER.size)
+    if magic != _FLAT_MAGIC or metric != _METRIC_INNER_PRODUCT or (d, ntotal, floats) != (dim, count, count * dim):
+        raise IndexUnusableError(
+            f"index file {VECTORS} in version {path.name} does not hold a flat inner-product index of "
+            f"{count} vectors of dimension {dim}, as the manifest says"
+        )
+
+
+def _check_background_size(path: Path, manifest: Manifest) -> None:
+    """Refuse a background.npy whose header claims more data than the file holds, before numpy allocates it."""
+    file = path / BACKGROUND
+    try:
+        with file.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            offset = fh.tell()
+    except (ValueError, OSError, SyntaxError, TypeError) as exc:
+        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is unreadable ({exc})") from None
+    if dtype != np.float32 or len(shape) != 2 or shape[1] != manifest.dimension or fortran:
+        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} has the wrong shape {shape}")
+    if file.stat().st_size != offset + shape[0] * shape[1] * 4:
+        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is not the size its header claims")
+
+
 def _load_version(path: Path) -> IndexData:
     """Load and verify one version; raise IndexUnusableError naming what is wrong."""
     manifest = _read_manifest(path)
@@ -270,6 +329,8 @@ def _load_version(path: Path) -> IndexData:
         expected = manifest.checksums.get(name)
         if expected is None or _sha256(file) != expected:
             raise IndexUnusableError(f"index file {name} in version {path.name} is damaged (checksum mismatch)")
+    _check_vectors_size(path, manifest)
+    _check_background_size(path, manifest)
     try:
         index = faiss.read_index(str(path / VECTORS))
     except RuntimeError as exc:

@@ -44,6 +44,21 @@ class _StrictLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """A mapping, refusing a key given twice: YAML would silently keep only the last value."""
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the base class refuses it with its own message
+                continue
+            line = key_node.start_mark.line + 1
+            if first is not None:
+                raise YamlError(f"key {key!r} is given twice (first on line {first}); keep one of them", line)
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
 
 def _refuse_binary(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     raise YamlError("binary values (!!binary) are not allowed in corpus files", node.start_mark.line + 1)

@@ -1,0 +1,211 @@
+"""Reading and writing our files safely: regular files only, size checked first, modes from the umask.
+
+* :func:`read_regular_file` opens without following a final symbolic link and without
+  blocking (a FIFO cannot hang us), checks on the open descriptor that it is a regular
+  file and not larger than allowed, and only then reads, never more than the limit.
+* :func:`atomic_write` writes through a temporary file in the same folder (fsync, rename),
+  with the mode the umask implies, as an editor would: ``mkstemp`` alone makes files
+  ``0600``, which an app running as another user cannot read.
+* :func:`storage_error` turns an :class:`OSError` into a :class:`~lessons.errors.StorageError`
+  that names the path and what to do about it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+import threading
+from pathlib import Path
+
+from lessons.errors import StorageError, UnsafeFileError
+
+__all__ = [
+    "atomic_write",
+    "dir_mode",
+    "file_kind",
+    "file_mode",
+    "fsync_dir",
+    "read_regular_file",
+    "storage_error",
+    "umask",
+]
+
+_UMASK_LOCK = threading.Lock()
+
+
+def umask() -> int:
+    """The process's umask, read without changing it where the OS allows (Linux: /proc/self/status)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:  # elsewhere: set and restore, under a lock so our own threads do not race
+        current = os.umask(0o022)
+        os.umask(current)
+    return current
+
+
+def file_mode() -> int:
+    """The mode a new file gets from the umask (0o644 under umask 022)."""
+    return 0o666 & ~umask()
+
+
+def dir_mode() -> int:
+    """The mode a new folder gets from the umask (0o755 under umask 022)."""
+    return 0o777 & ~umask()
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def storage_error(exc: OSError, path: Path | str, doing: str, after: str = "", *, exact: bool = False) -> StorageError:
+    """A domain error for an OS error while ``doing`` (e.g. 'write') ``path``: what happened and the fix.
+
+    The path named is the one the OS names (the file inside ``path`` that failed),
+    unless ``exact`` (the OS would name our temporary file).
+    """
+    where = str(path) if exact or not exc.filename else str(exc.filename)
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        what = "the disk is full (or the disk quota is used up); free some space and try again"
+    elif code in (errno.EACCES, errno.EPERM):
+        what = f"permission denied; make sure this user may {doing} there (check the owner and permissions)"
+    elif code == errno.EROFS:
+        what = "the file system is read-only; use a writable folder or remount it read-write"
+    elif code == errno.EISDIR:
+        what = "it is a folder, where a file is expected; move or rename the folder"
+    elif code == errno.ENOTDIR:
+        what = "part of the path is a file, where a folder is expected; move or rename that file"
+    elif code == errno.ENOENT:
+        what = "it does not exist (was it moved or deleted?)"
+    elif code == errno.ELOOP:
+        what = "it is a symbolic link; only regular files are used"
+    elif code in (errno.EMFILE, errno.ENFILE):
+        what = "too many open files; close other programs and try again"
+    else:
+        what = f"{exc.strerror or exc}; check the folder and try again"
+    message = f"cannot {doing} {where}: {what}"
+    return StorageError(message + (f". {after}" if after else ""))
+
+
+def read_regular_file(
+    path: Path, *, max_bytes: int, inside: Path | None = None, follow_symlinks: bool = False
+) -> bytes:
+    """The bytes of a regular file, refusing links, FIFOs, devices, folders and files over ``max_bytes``.
+
+    ``inside``: the file must resolve to a path inside this folder. ``follow_symlinks``
+    (for a file a user names on the command line) follows a link, but the target must
+    still be a regular file within the size limit. Raises :class:`UnsafeFileError`
+    (what the file is, in words) or :class:`StorageError` (an OS error).
+    """
+    shown = str(path)
+    if inside is not None:
+        try:
+            resolved = path.resolve()
+            base = inside.resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
+            raise UnsafeFileError(shown, f"cannot resolve the path ({exc})") from None
+        if not resolved.is_relative_to(base):
+            raise UnsafeFileError(shown, f"lies outside {inside} (through a symbolic link); only files inside are read")
+    fd = _open_no_follow(path, follow_symlinks)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFileError(shown, f"is {file_kind(info.st_mode)}, not a regular file; remove or replace it")
+        if info.st_size > max_bytes:
+            raise UnsafeFileError(shown, f"is {info.st_size:,} bytes; the limit is {max_bytes:,}")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            block = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not block:
+                break
+            chunks.append(block)
+            total += len(block)
+            if total > max_bytes:  # it grew while we read
+                raise UnsafeFileError(shown, f"is larger than the limit of {max_bytes:,} bytes")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise storage_error(exc, path, "read") from None
+    finally:
+        os.close(fd)
+
+
+def _open_no_follow(path: Path, follow_symlinks: bool) -> int:
+    """Open for reading without blocking (a FIFO) and, unless asked, without following a final link."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFileError(
+                str(path), "is a symbolic link; only regular files are read (replace the link by a copy of the file)"
+            ) from None
+        if exc.errno == errno.ENXIO:
+            raise UnsafeFileError(str(path), "is a socket or device, not a regular file; remove it") from None
+        raise storage_error(exc, path, "read") from None
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk; a no-op where folders cannot be opened."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, replacing: Path | None = None) -> None:
+    """Write ``data`` to ``path`` all-or-nothing, with the umask's mode; raise StorageError on an OS error.
+
+    ``replacing``: another file that ``path`` takes the place of (an entry moving to
+    another folder). It is renamed onto ``path`` first, then the new content replaces
+    it, so a crash at any moment leaves exactly one of the two files, old or new content.
+    """
+    tmp: str | None = None
+    moved = False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:60]}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), file_mode())
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replacing is not None and replacing != path:
+            os.rename(replacing, path)
+            moved = True
+            fsync_dir(replacing.parent)
+        os.replace(tmp, path)
+        tmp = None
+        fsync_dir(path.parent)
+    except OSError as exc:
+        if moved and replacing is not None:  # put the old file back where it was
+            with contextlib.suppress(OSError):
+                os.rename(path, replacing)
+        raise storage_error(exc, path, "write", "Nothing was changed", exact=True) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
