@@ -174,18 +174,19 @@ def test_written_files_and_index_versions_follow_the_umask(settings: Settings, f
 # --- 4. links, FIFOs and devices in the corpus ------------------------------------------------------------
 
 
-def _run_validate(settings: Settings, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`lessons validate` in a subprocess, so a hang is a failed test, not a hung suite."""
+def _run_cli(settings: Settings, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`lessons ARGS` in a subprocess, so a hang is a failed test, not a hung suite."""
     env = {
         **os.environ,
         "LESSONS_CORPUS_DIR": str(settings.corpus_dir),
         "LESSONS_INDEX_DIR": str(settings.index_dir),
         "LESSONS_DATA_DIR": str(settings.data_dir),
+        "LESSONS_CURATOR": "Karen Kurator",
     }
     code = "import sys; from lessons.cli import app; sys.argv[0] = 'lessons'; app()"
     try:
         return subprocess.run(
-            [sys.executable, "-c", code, "validate"],
+            [sys.executable, "-c", code, *args],
             env=env,
             capture_output=True,
             text=True,
@@ -193,7 +194,7 @@ def _run_validate(settings: Settings, timeout: float = 60) -> subprocess.Complet
             check=False,
         )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"`lessons validate` hung for {timeout:g} s")
+        pytest.fail(f"`lessons {' '.join(args)}` hung for {timeout:g} s")
 
 
 def _secret(tmp_path: Path) -> Path:
@@ -225,7 +226,7 @@ def test_validate_reads_only_regular_files_inside_the_corpus(settings: Settings,
     make, expected = ODD_FILES[case]
     target = settings.corpus_dir / "entries" / "advice" / "advice-odd.yaml"
     make(target, tmp_path)
-    done = _run_validate(settings)
+    done = _run_cli(settings, "validate")
     output = done.stdout + done.stderr
     assert done.returncode == 2, output
     assert "advice-odd" in output and expected in output
@@ -235,6 +236,36 @@ def test_validate_reads_only_regular_files_inside_the_corpus(settings: Settings,
         f"corpus file: {case}",
         1,
         f"`lessons validate` refused it by name ('{expected}'), exit 2, nothing read from it, no hang",
+    )
+
+
+NAMED_FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "a FIFO": (lambda path: (os.mkfifo(path), path)[1], "FIFO"),
+    "a symlink to /dev/zero": (lambda path: (path.symlink_to("/dev/zero"), path)[1], "symbolic link"),
+    "a symlink to /etc/passwd": (lambda path: (path.symlink_to("/etc/passwd"), path)[1], "symbolic link"),
+    "/dev/zero itself": (lambda path: Path("/dev/zero"), "character device"),
+    "a folder": (lambda path: (path.mkdir(), path)[1], "folder"),
+}
+
+
+@pytest.mark.parametrize("command", ["add", "ingest"])
+@pytest.mark.parametrize("case", list(NAMED_FILES))
+def test_add_and_ingest_read_only_regular_files(settings: Settings, tmp_path: Path, case: str, command: str) -> None:
+    """`lessons add FILE` and `lessons ingest FILE` refuse a FIFO, device or link by name: no hang, nothing read."""
+    make, expected = NAMED_FILES[case]
+    path = make(tmp_path / ("ny.md" if command == "add" else "rapport.txt"))
+    before = _digest(settings.corpus_dir)
+    done = _run_cli(settings, command, str(path))
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert str(path) in output and expected in output
+    assert "root:" not in output and "Traceback" not in output and "internal error" not in output
+    assert _digest(settings.corpus_dir) == before
+    record(
+        "Hostile entries and YAML" if command == "add" else "Hostile uploads",
+        f"`lessons {command} FILE` where FILE is {case}",
+        1,
+        f"refused (exit 1) naming it ('{expected}'); no hang, nothing read, corpus unchanged",
     )
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from lessons.models import Entry
 from lessons.text import clean_text, split_sentences, words
 
+MAX_REPORT_TEXT_BYTES = 50 * 1024 * 1024  # a report's text; the 2022 report is 0.2 MB
+
 __all__ = ["Coverage", "measure_coverage"]
 
 MIN_WORDS = 8

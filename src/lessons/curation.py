@@ -27,7 +27,7 @@ from filelock import FileLock, Timeout
 from lessons.chunking import chunk_entry
 from lessons.corpus import Corpus, entry_path, load_corpus, validate_entry, write_entry
 from lessons.errors import CorpusError, LessonsError, Problem
-from lessons.files import storage_error
+from lessons.files import read_regular_file, storage_error
 from lessons.models import Entry, ReviewState, slugify
 from lessons.text import content_stems, normalise, words
 from lessons.words import labels
@@ -60,6 +60,7 @@ __all__ = [
     "new_entry_id",
     "parse_entry_file",
     "prepare_entry",
+    "read_entry_upload",
     "retire_entry",
 ]
 
@@ -386,6 +387,11 @@ def _parse_markdown(text: str, file: str) -> tuple[dict[str, Any], dict[str, int
         if name and value:
             raw[name] = value
     return raw, lines
+
+
+def read_entry_upload(path: Path) -> bytes:
+    """A new entry's file as named by a curator: a regular file (no link, FIFO or device) within the size limit."""
+    return read_regular_file(path, max_bytes=MAX_YAML_BYTES)
 
 
 def parse_entry_file(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, int]]:

@@ -82,7 +82,8 @@ class StorageError(LessonsError):
 class UnsafeFileError(LessonsError):
     """A file that is not read: a symbolic link, FIFO, device or folder, one outside our folders, or too large."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, size: int | None = None) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.size = size  # set when the file was refused for its size

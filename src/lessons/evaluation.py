@@ -23,10 +23,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lessons.errors import CorpusError, Problem
+from lessons.errors import CorpusError, Problem, UnsafeFileError
+from lessons.files import read_regular_file
 from lessons.search import Mode, Searcher, detect_language
 from lessons.text import match_key
-from lessons.yamlio import YamlError, load_yaml
+from lessons.yamlio import MAX_YAML_BYTES, YamlError, load_yaml
 
 __all__ = ["EvalQuestion", "ModeReport", "evaluate", "is_relevant", "load_questions"]
 
@@ -56,11 +57,11 @@ class EvalQuestion(BaseModel):
 def load_questions(path: Path) -> list[EvalQuestion]:
     """Read and validate a question file; every problem is reported with its place."""
     try:
-        raw = load_yaml(path.read_bytes())
+        raw = load_yaml(read_regular_file(path, max_bytes=MAX_YAML_BYTES))
     except YamlError as exc:
         raise CorpusError([Problem(file=str(path), message=exc.message, line=exc.line)]) from None
-    except OSError as exc:
-        raise CorpusError([Problem(file=str(path), message=f"cannot read: {exc.strerror}")]) from None
+    except UnsafeFileError as exc:
+        raise CorpusError([Problem(file=str(path), message=exc.reason)]) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
         raise CorpusError([Problem(file=str(path), field="questions", message="expected a list under `questions:`")])
     questions: list[EvalQuestion] = []

@@ -131,7 +131,7 @@ def read_regular_file(
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFileError(shown, f"is {file_kind(info.st_mode)}, not a regular file; remove or replace it")
         if info.st_size > max_bytes:
-            raise UnsafeFileError(shown, f"is {info.st_size:,} bytes; the limit is {max_bytes:,}")
+            raise UnsafeFileError(shown, f"is {info.st_size:,} bytes; the limit is {max_bytes:,}", info.st_size)
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -141,7 +141,7 @@ def read_regular_file(
             chunks.append(block)
             total += len(block)
             if total > max_bytes:  # it grew while we read
-                raise UnsafeFileError(shown, f"is larger than the limit of {max_bytes:,} bytes")
+                raise UnsafeFileError(shown, f"is larger than the limit of {max_bytes:,} bytes", total)
         return b"".join(chunks)
     except OSError as exc:
         raise storage_error(exc, path, "read") from None

@@ -141,6 +141,7 @@ def add(
             curator_name,
             parse_entry_file,
             prepare_entry,
+            read_entry_upload,
         )
 
         settings = load_settings()
@@ -148,11 +149,7 @@ def add(
         lines: dict[str, int] = {}
         name = "<options>"
         if file is not None:
-            try:
-                data = file.read_bytes()
-            except OSError as exc:
-                raise LessonsError(f"cannot read {file}: {exc.strerror}") from None
-            raw, lines = parse_entry_file(data, str(file))
+            raw, lines = parse_entry_file(read_entry_upload(file), str(file))
             name = str(file)
         fields, source = _given(options)
         raw.update(fields)
@@ -300,12 +297,13 @@ def drafts(
 def show(entry_id: Annotated[str, typer.Argument(help="The entry's id.")]) -> None:
     """Print one entry's file (any state), with its history."""
     with errors():
+        from lessons.corpus import read_entry_file
         from lessons.curation import find_entry
 
         settings = load_settings()
         path, _entry = find_entry(settings.corpus_dir, entry_id)
         out.print(f"# {path}")
-        out.print(path.read_text(encoding="utf-8"), end="")
+        out.print(read_entry_file(settings.corpus_dir, path).decode("utf-8"), end="")
 
 
 @app.command(rich_help_panel=CURATE)

@@ -57,7 +57,8 @@ def coverage(
     """Measure how much of the source report the corpus covers, sentence by sentence."""
     with errors():
         from lessons.corpus import load_corpus
-        from lessons.coverage import measure_coverage
+        from lessons.coverage import MAX_REPORT_TEXT_BYTES, measure_coverage
+        from lessons.files import read_regular_file
 
         settings = load_settings()
         corpus = load_corpus(settings.corpus_dir)
@@ -65,10 +66,12 @@ def coverage(
         if not files:
             raise LessonsError(f"no report text files in {settings.corpus_dir / 'reports'}")
         for file in files:
+            inside = None if report else settings.corpus_dir
+            data = read_regular_file(file, max_bytes=MAX_REPORT_TEXT_BYTES, inside=inside)
             try:
-                text = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise LessonsError(f"cannot read report {file}: {exc}") from None
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise LessonsError(f"cannot read report {file}: not UTF-8 text (byte {exc.start})") from None
             cov = measure_coverage(text, corpus.entries)
             out.print(f"{file.name}: {cov.covered}/{cov.total} sentences covered ({cov.share:.1%})")
             if show_missing:

@@ -12,7 +12,8 @@ from typing import Any
 
 from lessons.corpus import entry_path, load_corpus, write_entry
 from lessons.curation import Thresholds, closest_entries, curation_lock, prepare_entry
-from lessons.errors import CorpusError, IngestError
+from lessons.errors import CorpusError, IngestError, StorageError, UnsafeFileError
+from lessons.files import read_regular_file
 from lessons.ingest.parsing import Candidate, candidate_id
 from lessons.ingest.upload import MB, IngestLimits, check_upload
 from lessons.ingest.worker import parse_in_subprocess
@@ -138,17 +139,16 @@ def ingest_bytes(
 
 
 def ingest_file(root: Path, path: Path, *, by: str, limits: IngestLimits | None = None, **options: Any) -> IngestResult:
-    """:func:`ingest_bytes` for a file on disk; its size is checked before it is read."""
+    """:func:`ingest_bytes` for a file on disk: a regular file (no link, FIFO, device), size checked before reading."""
     limits = limits or IngestLimits()
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise IngestError(f"{path.name} is {size / MB:.1f} MB; the limit is {limits.max_bytes / MB:.0f} MB")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise IngestError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise IngestError(f"{path} is a folder; give a report file") from None
-    except OSError as exc:
-        raise IngestError(f"cannot read {path}: {exc.strerror}") from None
+        data = read_regular_file(path, max_bytes=limits.max_bytes)
+    except UnsafeFileError as exc:
+        if exc.size is not None:
+            raise IngestError(
+                f"{path.name} is {exc.size / MB:.1f} MB; the limit is {limits.max_bytes / MB:.0f} MB"
+            ) from None
+        raise IngestError(f"{path}: {exc.reason}") from None
+    except StorageError as exc:
+        raise IngestError(str(exc)) from None
     return ingest_bytes(root, data, path.name, by=by, limits=limits, **options)
