@@ -196,6 +196,14 @@ def _raw_entry(title: str, body: str) -> dict[str, Any]:
     return {"id": "advice-hostile", "kind": "advice", "title": title, "body": body, "source": {"report": "R"}}
 
 
+@pytest.mark.parametrize("body", ["0\x85\u200b", "a\u2028b", "a\u2029b", "x\ry", "line\n\x85next"])
+def test_entry_with_other_line_breaks_round_trips_byte_exact(tmp_path: Path, body: str) -> None:
+    """NEL, LS, PS and CR in a value survive write and read: YAML would otherwise fold them into spaces."""
+    entry = parse_entry(dump_yaml(_raw_entry("Titel", body)), "breaks.yaml")
+    path = write_entry(tmp_path / "corpus", entry)
+    assert parse_entry(path.read_bytes(), str(path)) == entry
+
+
 def test_any_entry_text_validates_and_round_trips_or_is_refused(tmp_path: Path) -> None:
     """Hostile title and body: a CorpusError, or an entry that survives YAML write and read and chunks cleanly."""
     outcomes: Counter[str] = Counter()

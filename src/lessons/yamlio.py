@@ -112,8 +112,16 @@ class _Dumper(yaml.SafeDumper):
     """Block style, long strings folded readably, keys in model order."""
 
 
+# Characters YAML reads as line breaks besides "\n": the emitter writes them raw in plain, quoted and
+# block scalars, and the reader then folds them, so a value holding one is written double-quoted (escaped).
+_OTHER_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    if _OTHER_BREAKS.intersection(value):
+        style: str | None = '"'
+    else:
+        style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
