@@ -180,10 +180,42 @@ def load_corpus(root: Path) -> Corpus:
             continue
         entries[entry.id] = entry
         files[entry.id] = path.relative_to(root)
+    problems.extend(_superseded_problems(entries, files))
     if problems:
         raise CorpusError(problems)
     ordered = tuple(entries[k] for k in sorted(entries))
     return Corpus(root=root, entries=ordered, files={k: root / v for k, v in files.items()})
+
+
+def _superseded_problems(entries: dict[str, Entry], files: dict[str, Path]) -> list[Problem]:
+    """Each ``superseded_by`` must name an existing entry, and following them must not loop."""
+    problems = []
+    for entry_id, entry in entries.items():
+        target = entry.superseded_by
+        if target is None:
+            continue
+        if target not in entries:
+            problems.append(
+                Problem(
+                    file=str(files[entry_id]),
+                    field="superseded_by",
+                    message=f"names {target!r}, which is not an entry in the corpus",
+                )
+            )
+            continue
+        seen = {entry_id}
+        while target is not None and target in entries and target not in seen and len(seen) <= len(entries):
+            seen.add(target)
+            target = entries[target].superseded_by
+        if target in seen:
+            problems.append(
+                Problem(
+                    file=str(files[entry_id]),
+                    field="superseded_by",
+                    message=f"entries supersede each other in a loop ({' -> '.join(sorted(seen))})",
+                )
+            )
+    return problems
 
 
 def entry_path(root: Path, entry: Entry) -> Path:

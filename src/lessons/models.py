@@ -8,7 +8,7 @@ forms can list the valid values and reject anything else by name.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -158,6 +158,11 @@ class Entry(BaseModel):
     body: _Text | None = None
 
     source: Source
+    # When the situation the source describes held (the report's status date), so readers can
+    # judge whether a lesson, above all a legal one, may be out of date. See corpus/README.md.
+    as_of: date | None = None
+    # A newer entry that replaces this one; the briefing shows the newer one instead.
+    superseded_by: Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN)] | None = None
 
     state: ReviewState = ReviewState.APPROVED
     created_by: _Name | None = None
@@ -189,6 +194,8 @@ class Entry(BaseModel):
                 f"a {self.kind.value} entry does not use the field(s): {', '.join(foreign)}; "
                 f"its text fields are: {', '.join(required + optional)}"
             )
+        if self.superseded_by == self.id:
+            raise ValueError("superseded_by names the entry itself; name the newer entry that replaces it")
         return self
 
     def text_fields(self) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "YamlError", "dump_yaml", "key_lines", "load_yaml"]
+__all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "YamlError", "dump_yaml", "key_lines", "load_yaml", "path_lines"]
 
 MAX_YAML_BYTES = 1_000_000
 MAX_YAML_DEPTH = 32  # corpus entries nest three levels deep; a bomb nests thousands
@@ -131,3 +131,31 @@ _Dumper.add_representer(str, _str_presenter)
 def dump_yaml(data: dict[str, Any]) -> str:
     """Serialise a mapping to YAML that a curator can read and edit."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def path_lines(data: bytes | str) -> dict[tuple[str | int, ...], int]:
+    """Line number of every key and list item, by its path (e.g. ``("rules", 3, "when")``). Empty if unreadable.
+
+    Lets a validation error deep inside a nested file point at its line. The walk is
+    bounded by the loader's nesting limit and by the size of the text.
+    """
+    try:
+        root = yaml.compose(_as_text(data), Loader=_StrictLoader)
+    except (YamlError, yaml.YAMLError):
+        return {}
+    out: dict[tuple[str | int, ...], int] = {}
+    stack: list[tuple[tuple[str | int, ...], yaml.Node]] = [((), root)] if root is not None else []
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    child = (*path, str(key.value))
+                    out[child] = key.start_mark.line + 1
+                    stack.append((child, value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                out[child] = item.start_mark.line + 1
+                stack.append((child, item))
+    return out
