@@ -12,7 +12,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 __all__ = [
     "KIND_FIELDS",
@@ -194,9 +202,14 @@ class Entry(BaseModel):
                 f"a {self.kind.value} entry does not use the field(s): {', '.join(foreign)}; "
                 f"its text fields are: {', '.join(required + optional)}"
             )
-        if self.superseded_by == self.id:
-            raise ValueError("superseded_by names the entry itself; name the newer entry that replaces it")
         return self
+
+    @field_validator("superseded_by")
+    @classmethod
+    def _not_itself(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value == info.data.get("id"):
+            raise ValueError("superseded_by names the entry itself; name the newer entry that replaces it")
+        return value
 
     def text_fields(self) -> list[tuple[str, str]]:
         """The entry's filled text fields as (field name, text), in reading order."""

@@ -65,6 +65,42 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "outcome": ("Resultat", "Outcome"),
         "body": ("Tekst", "Text"),
     },
+    # the project profile of the briefing (lessons.briefing.profile)
+    "profile_field": {
+        "title": ("Titel", "Title"),
+        "description": ("Beskrivelse", "Description"),
+        "sector": ("Sektor", "Sector"),
+        "domain": ("Område", "Domain"),
+        "data": ("Data", "Data"),
+        "decision_support": ("Beslutningsstøtte", "Decision support"),
+        "phase": ("Fase", "Phase"),
+        "vendor": ("Leverandør bygger", "Vendor builds"),
+        "citizen_facing": ("Borgerrettet", "Citizen-facing"),
+        "systems": ("Systemer", "Systems"),
+        "organisation": ("Organisation", "Organisation"),
+        "rule": ("Regel", "Rule"),
+    },
+    "profile_sector": {
+        "municipality": ("kommune", "municipality"),
+        "region": ("region", "region"),
+        "cross": ("tværgående (kommuner og regioner)", "cross-sector (municipalities and regions)"),
+        "state": ("staten", "the state"),
+    },
+    "data_kind": {
+        "personal": ("personoplysninger", "personal data"),
+        "health_records": ("journaldata/sundhedsdata", "health records"),
+        "other_authority_system": ("data i andre myndigheders eller leverandørers systemer", "data in other systems"),
+        "free_text": ("fritekst", "free text"),
+        "images": ("billeder/scanninger", "images/scans"),
+        "sound": ("lyd", "sound"),
+    },
+    "phase": {
+        "idea": ("idé", "idea"),
+        "pilot": ("pilot", "pilot"),
+        "development": ("udvikling", "development"),
+        "operation": ("drift", "operation"),
+    },
+    "yes_no": {"true": ("ja", "yes"), "false": ("nej", "no")},
 }
 
 # (Danish, English) interface texts. Keys: the app shell, chat, cards, pages; `cur_` the curator page;
@@ -368,6 +404,147 @@ TEXTS: dict[str, tuple[str, str]] = {
     "source_entry": ("Erfaring i korpusset", "Entry in the corpus"),
     "field_budget": ("Budget", "Budget"),
     "field_solution_result": ("Løsning og resultat", "Solution and result"),
+    # the project briefing (`brief_`); the team is addressed as "I/jeres"
+    "brief_title": ("Projektbriefing: {title}", "Project briefing: {title}"),
+    "brief_nav": ("Projektbriefing", "Project briefing"),
+    "brief_generated": ("Genereret {when} · indeksversion {version}", "Generated {when} · index version {version}"),
+    "brief_intro": (
+        "Det her er, hvad de 40 signaturprojekter lærte, som er relevant for jeres projekt – hentet fra rapporten "
+        "og med kildehenvisninger. Udfordringerne står i den rækkefølge, projekterne typisk mødte dem.",
+        "This is what the 40 signature projects learned that matters for your project – taken from the report, "
+        "with sources. The challenges come in the order the projects typically met them.",
+    ),
+    "brief_as_described": ("Som beskrevet i {years}", "As described in {years}"),
+    "brief_freshness": (
+        "Som beskrevet i {years}: erfaringerne gengiver rapportens status dengang. Regler og vejledning kan have "
+        "ændret sig siden – fx med EU's forordning om kunstig intelligens (AI Act) og ny vejledning – så tjek de "
+        "juridiske punkter mod de gældende regler.",
+        "As described in {years}: the lessons give the report's status at the time. Rules and guidance may have "
+        "changed since – for example with the EU AI Act and new guidance – so check the legal points against the "
+        "rules in force.",
+    ),
+    "brief_see_above": ("se ovenfor", "see above"),
+    "brief_legal_note": (
+        "Som beskrevet i {years}; reglerne kan have ændret sig siden.",
+        "As described in {years}; the rules may have changed since.",
+    ),
+    "brief_profile": ("Jeres projekt", "Your project"),
+    "brief_order_note": ("Rækkefølgen bygger på", "The order follows"),
+    # sections
+    "brief_challenges": ("1. Udfordringer, I sandsynligvis møder", "1. Challenges you are likely to meet"),
+    "brief_no_challenges": (
+        "Reglerne peger ikke på nogen bestemte udfordringer for jeres profil.",
+        "The rules point to no particular challenges for your profile.",
+    ),
+    "brief_why": ("Hvorfor", "Why"),
+    "brief_because_profile": ("Fordi jeres profil siger", "Because your profile says"),
+    "brief_lesson": ("Erfaringen bag", "The lesson behind it"),
+    "brief_what_others_did": ("Sådan gjorde andre", "What other teams did"),
+    "brief_no_examples": (
+        "Korpusset har intet håndteringseksempel for denne udfordring.",
+        "The corpus has no handling example for this challenge.",
+    ),
+    "brief_advice": ("2. Gode råd, der gælder for jer (tjekliste)", "2. Good advice that applies to you (checklist)"),
+    "brief_no_advice": (
+        "Ingen af de ti gode råd knytter sig til jeres udfordringer.",
+        "None of the ten pieces of advice applies.",
+    ),
+    "brief_applies_because": ("gælder pga.", "applies because of"),
+    "brief_similar": ("3. Projekter som jeres", "3. Projects like yours"),
+    "brief_no_similar": (
+        "Korpusset har ingen projekter at sammenligne med.",
+        "The corpus has no projects to compare with.",
+    ),
+    "brief_what_happened": ("Hvad skete der", "What happened"),
+    "brief_alike": ("Ligner jeres", "Like yours"),
+    "brief_alike_domain": ("samme domæne", "same domain"),
+    "brief_alike_sector": ("samme sektor", "same sector"),
+    "brief_alike_text": ("beskrivelsen", "the description"),
+    "brief_alike_completed": (
+        "det nærmeste afsluttede projekt på jeres område (de nærmeste var ikke afsluttet)",
+        "the nearest completed project in your domain (the nearest ones had not finished)",
+    ),
+    "brief_project_lessons": ("Projektets erfaringer", "The project's lessons"),
+    "brief_questions": ("4. Spørgsmål, I bør afklare, før I starter", "4. Questions to settle before you start"),
+    "brief_no_questions": ("Ingen spørgsmål fra reglerne.", "No questions from the rules."),
+    "brief_from_lesson": ("fra erfaringen", "from the lesson"),
+    "brief_gaps": ("5. Hvor korpusset intet har", "5. Where the corpus has nothing"),
+    "brief_no_gaps": (
+        "Korpusset har erfaringer for alle dele af jeres profil.",
+        "The corpus has lessons for every part of your profile.",
+    ),
+    "brief_gaps_logged": (
+        "Hullerne er logget, så kuratorerne kan se, hvad der mangler.",
+        "The gaps have been logged so the curators can see what is missing.",
+    ),
+    "brief_sources": ("Kilder", "Sources"),
+    "brief_replaces": ("erstatter den ældre erfaring {ids}", "replaces the older entry {ids}"),
+    "brief_project": ("Projekt", "Project"),
+    # gaps
+    "brief_gap_sector": (
+        "Ingen af signaturprojekterne blev drevet af {value}; erfaringerne kommer fra kommuner og regioner, "
+        "og forhold som organisering, jura og it-landskab kan være anderledes hos jer.",
+        "None of the signature projects was run by {value}; the lessons come from municipalities and regions, "
+        "and organisation, law and IT landscape may differ for you.",
+    ),
+    "brief_gap_domain_sector": (
+        "Korpusset har intet projekt inden for {domain} drevet af {sector}.",
+        "The corpus has no {domain} project run by {sector}.",
+    ),
+    "brief_gap_description": (
+        "Intet i korpusset ligner jeres projektbeskrivelse; projekterne nedenfor er de nærmeste, men ikke nære.",
+        "Nothing in the corpus resembles your project description; the projects below are the nearest, not near.",
+    ),
+    "brief_gap_examples": ("Ingen håndteringseksempler for «{rule}».", "No handling examples for “{rule}”."),
+    # outcomes
+    "brief_outcome_deployed": ("Idriftsat", "Put into operation"),
+    "brief_outcome_prototype": ("Prototype, ikke i drift ved rapporten", "Prototype, not in operation at the report"),
+    "brief_outcome_stopped": ("Ikke idriftsat", "Not put into operation"),
+    "brief_outcome_completed": ("Afsluttet", "Completed"),
+    "brief_outcome_ongoing": (
+        "I gang ved rapporten – resultatet kendes ikke",
+        "Ongoing at the report – outcome unknown",
+    ),
+    # the page
+    "brief_page_intro": (
+        "Beskriv jeres projekt, før det starter, så samler vi de erfaringer fra signaturprojekterne, der er "
+        "relevante for jer: sandsynlige udfordringer og hvad andre gjorde, gode råd, lignende projekter og de "
+        "spørgsmål, I bør afklare. Briefingen kan hentes som Markdown eller PDF til styregruppen.",
+        "Describe your project before it starts, and we gather the lessons from the signature projects that "
+        "matter for you: likely challenges and what others did, good advice, similar projects and the questions "
+        "to settle. Download the briefing as Markdown or PDF for the steering group.",
+    ),
+    "brief_form_title": ("Projektets titel", "Project title"),
+    "brief_form_description": ("Hvad vil I bygge, og til hvem?", "What will you build, and for whom?"),
+    "brief_form_description_placeholder": (
+        "Fx: En algoritme, der ud fra journaldata vurderer, hvilke patienter der bør indkaldes til kontrol først.",
+        "E.g.: An algorithm that uses health records to rank which patients should be called in for a check first.",
+    ),
+    "brief_form_sector": ("Hvem driver projektet?", "Who runs the project?"),
+    "brief_form_domain": ("Område", "Domain"),
+    "brief_form_data": ("Hvilke data skal løsningen bruge?", "Which data will the solution use?"),
+    "brief_form_decision_support": (
+        "Løsningen støtter kliniske beslutninger eller afgørelser i sager",
+        "The solution supports clinical or case decisions",
+    ),
+    "brief_form_citizen_facing": (
+        "Løsningen vurderer eller henvender sig direkte til borgere",
+        "The solution assesses or addresses citizens directly",
+    ),
+    "brief_form_phase": ("Hvor er projektet nu?", "Where is the project now?"),
+    "brief_form_vendor": ("En leverandør bygger løsningen", "A vendor builds the solution"),
+    "brief_form_upload": ("…eller hent en profil (YAML)", "…or load a profile (YAML)"),
+    "brief_form_submit": ("Lav briefingen", "Make the briefing"),
+    "brief_form_problem": ("Profilen kan ikke bruges:", "The profile cannot be used:"),
+    "brief_making": ("Samler erfaringerne …", "Gathering the lessons …"),
+    "brief_download_md": ("Hent som Markdown", "Download as Markdown"),
+    "brief_download_pdf": ("Hent som PDF", "Download as PDF"),
+    "brief_pdf_failed": ("PDF'en kunne ikke laves: {problem}", "The PDF could not be made: {problem}"),
+    "brief_rules_problem": (
+        "Briefingreglerne kan ikke bruges: {problem}",
+        "The briefing rules cannot be used: {problem}",
+    ),
+    "brief_gap_log_failed": ("Hullerne kunne ikke logges: {problem}", "The gaps could not be logged: {problem}"),
 }
 
 EXAMPLE_QUESTIONS: dict[str, tuple[str, ...]] = {

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from lessons.answering import label, shorten, source_line
+from lessons.answering import shorten, source_line
 from lessons.briefing.generate import Briefing, Challenge, Cited, GapKind, Outcome, SimilarBrief
 from lessons.briefing.rules import Reason
-from lessons.briefing.words import PROFILE_LABELS, t, value_label
 from lessons.models import Kind
+from lessons.words import label, t
 
 __all__ = [
     "SECTIONS",
@@ -27,6 +27,7 @@ __all__ = [
     "gap_texts",
     "layout",
     "sections",
+    "value_label",
     "years_text",
 ]
 
@@ -91,7 +92,7 @@ def years_text(years: Sequence[int]) -> str:
 
 def _profile(briefing: Briefing, lang: str) -> list[Block]:
     profile = briefing.profile
-    blocks: list[Block] = [Heading(2, t("profile", lang))]
+    blocks: list[Block] = [Heading(2, t("brief_profile", lang))]
     fields = ("description", "sector", "domain", "data", "decision_support", "phase", "vendor", "citizen_facing")
     for name in fields:
         values = profile.values_of(name)
@@ -104,9 +105,26 @@ def _profile(briefing: Briefing, lang: str) -> list[Block]:
     return blocks
 
 
+_VOCABULARY = {
+    "sector": "profile_sector",
+    "data": "data_kind",
+    "phase": "phase",
+    "decision_support": "yes_no",
+    "vendor": "yes_no",
+    "citizen_facing": "yes_no",
+}
+
+
 def _field(name: str, lang: str) -> str:
-    pair = PROFILE_LABELS["field"][name]
-    return pair[1] if lang == "en" else pair[0]
+    return label("profile_field", name, lang)
+
+
+def value_label(field: str, value: str, lang: str) -> str:
+    """A profile value in words: ('data', 'health_records') -> 'journaldata/sundhedsdata'."""
+    if field == "domain":
+        return label("domain", value, lang).lower()
+    vocabulary = _VOCABULARY.get(field)
+    return label(vocabulary, value, lang) if vocabulary else value
 
 
 def _reasons(reasons: Sequence[Reason], lang: str) -> str:
@@ -129,23 +147,27 @@ def _challenge(challenge: Challenge, years: str, lang: str, quoted: set[int]) ->
     rule = challenge.rule
     blocks: list[Block] = [
         Heading(4, rule.title.get(lang)),
-        Para(rule.why.get(lang), label=t("why", lang)),
-        Para(_reasons(challenge.reasons, lang), label=t("because_profile", lang), italic=True),
+        Para(rule.why.get(lang), label=t("brief_why", lang)),
+        Para(_reasons(challenge.reasons, lang), label=t("brief_because_profile", lang), italic=True),
     ]
     if challenge.lesson is not None:
-        blocks.append(Para(challenge.lesson.entry.title, label=t("lesson", lang), cites=(challenge.lesson.number,)))
+        blocks.append(
+            Para(challenge.lesson.entry.title, label=t("brief_lesson", lang), cites=(challenge.lesson.number,))
+        )
     if challenge.legal:
-        blocks.append(Notice(t("legal_note", lang, years=years)))
+        blocks.append(Notice(t("brief_legal_note", lang, years=years)))
     if not challenge.examples:
-        blocks.append(Para(t("no_examples", lang), italic=True))
+        blocks.append(Para(t("brief_no_examples", lang), italic=True))
         return blocks
-    blocks.append(Para("", label=t("what_others_did", lang)))
+    blocks.append(Para("", label=t("brief_what_others_did", lang)))
     for example in challenge.examples:
         entry = example.cited.entry
-        where = [f"{t('project', lang)}: {entry.project}"] if entry.project and entry.project != entry.title else []
+        where = (
+            [f"{t('brief_project', lang)}: {entry.project}"] if entry.project and entry.project != entry.title else []
+        )
         where += list(entry.organisations)
         if example.cited.number in quoted:  # quoted in full under an earlier challenge
-            blocks.append(Item(text=t("see_above", lang), label=entry.title, cites=(example.cited.number,)))
+            blocks.append(Item(text=t("brief_see_above", lang), label=entry.title, cites=(example.cited.number,)))
             continue
         quoted.add(example.cited.number)
         blocks.append(Item(text=" · ".join(where), label=entry.title, cites=(example.cited.number,)))
@@ -154,7 +176,7 @@ def _challenge(challenge: Challenge, years: str, lang: str, quoted: set[int]) ->
 
 
 def _outcome(outcome: Outcome, lang: str) -> str:
-    return t(f"outcome_{outcome.value}", lang)
+    return t(f"brief_outcome_{outcome.value}", lang)
 
 
 def _similar(number: int, brief: SimilarBrief, lang: str) -> list[Block]:
@@ -167,16 +189,16 @@ def _similar(number: int, brief: SimilarBrief, lang: str) -> list[Block]:
     facts += project.organisations
     if project.main.period:
         facts.append(project.main.period)
-    alike = [t("alike_completed", lang)] if brief.nearest_completed else [t("alike_text", lang)]
+    alike = [t("brief_alike_completed", lang)] if brief.nearest_completed else [t("brief_alike_text", lang)]
     if brief.same_domain:
-        alike.append(t("alike_domain", lang))
+        alike.append(t("brief_alike_domain", lang))
     if brief.same_sector:
-        alike.append(t("alike_sector", lang))
+        alike.append(t("brief_alike_sector", lang))
     blocks: list[Block] = [
         Heading(3, f"{number}. {project.title}"),
         Para(" · ".join(facts), italic=True, cites=(brief.cited.number,)),
-        Para(", ".join(alike), label=t("alike", lang)),
-        Para(_outcome(brief.outcome, lang), label=t("what_happened", lang)),
+        Para(", ".join(alike), label=t("brief_alike", lang)),
+        Para(_outcome(brief.outcome, lang), label=t("brief_what_happened", lang)),
     ]
     if brief.evaluation is not None:
         blocks += [Quote(text=shorten(s, QUOTE_WORDS), cites=(brief.evaluation.number,)) for s in brief.evidence]
@@ -190,7 +212,7 @@ def _similar(number: int, brief: SimilarBrief, lang: str) -> list[Block]:
         blocks.append(
             Para(
                 "; ".join(f"{c.entry.title} [{c.number}]" for c in brief.lessons),
-                label=t("project_lessons", lang),
+                label=t("brief_project_lessons", lang),
             )
         )
     return blocks
@@ -199,17 +221,17 @@ def _similar(number: int, brief: SimilarBrief, lang: str) -> list[Block]:
 def _gap_text(briefing: Briefing, kind: GapKind, value: str, rule_title: str, lang: str) -> str:
     profile = briefing.profile
     if kind is GapKind.SECTOR:
-        return t("gap_sector", lang, value=value_label("sector", profile.sector.value, lang))
+        return t("brief_gap_sector", lang, value=value_label("sector", profile.sector.value, lang))
     if kind is GapKind.DOMAIN_SECTOR:
         return t(
-            "gap_domain_sector",
+            "brief_gap_domain_sector",
             lang,
             domain=value_label("domain", profile.domain.value, lang),
             sector=value_label("sector", profile.sector.value, lang),
         )
     if kind is GapKind.DESCRIPTION:
-        return t("gap_description", lang)
-    return t("gap_examples", lang, rule=rule_title)
+        return t("brief_gap_description", lang)
+    return t("brief_gap_examples", lang, rule=rule_title)
 
 
 def gap_texts(briefing: Briefing, lang: str) -> list[str]:
@@ -224,9 +246,9 @@ def _source(cited: Cited, lang: str) -> Item:
     card = cited.card
     note = source_line(card.source, lang)
     if cited.as_of is not None:
-        note += " · " + t("as_described", lang, years=str(cited.as_of.year))
+        note += " · " + t("brief_as_described", lang, years=str(cited.as_of.year))
     if cited.replaces:
-        note += " · " + t("replaces", lang, ids=", ".join(cited.replaces))
+        note += " · " + t("brief_replaces", lang, ids=", ".join(cited.replaces))
     return Item(text=card.title, kind="number", number=cited.number, note=note)
 
 
@@ -234,23 +256,23 @@ def _header(briefing: Briefing, years: str, lang: str) -> list[Block]:
     profile = briefing.profile
     facts = [profile.organisation] if profile.organisation else []
     when = briefing.generated_at.replace("T", " ")[:16]
-    facts.append(t("generated", lang, when=when, version=briefing.index_version))
+    facts.append(t("brief_generated", lang, when=when, version=briefing.index_version))
     return [
-        Heading(1, t("title", lang, title=profile.title)),
+        Heading(1, t("brief_title", lang, title=profile.title)),
         Para(" · ".join(facts), italic=True),
-        Para(t("intro", lang)),
-        Notice(t("freshness", lang, years=years)),
+        Para(t("brief_intro", lang)),
+        Notice(t("brief_freshness", lang, years=years)),
         *_profile(briefing, lang),
     ]
 
 
 def _challenges(briefing: Briefing, years: str, lang: str) -> list[Block]:
-    blocks: list[Block] = [Heading(2, t("challenges", lang))]
+    blocks: list[Block] = [Heading(2, t("brief_challenges", lang))]
     order = briefing.order_lesson
     if order is not None:
-        blocks.append(Para(order.entry.title, label=t("order_note", lang), cites=(order.number,)))
+        blocks.append(Para(order.entry.title, label=t("brief_order_note", lang), cites=(order.number,)))
     if not briefing.challenges:
-        blocks.append(Para(t("no_challenges", lang), italic=True))
+        blocks.append(Para(t("brief_no_challenges", lang), italic=True))
     current_area = None
     quoted: set[int] = set()
     for challenge in briefing.challenges:
@@ -262,45 +284,45 @@ def _challenges(briefing: Briefing, years: str, lang: str) -> list[Block]:
 
 
 def _advice(briefing: Briefing, lang: str) -> list[Block]:
-    blocks: list[Block] = [Heading(2, t("advice", lang))]
+    blocks: list[Block] = [Heading(2, t("brief_advice", lang))]
     if not briefing.advice:
-        blocks.append(Para(t("no_advice", lang), italic=True))
+        blocks.append(Para(t("brief_no_advice", lang), italic=True))
     for item in briefing.advice:
         because = ", ".join(rule.title.get(lang) for rule in item.because)
-        note = f"{t('applies_because', lang)}: {because}"
+        note = f"{t('brief_applies_because', lang)}: {because}"
         blocks.append(Item(text=item.cited.entry.title, kind="check", cites=(item.cited.number,), note=note))
     return blocks
 
 
 def _similar_projects(briefing: Briefing, lang: str) -> list[Block]:
-    blocks: list[Block] = [Heading(2, t("similar", lang))]
+    blocks: list[Block] = [Heading(2, t("brief_similar", lang))]
     if not briefing.similar:
-        blocks.append(Para(t("no_similar", lang), italic=True))
+        blocks.append(Para(t("brief_no_similar", lang), italic=True))
     for number, brief in enumerate(briefing.similar, start=1):
         blocks += _similar(number, brief, lang)
     return blocks
 
 
 def _questions(briefing: Briefing, lang: str) -> list[Block]:
-    blocks: list[Block] = [Heading(2, t("questions", lang))]
+    blocks: list[Block] = [Heading(2, t("brief_questions", lang))]
     if not briefing.questions:
-        blocks.append(Para(t("no_questions", lang), italic=True))
+        blocks.append(Para(t("brief_no_questions", lang), italic=True))
     for number, question in enumerate(briefing.questions, start=1):
         note = None
         if question.lesson is not None:
-            note = f"{t('from_lesson', lang)}: {question.lesson.entry.title} [{question.lesson.number}]"
+            note = f"{t('brief_from_lesson', lang)}: {question.lesson.entry.title} [{question.lesson.number}]"
         blocks.append(Item(text=question.question.get(lang), kind="number", number=number, note=note))
     return blocks
 
 
 def _gaps(briefing: Briefing, lang: str, gaps_logged: bool) -> list[Block]:
-    blocks: list[Block] = [Heading(2, t("gaps", lang))]
+    blocks: list[Block] = [Heading(2, t("brief_gaps", lang))]
     texts = gap_texts(briefing, lang)
     if not texts:
-        blocks.append(Para(t("no_gaps", lang), italic=True))
+        blocks.append(Para(t("brief_no_gaps", lang), italic=True))
     blocks += [Item(text=text) for text in texts]
     if texts and gaps_logged:
-        blocks.append(Para(t("gaps_logged", lang), italic=True))
+        blocks.append(Para(t("brief_gaps_logged", lang), italic=True))
     return blocks
 
 
@@ -317,7 +339,7 @@ def sections(briefing: Briefing, lang: str = "da", *, gaps_logged: bool = False)
         "similar": _similar_projects(briefing, lang),
         "questions": _questions(briefing, lang),
         "gaps": _gaps(briefing, lang, gaps_logged),
-        "sources": [Heading(2, t("sources", lang)), *(_source(c, lang) for c in briefing.sources)],
+        "sources": [Heading(2, t("brief_sources", lang)), *(_source(c, lang) for c in briefing.sources)],
     }
 
 

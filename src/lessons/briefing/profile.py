@@ -28,10 +28,10 @@ __all__ = [
     "ProfileSector",
     "ProjectProfile",
     "line_of",
-    "validation_errors",
     "load_profile",
     "parse_profile",
     "validate_profile",
+    "validation_errors",
 ]
 
 MAX_PROFILE_BYTES = 64_000

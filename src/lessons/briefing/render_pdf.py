@@ -28,7 +28,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTempl
 
 from lessons.briefing.generate import Briefing
 from lessons.briefing.layout import Block, Heading, Item, Notice, Para, Quote, layout, years_text
-from lessons.briefing.words import t
+from lessons.words import t
 
 __all__ = ["FONT", "render_pdf"]
 
@@ -181,8 +181,8 @@ def render_pdf(briefing: Briefing, lang: str = "da", *, gaps_logged: bool = Fals
     """The whole briefing as PDF bytes."""
     blocks = layout(briefing, lang, gaps_logged=gaps_logged)
     years = years_text(briefing.as_of_years)
-    title = t("title", lang, title=briefing.profile.title)
-    footer = f"{title} · {t('as_described', lang, years=years)}"
+    title = t("brief_title", lang, title=briefing.profile.title)
+    footer = f"{title} · {t('brief_as_described', lang, years=years)}"
 
     def on_page(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
@@ -202,7 +202,7 @@ def render_pdf(briefing: Briefing, lang: str = "da", *, gaps_logged: bool = Fals
         bottomMargin=MARGIN,
         title=title,
         author="lessons",
-        subject=t("intro", lang)[:200],
+        subject=t("brief_intro", lang)[:200],
         creator="lessons (ReportLab)",
         invariant=True,
     )
