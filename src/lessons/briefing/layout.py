@@ -138,7 +138,11 @@ def _quotes(cited: Cited, lang: str) -> list[Block]:
     card = cited.card
     fields = card.key_fields if card.kind is Kind.HANDLING else card.fields[:1]
     return [
-        Quote(text=shorten(text, QUOTE_WORDS), label=label("field", name, lang), cites=(cited.number,))
+        Quote(
+            text=shorten(text, QUOTE_WORDS),
+            label=None if name == "body" else label("field", name, lang),
+            cites=(cited.number,),
+        )
         for name, text in fields
     ]
 

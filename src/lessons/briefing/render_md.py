@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lessons.answering import escape_markdown
 from lessons.briefing.generate import Briefing
 from lessons.briefing.layout import Block, Heading, Item, Notice, Para, Quote, layout
@@ -60,7 +62,7 @@ def _block(block: Block) -> list[str]:
     return lines
 
 
-def blocks_markdown(blocks: list[Block]) -> str:
+def blocks_markdown(blocks: Sequence[Block]) -> str:
     """Blocks as Markdown, list items kept together."""
     lines: list[str] = []
     previous: Block | None = None

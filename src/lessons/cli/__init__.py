@@ -10,13 +10,16 @@ from __future__ import annotations
 from lessons.cli import user
 
 # isort: split
+from lessons.cli import briefing
+
+# isort: split
 from lessons.cli import curator
 
 # isort: split
 from lessons.cli import maintainer
 from lessons.cli.common import app
 
-__all__ = ["app", "curator", "main", "maintainer", "user"]
+__all__ = ["app", "briefing", "curator", "main", "maintainer", "user"]
 
 
 def main() -> None:

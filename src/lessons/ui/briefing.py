@@ -1,0 +1,239 @@
+"""The "Projektbriefing" page: a team describes a project that has not started and gets the lessons that apply.
+
+The form (or an uploaded profile YAML) is validated by the same model as the CLI's
+profile file; the briefing is drawn from the loaded index and corpus, shown on screen,
+and offered as Markdown and PDF. What the corpus lacks for the profile is logged as gaps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lessons.briefing.generate import Briefing, generate_briefing, log_gaps
+from lessons.briefing.layout import Heading, Notice, sections
+from lessons.briefing.profile import (
+    MAX_PROFILE_BYTES,
+    DataKind,
+    Phase,
+    ProfileError,
+    ProfileSector,
+    ProjectProfile,
+    parse_profile,
+    validate_profile,
+)
+from lessons.briefing.render_md import blocks_markdown, render_markdown
+from lessons.briefing.render_pdf import render_pdf
+from lessons.briefing.rules import RulesError, RuleSet, check_rules, load_rules
+from lessons.errors import LessonsError, QuestionError
+from lessons.models import Domain, Entry
+from lessons.search import Searcher
+from lessons.ui.render import safe
+from lessons.ui.resources import current_language, ensure_searcher, settings_or_stop
+from lessons.words import label, t
+
+__all__ = ["WIDGET_KEYS", "render"]
+
+TITLE_KEY = "brief_title"
+DESCRIPTION_KEY = "brief_description"
+SECTOR_KEY = "brief_sector"
+DOMAIN_KEY = "brief_domain"
+DATA_KEY = "brief_data"
+DECISION_KEY = "brief_decision_support"
+CITIZEN_KEY = "brief_citizen_facing"
+PHASE_KEY = "brief_phase"
+VENDOR_KEY = "brief_vendor"
+UPLOAD_KEY = "brief_upload"
+RESULT_KEY = "brief_result"
+WIDGET_KEYS: tuple[str, ...] = (
+    TITLE_KEY,
+    DESCRIPTION_KEY,
+    SECTOR_KEY,
+    DOMAIN_KEY,
+    DATA_KEY,
+    DECISION_KEY,
+    CITIZEN_KEY,
+    PHASE_KEY,
+    VENDOR_KEY,
+)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _rules() -> RuleSet:
+    """The shipped rules, parsed once per process."""
+    return load_rules()
+
+
+def _problems(exc: ProfileError | RulesError, lang: str) -> str:
+    lines = [t("brief_form_problem", lang)]
+    lines += [f"- {safe(str(p))}" for p in exc.problems]
+    return "\n".join(lines)
+
+
+def _form(lang: str) -> dict[str, object] | None:
+    """The profile form; the raw values when submitted, else None."""
+    with st.form("brief_form"):
+        st.text_input(t("brief_form_title", lang), key=TITLE_KEY, max_chars=200)
+        st.text_area(
+            t("brief_form_description", lang),
+            key=DESCRIPTION_KEY,
+            max_chars=2000,
+            height=110,
+            placeholder=t("brief_form_description_placeholder", lang),
+        )
+        left, right = st.columns(2)
+        left.selectbox(
+            t("brief_form_sector", lang),
+            [s.value for s in ProfileSector],
+            key=SECTOR_KEY,
+            format_func=lambda v: label("profile_sector", v, lang),
+        )
+        right.selectbox(
+            t("brief_form_domain", lang),
+            [d.value for d in Domain],
+            key=DOMAIN_KEY,
+            format_func=lambda v: label("domain", v, lang),
+        )
+        st.multiselect(
+            t("brief_form_data", lang),
+            [d.value for d in DataKind],
+            key=DATA_KEY,
+            format_func=lambda v: label("data_kind", v, lang),
+            placeholder=t("choose", lang),
+        )
+        left, right = st.columns(2)
+        left.selectbox(
+            t("brief_form_phase", lang),
+            [p.value for p in Phase],
+            key=PHASE_KEY,
+            format_func=lambda v: label("phase", v, lang),
+        )
+        with right:
+            st.checkbox(t("brief_form_decision_support", lang), key=DECISION_KEY)
+            st.checkbox(t("brief_form_citizen_facing", lang), key=CITIZEN_KEY)
+            st.checkbox(t("brief_form_vendor", lang), key=VENDOR_KEY)
+        if not st.form_submit_button(t("brief_form_submit", lang), icon=":material/assignment:"):
+            return None
+    state = st.session_state
+    return {
+        "title": str(state.get(TITLE_KEY) or "").strip() or None,
+        "description": str(state.get(DESCRIPTION_KEY) or "").strip() or None,
+        "sector": state.get(SECTOR_KEY),
+        "domain": state.get(DOMAIN_KEY),
+        "data": list(state.get(DATA_KEY) or []),
+        "decision_support": bool(state.get(DECISION_KEY)),
+        "citizen_facing": bool(state.get(CITIZEN_KEY)),
+        "phase": state.get(PHASE_KEY),
+        "vendor": bool(state.get(VENDOR_KEY)),
+    }
+
+
+def _uploaded(lang: str) -> ProjectProfile | None:
+    """A profile from an uploaded YAML file, when one is given and valid (problems are shown)."""
+    upload = st.file_uploader(t("brief_form_upload", lang), type=["yaml", "yml"], key=UPLOAD_KEY)
+    if upload is None:
+        return None
+    if upload.size > MAX_PROFILE_BYTES:
+        st.error(safe(f"{upload.name}: {upload.size:,} bytes; a profile may be {MAX_PROFILE_BYTES:,}"))
+        return None
+    try:
+        profile = parse_profile(upload.getvalue(), upload.name)
+    except ProfileError as exc:
+        st.error(_problems(exc, lang))
+        return None
+    if st.button(t("brief_form_submit", lang) + f": {profile.title}", key="brief_from_file"):
+        return profile
+    return None
+
+
+def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry], data_dir: Path, lang: str) -> None:
+    rules = _rules()
+    problems = check_rules(rules, entries)
+    if problems:
+        st.error(t("brief_rules_problem", lang, problem=safe(str(RulesError(problems)))))
+        return
+    try:
+        with st.spinner(t("brief_making", lang)):
+            briefing = generate_briefing(profile, searcher, entries, rules)
+    except QuestionError as exc:
+        st.warning(t("question_problem", lang, problem=safe(str(exc))))
+        return
+    logged = False
+    if briefing.gaps:
+        try:
+            log_gaps(data_dir, briefing)
+            logged = True
+        except LessonsError as exc:
+            st.warning(t("brief_gap_log_failed", lang, problem=safe(str(exc))))
+    st.session_state[RESULT_KEY] = (briefing, logged)
+
+
+def _show(briefing: Briefing, logged: bool, lang: str) -> None:
+    """The briefing on screen, section by section, with the downloads."""
+    name = "".join(ch if ch.isalnum() else "-" for ch in briefing.profile.title.lower()).strip("-")[:60] or "briefing"
+    left, right = st.columns(2)
+    left.download_button(
+        t("brief_download_md", lang),
+        render_markdown(briefing, lang, gaps_logged=logged),
+        file_name=f"briefing-{name}.md",
+        mime="text/markdown",
+        icon=":material/download:",
+    )
+    try:
+        pdf = render_pdf(briefing, lang, gaps_logged=logged)
+    except Exception as exc:  # ReportLab layout failures must not take the page down
+        right.warning(t("brief_pdf_failed", lang, problem=safe(str(exc))))
+    else:
+        right.download_button(
+            t("brief_download_pdf", lang),
+            pdf,
+            file_name=f"briefing-{name}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+        )
+    for section, blocks in sections(briefing, lang, gaps_logged=logged).items():
+        notices = [b for b in blocks if isinstance(b, Notice)]
+        rest = [b for b in blocks if not isinstance(b, Notice)] if section == "header" else blocks
+        with st.container(border=section not in ("header", "sources")):
+            if section == "header":
+                heading = rest[0]
+                if isinstance(heading, Heading):
+                    st.subheader(safe(heading.text))
+                    rest = rest[1:]
+                for notice in notices:
+                    st.warning(safe(notice.text), icon=":material/history:")
+            if section == "gaps" and briefing.gaps:
+                st.info(blocks_markdown(rest), icon=":material/search_off:")
+            elif section == "sources":
+                with st.expander(t("brief_sources", lang), icon=":material/menu_book:"):
+                    st.markdown(blocks_markdown(rest[1:]))
+            else:
+                st.markdown(blocks_markdown(rest))
+
+
+def render() -> None:
+    """The briefing page."""
+    lang = current_language()
+    settings = settings_or_stop(lang)
+    st.title(t("brief_nav", lang))
+    st.markdown(t("brief_page_intro", lang))
+    raw = _form(lang)
+    from_file = _uploaded(lang)
+    profile: ProjectProfile | None = from_file
+    if raw is not None:
+        try:
+            profile = validate_profile({k: v for k, v in raw.items() if v is not None}, t("brief_nav", lang))
+        except ProfileError as exc:
+            st.error(_problems(exc, lang))
+            st.session_state.pop(RESULT_KEY, None)
+            return
+    loaded = ensure_searcher(settings, lang, announce_stale=False)
+    if loaded is None:
+        return
+    if profile is not None:
+        _make(profile, loaded.searcher, loaded.entries, settings.data_dir, lang)
+    result = st.session_state.get(RESULT_KEY)
+    if result is not None:
+        briefing, logged = result
+        _show(briefing, logged, lang)

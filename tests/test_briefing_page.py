@@ -1,0 +1,125 @@
+"""The "Projektbriefing" page, driven headless through AppTest (fake embedder, real corpus and rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from lessons.build import build_index
+from lessons.embedding import FakeEmbedder
+from lessons.feedback import list_gaps
+from lessons.settings import Settings
+
+from .conftest import REAL_CORPUS
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Each test starts like a fresh server process."""
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_fake_embedder: FakeEmbedder) -> Settings:
+    """The app over the real corpus, with an index built by the fake embedder."""
+    settings = Settings(
+        corpus_dir=REAL_CORPUS, index_dir=tmp_path / "index", data_dir=tmp_path / "var", model="fake-embedder"
+    )
+    monkeypatch.setenv("LESSONS_CORPUS_DIR", str(REAL_CORPUS))
+    monkeypatch.setenv("LESSONS_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("LESSONS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("LESSONS_MODEL", settings.model)
+    build_index(settings, use_fake_embedder)
+    return settings
+
+
+def open_briefing() -> AppTest:
+    """The app opened on the briefing page."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at._page_hash = calc_hash("briefing")
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def fill(at: AppTest, *, sector: str, domain: str, data: list[str], decision: bool, vendor: bool) -> AppTest:
+    """Fill in the form and submit it."""
+    at.text_input(key="brief_title").set_value("Øjenscreening med fundusfotos")
+    at.text_area(key="brief_description").set_value(
+        "Vi vil udvikle en algoritme, der ud fra fundusfotos vurderer, hvilke patienter med diabetes der skal "
+        "ses af en øjenlæge først."
+    )
+    at.selectbox(key="brief_sector").set_value(sector)
+    at.selectbox(key="brief_domain").set_value(domain)
+    at.multiselect(key="brief_data").set_value(data)
+    at.checkbox(key="brief_decision_support").set_value(decision)
+    at.checkbox(key="brief_vendor").set_value(vendor)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown(at: AppTest) -> str:
+    """Everything the page shows as text."""
+    parts: list[str] = []
+    for kind in ("title", "subheader", "markdown", "warning", "info", "error", "caption"):
+        parts.extend(str(element.value) for element in getattr(at, kind))
+    return "\n".join(parts)
+
+
+def test_a_health_decision_support_profile_gets_its_briefing(app_env: Settings) -> None:
+    """The form makes a briefing on screen: MDR with its why, examples, advice, projects, questions, 2022 note."""
+    at = fill(
+        open_briefing(),
+        sector="region",
+        domain="health",
+        data=["health_records", "images"],
+        decision=True,
+        vendor=True,
+    )
+    text = shown(at)
+    assert at.title[0].value == "Projektbriefing"
+    assert "Projektbriefing: Øjenscreening med fundusfotos" in text
+    for expected in (
+        "Medicinsk udstyr (MDR) og CE-mærkning",
+        "Fordi jeres profil siger",
+        "Sådan gjorde andre",
+        "Gode råd, der gælder for jer",
+        "Projekter som jeres",
+        "Spørgsmål, I bør afklare, før I starter",
+        "Som beskrevet i 2022",
+    ):
+        assert expected in text, expected
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels == ["Hent som Markdown", "Hent som PDF"]
+
+
+def test_a_state_profile_shows_and_logs_the_gap(app_env: Settings) -> None:
+    """A state project is told the corpus has no state projects, and the gap is logged for curators."""
+    at = fill(
+        open_briefing(), sector="state", domain="administration", data=["free_text"], decision=False, vendor=False
+    )
+    assert "Ingen af signaturprojekterne blev drevet af staten" in shown(at)
+    assert "Medicinsk udstyr" not in shown(at)
+    assert any("sector: state" in gap.question for gap in list_gaps(app_env.data_dir))
+
+
+def test_an_incomplete_form_names_what_is_missing(app_env: Settings) -> None:
+    """Without a description or data, the page lists the problems by key instead of failing."""
+    at = open_briefing()
+    at.text_input(key="brief_title").set_value("Et projekt")
+    at.button[0].click().run()
+    assert not at.exception
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "description" in errors and "data" in errors
+    assert "Sådan gjorde andre" not in shown(at)
