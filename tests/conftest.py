@@ -116,3 +116,14 @@ def env_settings(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Setting
     monkeypatch.setenv("LESSONS_MODEL", settings.model)
     monkeypatch.setenv("LESSONS_BUILD_LOCK_TIMEOUT", "2")
     return settings
+
+
+@pytest.fixture(scope="session")
+def real_fake_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The real corpus indexed once per session with the fake embedder (read-only for the tests that share it)."""
+    from lessons.build import build_index
+
+    base = tmp_path_factory.mktemp("real-fake-index")
+    settings = Settings(corpus_dir=REAL_CORPUS, index_dir=base / "index", data_dir=base / "var", model="fake-embedder")
+    build_index(settings, FakeEmbedder())
+    return settings

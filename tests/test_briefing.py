@@ -35,15 +35,11 @@ MDR_RULE = "law-mdr-ce-marking"
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Searcher, dict[str, Entry], Settings]:
-    """The real corpus indexed with the fake embedder (built once for the module)."""
-    base = tmp_path_factory.mktemp("briefing")
-    settings = Settings(corpus_dir=REAL_CORPUS, index_dir=base / "index", data_dir=base / "var", model="fake")
-    fake = FakeEmbedder()
-    build_index(settings, fake)
-    searcher, _ = open_searcher(settings, fake)
+def real(real_fake_index: Settings) -> tuple[Searcher, dict[str, Entry], Settings]:
+    """A searcher over the real corpus's shared fake-embedder index, and the corpus's entries."""
+    searcher, _ = open_searcher(real_fake_index, FakeEmbedder())
     entries = {e.id: e for e in load_corpus(REAL_CORPUS).retrievable()}
-    return searcher, entries, settings
+    return searcher, entries, real_fake_index
 
 
 @pytest.fixture(scope="module")

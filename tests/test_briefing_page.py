@@ -10,12 +10,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from lessons.build import build_index
 from lessons.embedding import FakeEmbedder
 from lessons.feedback import list_gaps
 from lessons.settings import Settings
-
-from .conftest import REAL_CORPUS
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -29,16 +26,15 @@ def _fresh_caches() -> Iterator[None]:
 
 
 @pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_fake_embedder: FakeEmbedder) -> Settings:
-    """The app over the real corpus, with an index built by the fake embedder."""
-    settings = Settings(
-        corpus_dir=REAL_CORPUS, index_dir=tmp_path / "index", data_dir=tmp_path / "var", model="fake-embedder"
-    )
-    monkeypatch.setenv("LESSONS_CORPUS_DIR", str(REAL_CORPUS))
+def app_env(
+    real_fake_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use_fake_embedder: FakeEmbedder
+) -> Settings:
+    """The app over the real corpus and its shared fake-embedder index, with its own gap log."""
+    settings = real_fake_index.model_copy(update={"data_dir": tmp_path / "var"})
+    monkeypatch.setenv("LESSONS_CORPUS_DIR", str(settings.corpus_dir))
     monkeypatch.setenv("LESSONS_INDEX_DIR", str(settings.index_dir))
     monkeypatch.setenv("LESSONS_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("LESSONS_MODEL", settings.model)
-    build_index(settings, use_fake_embedder)
     return settings
 
 

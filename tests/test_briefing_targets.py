@@ -14,7 +14,6 @@ import yaml
 from lessons.briefing.generate import Briefing, generate_briefing
 from lessons.briefing.profile import load_profile
 from lessons.briefing.rules import load_rules
-from lessons.build import build_index
 from lessons.corpus import load_corpus
 from lessons.embedding import FakeEmbedder
 from lessons.engine import open_searcher
@@ -30,13 +29,9 @@ EXAMPLE_KINDS = {Kind.HANDLING, Kind.FINDING}
 
 
 @pytest.fixture(scope="module")
-def briefings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Briefing]:
+def briefings(real_fake_index: Settings) -> dict[str, Briefing]:
     """The briefing of every eval profile, over the real corpus indexed with the fake embedder."""
-    base = tmp_path_factory.mktemp("targets")
-    settings = Settings(corpus_dir=REAL_CORPUS, index_dir=base / "index", data_dir=base / "var", model="fake")
-    fake = FakeEmbedder()
-    build_index(settings, fake)
-    searcher, _ = open_searcher(settings, fake)
+    searcher, _ = open_searcher(real_fake_index, FakeEmbedder())
     entries = {e.id: e for e in load_corpus(REAL_CORPUS).retrievable()}
     rules = load_rules()
     return {path.stem: generate_briefing(load_profile(path), searcher, entries, rules) for path in PROFILES}

@@ -579,6 +579,12 @@ def edit_entry(
         raise EntryError([Problem(file=entry_id, field=name, message=f"cannot be edited ({hint})") for name in locked])
     with curation_lock(root):
         path, entry = find_entry(root, entry_id)
+        newer = changes.get("superseded_by")
+        if newer:  # the newer entry must exist (load_corpus also refuses loops)
+            try:
+                find_entry(root, str(newer))
+            except CurationError as exc:
+                raise EntryError([Problem(file=entry_id, field="superseded_by", message=str(exc))]) from None
         data = entry.model_dump(mode="json", exclude_none=True)
         changed: list[str] = []
         for name, given in changes.items():

@@ -404,6 +404,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "source_entry": ("Erfaring i korpusset", "Entry in the corpus"),
     "field_budget": ("Budget", "Budget"),
     "field_solution_result": ("Løsning og resultat", "Solution and result"),
+    "card_legal_note": (
+        "Som beskrevet i {year}; reglerne kan have ændret sig siden.",
+        "As described in {year}; the rules may have changed since.",
+    ),
+    "card_legal_note_undated": (
+        "Reglerne kan have ændret sig, siden kilden blev skrevet.",
+        "The rules may have changed since the source was written.",
+    ),
     # the project briefing (`brief_`); the team is addressed as "I/jeres"
     "brief_title": ("Projektbriefing: {title}", "Project briefing: {title}"),
     "brief_nav": ("Projektbriefing", "Project briefing"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from lessons.models import Area, Domain, Entry, Kind, ProjectStatus, Sector
 from lessons.search import Hit
@@ -42,6 +43,12 @@ class Card:
     period: str | None = None
     grant_mio_kr: float | None = None
     tags: tuple[str, ...] = ()
+    as_of: date | None = None  # when the situation the source describes held
+
+    @property
+    def legal(self) -> bool:
+        """A card about law: shown with the year it describes and a note that rules may have changed."""
+        return Area.LAW in self.areas
 
     @property
     def key_fields(self) -> tuple[tuple[str, str], ...]:
@@ -122,6 +129,7 @@ def card_from_entry(number: int, entry: Entry, *, excerpt: str = "", score: floa
         period=entry.period,
         grant_mio_kr=entry.grant_mio_kr,
         tags=tuple(entry.tags),
+        as_of=entry.as_of,
     )
 
 

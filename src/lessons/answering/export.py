@@ -11,7 +11,7 @@ from lessons.answering.escaping import escape_markdown
 from lessons.answering.labels import filter_summary
 from lessons.words import field_label, label, t
 
-__all__ = ["export_markdown", "source_line"]
+__all__ = ["export_markdown", "freshness_note", "source_line"]
 
 
 def source_line(source: CardSource, lang: str) -> str:
@@ -24,6 +24,15 @@ def source_line(source: CardSource, lang: str) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def freshness_note(card: Card, lang: str) -> str | None:
+    """For a card about law: 'Som beskrevet i 2022; reglerne kan have ændret sig siden.' Else None."""
+    if not card.legal:
+        return None
+    if card.as_of is None:
+        return t("card_legal_note_undated", lang)
+    return t("card_legal_note", lang, year=card.as_of.year)
+
+
 def _card_markdown(card: Card, lang: str) -> list[str]:
     e = escape_markdown
     meta = [label("kind", card.kind.value, lang)]
@@ -33,6 +42,10 @@ def _card_markdown(card: Card, lang: str) -> list[str]:
     meta += list(card.organisations)
     lines = [f"**\\[{card.number}\\] {e(card.title)}**  ", e(" · ".join(meta)) + "  "]
     lines.append(f"*{t('source', lang)}: {e(source_line(card.source, lang))}*")
+    note = freshness_note(card, lang)
+    if note:
+        lines[-1] += "  "
+        lines.append(f"*{e(note)}*")
     lines.append("")
     status = card.project_status.value if card.project_status else None
     for name, text in card.key_fields:

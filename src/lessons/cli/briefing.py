@@ -45,7 +45,7 @@ def brief(
     with errors():
         from lessons.briefing.generate import generate_briefing, log_gaps
         from lessons.briefing.profile import load_profile
-        from lessons.briefing.rules import RulesError, check_rules, load_rules
+        from lessons.briefing.rules import check_rules, load_rules
         from lessons.corpus import load_corpus
         from lessons.engine import open_searcher
 
@@ -55,9 +55,8 @@ def brief(
         project = load_profile(profile)  # before the model loads, so a bad profile fails at once
         rules = load_rules(rules_file)
         corpus = load_corpus(settings.corpus_dir)
-        problems = check_rules(rules, corpus.by_id(), str(rules_file or "lessons/data/briefing_rules.yaml"))
-        if problems:
-            raise RulesError(problems)
+        for problem in check_rules(rules, corpus.by_id(), str(rules_file or "lessons/data/briefing_rules.yaml")):
+            err.print(f"warning: {problem} (skipped)")
         with err.status("loading the index and model…"):
             searcher, warnings = open_searcher(settings)
         for warning in warnings:

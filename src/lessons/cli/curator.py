@@ -64,6 +64,8 @@ _PLAIN = {
     "handling": "handling",
     "outcome": "outcome",
     "body": "body",
+    "as_of": "as_of",
+    "superseded_by": "superseded_by",
 }
 _SOURCE = {"source_report": "report", "source_section": "section", "source_page": "page"}
 
@@ -207,6 +209,12 @@ def edit(
     source_report: SourceReport = None,
     source_section: SourceSection = None,
     source_page: SourcePage = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The date the source describes, YYYY-MM-DD (e.g. 2022-04-01).")
+    ] = None,
+    superseded_by: Annotated[
+        str | None, typer.Option("--superseded-by", help="A newer entry that replaces this one (its id).")
+    ] = None,
     clear: Annotated[
         list[str] | None, typer.Option("--clear", help="Remove a field, e.g. --clear outcome; repeat for several.")
     ] = None,

@@ -45,6 +45,14 @@ def validate() -> None:
             counts[entry.kind.value] = counts.get(entry.kind.value, 0) + 1
         summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
         out.print(f"ok: {len(corpus.entries)} entries in {settings.corpus_dir} ({summary})")
+        from lessons.briefing.rules import DEFAULT_RULES, check_rules, load_rules
+
+        rules = load_rules()  # a malformed rules file fails here, with file, key path and line
+        problems = check_rules(rules, corpus.by_id(), f"lessons/data/{DEFAULT_RULES}")
+        for problem in problems:
+            out.print(f"warning: {problem} (the briefing skips it)")
+        if not problems:
+            out.print(f"ok: {len(rules.rules)} briefing rules; every entry they name is in the corpus")
 
 
 @app.command(rich_help_panel=MAINTAIN)

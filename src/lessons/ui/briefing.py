@@ -148,11 +148,14 @@ def _uploaded(lang: str) -> ProjectProfile | None:
 
 
 def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry], data_dir: Path, lang: str) -> None:
-    rules = _rules()
-    problems = check_rules(rules, entries)
-    if problems:
-        st.error(t("brief_rules_problem", lang, problem=safe(str(RulesError(problems)))))
+    try:
+        rules = _rules()
+    except RulesError as exc:
+        st.error(t("brief_rules_problem", lang, problem=safe(str(exc))))
         return
+    problems = check_rules(rules, entries)
+    if problems:  # entries retired since the rules were written: the briefing skips them
+        st.caption(t("brief_rules_problem", lang, problem=safe("; ".join(str(p) for p in problems[:3]))))
     try:
         with st.spinner(t("brief_making", lang)):
             briefing = generate_briefing(profile, searcher, entries, rules)

@@ -19,6 +19,7 @@ from lessons.answering import (
     OverviewSentence,
     escape_markdown,
     filter_summary,
+    freshness_note,
     label,
     shorten,
 )
@@ -187,6 +188,9 @@ def render_card(card: Card, lang: str, *, anchor: str | None = None, quoted: Seq
         left.caption(source_markdown(card.source, lang))
         with right.popover(t("open_source", lang), icon=":material/menu_book:", type="tertiary"):
             render_source(card, lang)
+        note = freshness_note(card, lang)
+        if note:
+            st.caption(f":material/history: {safe(note)}")
         with st.expander(t("whole_entry", lang), icon=":material/article:"):
             render_card_details(card, lang)
 
