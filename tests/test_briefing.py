@@ -185,6 +185,19 @@ def test_state_sector_is_a_gap_and_is_logged(real: tuple[Searcher, dict[str, Ent
     assert any("National udvælgelse til kræftscreening" in q and "sector: state" in q for q in logged)
 
 
+def test_a_challenge_without_handling_examples_is_a_gap(
+    real: tuple[Searcher, dict[str, Entry], Settings], rules: RuleSet
+) -> None:
+    """Sound capture is a likely challenge the report gives no handling example for: said, and listed as a gap."""
+    briefing = brief(real, rules, "health-speech-notes")
+    sound = next(c for c in briefing.challenges if c.rule.id == "infrastructure-sound")
+    assert sound.examples == ()
+    assert any(g.kind is GapKind.EXAMPLES and g.value == "infrastructure-sound" for g in briefing.gaps)
+    markdown = render_markdown(briefing)
+    assert "Korpusset har intet håndteringseksempel for denne udfordring." in markdown
+    assert "Ingen håndteringseksempler for «Infrastruktur til opsamling af lyd»." in markdown
+
+
 def test_no_gap_when_the_corpus_covers_the_profile(
     real: tuple[Searcher, dict[str, Entry], Settings], rules: RuleSet
 ) -> None:

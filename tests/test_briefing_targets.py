@@ -1,7 +1,7 @@
 """The issue's targets on the ten reviewer profiles in eval/profiles/ (fake embedder, real corpus and rules).
 
-For each profile, eval/briefing-targets.yaml lists the challenge areas the report ties to projects of
-that kind (each must appear with at least one handling example), the areas the profile gives no reason
+For each profile, eval/profiles/targets/briefing-targets.yaml lists the challenge areas the report
+ties to projects of that kind (each must appear with at least one handling example), the areas the profile gives no reason
 for (they must not appear), whether MDR is required or forbidden, and the gaps the corpus has. Every
 area in a briefing must come with reasons that are facts of the profile.
 """
@@ -23,7 +23,8 @@ from lessons.settings import Settings
 from .conftest import REAL_CORPUS, ROOT
 
 PROFILES = sorted((ROOT / "eval" / "profiles").glob("*.yaml"))
-TARGETS = yaml.safe_load((ROOT / "eval" / "briefing-targets.yaml").read_text(encoding="utf-8"))
+TARGETS_FILE = ROOT / "eval" / "profiles" / "targets" / "briefing-targets.yaml"
+TARGETS = yaml.safe_load(TARGETS_FILE.read_text(encoding="utf-8"))
 MDR_RULE = "law-mdr-ce-marking"
 EXAMPLE_KINDS = {Kind.HANDLING, Kind.FINDING}
 

@@ -117,3 +117,26 @@ def test_index_manifest_names_the_real_model(real_settings: Settings) -> None:
     assert manifest.dimension == 384
     assert Path(manifest.model).name == "multilingual-e5-small"
     assert manifest.entry_count >= 100
+
+
+def test_briefings_with_the_real_model(searcher: Searcher) -> None:
+    """Real model: eye screening finds the eye project and MDR; job matching finds the stopped job-match project."""
+    from lessons.briefing.generate import Outcome, generate_briefing
+    from lessons.briefing.profile import load_profile
+    from lessons.briefing.render_pdf import render_pdf
+    from lessons.briefing.rules import load_rules
+    from lessons.corpus import load_corpus
+
+    entries = {e.id: e for e in load_corpus(REAL_CORPUS).retrievable()}
+    rules = load_rules()
+    profiles = ROOT / "eval" / "profiles"
+    eye = generate_briefing(load_profile(profiles / "health-eye-screening.yaml"), searcher, entries, rules)
+    assert "law-mdr-ce-marking" in {c.rule.id for c in eye.challenges}
+    titles = [s.project.title for s in eye.similar]
+    assert "Kunstig intelligens til behandlingsstøtte for øjenpatienter" in titles[:3]
+    assert render_pdf(eye).startswith(b"%PDF-")
+    jobs = generate_briefing(load_profile(profiles / "employment-job-match.yaml"), searcher, entries, rules)
+    assert "law-mdr-ce-marking" not in {c.rule.id for c in jobs.challenges}
+    first = jobs.similar[0]
+    assert first.project.title == "Bedre match mellem ledige borgere og virksomheder"
+    assert first.outcome is Outcome.STOPPED and first.evidence

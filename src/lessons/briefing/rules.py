@@ -152,12 +152,6 @@ class Rule(BaseModel):
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, dict) else value
 
-    @model_validator(mode="after")
-    def _has_examples(self) -> Rule:
-        if not self.examples and self.search is None:
-            raise ValueError("a rule needs `examples` (entry ids), a `search` for handling examples, or both")
-        return self
-
     @property
     def legal(self) -> bool:
         """Whether the rule is about law (its lessons age fastest)."""
