@@ -1,9 +1,9 @@
 """The issue's targets on the ten reviewer profiles in eval/profiles/ (fake embedder, real corpus and rules).
 
 For each profile, eval/profiles/targets/briefing-targets.yaml lists the challenge areas the report
-ties to projects of that kind (each must appear with at least one handling example), the areas the profile gives no reason
-for (they must not appear), whether MDR is required or forbidden, and the gaps the corpus has. Every
-area in a briefing must come with reasons that are facts of the profile.
+ties to projects of that kind (each must appear with at least one handling example), the areas the
+profile gives no reason for (they must not appear), whether MDR is required or forbidden, and the
+gaps the corpus has. Every area in a briefing must come with reasons that are facts of the profile.
 """
 
 from __future__ import annotations
