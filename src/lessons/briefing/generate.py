@@ -31,7 +31,7 @@ from lessons.feedback import record_gap
 from lessons.models import Area, Domain, Entry, Kind, ProjectStatus, Sector
 from lessons.search import Filters, Searcher
 from lessons.similar import SimilarProject, find_similar_projects
-from lessons.textclean import split_sentences, words
+from lessons.text import split_sentences, words
 
 __all__ = [
     "AdviceItem",
