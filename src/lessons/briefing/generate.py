@@ -306,7 +306,8 @@ def classify_outcome(
 
     A sentence with a ``stopped`` cue says it ended without a solution in operation; one
     with a ``deployed`` cue and no negation says it went into operation; otherwise a
-    ``prototype`` cue says it stopped at a prototype. Without an evaluation, the
+    ``prototype`` cue says it stopped at a prototype; a sentence with a ``reasons`` cue is
+    added as the why. Without an evaluation, the
     project was ongoing (or completed without an evaluation in the report).
     """
     if evaluation is None:
@@ -329,7 +330,11 @@ def classify_outcome(
         outcome, evidence = Outcome.PROTOTYPE, prototype
     else:
         outcome, evidence = Outcome.COMPLETED, sentences[:1]
-    return outcome, tuple(evidence[:MAX_OUTCOME_SENTENCES])
+    chosen = evidence[:MAX_OUTCOME_SENTENCES]
+    why = next((s for s in sentences if s not in chosen and _has(_phrase(s), cues.reasons)), None)
+    if why is not None:  # the sentence that says why, in reading order with the others
+        chosen = sorted([*chosen, why], key=sentences.index)
+    return outcome, tuple(chosen)
 
 
 def _similar(

@@ -192,7 +192,8 @@ class OutcomeCues(BaseModel):
 
     A sentence with a ``deployed`` cue and none of the ``negations`` says it was put into
     operation; a ``stopped`` cue says it was not; a ``prototype`` cue says it stopped at a
-    prototype. Cues match whole words (or phrases of whole words), case-insensitively.
+    prototype. A sentence with a ``reasons`` cue says why, and is quoted too. Cues match whole
+    words (or phrases of whole words), case-insensitively.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -201,6 +202,7 @@ class OutcomeCues(BaseModel):
     negations: tuple[_Words, ...] = Field(default=(), max_length=50)
     stopped: tuple[_Words, ...] = Field(default=(), max_length=50)
     prototype: tuple[_Words, ...] = Field(default=(), max_length=50)
+    reasons: tuple[_Words, ...] = Field(default=(), max_length=50)
 
 
 @dataclass(frozen=True)
