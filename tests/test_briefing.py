@@ -333,3 +333,16 @@ def test_the_pdf_survives_characters_the_font_lacks(
     text = " ".join(page.extract_text() or "" for page in pypdf.PdfReader(io.BytesIO(data)).pages)
     assert "Pilot -> drift ? <b>&amp;" in text
     assert "Project briefing" in text
+
+
+def test_cards_about_law_say_when_they_were_described() -> None:
+    """A chat card with the law area carries its year and a note that rules may have changed; others carry none."""
+    from lessons.answering import card_from_entry, freshness_note, legal_note
+
+    entries = load_corpus(REAL_CORPUS).by_id()
+    mdr = card_from_entry(1, entries["finding-mdr-overview"])
+    assert mdr.legal and mdr.as_of is not None and mdr.as_of.year == 2022
+    assert freshness_note(mdr, "da") == "Som beskrevet i 2022; reglerne kan have ændret sig siden."
+    assert freshness_note(mdr, "en") == "As described in 2022; the rules may have changed since."
+    assert freshness_note(card_from_entry(2, entries["advice-01-skab-overblik-over-data"]), "da") is None
+    assert legal_note([Area.LAW], None, "da") == "Reglerne kan have ændret sig, siden kilden blev skrevet."

@@ -123,3 +123,18 @@ def test_edit_superseded_by_needs_an_existing_entry(env_settings: Settings) -> N
     assert "superseded_by: handling-mdr-ce" in text
     result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "handling-api-data", "--by", "k"])
     assert result.exit_code != 0 and "names the entry itself" in result.output
+
+
+def test_brief_as_json(real_env: Settings) -> None:
+    """--format json prints the briefing as data: challenges cite numbered sources, which carry their date."""
+    import json
+
+    result = runner.invoke(app, ["brief", str(EYE), "--format", "json", "--no-log"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    numbers = {s["number"] for s in data["sources"]}
+    mdr = next(c for c in data["challenges"] if c["rule"] == "law-mdr-ce-marking")
+    assert mdr["legal"] and set(mdr["examples"]) <= numbers and mdr["lesson"] in numbers
+    assert data["profile"]["sector"] == "region" and data["as_of_years"] == [2022]
+    assert all(s["as_of"] == "2022-04-01" for s in data["sources"])
+    assert 3 <= len(data["similar"]) <= 5

@@ -18,7 +18,7 @@ from __future__ import annotations
 from lessons.answering.answerer import Answer, Answerer, answer_question
 from lessons.answering.cards import Card, CardSource, build_cards, card_from_entry
 from lessons.answering.escaping import escape_markdown
-from lessons.answering.export import export_markdown, freshness_note, source_line
+from lessons.answering.export import export_markdown, freshness_note, legal_note, source_line
 from lessons.answering.followups import Context, contextualise, detect_sectors, is_followup
 from lessons.answering.labels import filter_summary, shorten
 from lessons.answering.overview import OverviewSentence, SentenceVectors, common_sentences, extract_overview
@@ -45,6 +45,7 @@ __all__ = [
     "freshness_note",
     "is_followup",
     "label",
+    "legal_note",
     "shorten",
     "source_line",
 ]

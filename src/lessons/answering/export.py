@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, date, datetime
 
 from lessons.answering.answerer import Answer
 from lessons.answering.cards import Card, CardSource
 from lessons.answering.escaping import escape_markdown
 from lessons.answering.labels import filter_summary
+from lessons.models import Area
 from lessons.words import field_label, label, t
 
-__all__ = ["export_markdown", "freshness_note", "source_line"]
+__all__ = ["export_markdown", "freshness_note", "legal_note", "source_line"]
 
 
 def source_line(source: CardSource, lang: str) -> str:
@@ -24,13 +25,18 @@ def source_line(source: CardSource, lang: str) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def freshness_note(card: Card, lang: str) -> str | None:
-    """For a card about law: 'Som beskrevet i 2022; reglerne kan have ændret sig siden.' Else None."""
-    if not card.legal:
+def legal_note(areas: Collection[Area], as_of: date | None, lang: str) -> str | None:
+    """For an experience about law: 'Som beskrevet i 2022; reglerne kan have ændret sig siden.' Else None."""
+    if Area.LAW not in areas:
         return None
-    if card.as_of is None:
+    if as_of is None:
         return t("card_legal_note_undated", lang)
-    return t("card_legal_note", lang, year=card.as_of.year)
+    return t("card_legal_note", lang, year=as_of.year)
+
+
+def freshness_note(card: Card, lang: str) -> str | None:
+    """A card's :func:`legal_note`."""
+    return legal_note(card.areas, card.as_of, lang)
 
 
 def _card_markdown(card: Card, lang: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -21,6 +22,7 @@ class Format(StrEnum):
 
     MD = "md"
     PDF = "pdf"
+    JSON = "json"
 
 
 class Language(StrEnum):
@@ -33,7 +35,7 @@ class Language(StrEnum):
 @app.command(rich_help_panel=USE)
 def brief(
     profile: Annotated[Path, typer.Argument(help="The project profile (YAML); see docs/briefing.md.")],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="md (Markdown) or pdf.")] = Format.MD,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="md (Markdown), pdf or json.")] = Format.MD,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file (needed for pdf).")] = None,
     lang: Annotated[Language, typer.Option("--lang", help="da or en for the briefing's own words.")] = Language.DA,
     rules_file: Annotated[
@@ -75,11 +77,14 @@ def brief(
 
 def _emit(briefing: Briefing, fmt: Format, output: Path | None, lang: str, logged: bool) -> None:
     from lessons.briefing.files import write_output
+    from lessons.briefing.render_json import briefing_to_json
     from lessons.briefing.render_md import render_markdown
     from lessons.briefing.render_pdf import render_pdf
 
     if fmt is Format.PDF:
         data = render_pdf(briefing, lang, gaps_logged=logged)
+    elif fmt is Format.JSON:
+        data = (json.dumps(briefing_to_json(briefing, lang), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     else:
         data = render_markdown(briefing, lang, gaps_logged=logged).encode("utf-8")
     if output is None:

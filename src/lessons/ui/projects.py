@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lessons.answering import CardSource, label, shorten, source_line
+from lessons.answering import CardSource, label, legal_note, shorten, source_line
 from lessons.errors import QuestionError
 from lessons.models import Domain, Entry, Kind
 from lessons.similar import SimilarProject, find_similar_projects
@@ -82,6 +82,9 @@ def _lessons(project: SimilarProject, lang: str) -> None:
             st.markdown(f"**{safe(lesson.title)}**")
             render_entry_details(lesson, lang)
             st.caption(_source(lesson, lang))
+            note = legal_note(lesson.areas, lesson.as_of, lang)
+            if note:
+                st.caption(f":material/history: {safe(note)}")
 
 
 def render() -> None:
