@@ -346,3 +346,29 @@ def test_cards_about_law_say_when_they_were_described() -> None:
     assert freshness_note(mdr, "en") == "As described in 2022; the rules may have changed since."
     assert freshness_note(card_from_entry(2, entries["advice-01-skab-overblik-over-data"]), "da") is None
     assert legal_note([Area.LAW], None, "da") == "Reglerne kan have ændret sig, siden kilden blev skrevet."
+
+
+@pytest.mark.parametrize("description", ["x" * 2000, "<b>&" * 500, "\u202e" * 1000 + "abc" * 333])
+def test_the_largest_allowed_profile_renders(
+    real: tuple[Searcher, dict[str, Entry], Settings], rules: RuleSet, description: str
+) -> None:
+    """Every key at its maximum (a 2000-character word, markup, bidi controls) renders as Markdown and PDF."""
+    searcher, entries, _ = real
+    profile = ProjectProfile.model_validate(
+        {
+            "title": "T" * 200,
+            "description": description[:2000],
+            "sector": "state",
+            "domain": "climate",
+            "data": ["personal", "health_records", "other_authority_system", "free_text", "images", "sound"],
+            "decision_support": True,
+            "phase": "idea",
+            "vendor": True,
+            "citizen_facing": True,
+            "systems": ["S" * 200] * 20,
+            "organisation": "O" * 200,
+        }
+    )
+    briefing = generate_briefing(profile, searcher, entries, rules)
+    assert "<b>" not in render_markdown(briefing)
+    assert pypdf.PdfReader(io.BytesIO(render_pdf(briefing))).pages
