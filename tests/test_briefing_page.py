@@ -119,3 +119,26 @@ def test_an_incomplete_form_names_what_is_missing(app_env: Settings) -> None:
     errors = " ".join(str(e.value) for e in at.error)
     assert "description" in errors and "data" in errors
     assert "Sådan gjorde andre" not in shown(at)
+
+
+def test_a_curator_marks_an_entry_superseded_on_the_curator_page(
+    env_settings: Settings, use_fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The curator page's edit form sets superseded_by to another entry; the change lands in the file and history."""
+    from lessons.build import build_index
+    from lessons.curation import find_entry
+
+    monkeypatch.setenv("LESSONS_CURATOR", "Karen Kurator")
+    build_index(env_settings, use_fake_embedder)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at._page_hash = calc_hash("kurator")
+    at.run()
+    at.radio(key="cur_section").set_value("edit").run()
+    at.selectbox(key="cur_edit_id").set_value("handling-api-data").run()
+    at.selectbox(key="cur_e_handling-api-data_superseded_by").set_value("handling-mdr-ce")
+    at.button(key="cur_save_edit_handling-api-data").click().run()
+    assert not at.exception, at.exception
+    _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
+    assert entry.superseded_by == "handling-mdr-ce"
+    assert entry.history[-1].endswith("edited by Karen Kurator: superseded_by")

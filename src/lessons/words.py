@@ -404,6 +404,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "source_entry": ("Erfaring i korpusset", "Entry in the corpus"),
     "field_budget": ("Budget", "Budget"),
     "field_solution_result": ("Løsning og resultat", "Solution and result"),
+    "cur_superseded_by": ("Erstattet af en nyere erfaring", "Replaced by a newer entry"),
+    "cur_not_superseded": ("(ikke erstattet)", "(not replaced)"),
     "card_legal_note": (
         "Som beskrevet i {year}; reglerne kan have ændret sig siden.",
         "As described in {year}; the rules may have changed since.",

@@ -71,6 +71,7 @@ FORM_KEYS: dict[str, str] = {
     "source.report": "cur_src_report",
     "source.section": "cur_src_section",
     "source.page": "cur_src_page",
+    "superseded_by": "cur_superseded_by",
 }
 WIDGET_KEYS: tuple[str, ...] = (SECTION_KEY, BY_KEY, *FORM_KEYS.values())
 
@@ -408,6 +409,7 @@ def _entry_values(entry: Entry) -> dict[str, Any]:
         "source.report": entry.source.report,
         "source.section": entry.source.section or "",
         "source.page": entry.source.page,
+        "superseded_by": entry.superseded_by or "",
     }
 
 
@@ -483,6 +485,12 @@ def _edit_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
     _metadata_inputs(lang, keys)
     _text_inputs(Kind(st.session_state[keys["kind"]]), lang, keys)
     _source_inputs(lang, keys)
+    st.selectbox(  # a newer entry that replaces this one; the briefing shows the newer one instead
+        t("cur_superseded_by", lang),
+        ["", *(i for i in ids if i != entry.id)],
+        key=keys["superseded_by"],
+        format_func=lambda i: t("cur_not_superseded", lang) if not i else f"{entries[i].title} · {i}",
+    )
     reason_key = f"cur_edit_reason_{entry.id}"
     st.text_input(t("cur_edit_reason", lang), key=reason_key)
     columns = st.columns(3)
