@@ -138,3 +138,22 @@ def test_brief_as_json(real_env: Settings) -> None:
     assert data["profile"]["sector"] == "region" and data["as_of_years"] == [2022]
     assert all(s["as_of"] == "2022-04-01" for s in data["sources"])
     assert 3 <= len(data["similar"]) <= 5
+
+
+def test_add_and_edit_refuse_a_broken_superseded_by(env_settings: Settings, tmp_path: Path) -> None:
+    """A new entry naming a missing entry, or an edit that closes a loop, is refused: the corpus stays valid."""
+    new = tmp_path / "new.yaml"
+    new.write_text(
+        "kind: advice\ntitle: Et nyt råd om noget helt særligt\nbody: Et råd med en tekst, som ingen andre har.\n"
+        "superseded_by: advice-findes-ikke\nsource:\n  report: R\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["add", str(new), "--by", "k"])
+    assert result.exit_code != 0
+    assert "[superseded_by]: names 'advice-findes-ikke', which is not an entry in the corpus" in result.output
+    assert (
+        runner.invoke(app, ["edit", "advice-data", "--superseded-by", "handling-api-data", "--by", "k"]).exit_code == 0
+    )
+    result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "advice-data", "--by", "k"])
+    assert result.exit_code != 0 and "loop" in result.output
+    assert runner.invoke(app, ["validate"]).exit_code == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ __all__ = [
     "load_corpus",
     "parse_entry",
     "read_entry_file",
+    "superseded_problems",
     "validate_entry",
     "write_entry",
 ]
@@ -180,14 +181,14 @@ def load_corpus(root: Path) -> Corpus:
             continue
         entries[entry.id] = entry
         files[entry.id] = path.relative_to(root)
-    problems.extend(_superseded_problems(entries, files))
+    problems.extend(superseded_problems(entries, files))
     if problems:
         raise CorpusError(problems)
     ordered = tuple(entries[k] for k in sorted(entries))
     return Corpus(root=root, entries=ordered, files={k: root / v for k, v in files.items()})
 
 
-def _superseded_problems(entries: dict[str, Entry], files: dict[str, Path]) -> list[Problem]:
+def superseded_problems(entries: Mapping[str, Entry], files: Mapping[str, Path | str]) -> list[Problem]:
     """Each ``superseded_by`` must name an existing entry, and following them must not loop."""
     problems = []
     for entry_id, entry in entries.items():

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock, Timeout
 
 from lessons.chunking import chunk_entry
-from lessons.corpus import Corpus, entry_path, load_corpus, validate_entry, write_entry
+from lessons.corpus import Corpus, entry_path, load_corpus, superseded_problems, validate_entry, write_entry
 from lessons.errors import CorpusError, LessonsError, Problem
 from lessons.files import read_regular_file, storage_error
 from lessons.models import Entry, ReviewState, slugify
@@ -516,6 +516,16 @@ def find_entry(root: Path, entry_id: str, corpus: Corpus | None = None) -> tuple
     return corpus.files[entry_id], entry
 
 
+def _check_superseded(corpus: Corpus, entry: Entry, file: str) -> None:
+    """Refuse an entry whose ``superseded_by`` names no entry or closes a loop (the corpus was valid before)."""
+    entries = {**corpus.by_id(), entry.id: entry}
+    files: dict[str, str] = {k: str(v.relative_to(corpus.root)) for k, v in corpus.files.items()}
+    files[entry.id] = file
+    problems = superseded_problems(entries, files)
+    if problems:
+        raise EntryError(problems)
+
+
 def add_entry(
     root: Path,
     raw: Mapping[str, Any],
@@ -535,6 +545,7 @@ def add_entry(
     with curation_lock(root):
         corpus = checked_corpus(root)
         entry = prepare_entry(raw, corpus.by_id(), by=by, file=file, lines=lines)
+        _check_superseded(corpus, entry, file)
         matches = closest_entries(corpus.entries, entry, thresholds=thresholds, dense=dense)
         near = [m for m in matches if m.near_duplicate]
         if near and not force:
@@ -578,13 +589,8 @@ def edit_entry(
         hint = "ids are permanent; retire the entry and add a new one" if "id" in locked else "use approve or retire"
         raise EntryError([Problem(file=entry_id, field=name, message=f"cannot be edited ({hint})") for name in locked])
     with curation_lock(root):
-        path, entry = find_entry(root, entry_id)
-        newer = changes.get("superseded_by")
-        if newer:  # the newer entry must exist (load_corpus also refuses loops)
-            try:
-                find_entry(root, str(newer))
-            except CurationError as exc:
-                raise EntryError([Problem(file=entry_id, field="superseded_by", message=str(exc))]) from None
+        corpus = checked_corpus(root)
+        path, entry = find_entry(root, entry_id, corpus)
         data = entry.model_dump(mode="json", exclude_none=True)
         changed: list[str] = []
         for name, given in changes.items():
@@ -604,6 +610,7 @@ def edit_entry(
         detail = ", ".join(changed) + (f" ({reason})" if reason and reason.strip() else "")
         data["history"] = [*entry.history, _history_line(when, "edited", by, detail)]
         updated = _validated(data, str(path.relative_to(root)))
+        _check_superseded(corpus, updated, str(path.relative_to(root)))
         _save_changed(root, path, updated)
     return updated
 
