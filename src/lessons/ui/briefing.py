@@ -46,6 +46,7 @@ PHASE_KEY = "brief_phase"
 VENDOR_KEY = "brief_vendor"
 UPLOAD_KEY = "brief_upload"
 RESULT_KEY = "brief_result"
+PDF_KEY = "brief_pdf"
 WIDGET_KEYS: tuple[str, ...] = (
     TITLE_KEY,
     DESCRIPTION_KEY,
@@ -170,6 +171,15 @@ def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry]
         except LessonsError as exc:
             st.warning(t("brief_gap_log_failed", lang, problem=safe(str(exc))))
     st.session_state[RESULT_KEY] = (briefing, logged)
+    st.session_state.pop(PDF_KEY, None)
+
+
+def _pdf(briefing: Briefing, logged: bool, lang: str) -> bytes:
+    """The briefing's PDF, made once per briefing and language (reruns of the page reuse it)."""
+    cache: dict[str, bytes] = st.session_state.setdefault(PDF_KEY, {})  # emptied when a new briefing is made
+    if lang not in cache:
+        cache[lang] = render_pdf(briefing, lang, gaps_logged=logged)
+    return cache[lang]
 
 
 def _show(briefing: Briefing, logged: bool, lang: str) -> None:
@@ -184,7 +194,7 @@ def _show(briefing: Briefing, logged: bool, lang: str) -> None:
         icon=":material/download:",
     )
     try:
-        pdf = render_pdf(briefing, lang, gaps_logged=logged)
+        pdf = _pdf(briefing, logged, lang)
     except Exception as exc:  # ReportLab layout failures must not take the page down
         right.warning(t("brief_pdf_failed", lang, problem=safe(str(exc))))
     else:
