@@ -224,7 +224,7 @@ class Run:
         if not self.args.quick:
             reps = max(reps, math.ceil(MIN_TIMED_QUERIES / max(1, len(self.questions))))
         systems: dict[str, Callable[[str], Any]] = {
-            "floor": floor_query(self.embedder, self.searcher.data.index),
+            "floor": floor_query(self.embedder, self.searcher.data),
             "lessons": lambda q: self.searcher.search(q, 5),
             "naive": lambda q: self.naive.retrieve(q, 5),
         }
@@ -317,7 +317,7 @@ class Run:
         from benchmarks.peers import vector_store_search_ms
         from benchmarks.scaling import synthetic_vectors
 
-        kinds = [str(c.meta.get("kind")) for c in self.searcher.chunks]
+        kinds = [c.meta.kind.value for c in self.searcher.chunks]
         queries = np.stack([v for _, v in self.question_vectors()])
         peer = self.peers.get("defaults")
         nodes = peer.nodes if peer is not None else 40  # LlamaIndex splits the report into about 40 nodes
@@ -335,7 +335,7 @@ class Run:
         from benchmarks.scaling import ann_comparison
 
         factors = [int(x) for x in self.args.ann_scales.split(",") if x.strip()]
-        kinds = [str(c.meta.get("kind")) for c in self.searcher.chunks]
+        kinds = [c.meta.kind.value for c in self.searcher.chunks]
         queries = np.stack([v for _, v in self.question_vectors()])
         return ann_comparison(self.searcher.data.vectors(), kinds, queries, factors, repetitions=1)
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from benchmarks.common import ratio, summary_ms
 from lessons.embedding import Embedder, Progress
 from lessons.search import Searcher
+from lessons.store import IndexData
 
 __all__ = ["PHASES", "floor_query", "instrumented", "measure_latency"]
 
@@ -72,6 +73,19 @@ class _TimedMethod:
             self._sink[self._key] = self._sink.get(self._key, 0.0) + time.perf_counter() - started
 
 
+def _timed(function: Callable[..., Any], sink: dict[str, float], key: str) -> Callable[..., Any]:
+    """``function``, adding the seconds each call takes to ``sink[key]``."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            sink[key] = sink.get(key, 0.0) + time.perf_counter() - started
+
+    return run
+
+
 def instrumented(searcher: Searcher) -> tuple[Searcher, dict[str, float]]:
     """A searcher over the same index whose phases add their seconds to the returned dict.
 
@@ -79,7 +93,8 @@ def instrumented(searcher: Searcher) -> tuple[Searcher, dict[str, float]]:
     a ``timings`` dict on ``SearchResult``.
     """
     sink: dict[str, float] = {}
-    data = dataclasses.replace(searcher.data, index=_TimedMethod(searcher.data.index, "search", sink, "dense"))
+    data = dataclasses.replace(searcher.data)
+    data.search = _timed(searcher.data.search, sink, "dense")  # type: ignore[method-assign]
     timed = Searcher(
         data,
         _TimedEmbedder(searcher.embedder, sink),
@@ -90,12 +105,11 @@ def instrumented(searcher: Searcher) -> tuple[Searcher, dict[str, float]]:
     return timed, sink
 
 
-def floor_query(embedder: Embedder, index: Any, k: int = 5) -> Callable[[str], Any]:
+def floor_query(embedder: Embedder, index: IndexData, k: int = 5) -> Callable[[str], Any]:
     """The floor: the model embeds the question, FAISS searches the same index. Nothing else."""
 
     def run(question: str) -> Any:
-        vector = embedder.embed_queries([question])
-        return index.search(np.ascontiguousarray(vector, dtype=np.float32), k)
+        return index.search(embedder.embed_queries([question]), k)
 
     return run
 

@@ -105,7 +105,7 @@ def synthesize(
     extra = len(real) * (factor - 1)
     if extra <= 0:
         return real, vectors.copy()
-    kinds = [str(c.meta.get("kind")) for c in real]
+    kinds = [c.meta.kind.value for c in real]
     plan = _plan(kinds, extra, rng)
     sentences = [[s for s in _SENTENCES.split(c.body.replace("\n", " ")) if s.strip()] or [c.body] for c in real]
     out = list(real)
@@ -123,7 +123,7 @@ def synthesize(
             if words >= budget:
                 break
         weights[s] = sum(1 for origin, _ in taken if origin == 0) / len(taken)
-        meta = {**real[i].meta, "synthetic": True, "title": f"(synthetic) {real[i].meta.get('title', '')}"}
+        meta = real[i].meta.model_copy(update={"title": f"(synthetic) {real[i].meta.title}"})
         out.append(
             Chunk(
                 id=f"synthetic-{s}#0",

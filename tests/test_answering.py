@@ -29,12 +29,12 @@ from lessons.answering import (
     shorten,
 )
 from lessons.build import build_index
-from lessons.chunking import Chunk
+from lessons.chunking import Chunk, ChunkMeta
 from lessons.corpus import load_corpus
 from lessons.embedding import FakeEmbedder
 from lessons.engine import open_searcher
 from lessons.errors import QuestionError
-from lessons.models import Entry, Kind, Sector
+from lessons.models import Entry, Kind, Sector, Source
 from lessons.search import Filters, Searcher
 from lessons.settings import Settings
 
@@ -231,6 +231,7 @@ def test_boilerplate_sentences_are_never_quoted(searcher: Searcher) -> None:
             header="h",
             body=f"Fælles indledning om gode råd her. Råd nummer {i} her.",
             fields=("body",),
+            meta=ChunkMeta(kind=Kind.ADVICE, title=f"Råd {i}", source=Source(report="r")),
         )
         for i in range(3)
     ]

@@ -95,7 +95,7 @@ def test_quality_agrees_with_lessons_eval(searcher: Searcher, sets: list[Questio
 def test_latency_reports_every_system_and_phase(searcher: Searcher, fake: FakeEmbedder) -> None:
     """Interleaved timing yields a summary per system, the phases and the ratios to the floor."""
     questions = ["Skal algoritmen CE-mærkes?", "How do we get API access?", "KOL forværring"]
-    systems = {"floor": floor_query(fake, searcher.data.index), "lessons": lambda q: searcher.search(q, 5)}
+    systems = {"floor": floor_query(fake, searcher.data), "lessons": lambda q: searcher.search(q, 5)}
     result = measure_latency(questions, systems, repetitions=2, warmup=1, phased=instrumented(searcher))
     assert set(result["systems"]) == {"floor", "lessons", "lessons (phases)"}
     assert all(s["n"] == 6 for s in result["systems"].values())
@@ -117,9 +117,9 @@ def test_synthetic_chunks_are_labelled_and_normalised(searcher: Searcher) -> Non
     chunks, vectors = synthesize(searcher.chunks, searcher.data.vectors(), 3)
     n = len(searcher.chunks)
     assert len(chunks) == len(vectors) == 3 * n
-    assert all(c.meta.get("synthetic") and c.entry_id.startswith("synthetic-") for c in chunks[n:])
+    assert all(c.meta.title.startswith("(synthetic)") and c.entry_id.startswith("synthetic-") for c in chunks[n:])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    only = synthetic_vectors(searcher.data.vectors(), [str(c.meta["kind"]) for c in searcher.chunks], 4)
+    only = synthetic_vectors(searcher.data.vectors(), [c.meta.kind.value for c in searcher.chunks], 4)
     assert only.shape == (4 * n, searcher.data.manifest.dimension)
 
 
@@ -133,7 +133,7 @@ def test_scaling_and_ann_run(searcher: Searcher, tmp_path: Path) -> None:
     assert scaling["factors"]["2"]["index_bytes"] > 0
     assert "hybrid_with_hnsw" in scaling["factors"]["2"]
     assert set(scaling["factors"]["2"]["faiss_1_thread"]["phases"]) == {"dense", "bm25", "fusion"}
-    kinds = [str(c.meta["kind"]) for c in searcher.chunks]
+    kinds = [c.meta.kind.value for c in searcher.chunks]
     ann = ann_comparison(searcher.data.vectors(), kinds, np.stack([v for _, v in questions]), [2], hnsw_ef=(16,))
     assert [row["kind"] for row in ann["2"]["rows"]] == ["flat", "flat-default", "hnsw"]
     assert ann["2"]["rows"][0]["recall@10"] == 1.0
@@ -156,7 +156,7 @@ def test_report_renders_partial_results(searcher: Searcher, sets: list[QuestionS
     quality = evaluate_systems(systems, sets)
     latency = measure_latency(
         ["MDR", "API"],
-        {"floor": floor_query(fake, searcher.data.index), "lessons": lambda q: searcher.search(q, 5)},
+        {"floor": floor_query(fake, searcher.data), "lessons": lambda q: searcher.search(q, 5)},
         repetitions=1,
         warmup=0,
         phased=instrumented(searcher),

@@ -97,7 +97,7 @@ def _check(searcher: Searcher, result: SearchResult, embedder: FakeEmbedder) -> 
     """The answer comes from one consistent version: its chunks exist there and its vectors match their texts."""
     data = searcher.data
     assert data.manifest.version == data.path.name
-    assert data.index.ntotal == len(data.chunks) == data.manifest.chunk_count
+    assert len(data.vectors()) == len(data.chunks) == data.manifest.chunk_count
     ids = {c.id for c in data.chunks}
     query = embedder.embed_queries([result.question])[0]
     for hit in result.hits:

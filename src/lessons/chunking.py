@@ -4,16 +4,49 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from lessons.models import Entry
+from pydantic import BaseModel, ConfigDict
+
+from lessons.models import Area, Domain, Entry, Kind, ProjectStatus, Sector, Source
 from lessons.words import label
 
-__all__ = ["Chunk", "chunk_entries", "chunk_entry", "context_header"]
+__all__ = ["Chunk", "ChunkMeta", "chunk_entries", "chunk_entry", "context_header"]
 
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+class ChunkMeta(BaseModel):
+    """What search filters on and cards show of a chunk's entry, typed with the corpus's own vocabularies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Kind
+    title: str
+    areas: tuple[Area, ...] = ()
+    sector: Sector | None = None
+    domain: Domain | None = None
+    project_status: ProjectStatus | None = None
+    project: str | None = None
+    organisations: tuple[str, ...] = ()
+    source: Source
+
+    @classmethod
+    def of(cls, entry: Entry) -> ChunkMeta:
+        """The metadata of an entry's chunks."""
+        return cls(
+            kind=entry.kind,
+            title=entry.title,
+            areas=tuple(entry.areas),
+            sector=entry.sector,
+            domain=entry.domain,
+            project_status=entry.project_status,
+            project=entry.project,
+            organisations=tuple(entry.organisations),
+            source=entry.source,
+        )
 
 
 @dataclass(frozen=True)
@@ -26,7 +59,7 @@ class Chunk:
     header: str
     body: str
     fields: tuple[str, ...]
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: ChunkMeta
 
     @property
     def text(self) -> str:
@@ -40,13 +73,19 @@ class Chunk:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        data = asdict(self)
-        data["fields"] = list(self.fields)
-        return data
+        return {
+            "id": self.id,
+            "entry_id": self.entry_id,
+            "ordinal": self.ordinal,
+            "header": self.header,
+            "body": self.body,
+            "fields": list(self.fields),
+            "meta": self.meta.model_dump(mode="json"),
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Chunk:
-        """Inverse of :meth:`to_json`."""
+        """Inverse of :meth:`to_json`; raises ValueError (pydantic's ValidationError) on bad metadata."""
         return cls(
             id=str(data["id"]),
             entry_id=str(data["entry_id"]),
@@ -54,7 +93,7 @@ class Chunk:
             header=str(data["header"]),
             body=str(data["body"]),
             fields=tuple(data["fields"]),
-            meta=dict(data.get("meta", {})),
+            meta=ChunkMeta.model_validate(data["meta"]),
         )
 
 
@@ -92,20 +131,6 @@ def _pieces(text: str, max_words: int) -> list[str]:
     return out
 
 
-def _meta(entry: Entry) -> dict[str, Any]:
-    return {
-        "kind": entry.kind.value,
-        "title": entry.title,
-        "areas": [a.value for a in entry.areas],
-        "sector": entry.sector.value if entry.sector else None,
-        "domain": entry.domain.value if entry.domain else None,
-        "project_status": entry.project_status.value if entry.project_status else None,
-        "project": entry.project,
-        "organisations": list(entry.organisations),
-        "source": entry.source.model_dump(),
-    }
-
-
 def chunk_entry(entry: Entry, max_words: int = 160) -> list[Chunk]:
     """Chunk one entry. Labelled fields are packed greedily into chunks of about max_words.
 
@@ -113,6 +138,7 @@ def chunk_entry(entry: Entry, max_words: int = 160) -> list[Chunk]:
     ``<entry id>#<n>`` and so are deterministic.
     """
     header = context_header(entry)
+    meta = ChunkMeta.of(entry)
     units: list[tuple[str, str]] = []  # (field, labelled piece)
     for name, text in entry.text_fields():
         label_da = label("field", name, "da")
@@ -135,7 +161,7 @@ def chunk_entry(entry: Entry, max_words: int = 160) -> list[Chunk]:
                     header=header,
                     body="\n\n".join(current),
                     fields=tuple(dict.fromkeys(current_fields)),
-                    meta=_meta(entry),
+                    meta=meta,
                 )
             )
         current, current_fields, size = [], [], 0

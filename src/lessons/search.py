@@ -25,7 +25,7 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
-from lessons.chunking import Chunk
+from lessons.chunking import Chunk, ChunkMeta
 from lessons.embedding import Embedder
 from lessons.errors import QuestionError
 from lessons.lexicon import glossary_groups
@@ -116,17 +116,17 @@ class Filters:
         }
         return {k: v for k, v in out.items() if v}
 
-    def matches(self, meta: dict[str, Any]) -> bool:
+    def matches(self, meta: ChunkMeta) -> bool:
         """Whether a chunk's metadata passes every active filter."""
-        if self.kinds and meta.get("kind") not in self.kinds:
+        if self.kinds and meta.kind not in self.kinds:
             return False
-        if self.areas and not self.areas.intersection(meta.get("areas") or ()):
+        if self.areas and not self.areas.intersection(meta.areas):
             return False
-        if self.sectors and meta.get("sector") not in self.sectors:
+        if self.sectors and meta.sector not in self.sectors:
             return False
-        if self.domains and meta.get("domain") not in self.domains:
+        if self.domains and meta.domain not in self.domains:
             return False
-        return not (self.statuses and meta.get("project_status") not in self.statuses)
+        return not (self.statuses and meta.project_status not in self.statuses)
 
 
 def _parse_values(name: str, enum: type[_E], values: Iterable[str]) -> frozenset[_E]:
@@ -155,18 +155,18 @@ class Hit:
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `lessons ask --json`."""
-        source = self.chunk.meta.get("source") or {}
+        meta = self.chunk.meta
         return {
             "rank": self.rank,
             "score": round(float(self.score), 6),
             "entry_id": self.chunk.entry_id,
-            "kind": self.chunk.meta.get("kind"),
-            "title": self.chunk.meta.get("title"),
+            "kind": meta.kind.value,
+            "title": meta.title,
             "text": self.chunk.text,
             "source": {
-                "report": source.get("report"),
-                "section": source.get("section"),
-                "page": source.get("page"),
+                "report": meta.source.report,
+                "section": meta.source.section,
+                "page": meta.source.page,
             },
         }
 
@@ -398,7 +398,7 @@ class Searcher:
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         if not np.isfinite(query).all():
             raise QuestionError("the question could not be embedded (non-finite vector)")
-        scores, ids = self.data.index.search(query, top)
+        scores, ids = self.data.search(query, top)
         valid = ids[0] >= 0  # FAISS returns -1 for missing results
         dense_all[ids[0][valid]] = scores[0][valid]
         lexical_all = self._lexical.scores(text + " " + " ".join(expand_query(text)))

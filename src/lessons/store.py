@@ -32,6 +32,7 @@ from typing import Any
 import faiss
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lessons.chunking import Chunk
 from lessons.errors import IndexUnusableError
@@ -71,9 +72,10 @@ def _manifest_digest(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Manifest:
-    """What an index version was built from."""
+class Manifest(BaseModel):
+    """What an index version was built from. Strict: a field of the wrong type is refused, never coerced."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="ignore")
 
     version: str
     model: str
@@ -86,19 +88,19 @@ class Manifest:
     built_at: str
     chunk_words: int
     checksums: dict[str, str]
-    entry_hashes: dict[str, str] = field(default_factory=dict)
+    entry_hashes: dict[str, str] = Field(default_factory=dict)
     background_hash: str = ""  # what the background vectors were embedded from, so a rebuild can reuse them
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, with ``manifest_sha256``: the checksum of all the other fields."""
-        data = dict(self.__dict__)
+        data = self.model_dump()
         data[MANIFEST_CHECKSUM] = _manifest_digest(data)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
-        """Parse, raising ValueError/KeyError/TypeError on a malformed manifest.
+        """Parse, raising ValueError/TypeError on a malformed manifest.
 
         From format 2 on, the manifest's own checksum must be present and match, so a
         flipped bit anywhere in it (a value, a key, a checksum) is detected.
@@ -107,13 +109,12 @@ class Manifest:
             claimed = data.get(MANIFEST_CHECKSUM)
             if not isinstance(claimed, str) or claimed != _manifest_digest(data):
                 raise ManifestChecksumError("manifest.json is damaged (its own checksum does not match)")
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        for name, value in known.items():
-            kind = str(cls.__dataclass_fields__[name].type).split("[")[0]  # "str", "int", "dict[str, str]"
-            expected = {"str": str, "int": int, "dict": dict}.get(kind)
-            if expected is not None and not isinstance(value, expected):
-                raise TypeError(f"field {name} is not {kind}")
-        manifest = cls(**known)
+        try:
+            manifest = cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise TypeError(f"field {where} is not valid: {first['msg']}") from None
         if manifest.format_version not in READABLE_FORMATS:
             raise ValueError(f"index format {manifest.format_version}, this version reads {FORMAT_VERSION}")
         return manifest
@@ -124,11 +125,16 @@ class IndexData:
     """A loaded, verified index version."""
 
     manifest: Manifest
-    index: Any  # faiss.IndexFlatIP
+    index: Any  # faiss.IndexFlatIP; only this module touches it: callers use search() and vectors()
     chunks: list[Chunk]
     path: Path
     background: npt.NDArray[np.float32]
     warnings: list[str] = field(default_factory=list)
+
+    def search(self, vectors: npt.NDArray[np.float32], k: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """The ``k`` nearest chunks by inner product for each query row: (scores, chunk positions), -1 for none."""
+        scores, ids = self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+        return np.asarray(scores, dtype=np.float32), np.asarray(ids, dtype=np.int64)
 
     def vectors(self) -> npt.NDArray[np.float32]:
         """All stored vectors, in chunk order."""

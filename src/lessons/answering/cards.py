@@ -64,47 +64,24 @@ class Card:
         return self.project if self.project and self.project not in self.title else None
 
 
-def _enum_or_none(enum: type[Sector] | type[Domain] | type[ProjectStatus], value: object) -> object:
-    try:
-        return enum(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 def _card_from_chunk(number: int, hit: Hit) -> Card:
     """A card from the index alone, when the corpus no longer has the entry."""
     meta = hit.chunk.meta
-    source = meta.get("source") or {}
-    areas = []
-    for raw in meta.get("areas") or ():
-        try:
-            areas.append(Area(raw))
-        except ValueError:
-            continue
-    sector = _enum_or_none(Sector, meta.get("sector"))
-    domain = _enum_or_none(Domain, meta.get("domain"))
-    status = _enum_or_none(ProjectStatus, meta.get("project_status"))
-    try:
-        kind = Kind(str(meta.get("kind")))
-    except ValueError:
-        kind = Kind.FINDING
     return Card(
         number=number,
         entry_id=hit.chunk.entry_id,
-        kind=kind,
-        title=str(meta.get("title") or hit.chunk.entry_id),
-        source=CardSource(
-            report=str(source.get("report") or ""), section=source.get("section"), page=source.get("page")
-        ),
+        kind=meta.kind,
+        title=meta.title or hit.chunk.entry_id,
+        source=CardSource(report=meta.source.report, section=meta.source.section, page=meta.source.page),
         fields=(("body", hit.chunk.body),),
         excerpt=hit.chunk.body,
         score=hit.score,
-        areas=tuple(areas),
-        sector=sector if isinstance(sector, Sector) else None,
-        domain=domain if isinstance(domain, Domain) else None,
-        project=meta.get("project"),
-        organisations=tuple(meta.get("organisations") or ()),
-        project_status=status if isinstance(status, ProjectStatus) else None,
+        areas=meta.areas,
+        sector=meta.sector,
+        domain=meta.domain,
+        project=meta.project,
+        organisations=meta.organisations,
+        project_status=meta.project_status,
     )
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from lessons.cli.common import CURATE, app, err, errors, load_settings, out
 from lessons.errors import LessonsError
+
+if TYPE_CHECKING:
+    from lessons.curation import Match
 
 # --- options shared by add and edit ---------------------------------------------------------------
 
@@ -70,6 +75,51 @@ _PLAIN = {
 _SOURCE = {"source_report": "report", "source_section": "section", "source_page": "page"}
 
 
+# The entry-field options of add and edit, in the order --help lists them: (parameter, its option type).
+_FIELD_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("kind", Kind),
+    ("title", Title),
+    ("summary", Summary),
+    ("tag", Tags),
+    ("area", Areas),
+    ("sector", Sector),
+    ("domain", Domain),
+    ("project", Project),
+    ("organisation", Orgs),
+    ("location", Location),
+    ("grant", Grant),
+    ("period", Period),
+    ("status", Status),
+    *((name, Text) for name in ("purpose", "solution", "description", "prerequisites", "direct_gains")),
+    *((name, Text) for name in ("derived_gains", "ending", "challenge", "handling", "outcome", "body")),
+    ("source_report", SourceReport),
+    ("source_section", SourceSection),
+    ("source_page", SourcePage),
+)
+
+_Command = TypeVar("_Command", bound=Callable[..., None])
+
+
+def _with_entry_fields(after: str) -> Callable[[_Command], _Command]:
+    """Give a command the entry-field options (``--title``, ``--challenge`` ...) after its parameter ``after``.
+
+    The command receives them in ``**fields``, by parameter name; Typer reads them from the signature.
+    """
+
+    def decorate(command: _Command) -> _Command:
+        signature = inspect.signature(command, eval_str=True)
+        params = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        at = [p.name for p in params].index(after) + 1
+        extra = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=option)
+            for name, option in _FIELD_OPTIONS
+        ]
+        command.__signature__ = signature.replace(parameters=[*params[:at], *extra, *params[at:]])  # type: ignore[attr-defined]
+        return command
+
+    return decorate
+
+
 def _given(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(entry fields, source fields) from the options that were given."""
     fields = {_PLAIN[k]: v for k, v in options.items() if k in _PLAIN and v is not None and v != []}
@@ -77,7 +127,7 @@ def _given(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return fields, source
 
 
-def _print_matches(matches: list[Any], heading: str) -> None:
+def _print_matches(matches: list[Match], heading: str) -> None:
     if not matches:
         return
     out.print(heading)
@@ -95,45 +145,19 @@ def _confirm_near_duplicate(exc: LessonsError) -> bool:
 
 
 @app.command(rich_help_panel=CURATE)
+@_with_entry_fields(after="entry_id")
 def add(
     file: Annotated[
         Path | None, typer.Argument(help="A YAML file, or Markdown with YAML front matter and '## Udfordring' etc.")
     ] = None,
     *,
     entry_id: Annotated[str | None, typer.Option("--id", help="The id (default: made from kind and title).")] = None,
-    kind: Kind = None,
-    title: Title = None,
-    summary: Summary = None,
-    tag: Tags = None,
-    area: Areas = None,
-    sector: Sector = None,
-    domain: Domain = None,
-    project: Project = None,
-    organisation: Orgs = None,
-    location: Location = None,
-    grant: Grant = None,
-    period: Period = None,
-    status: Status = None,
-    purpose: Text = None,
-    solution: Text = None,
-    description: Text = None,
-    prerequisites: Text = None,
-    direct_gains: Text = None,
-    derived_gains: Text = None,
-    ending: Text = None,
-    challenge: Text = None,
-    handling: Text = None,
-    outcome: Text = None,
-    body: Text = None,
-    source_report: SourceReport = None,
-    source_section: SourceSection = None,
-    source_page: SourcePage = None,
     by: By = None,
     force: Annotated[bool, typer.Option("--force", help="Save even if it looks like an existing entry.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the closest entries only.")] = False,
+    **fields: Any,
 ) -> None:
     """Add a draft entry from a YAML/Markdown file and/or options; it is served after `lessons approve`."""
-    options = dict(locals())  # the field options, by parameter name
     with errors():
         from lessons.corpus import load_corpus
         from lessons.curation import (
@@ -153,8 +177,8 @@ def add(
         if file is not None:
             raw, lines = parse_entry_file(read_entry_upload(file), str(file))
             name = str(file)
-        fields, source = _given(options)
-        raw.update(fields)
+        given, source = _given(fields)
+        raw.update(given)
         if entry_id:
             raw["id"] = entry_id
         if source:
@@ -179,36 +203,10 @@ def add(
 
 
 @app.command(rich_help_panel=CURATE)
+@_with_entry_fields(after="entry_id")
 def edit(
     entry_id: Annotated[str, typer.Argument(help="The entry's id.")],
     *,
-    kind: Kind = None,
-    title: Title = None,
-    summary: Summary = None,
-    tag: Tags = None,
-    area: Areas = None,
-    sector: Sector = None,
-    domain: Domain = None,
-    project: Project = None,
-    organisation: Orgs = None,
-    location: Location = None,
-    grant: Grant = None,
-    period: Period = None,
-    status: Status = None,
-    purpose: Text = None,
-    solution: Text = None,
-    description: Text = None,
-    prerequisites: Text = None,
-    direct_gains: Text = None,
-    derived_gains: Text = None,
-    ending: Text = None,
-    challenge: Text = None,
-    handling: Text = None,
-    outcome: Text = None,
-    body: Text = None,
-    source_report: SourceReport = None,
-    source_section: SourceSection = None,
-    source_page: SourcePage = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The date the source describes, YYYY-MM-DD (e.g. 2022-04-01).")
     ] = None,
@@ -220,15 +218,15 @@ def edit(
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why, for the entry's history.")] = None,
     by: By = None,
+    **fields: Any,
 ) -> None:
     """Change fields of an entry (lists such as --area are replaced); the change is kept in its history."""
-    options = dict(locals())  # the field options, by parameter name
     with errors():
         from lessons.curation import curator_name, edit_entry
 
         settings = load_settings()
-        fields, source = _given(options)
-        changes: dict[str, Any] = dict(fields)
+        given, source = _given({**fields, "as_of": as_of, "superseded_by": superseded_by})
+        changes: dict[str, Any] = dict(given)
         changes.update({f"source.{k}": v for k, v in source.items()})
         for name in clear or []:
             field = _PLAIN.get(name.replace("-", "_"), name.replace("-", "_"))

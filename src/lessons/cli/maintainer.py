@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -12,6 +12,9 @@ from rich.table import Table
 
 from lessons.cli.common import MAINTAIN, app, err, errors, load_settings, out
 from lessons.errors import LessonsError
+
+if TYPE_CHECKING:
+    from lessons.evaluation import ModeReport
 
 
 @app.command("setup-model", rich_help_panel=MAINTAIN)
@@ -189,7 +192,7 @@ def calibrate(
         out.print("set it with LESSONS_NO_MATCH_MARGIN, or as the default in lessons.search.Ranking")
 
 
-def _print_eval(reports: list[Any], details: bool) -> None:
+def _print_eval(reports: list[ModeReport], details: bool) -> None:
     metrics = ["hit@1", "hit@5", "mrr@10", "recall@10", "no_match_precision", "no_match_recall", "answerable_flagged"]
     groups = ["overall", *sorted({lang for r in reports for lang in r.by_language})]
     for group in groups:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import nullcontext
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -13,6 +13,9 @@ from rich.markup import escape
 from lessons import __version__
 from lessons.cli.common import USE, app, err, errors, load_settings, out
 from lessons.errors import LessonsError
+
+if TYPE_CHECKING:  # the search stack loads numpy, FAISS and bm25s: only when a command needs it
+    from lessons.search import Filters, Searcher, SearchResult
 
 KindOpt = Annotated[list[str] | None, typer.Option("--kind", help="project, evaluation, handling, advice, finding")]
 AreaOpt = Annotated[
@@ -53,7 +56,7 @@ def status() -> None:
             out.print("up to date with the corpus")
 
 
-def _print_result(result: Any) -> None:
+def _print_result(result: SearchResult) -> None:
     if result.filters.active:
         out.print("filters: " + "; ".join(f"{k}={','.join(v)}" for k, v in result.filters.describe().items()))
     if result.no_match:
@@ -62,11 +65,10 @@ def _print_result(result: Any) -> None:
             out.print("The nearest entries, which probably do not answer it:")
     for hit in result.hits:
         meta = hit.chunk.meta
-        source = meta.get("source") or {}
-        title = escape(str(meta.get("title")))
-        out.print(f"\n[bold]{hit.rank}. {title}[/bold]  ({meta.get('kind')}, score {hit.score:.3f})", markup=True)
+        title = escape(meta.title)
+        out.print(f"\n[bold]{hit.rank}. {title}[/bold]  ({meta.kind.value}, score {hit.score:.3f})", markup=True)
         out.print(hit.chunk.body, markup=False)
-        where = " · ".join(str(x) for x in (source.get("report"), source.get("section"), source.get("page")) if x)
+        where = " · ".join(str(x) for x in (meta.source.report, meta.source.section, meta.source.page) if x)
         out.print(f"[dim]source: {escape(where)} · entry {hit.chunk.entry_id}[/dim]", markup=True)
 
 
@@ -107,7 +109,7 @@ def ask(
             _print_result(result)
 
 
-def _ask_batch(searcher: Any, k: int, filters: Any, per_entry: int) -> None:
+def _ask_batch(searcher: Searcher, k: int, filters: Filters, per_entry: int) -> None:
     """JSON Lines: one object per input line; a bad line yields an object with an `error` field."""
     failures = 0
     for number, line in enumerate(sys.stdin, start=1):
