@@ -25,6 +25,7 @@ from benchmarks.common import (
     machine_facts,
     pin_cores,
     run_worker,
+    shown_path,
 )
 
 SECTIONS = ("builds", "quality", "latency", "startup", "memory", "scaling", "ann")
@@ -209,7 +210,7 @@ class Run:
         result = evaluate_systems(systems, self.sets)
         result["sets"] = {
             s.label: {
-                "path": str(s.path),
+                "path": shown_path(s.path),
                 "questions": len(s.questions),
                 "answerable": sum(not q.oos for q in s.questions),
             }
@@ -375,8 +376,8 @@ def main(argv: list[str]) -> int:
         "sections": args.sections,
         "cores_pinned": cores,
         "faiss_default_threads": faiss.omp_get_max_threads(),
-        "model": run.model,
-        "question_files": [str(s.path) for s in run.sets],
+        "model": shown_path(run.model),
+        "question_files": [shown_path(s.path) for s in run.sets],
     }
     run.results["machine"] = machine_facts()
     _log(f"work folder {run.work}; questions: " + ", ".join(f"{s.label} ({len(s.questions)})" for s in run.sets))

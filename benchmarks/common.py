@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import platform
 import statistics
@@ -12,25 +13,40 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from benchmarks.worker import RESULT_MARKER
-from lessons.evaluation import EvalQuestion, is_relevant, load_questions
+from lessons.evaluation import EvalQuestion, RankMetrics, is_relevant, load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_TEXT = ROOT / "corpus" / "reports" / "status-paa-signaturprojekterne-2022.txt"
 
 # The question files used when none are given: the shared dev set, and the project's own set.
+# Question files inside the repository only, so a run is reproducible from a checkout.
 DEFAULT_QUESTION_FILES = (
-    ROOT / "eval" / "dev_questions.yaml",
-    ROOT.parent / "shared" / "eval" / "dev_questions.yaml",
     ROOT / "eval" / "questions.yaml",
+    ROOT / "eval" / "holdout.yaml",
 )
 
 
 # --- statistics ----------------------------------------------------------------------------------
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a report shows it: relative to its checkout of this repository, else its name, marked as outside.
+
+    Reports never carry absolute paths (they would name the machine and the user they ran under).
+    A checkout is the nearest folder above the path that holds a ``pyproject.toml``.
+    """
+    candidate = Path(path)
+    if not candidate.is_absolute():
+        return candidate.as_posix()
+    for parent in candidate.parents:
+        if (parent / "pyproject.toml").is_file():
+            return candidate.relative_to(parent).as_posix()
+    return f"{candidate.name} (outside the repository)"
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -82,7 +98,7 @@ def summary_s(seconds: Sequence[float]) -> dict[str, float | int]:
 
 def ratio(a: float, b: float) -> float | None:
     """a / b rounded, or None when b is zero or either is NaN."""
-    if not b or a != a or b != b:  # NaN check without math import
+    if not b or math.isnan(a) or math.isnan(b):
         return None
     return round(a / b, 3)
 
@@ -189,7 +205,7 @@ class QuestionSet:
 
 
 def default_question_files() -> list[Path]:
-    """The default files that exist; the dev set is taken from the repo if present, else from /work/shared."""
+    """The default question files (inside the repository) that exist."""
     out: list[Path] = []
     seen: set[str] = set()
     for path in DEFAULT_QUESTION_FILES:
@@ -220,32 +236,20 @@ def first_relevant_rank(texts: Sequence[str], gold: Sequence[Sequence[str]], dep
 
 @dataclass
 class QualityScores:
-    """hit@5 and MRR@10 over answerable questions, plus how much text the top five hand the reader."""
+    """hit@1, hit@5 and MRR@10 over answerable questions, plus how much text the top five hand the reader."""
 
-    n: int = 0
-    hit1: float = 0.0
-    hit5: float = 0.0
-    mrr10: float = 0.0
+    ranks: RankMetrics = field(default_factory=RankMetrics)
     top5_chars: float = 0.0
 
     def add(self, rank: int | None, top5_chars: int) -> None:
         """Account one answerable question."""
-        self.n += 1
-        self.hit1 += float(rank == 1)
-        self.hit5 += float(rank is not None and rank <= 5)
-        self.mrr10 += 1.0 / rank if rank is not None else 0.0
+        self.ranks.add(rank)
         self.top5_chars += top5_chars
 
     def as_dict(self) -> dict[str, float | int | None]:
         """Averages (None without questions)."""
-        n = self.n
-        return {
-            "n": n,
-            "hit@1": round(self.hit1 / n, 4) if n else None,
-            "hit@5": round(self.hit5 / n, 4) if n else None,
-            "mrr@10": round(self.mrr10 / n, 4) if n else None,
-            "top5_chars": round(self.top5_chars / n) if n else None,
-        }
+        n = self.ranks.n
+        return {"n": n, **self.ranks.averages(), "top5_chars": round(self.top5_chars / n) if n else None}
 
 
 # --- measured subprocesses -----------------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
+
+from benchmarks.common import shown_path
 
 __all__ = ["render", "targets"]
 
@@ -25,9 +28,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
-        if value != value:
-            return "–"
-        return f"{value:.{digits}f}"
+        return "–" if math.isnan(value) else f"{value:.{digits}f}"
     return str(value)
 
 
@@ -228,10 +229,10 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"{run.get('cores_pinned')}), {machine.get('memory_gb')} GB RAM; {machine.get('os')}; "
         f"Python {machine.get('python')}",
         "- " + ", ".join(f"{k} {v}" for k, v in versions.items() if v),
-        f"- model: `{run.get('model')}` (multilingual-e5-small, float32, 2 torch threads)",
+        f"- model: `{shown_path(str(run.get('model')))}` (multilingual-e5-small, float32, 2 torch threads)",
         f"- load average (1/5/15 min) at start {machine.get('load_average_at_start')}, at end "
         f"{run.get('load_average_at_end')}: other work shared these 2 cores during the run",
-        "- question files: " + ", ".join(f"`{p}`" for p in run.get("question_files", [])),
+        "- question files: " + ", ".join(f"`{shown_path(p)}`" for p in run.get("question_files", [])),
         "",
     ]
     return lines
@@ -269,7 +270,7 @@ def _quality_section(results: dict[str, Any]) -> list[str]:
     labels = list(next(iter(systems.values())).keys())
     for label in labels:
         meta = _get(quality, "sets", label) or {}
-        title = "All question files together" if label == "all" else f"`{label}` ({meta.get('path', '')})"
+        title = "All question files together" if label == "all" else f"`{label}` ({shown_path(meta.get('path', ''))})"
         lines += [f"### {title}", ""]
         rows = []
         for name, data in systems.items():

@@ -29,7 +29,7 @@ from lessons.search import Mode, Searcher, detect_language
 from lessons.text import match_key
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, load_yaml
 
-__all__ = ["EvalQuestion", "ModeReport", "evaluate", "is_relevant", "load_questions"]
+__all__ = ["EvalQuestion", "ModeReport", "RankMetrics", "evaluate", "is_relevant", "load_questions"]
 
 
 class EvalQuestion(BaseModel):
@@ -93,34 +93,59 @@ def is_relevant(text: str, gold: Sequence[Sequence[str]]) -> bool:
 
 
 @dataclass
-class Scores:
-    """Accumulated metrics over a group of questions."""
+class RankMetrics:
+    """hit@1, hit@5 and MRR@10, accumulated from each answerable question's first relevant rank.
 
-    answerable: int = 0
+    The one accumulator of rank metrics: `lessons eval` and the benchmarks both count with it.
+    """
+
+    n: int = 0
     hit1: float = 0.0
     hit5: float = 0.0
     mrr10: float = 0.0
+
+    def add(self, rank: int | None) -> None:
+        """Account one answerable question whose first relevant passage is at ``rank`` (None: not in the top 10)."""
+        self.n += 1
+        self.hit1 += float(rank == 1)
+        self.hit5 += float(rank is not None and rank <= 5)
+        self.mrr10 += 1.0 / rank if rank is not None and rank <= 10 else 0.0
+
+    def averages(self) -> dict[str, float | None]:
+        """The three metrics averaged over the questions (None without questions)."""
+        n = self.n
+        return {
+            "hit@1": round(self.hit1 / n, 4) if n else None,
+            "hit@5": round(self.hit5 / n, 4) if n else None,
+            "mrr@10": round(self.mrr10 / n, 4) if n else None,
+        }
+
+
+@dataclass
+class Scores:
+    """Accumulated metrics over a group of questions."""
+
+    ranks: RankMetrics = field(default_factory=RankMetrics)
     recall10: float = 0.0
     oos: int = 0
     flagged: int = 0
     flagged_oos: int = 0
     wrongly_flagged: int = 0
 
+    @property
+    def answerable(self) -> int:
+        """How many answerable questions were counted."""
+        return self.ranks.n
+
     def as_dict(self) -> dict[str, float | int | None]:
         """Averages, with None where a metric has no questions."""
         n = self.answerable
-
-        def avg(x: float) -> float | None:
-            return round(x / n, 4) if n else None
-
         return {
             "questions": n + self.oos,
             "answerable": n,
             "out_of_scope": self.oos,
-            "hit@1": avg(self.hit1),
-            "hit@5": avg(self.hit5),
-            "mrr@10": avg(self.mrr10),
-            "recall@10": avg(self.recall10),
+            **self.ranks.averages(),
+            "recall@10": round(self.recall10 / n, 4) if n else None,
             "no_match_precision": round(self.flagged_oos / self.flagged, 4) if self.flagged else None,
             "no_match_recall": round(self.flagged_oos / self.oos, 4) if self.oos else None,
             "answerable_flagged": round(self.wrongly_flagged / n, 4) if n else None,
@@ -171,11 +196,8 @@ def evaluate(
                     scores.oos += 1
                     scores.flagged_oos += int(result.no_match)
                     continue
-                scores.answerable += 1
+                scores.ranks.add(first)
                 scores.wrongly_flagged += int(result.no_match)
-                scores.hit1 += float(first == 1)
-                scores.hit5 += float(first is not None and first <= 5)
-                scores.mrr10 += 1.0 / first if first is not None else 0.0
                 found = {h.chunk.entry_id for h in result.hits if h.chunk.entry_id in relevant}
                 scores.recall10 += len(found) / min(len(relevant), 10) if relevant else 0.0
             report.details.append(
