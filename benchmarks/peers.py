@@ -81,16 +81,7 @@ class LlamaIndexPeer:
         loaded = time.perf_counter()
         documents = SimpleDirectoryReader(input_files=[str(report)]).load_data()
         index = VectorStoreIndex.from_documents(documents, embed_model=embed)
-        built = time.perf_counter()
-        nodes = list(index.docstore.docs.values())
-        return cls(
-            config=config,
-            index=index,
-            nodes=len(nodes),
-            chars_embedded=sum(len(n.get_content()) for n in nodes),
-            model_load_seconds=loaded - started,
-            build_seconds=built - loaded,
-        )
+        return cls._of(config, index, model_load_seconds=loaded - started, build_seconds=time.perf_counter() - loaded)
 
     @classmethod
     def load(cls, persist_dir: Path, model_dir: Path, config: str = "defaults", threads: int = 2) -> LlamaIndexPeer:
@@ -102,14 +93,18 @@ class LlamaIndexPeer:
         Settings.llm = None
         storage = StorageContext.from_defaults(persist_dir=str(persist_dir))
         index = load_index_from_storage(storage, embed_model=embed)
+        return cls._of(config, index, model_load_seconds=time.perf_counter() - started, build_seconds=0.0)
+
+    @classmethod
+    def _of(cls, config: str, index: Any, *, model_load_seconds: float, build_seconds: float) -> LlamaIndexPeer:
         nodes = list(index.docstore.docs.values())
         return cls(
             config=config,
             index=index,
             nodes=len(nodes),
             chars_embedded=sum(len(n.get_content()) for n in nodes),
-            model_load_seconds=time.perf_counter() - started,
-            build_seconds=0.0,
+            model_load_seconds=model_load_seconds,
+            build_seconds=build_seconds,
         )
 
     def persist(self, persist_dir: Path) -> None:

@@ -331,6 +331,33 @@ def _time_single(
     return summary_ms(times), ids
 
 
+def _probe(
+    index: Any,
+    kind: str,
+    label: str,
+    build_s: float,
+    *,
+    queries: Vectors,
+    truth: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
+    depth: int,
+    repetitions: int,
+) -> dict[str, Any]:
+    """One approximate index's row: single-thread latency at k=10 and k=``depth``, recall against flat."""
+    with faiss_threads(1):
+        t10, ids10 = _time_single(index, queries, 10, repetitions)
+        t100, ids100 = _time_single(index, queries, depth, repetitions)
+    return {
+        "kind": kind,
+        "index": label,
+        "build_s": round(build_s, 3),
+        "bytes": int(faiss.serialize_index(index).nbytes),
+        "k10": t10,
+        "k100": t100,
+        "recall@10": _recall(ids10, truth[0]),
+        "recall@100": _recall(ids100, truth[1]),
+    }
+
+
 def ann_comparison(
     base_vectors: Vectors,
     kinds: Sequence[str],
@@ -377,25 +404,24 @@ def ann_comparison(
                     "recall@100": 1.0,
                 }
             )
+
+        truth = (truth10, truth100)
         started = time.perf_counter()
         hnsw = hnsw_index(vectors)
         hnsw_build = time.perf_counter() - started
         for ef in hnsw_ef:
             hnsw.hnsw.efSearch = ef
-            with faiss_threads(1):
-                t10, ids10 = _time_single(hnsw, queries, 10, repetitions)
-                t100, ids100 = _time_single(hnsw, queries, depth, repetitions)
             rows.append(
-                {
-                    "kind": "hnsw",
-                    "index": f"HNSW32 efSearch={ef}",
-                    "build_s": round(hnsw_build, 3),
-                    "bytes": int(faiss.serialize_index(hnsw).nbytes),
-                    "k10": t10,
-                    "k100": t100,
-                    "recall@10": _recall(ids10, truth10),
-                    "recall@100": _recall(ids100, truth100),
-                }
+                _probe(
+                    hnsw,
+                    "hnsw",
+                    f"HNSW32 efSearch={ef}",
+                    hnsw_build,
+                    queries=queries,
+                    truth=truth,
+                    depth=depth,
+                    repetitions=repetitions,
+                )
             )
         del hnsw
         nlist = max(1, round(2 * math.sqrt(n)))
@@ -408,20 +434,11 @@ def ann_comparison(
             ivf_build = time.perf_counter() - started
             for nprobe in ivf_nprobe:
                 ivf.nprobe = nprobe
-                with faiss_threads(1):
-                    t10, ids10 = _time_single(ivf, queries, 10, repetitions)
-                    t100, ids100 = _time_single(ivf, queries, depth, repetitions)
+                label = f"IVF{nlist},Flat nprobe={nprobe}"
                 rows.append(
-                    {
-                        "kind": "ivf",
-                        "index": f"IVF{nlist},Flat nprobe={nprobe}",
-                        "build_s": round(ivf_build, 3),
-                        "bytes": int(faiss.serialize_index(ivf).nbytes),
-                        "k10": t10,
-                        "k100": t100,
-                        "recall@10": _recall(ids10, truth10),
-                        "recall@100": _recall(ids100, truth100),
-                    }
+                    _probe(
+                        ivf, "ivf", label, ivf_build, queries=queries, truth=truth, depth=depth, repetitions=repetitions
+                    )
                 )
             del ivf
         out[str(factor)] = {"vectors": n, "rows": rows}
