@@ -16,7 +16,6 @@ This is the only module that touches FAISS files.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -36,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lessons.chunking import Chunk
 from lessons.errors import IndexUnusableError
-from lessons.files import dir_mode
+from lessons.files import dir_mode, fsync_dir
 
 __all__ = [
     "FORMAT_VERSION",
@@ -151,15 +150,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _write_file(path: Path, data: bytes) -> None:
     with path.open("wb") as fh:
         fh.write(data)
@@ -241,16 +231,16 @@ def write_version(
             background_hash=background_hash,
         )
         _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         os.replace(tmp, root / version)
-        _fsync_dir(root)
+        fsync_dir(root)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     pointer = index_dir / f".{CURRENT}.tmp"
     _write_file(pointer, version.encode("utf-8"))
     os.replace(pointer, index_dir / CURRENT)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
     return manifest
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
+from lessons.chunking import ChunkMeta
 from lessons.models import Area, Domain, Entry, Kind, ProjectStatus, Sector
 from lessons.search import Hit
 
@@ -64,18 +65,19 @@ class Card:
         return self.project if self.project and self.project not in self.title else None
 
 
-def _card_from_chunk(number: int, hit: Hit) -> Card:
-    """A card from the index alone, when the corpus no longer has the entry."""
-    meta = hit.chunk.meta
+def _card(
+    number: int, entry_id: str, meta: ChunkMeta, *, fields: tuple[tuple[str, str], ...], excerpt: str, score: float
+) -> Card:
+    """A card from what the index keeps of an entry (its chunk metadata) and the text to show."""
     return Card(
         number=number,
-        entry_id=hit.chunk.entry_id,
+        entry_id=entry_id,
         kind=meta.kind,
-        title=meta.title or hit.chunk.entry_id,
+        title=meta.title or entry_id,
         source=CardSource(report=meta.source.report, section=meta.source.section, page=meta.source.page),
-        fields=(("body", hit.chunk.body),),
-        excerpt=hit.chunk.body,
-        score=hit.score,
+        fields=fields,
+        excerpt=excerpt,
+        score=score,
         areas=meta.areas,
         sector=meta.sector,
         domain=meta.domain,
@@ -85,24 +87,21 @@ def _card_from_chunk(number: int, hit: Hit) -> Card:
     )
 
 
+def _card_from_chunk(number: int, hit: Hit) -> Card:
+    """A card from the index alone, when the corpus no longer has the entry."""
+    chunk = hit.chunk
+    return _card(
+        number, chunk.entry_id, chunk.meta, fields=(("body", chunk.body),), excerpt=chunk.body, score=hit.score
+    )
+
+
 def card_from_entry(number: int, entry: Entry, *, excerpt: str = "", score: float = 0.0) -> Card:
-    """A card from a corpus entry."""
-    return Card(
-        number=number,
-        entry_id=entry.id,
-        kind=entry.kind,
-        title=entry.title,
-        source=CardSource(report=entry.source.report, section=entry.source.section, page=entry.source.page),
-        fields=tuple(entry.text_fields()),
-        excerpt=excerpt,
-        score=score,
+    """A card from a corpus entry: the index's metadata of it plus what only the corpus has."""
+    fields = tuple(entry.text_fields())
+    card = _card(number, entry.id, ChunkMeta.of(entry), fields=fields, excerpt=excerpt, score=score)
+    return replace(
+        card,
         summary=entry.summary,
-        areas=tuple(entry.areas),
-        sector=entry.sector,
-        domain=entry.domain,
-        project=entry.project,
-        organisations=tuple(entry.organisations),
-        project_status=entry.project_status,
         period=entry.period,
         grant_mio_kr=entry.grant_mio_kr,
         tags=tuple(entry.tags),
