@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import streamlit as st
@@ -192,6 +192,19 @@ def _problems(exc: EntryError, lang: str) -> str:
 # --- callbacks (run before the rerun) ---------------------------------------------------------------
 
 
+def _succeeded(action: Callable[[], object], lang: str) -> bool:
+    """Run a curator action; on a domain error, show it (an entry's problems as a list) and say False."""
+    try:
+        action()
+    except EntryError as exc:
+        _say("error", _problems(exc, lang))
+        return False
+    except LessonsError as exc:
+        _say("error", safe(str(exc)))
+        return False
+    return True
+
+
 def _save_new(settings: Settings, lang: str) -> None:
     by = _curator(lang)
     if by is None:
@@ -217,25 +230,16 @@ def _approve(settings: Settings, lang: str, entry_id: str) -> None:
     by = _curator(lang)
     if by is None:
         return
-    try:
-        approve_entry(settings.corpus_dir, entry_id, by=by)
-    except LessonsError as exc:
-        _say("error", safe(str(exc)))
-        return
-    _say("success", t("cur_approved", lang, id=safe(entry_id)))
+    if _succeeded(lambda: approve_entry(settings.corpus_dir, entry_id, by=by), lang):
+        _say("success", t("cur_approved", lang, id=safe(entry_id)))
 
 
 def _retire(settings: Settings, lang: str, entry_id: str, reason_key: str) -> None:
     by = _curator(lang)
     if by is None:
         return
-    try:
-        retire_entry(settings.corpus_dir, entry_id, reason=str(st.session_state.get(reason_key) or ""), by=by)
-    except EntryError as exc:
-        _say("error", _problems(exc, lang))
-        return
-    except LessonsError as exc:
-        _say("error", safe(str(exc)))
+    reason = str(st.session_state.get(reason_key) or "")
+    if not _succeeded(lambda: retire_entry(settings.corpus_dir, entry_id, reason=reason, by=by), lang):
         return
     st.session_state.pop(reason_key, None)
     _say("success", t("cur_retired", lang, id=safe(entry_id)))
@@ -447,13 +451,8 @@ def _save_edit(settings: Settings, lang: str, entry: Entry, reason_key: str) -> 
     keys = _edit_keys(entry.id)
     values = {field: st.session_state.get(key) for field, key in keys.items()}
     changes = edit_changes(entry, values)
-    try:
-        edit_entry(settings.corpus_dir, entry.id, changes, by=by, reason=st.session_state.get(reason_key))
-    except EntryError as exc:
-        _say("error", _problems(exc, lang))
-        return
-    except LessonsError as exc:
-        _say("error", safe(str(exc)))
+    reason = st.session_state.get(reason_key)
+    if not _succeeded(lambda: edit_entry(settings.corpus_dir, entry.id, changes, by=by, reason=reason), lang):
         return
     for key in keys.values():  # show the saved values next time
         st.session_state.pop(key, None)
