@@ -30,7 +30,6 @@ from lessons.curation import (
     retire_entry,
 )
 from lessons.errors import LessonsError
-from lessons.feedback import list_gaps, list_negative_feedback
 from lessons.ingest import IngestLimits
 from lessons.ingest.saving import ingest_bytes
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
@@ -38,6 +37,7 @@ from lessons.settings import Settings
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import (
     current_language,
+    gaps_and_complaints,
     index_status_cached,
     load_corpus_cached,
     rebuild_button,
@@ -562,12 +562,10 @@ def _ingest_section(settings: Settings, lang: str) -> None:
 
 
 def _gaps_section(settings: Settings, lang: str) -> None:
-    try:
-        gaps = list_gaps(settings.data_dir, GAP_ROWS)
-        negative = list_negative_feedback(settings.data_dir, GAP_ROWS)
-    except LessonsError as exc:
-        st.error(safe(str(exc)))
+    found = gaps_and_complaints(settings, GAP_ROWS)
+    if found is None:
         return
+    gaps, negative = found
     st.markdown(f"**{t('gaps', lang)}**")
     if not gaps:
         st.caption(t("no_gaps", lang))

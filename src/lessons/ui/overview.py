@@ -8,13 +8,13 @@ from collections.abc import Iterable
 import streamlit as st
 
 from lessons.answering import label
-from lessons.errors import CorpusError, LessonsError
-from lessons.feedback import list_gaps, list_negative_feedback
+from lessons.errors import CorpusError
 from lessons.models import Area, Domain, Entry, Kind
 from lessons.settings import Settings
 from lessons.ui.render import safe
 from lessons.ui.resources import (
     current_language,
+    gaps_and_complaints,
     index_status_cached,
     load_corpus_cached,
     rebuild_button,
@@ -89,12 +89,10 @@ def _index_section(settings: Settings, lang: str) -> None:
 
 def _curator_section(settings: Settings, lang: str) -> None:
     with st.expander(t("curators", lang), icon=":material/rate_review:"):
-        try:
-            gaps = list_gaps(settings.data_dir, CURATOR_ROWS)
-            negative = list_negative_feedback(settings.data_dir, CURATOR_ROWS)
-        except LessonsError as exc:
-            st.error(safe(str(exc)))
+        found = gaps_and_complaints(settings, CURATOR_ROWS)
+        if found is None:
             return
+        gaps, negative = found
         st.markdown(f"**{t('gaps', lang)}**")
         if not gaps:
             st.caption(t("no_gaps", lang))

@@ -26,6 +26,7 @@ from lessons.corpus import Corpus, load_corpus
 from lessons.embedding import Embedder
 from lessons.engine import CorpusChanges, IndexStatus
 from lessons.errors import CorpusError, LessonsError, ModelNotFoundError
+from lessons.feedback import FeedbackRecord, Gap, list_gaps, list_negative_feedback
 from lessons.models import Entry
 from lessons.search import Searcher
 from lessons.settings import Settings
@@ -376,3 +377,12 @@ def ensure_searcher(
         detail = t("corpus_problem_detail", lang, n=loaded.corpus_problem_count, first=loaded.corpus_problem)
         st.warning(t("corpus_problem", lang, problem=escape_markdown(detail)))
     return loaded
+
+
+def gaps_and_complaints(settings: Settings, rows: int) -> tuple[list[Gap], list[FeedbackRecord]] | None:
+    """The most asked unanswered questions and the latest thumbs-down answers; None after showing why not."""
+    try:
+        return list_gaps(settings.data_dir, rows), list_negative_feedback(settings.data_dir, rows)
+    except LessonsError as exc:
+        st.error(escape_markdown(str(exc)))
+        return None
