@@ -156,6 +156,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "experiences": ("Erfaringer", "Experiences"),
     "followup": ("Opfølgning – søgt som: «{query}»", "Follow-up – searched as: “{query}”"),
     "sector_from_question": ("Sektor fra spørgsmålet: {sectors}", "Sector from the question: {sectors}"),
+    "focus_from_question": ("Fokus fra spørgsmålet: {kinds}", "Focus from the question: {kinds}"),
     "filters_used": ("Filtre: {filters}", "Filters: {filters}"),
     "no_match": (
         "Rapporten har ingen erfaringer, der svarer på dette spørgsmål. Spørgsmålet er gemt, så kuratorerne "

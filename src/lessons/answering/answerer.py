@@ -9,15 +9,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from lessons.answering.cards import Card, build_cards
-from lessons.answering.followups import contextualise
+from lessons.answering.followups import Context, contextualise
 from lessons.answering.overview import (
     VECTOR_CACHE_SIZE,
     OverviewSentence,
     SentenceVectors,
     common_sentences,
     extract_overview,
+    text_sentences,
 )
-from lessons.models import Entry, Sector
+from lessons.models import Entry, Kind, Sector
 from lessons.search import Filters, Searcher, detect_language, prepare_question
 
 __all__ = ["Answer", "Answerer", "answer_question"]
@@ -39,6 +40,7 @@ class Answer:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     asked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     sector_from_question: frozenset[Sector] = frozenset()
+    kinds_from_question: frozenset[Kind] = frozenset()
 
     @property
     def entry_ids(self) -> list[str]:
@@ -89,13 +91,24 @@ class Answerer:
         if context.sectors:
             turn_filters = replace(turn_filters, sectors=context.sectors)
         vector = searcher.embed(context.query)
-        result = searcher.search(context.query, k, filters=turn_filters, vector=vector)
+        focus = context.focus if context.focus is not None and not turn_filters.kinds else None
+        result = None
+        if focus is not None:  # move towards what the follow-up asks for, unless that finds nothing
+            focused = replace(turn_filters, kinds=focus.kinds)
+            result = searcher.search(context.query, k, filters=focused, vector=vector)
+            if result.no_match or not result.hits:
+                result, focus = None, None
+            else:
+                turn_filters = focused
+        if result is None:
+            result = searcher.search(context.query, k, filters=turn_filters, vector=vector)
         cards = build_cards(result.hits, entries)
+        skip = self._skip(context, previous, [entries.get(h.chunk.entry_id) for h in result.hits])
         overview = (
             []
             if result.no_match
             else extract_overview(
-                context.query, vector, result.hits, searcher.embedder, skip=self.boilerplate, vectors=self.vectors
+                context.query, vector, result.hits, searcher.embedder, skip=skip, vectors=self.vectors
             )
         )
         return Answer(
@@ -109,7 +122,23 @@ class Answerer:
             overview=overview,
             index_version=searcher.version,
             sector_from_question=context.sectors,
+            kinds_from_question=focus.kinds if focus is not None else frozenset(),
         )
+
+    def _skip(self, context: Context, previous: Answer | None, hit_entries: list[Entry | None]) -> frozenset[str]:
+        """Sentences the overview must not quote: boilerplate; for a follow-up, what the previous answer
+        already quoted and the fields its focus moves away from (e.g. the challenge, for 'what did they do')."""
+        if not context.followup:
+            return self.boilerplate
+        skip = set(self.boilerplate)
+        if previous is not None:
+            skip.update(s.text for s in previous.overview)
+        fields = context.focus.skip_fields if context.focus is not None else frozenset()
+        for entry in hit_entries:
+            for name, text in entry.text_fields() if entry is not None else ():
+                if name in fields:
+                    skip.update(text_sentences(text))
+        return frozenset(skip)
 
 
 def answer_question(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lessons.models import Sector
+from lessons.models import Kind, Sector
 from lessons.text import stopwords, tokens
 
-__all__ = ["Context", "contextualise", "detect_sectors", "is_followup"]
+__all__ = ["Context", "Focus", "contextualise", "detect_focus", "detect_sectors", "is_followup"]
 
 _FOLLOWUP_START = re.compile(
     r"^(?:hvad så med|hvad med|hvordan med|hvad hvis|og|men|også|samt|end|"
@@ -28,6 +28,50 @@ _SECTOR_PATTERNS: tuple[tuple[Sector, re.Pattern[str]], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Focus:
+    """Where a follow-up moves the answer: towards some kinds of entry, away from some fields' sentences."""
+
+    name: str
+    kinds: frozenset[Kind]
+    skip_fields: frozenset[str] = frozenset()
+
+
+# First match wins; each pattern is a short alternation of literal phrases (linear time on any input).
+_FOCUS_PATTERNS: tuple[tuple[re.Pattern[str], Focus], ...] = (
+    (
+        re.compile(
+            r"\b(?:hvilke (?:andre )?projekt\w*|hvilket projekt|hvem (?:gjorde|har gjort|lavede)|"
+            r"which (?:other )?projects?|what projects?|who did)\b",
+            re.IGNORECASE,
+        ),
+        Focus("projects", frozenset({Kind.PROJECT, Kind.EVALUATION})),
+    ),
+    (
+        re.compile(
+            r"\b(?:hvad kom der ud af|hvad blev resultat\w*|hvordan gik det|resultat\w*|gevinst\w*|effekt\w*|"
+            r"what came of|how did it go|outcomes?|results?|gains?|benefits?)\b",
+            re.IGNORECASE,
+        ),
+        Focus("outcome", frozenset({Kind.EVALUATION, Kind.HANDLING}), frozenset({"challenge", "purpose"})),
+    ),
+    (
+        re.compile(
+            r"\b(?:hvad gjorde|hvad har \w+ gjort|hvordan (?:gjorde|håndterede|løste|klarede|greb)|konkret\w*|"
+            r"i praksis|what did \w+ do|how did \w+ (?:handle|solve|deal|do|tackle)|in practice|concretely)\b",
+            re.IGNORECASE,
+        ),
+        Focus("handling", frozenset({Kind.HANDLING, Kind.EVALUATION}), frozenset({"challenge", "purpose"})),
+    ),
+)
+
+
+def detect_focus(text: str) -> Focus | None:
+    """What a follow-up asks for: 'hvad gjorde de?' → handling examples and outcomes, 'hvilke projekter?' →
+    project cards, 'hvad kom der ud af det?' → outcomes; None when it asks for nothing in particular."""
+    return next((focus for pattern, focus in _FOCUS_PATTERNS if pattern.search(text)), None)
+
+
 def detect_sectors(text: str) -> frozenset[Sector]:
     """The sectors a text names: 'i kommunerne' → municipality, 'in the regions' → region."""
     return frozenset(sector for sector, pattern in _SECTOR_PATTERNS if pattern.search(text))
@@ -40,6 +84,7 @@ class Context:
     query: str
     followup: bool
     sectors: frozenset[Sector] = frozenset()
+    focus: Focus | None = None
 
 
 def is_followup(question: str) -> bool:
@@ -66,12 +111,15 @@ def contextualise(question: str, previous_query: str | None, max_chars: int = 20
     """Put a follow-up in the context of the previous turn.
 
     A follow-up is searched as the previous (effective) question plus the follow-up,
-    and a sector it names ('i kommunerne', 'in the regions') becomes that turn's
-    sector filter. Anything else is searched as asked.
+    a sector it names ('i kommunerne', 'in the regions') becomes that turn's sector
+    filter, and what it asks for ('hvad gjorde de?', 'hvilke projekter?') its focus.
+    A short question with a focus counts as a follow-up. Anything else is searched as asked.
     """
-    if not previous_query or not is_followup(question):
+    focus = detect_focus(question)
+    short = len(tokens(question)) <= PRONOUN_FOLLOWUP_WORDS
+    if not previous_query or not (is_followup(question) or (focus is not None and short)):
         return Context(query=question, followup=False)
     room = max_chars - len(question) - 1
     context = previous_query[-room:] if room > 0 else ""
     query = f"{context} {question}".strip() if context else question
-    return Context(query=query, followup=True, sectors=detect_sectors(question))
+    return Context(query=query, followup=True, sectors=detect_sectors(question), focus=focus)

@@ -19,7 +19,7 @@ from lessons.search import Hit, expand_query
 from lessons.text import content_stems, split_sentences, tokens
 from lessons.words import labels
 
-__all__ = ["OverviewSentence", "SentenceVectors", "common_sentences", "extract_overview"]
+__all__ = ["OverviewSentence", "SentenceVectors", "common_sentences", "extract_overview", "text_sentences"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,11 @@ def _sentences(body: str) -> list[str]:
             if len(sentence.split()) >= MIN_SENTENCE_WORDS:
                 out.append(shorten(sentence, MAX_SENTENCE_WORDS))
     return out
+
+
+def text_sentences(text: str) -> list[str]:
+    """A text's sentences as the overview quotes them (so they can be skipped: already quoted, off focus)."""
+    return _sentences(text)
 
 
 class SentenceVectors:

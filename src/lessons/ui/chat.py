@@ -155,6 +155,9 @@ def _render_answer(answer: Answer, lang: str) -> None:
     if answer.sector_from_question:
         sectors = ", ".join(label("sector", s.value, lang) for s in sorted(answer.sector_from_question))
         st.caption(t("sector_from_question", lang, sectors=safe(sectors)))
+    if answer.kinds_from_question:
+        kinds = ", ".join(label("kind", k.value, lang) for k in Kind if k in answer.kinds_from_question)
+        st.caption(t("focus_from_question", lang, kinds=safe(kinds)))
     caption = filters_caption(answer, lang)
     if caption:
         st.caption(caption)
