@@ -434,7 +434,7 @@ def _clean(value: Any) -> Any:
 def new_entry_id(kind: str, title: str, taken: Iterable[str]) -> str:
     """A readable id from kind and title, unique among ``taken``: 'handling-adgang-til-data', '-2', ..."""
     used = set(taken)
-    base = f"{slugify(kind, 20)}-{slugify(title, 70)}"
+    base = f"{slugify(kind, 20)}-{slugify(title)}"
     candidate, n = base, 2
     while candidate in used:
         candidate = f"{base}-{n}"

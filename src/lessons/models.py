@@ -232,9 +232,25 @@ class Entry(BaseModel):
         return self.state is ReviewState.APPROVED
 
 
-def slugify(text: str, max_length: int = 60) -> str:
-    """A lowercase ASCII id fragment: 'Aalborg Kommune' -> 'aalborg-kommune'."""
-    table = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
-    lowered = text.lower().translate(table)
-    slug = re.sub(r"[^a-z0-9]+", "-", lowered).strip("-")
-    return slug[:max_length].strip("-") or "entry"
+_SLUG_TABLE = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
+# Code and markup are not words: a script or style element with its content, then any tag (bounded: linear).
+_SLUG_CODE = re.compile(r"<(script|style)\b[^>]{0,200}>.{0,2000}?</\1\s{0,20}>", re.IGNORECASE | re.DOTALL)
+_SLUG_TAG = re.compile(r"<[^<>]{0,200}>")
+
+
+def slugify(text: str, max_length: int = 48, max_words: int = 6) -> str:
+    """A short lowercase ASCII id fragment of the text's words: 'Adgang til data via API' -> 'adgang-til-data-via-api'.
+
+    Markup is not words (tags, and the content of script and style elements, are dropped), nor are
+    single letters; at most ``max_words`` words and ``max_length`` characters, cut between words.
+    """
+    plain = _SLUG_TAG.sub(" ", _SLUG_CODE.sub(" ", text[:5000]))
+    found = re.findall(r"[a-z0-9]+", plain.lower().translate(_SLUG_TABLE))
+    kept = [w for w in found if len(w) > 1 or w.isdigit()] or found
+    slug = ""
+    for word in kept[:max_words]:
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > max_length:
+            break
+        slug = longer
+    return slug or (kept[0][:max_length] if kept else "entry")

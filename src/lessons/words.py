@@ -329,6 +329,40 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur_would_add": ("ville tilføje", "would add"),
     "cur_ingest_failed": ("Rapporten kan ikke indlæses: {problem}", "The report cannot be ingested: {problem}"),
     "cur_no_file": ("Vælg en fil først.", "Choose a file first."),
+    "cur_nothing_found": (
+        "{name} gav ingen kladder: teksten ({pages} side(r)) har ingen afsnit, håndteringseksempler eller "
+        "projektbeskrivelser, som kan genkendes.",
+        "{name} gave no drafts: its text ({pages} page(s)) has no section, handling example or project "
+        "description that can be recognised.",
+    ),
+    "cur_all_known": (
+        "{name} gav ingen nye kladder: alle {n} fundne erfaringer findes allerede i korpusset.",
+        "{name} gave no new drafts: all {n} experiences found are already in the corpus.",
+    ),
+    "cur_expected_shape": (
+        "Sådan genkendes indholdet: en overskrift på sin egen linje over hvert afsnit (mindst 25 ord); et "
+        "håndteringseksempel som «Udfordring: …» efterfulgt af «Eksempel på håndtering: …», på hver sin linje "
+        "eller i samme afsnit; en projektbeskrivelse med «Budget:», «Formål:» og «Løsning:». For eksempel:",
+        "How the content is recognised: a heading on its own line above each section (at least 25 words); a "
+        "handling example as “Udfordring: …” followed by “Eksempel på håndtering: …”, on separate lines or in "
+        "one paragraph; a project description with “Budget:”, “Formål:” and “Løsning:”. For example:",
+    ),
+    "cur_example_report": (
+        "Adgang til data fra fagsystemet\n\n"
+        "Udfordring: Projektet manglede adgang til data i kommunens fagsystem. "
+        "Eksempel på håndtering: Kommunen aftalte med leverandøren, at data blev udstillet gennem et API.\n\n"
+        "Hjemmemålinger hos KOL-patienter\n\n"
+        "Budget: Projektet modtager 3,9 mio. kr. og løber fra primo 2021 til ultimo 2022.\n"
+        "Formål: At forebygge forværringer hos KOL-patienter.\n"
+        "Løsning: Algoritmen advarer personalet om forværring ud fra målinger i hjemmet.",
+        "Adgang til data fra fagsystemet\n\n"
+        "Udfordring: Projektet manglede adgang til data i kommunens fagsystem. "
+        "Eksempel på håndtering: Kommunen aftalte med leverandøren, at data blev udstillet gennem et API.\n\n"
+        "Hjemmemålinger hos KOL-patienter\n\n"
+        "Budget: Projektet modtager 3,9 mio. kr. og løber fra primo 2021 til ultimo 2022.\n"
+        "Formål: At forebygge forværringer hos KOL-patienter.\n"
+        "Løsning: Algoritmen advarer personalet om forværring ud fra målinger i hjemmet.",
+    ),
     "cur_start_entry": ("Start en ny erfaring herfra", "Start a new experience from this"),
     "cur_started": ("Formularen er udfyldt med spørgsmålet.", "The form is filled in with the question."),
     "cur_stale": (

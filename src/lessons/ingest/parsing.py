@@ -26,6 +26,7 @@ from lessons.words import labels
 __all__ = [
     "Candidate",
     "candidate_id",
+    "is_date_line",
     "organisations",
     "parse_report",
     "report_title",
@@ -37,6 +38,23 @@ _BULLET_GLYPHS = re.compile(r"^[\s]*([\uf000-\uf8ff\u2022\u25aa\u25cf\u2023\u204
 _FOOTER = re.compile(r"^(?:side\s+)?\d{1,4}(?:\s*(?:af|of|/)\s*\d{1,4})?$|^page\s+\d{1,4}(?:\s+of\s+\d{1,4})?$", re.I)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _LABEL = re.compile(r"^\**\s*(Udfordring|Eksempel på håndtering|Budget|Formål|Løsning)\s*:\s*\**\s*", re.I)
+# A label inside a paragraph ('… stor. Eksempel på håndtering: …'): capitalised, after a sentence end.
+_INLINE_LABEL = re.compile(
+    r"(?<=[.!?»”\"])\s+(?=\*{0,2}(?:Udfordring|Eksempel på håndtering|Budget|Formål|Løsning)\s*:)"
+)
+_MONTHS = (
+    "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december|"
+    "january|february|march|may|june|july|october|jan|feb|mar|apr|jun|jul|aug|sep|sept|okt|oct|nov|dec"
+)
+# A date line ('Publiceret 16-01-2025', 'Opdateret: 3. marts 2024 kl. 10.15', '2025-01-16'): metadata, never a title.
+_DATE_LINE = re.compile(
+    r"^(?:(?:publiceret|offentliggjort|udgivet|opdateret|senest opdateret|dato|published|updated|posted|date)"
+    r"\b[\s:]{0,3}(?:den |d\. |on )?)?"
+    r"(?:\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\.? (?:" + _MONTHS + r")\.? \d{4}|"
+    r"(?:" + _MONTHS + r")\.? \d{1,2},? \d{4})"
+    r"(?:,? (?:kl\. ?|at )?\d{1,2}[.:]\d{2})?\.?$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = (".", "!", "?")
 # Words a heading does not end with, though a wrapped line of prose often does.
 _OPEN_ENDINGS = frozenset(
@@ -96,7 +114,7 @@ def _lines(pages: list[str], markdown: bool) -> list[Line]:
                 if markdown and out and out[-1].text:
                     out.append(Line("", number if paged else None))  # a paragraph break
                 continue
-            if _FOOTER.match(text):
+            if _FOOTER.match(text) or is_date_line(text):
                 continue
             heading = markdown and _MD_HEADING.match(text)
             if heading:
@@ -108,6 +126,24 @@ def _lines(pages: list[str], markdown: bool) -> list[Line]:
             indent = raw[:1].isspace() and not bullet
             out.append(Line(text, number if paged else None, bullet=bullet, indent=indent))
     return _join_broken_words(out)
+
+
+def is_date_line(text: str) -> bool:
+    """Whether a line is only a date, maybe with 'Publiceret'/'Opdateret' and a time: never a heading or title."""
+    plain = " ".join(text.replace("#", " ").strip("*_ ").split())
+    return len(plain) <= 60 and bool(_DATE_LINE.match(plain))
+
+
+def split_inline_labels(blocks: list[Block]) -> list[Block]:
+    """Paragraphs cut before each label written inline ('Udfordring: … Eksempel på håndtering: …')."""
+    out: list[Block] = []
+    for block in blocks:
+        if block.heading:
+            out.append(block)
+            continue
+        parts = [part.strip() for part in _INLINE_LABEL.split(block.text) if part.strip()]
+        out.extend(Block(part, block.page, bullet=block.bullet) for part in parts)
+    return out
 
 
 def _join_broken_words(lines: list[Line]) -> list[Line]:
@@ -501,7 +537,7 @@ def _evaluations(report: str, sections: list[Section]) -> tuple[list[Candidate],
 
 def parse_report(pages: list[str], report: str, *, markdown: bool = False) -> list[Candidate]:
     """Recognise draft entries in a report's pages (pure: no files, no validation)."""
-    sections = _sections(_blocks(_lines(pages, markdown)))
+    sections = _sections(split_inline_labels(_blocks(_lines(pages, markdown))))
     candidates, used = _evaluations(report, sections)
     for i, section in enumerate(sections):
         if i in used:
@@ -521,12 +557,14 @@ def parse_report(pages: list[str], report: str, *, markdown: bool = False) -> li
 
 
 def report_title(pages: list[str], fallback: str) -> str:
-    """The report's title: its first non-empty line when that is short, else ``fallback``."""
+    """The report's title: its first non-empty line that is no date or page number, when that is short; else
+    ``fallback``."""
     for page in pages:
         for line in page.splitlines():
             text = " ".join(line.replace("#", " ").split())
-            if text:
-                return text if len(text) <= 150 and not _FOOTER.match(text) else fallback
+            if not text or _FOOTER.match(text) or is_date_line(text):
+                continue
+            return text if len(text) <= 150 else fallback
     return fallback
 
 
@@ -535,4 +573,4 @@ def candidate_id(report: str, candidate: Candidate) -> str:
     raw = candidate.raw
     text = "\n".join(str(raw.get(k, "")) for k in sorted(raw) if k not in {"source", "areas", "organisations"})
     digest = hashlib.sha256(f"{report}\n{raw['source'].get('section', '')}\n{text}".encode()).hexdigest()[:8]
-    return f"{slugify(str(raw['kind']), 20)}-{slugify(str(raw['title']), 60)}-{digest}"
+    return f"{slugify(str(raw['kind']), 20)}-{slugify(str(raw['title']))}-{digest}"

@@ -545,7 +545,7 @@ def _ingest_section(settings: Settings, lang: str) -> None:
         return
     kinds = ", ".join(f"{n} {label('kind', k, lang)}" for k, n in sorted(result.counts().items())) or "–"
     verb = t("cur_would_add" if dry_run else "cur_added", lang)
-    st.success(
+    (st.success if result.created else st.caption)(
         t(
             "cur_ingested",
             lang,
@@ -559,6 +559,13 @@ def _ingest_section(settings: Settings, lang: str) -> None:
     for entry in result.created:
         page = f" · {t('page', lang)} {entry.source.page}" if entry.source.page else ""
         st.markdown(f"- {safe(label('kind', entry.kind.value, lang))}{page}: **{safe(entry.title)}**")
+    if not result.created:  # say why, and show what the parser recognises
+        if result.skipped:
+            st.info(t("cur_all_known", lang, name=safe(upload.name), n=len(result.skipped)))
+        else:
+            st.warning(t("cur_nothing_found", lang, name=safe(upload.name), pages=result.pages))
+        st.markdown(t("cur_expected_shape", lang))
+        st.code(t("cur_example_report", lang), language=None, wrap_lines=True)
 
 
 def _gaps_section(settings: Settings, lang: str) -> None:
