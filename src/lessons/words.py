@@ -409,8 +409,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "and_more": ("og {n} flere", "and {n} more"),
     "corpus_problem_detail": ("{n} problem(er), fx {first}", "{n} problem(s), e.g. {first}"),
     "built_now": (
-        "Indekset er genopbygget: version {version}. Status ovenfor er opdateret.",
-        "The index has been rebuilt: version {version}. The status above is up to date.",
+        "Indekset er genopbygget: version {version}; status og advarsler er opdateret.",
+        "The index has been rebuilt: version {version}; status and warnings are up to date.",
     ),
     "bar_row": ("{label}: {n}", "{label}: {n}"),
     # why an existing entry looks like a new one (the curator page)

@@ -162,7 +162,7 @@ def _field_text(text: str, quoted: Sequence[str]) -> tuple[str, bool]:
 
 def render_card(card: Card, lang: str, *, anchor: str | None = None, quoted: Sequence[str] = ()) -> None:
     """One experience card: number and title, badges, project, key fields (quoted sentences marked), source."""
-    with st.container(border=True):
+    with st.container(border=True, key=f"card-{anchor}" if anchor else None):
         if anchor:
             st.html(f'<span id="{anchor}"></span>')  # the target of the overview's citation links
         st.markdown(f"**\\[{card.number}\\] {safe(card.title)}**")
