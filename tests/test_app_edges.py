@@ -133,6 +133,8 @@ def test_every_danish_page_shows_only_danish_interface_text(built: Settings, tin
     at.text_area(key="projects_description").set_value("Vi vil forudsige forværring hos KOL-patienter.")
     at.button[0].click().run()
     assert_danish(at, "projekter")
+    open_page(at, "briefing")
+    assert_danish(at, "briefing")
     open_page(at, "overblik")
     assert_danish(at, "overblik")
     open_page(at, "kurator")

@@ -102,6 +102,7 @@ def _form(lang: str) -> dict[str, object] | None:
             key=DATA_KEY,
             format_func=lambda v: label("data_kind", v, lang),
             placeholder=t("choose", lang),
+            select_all=False,
         )
         left, right = st.columns(2)
         left.selectbox(
