@@ -252,6 +252,7 @@ def test_the_walk_through_path(app_url: str, browser: Any, tmp_path: Path) -> No
     _wait_for_text(driver, "Var svaret nyttigt?", times=2)
     focus = next(line for line in _page_text(driver).splitlines() if line.startswith("Fokus fra spørgsmålet:"))
     assert "Håndteringseksempel" in focus and "Projektbeskrivelse" not in focus
+    assert "Filtre: Afsluttet projekt" not in _page_text(driver)  # the focus is not repeated as a filter
     _shot(driver, "walk-1-chat.png")
 
     # a citation is a link that scrolls to its card

@@ -103,3 +103,14 @@ def test_a_kind_chosen_in_the_filters_wins_over_the_focus(searcher: Searcher, en
     advice = Filters(kinds=frozenset({Kind.ADVICE}))
     second = answer_question(searcher, "Hvilke projekter?", entries=entries, previous=first, filters=advice)
     assert second.filters.kinds == {Kind.ADVICE} and not second.kinds_from_question
+
+
+def test_the_focus_is_shown_as_focus_not_again_as_a_filter(searcher: Searcher, entries: dict[str, Entry]) -> None:
+    """A focused follow-up's kinds are not repeated in the 'Filtre:' caption; a user's own filter still is."""
+    from lessons.ui.render import filters_caption
+
+    first = answer_question(searcher, MDR_QUESTION, entries=entries)
+    focused = answer_question(searcher, "Hvordan håndterede de det?", entries=entries, previous=first)
+    assert focused.kinds_from_question and filters_caption(focused, "da") is None
+    own = answer_question(searcher, MDR_QUESTION, entries=entries, filters=Filters(kinds=frozenset({Kind.HANDLING})))
+    assert filters_caption(own, "da") == "Filtre: Håndteringseksempel"

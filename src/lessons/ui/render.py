@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import streamlit as st
 
@@ -244,7 +245,9 @@ def _amount(value: float, lang: str) -> str:
 
 
 def filters_caption(answer: Answer, lang: str) -> str | None:
-    """'Filtre: Jura, Region' for an answer searched with filters, else None."""
-    if not answer.filters.active:
+    """'Filtre: Jura, Region' for an answer searched with filters, else None (kinds a follow-up's focus set are
+    shown as the focus, not again as filters)."""
+    filters = replace(answer.filters, kinds=frozenset()) if answer.kinds_from_question else answer.filters
+    if not filters.active:
         return None
-    return t("filters_used", lang, filters=safe(", ".join(filter_summary(answer.filters, lang))))
+    return t("filters_used", lang, filters=safe(", ".join(filter_summary(filters, lang))))
