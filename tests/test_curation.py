@@ -340,7 +340,10 @@ def test_adding_one_entry_to_the_full_corpus_embeds_only_its_chunks(tmp_path: Pa
     before, queries_before = fake.documents_embedded, fake.queries_embedded
     incremental = build_index(settings, fake)
     assert incremental.embedded == fake.documents_embedded - before == 1
-    assert fake.queries_embedded == queries_before, "the background phrases are reused, not embedded again"
+    new_texts = {entry.title, entry.summary, entry.project} - {None}
+    assert fake.queries_embedded - queries_before == len(new_texts), (
+        "only the new entry's own training texts are embedded; background and the no-match questions are reused"
+    )
     assert incremental.reused == full.manifest.chunk_count
     assert incremental.manifest.entry_count == full.manifest.entry_count + 1
     other_model = FakeEmbedder(name="another-fake")

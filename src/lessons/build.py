@@ -7,23 +7,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from filelock import FileLock, Timeout
+from threadpoolctl import threadpool_limits
 
 from lessons import __version__
-from lessons.chunking import chunk_entries
+from lessons.abstention import NoMatchModel, TrainingQuestion, train_model, training_hash, training_questions
+from lessons.chunking import Chunk, chunk_entries
 from lessons.corpus import Corpus, corpus_hash, entry_hash, load_corpus
 from lessons.embedding import Embedder
 from lessons.errors import BuildLockedError, IndexUnusableError
 from lessons.files import storage_error
 from lessons.lexicon import background_topics
+from lessons.search import own_lexical_scores
 from lessons.settings import Settings
 from lessons.store import IndexData, Manifest, load_index, prune_versions, write_version
 
 __all__ = ["BuildReport", "build_index", "build_lock"]
 
-# progress(phase, done, total): phases are "chunk", "embed", "write".
+# progress(phase, done, total): phases are "chunk", "embed", "train", "write".
 BuildProgress = Callable[[str, int, int], None]
 
 
@@ -71,6 +75,44 @@ def _background(previous: IndexData | None, embedder: Embedder) -> tuple[np.ndar
     if previous is not None and previous.manifest.background_hash == digest:
         return previous.background, digest
     return embedder.embed_queries(topics), digest
+
+
+def _training_set(corpus_entries: list[Any]) -> list[TrainingQuestion]:
+    """The no-match model's training questions for these entries (package questions + corpus-derived)."""
+    return training_questions(
+        titles=[e.title for e in corpus_entries],
+        summaries=[e.summary for e in corpus_entries if e.summary],
+        projects=sorted({e.project for e in corpus_entries if e.project}),
+        background=background_topics(),
+    )
+
+
+def _no_match_model(
+    previous: IndexData | None,
+    embedder: Embedder,
+    chunks: list[Chunk],
+    questions: list[TrainingQuestion],
+    progress: BuildProgress | None,
+) -> tuple[NoMatchModel, list[str], dict[str, Any]]:
+    """Train the no-match model, embedding only training texts the previous version did not hold."""
+    texts = [q.text for q in questions]
+    known: dict[str, np.ndarray] = {}
+    if previous is not None and previous.no_match_model is not None:
+        known = dict(zip(previous.no_match_texts, previous.no_match_model.reference, strict=True))
+    todo = [t for t in texts if t not in known]
+    for start in range(0, len(todo), 64):
+        batch = todo[start : start + 64]
+        known.update(zip(batch, embedder.embed_queries(batch), strict=True))
+        if progress:
+            progress("train", start + len(batch), len(todo) + 1)
+    vectors = np.stack([known[t] for t in texts]).astype(np.float32)
+    lexical = own_lexical_scores([c.text for c in chunks], texts)
+    with threadpool_limits(limits=1):  # a few small dense fits: BLAS threads only contend on a shared machine
+        model, report = train_model(vectors, questions, lexical)
+    if progress:
+        progress("train", len(todo) + 1, len(todo) + 1)
+    info = {"training_hash": training_hash(questions), "report": report.to_json()}
+    return model, texts, info
 
 
 def build_index(
@@ -137,6 +179,7 @@ def _build(
         elif progress:
             progress("embed", 0, 0)
         background, background_hash = _background(previous, embedder)
+        no_match = _no_match_model(previous, embedder, chunks, _training_set(entries), progress)
         manifest = write_version(
             settings.index_dir,
             vectors,
@@ -150,6 +193,7 @@ def _build(
             entry_hashes={e.id: entry_hash(e) for e in entries},
             background=background,
             background_hash=background_hash,
+            no_match=no_match,
         )
         if progress:
             progress("write", 1, 1)

@@ -8,14 +8,15 @@ The pipeline for one question:
 3. score candidates densely (cosine, FAISS top-N plus exact scores for lexical
    candidates) and lexically (bm25s with the Danish Snowball stemmer);
 4. fuse min-max-normalised scores with weights that depend on the language;
-5. filter, keep one chunk per entry, and decide whether anything matches at all.
+5. filter, keep one chunk per entry, and decide how well the corpus answers the question:
+   ``match``, ``weak`` or ``no_match`` (:mod:`lessons.abstention`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -25,15 +26,17 @@ import bm25s
 import numpy as np
 import numpy.typing as npt
 
+from lessons.abstention import Confidence
 from lessons.chunking import Chunk, ChunkMeta
 from lessons.embedding import Embedder
 from lessons.errors import QuestionError
 from lessons.lexicon import glossary_groups
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.store import IndexData
-from lessons.text import has_word, lexical_tokens, normalise, tokens
+from lessons.text import lexical_tokens, normalise, tokens
 
 __all__ = [
+    "Confidence",
     "Filters",
     "Hit",
     "Mode",
@@ -42,6 +45,7 @@ __all__ = [
     "Searcher",
     "detect_language",
     "expand_query",
+    "own_lexical_scores",
     "prepare_question",
 ]
 
@@ -69,6 +73,9 @@ class Ranking:
     # with `lessons calibrate` on a labelled question set; see docs/retrieval.md.
     min_margin: float = -0.023
     min_lexical: float = 2.2
+    # Inside active filters, a hit counts only when its fused score (1.0 = the best chunk
+    # anywhere) reaches this; otherwise the answer is "nothing inside your filters".
+    min_filtered_score: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -183,12 +190,26 @@ class SearchResult:
     best_dense: float = 0.0
     best_lexical: float = 0.0
     margin: float = 0.0
+    confidence: Confidence = Confidence.MATCH
+    # the no-match model's score (a logit; None when the index predates the model or nothing was scored)
+    decision_score: float | None = None
+    # why the answer is not a plain match: "off_topic", "filters" (nothing inside the chosen filters),
+    # "no_words" (only punctuation or symbols), "too_short" (a single character); None for a match
+    reason: str | None = None
+    rule_scores: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.no_match and self.confidence is not Confidence.NO_MATCH:
+            self.confidence = Confidence.NO_MATCH
+        self.no_match = self.confidence is Confidence.NO_MATCH
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON contract: question, no_match, hits (plus language and filters)."""
+        """The stable JSON contract: question, no_match, confidence, hits with scores (plus language, filters)."""
         return {
             "question": self.question,
             "no_match": self.no_match,
+            "confidence": self.confidence.value,
+            "reason": self.reason,
             "hits": [h.to_json() for h in self.hits],
             "language": self.language,
             "filters": self.filters.describe(),
@@ -277,11 +298,48 @@ class _Lexical:
         if self._retriever is None:
             return np.zeros(0, dtype=np.float32)
         query_tokens = lexical_tokens([query])[0]
-        vocab = self._retriever.vocab_dict
-        known = [t for t in query_tokens if t in vocab]
+        known = [t for t in query_tokens if t in self.vocabulary]
         if not known:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        return self.scores_of(known)
+
+    @property
+    def vocabulary(self) -> Mapping[str, int]:
+        """The indexed (stemmed) tokens."""
+        vocab: Mapping[str, int] = {} if self._retriever is None else self._retriever.vocab_dict
+        return vocab
+
+    def scores_of(self, tokens: list[str]) -> npt.NDArray[np.float32]:
+        """BM25 scores of every chunk for known, already tokenised query terms."""
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+
+
+def _own_lexical(lexical: _Lexical, text: str) -> npt.NDArray[np.float32]:
+    """Lexical scores for the question's own words only (no glossary), normalised by query length."""
+    scores = lexical.scores(text)
+    terms = max(1, len(lexical_tokens([text])[0]))
+    out: npt.NDArray[np.float32] = scores / math.sqrt(terms)
+    return out
+
+
+def own_lexical_scores(chunk_texts: Sequence[str], texts: Sequence[str]) -> list[float]:
+    """The best own-word lexical score of each text against the chunk texts (to train the no-match model).
+
+    The same as a search's ``best_lexical`` for that text, computed in one batch.
+    """
+    lexical = _Lexical(chunk_texts)
+    if lexical.size == 0 or not texts:
+        return [0.0] * len(texts)
+    vocab = lexical.vocabulary
+    out = []
+    for text_tokens in lexical_tokens(texts):
+        known = [t for t in text_tokens if t in vocab]
+        if not known:
+            out.append(0.0)
+            continue
+        best = float(np.max(lexical.scores_of(known)))
+        out.append(best / math.sqrt(max(1, len(text_tokens))))
+    return out
 
 
 # --- the searcher ------------------------------------------------------------------------------
@@ -345,13 +403,20 @@ class Searcher:
         filters = filters or Filters()
         text = prepare_question(question, self.max_question_chars)
         language = detect_language(text)
-        if not has_word(text) or not self.chunks:
-            return SearchResult(question=text, no_match=True, hits=[], language=language, filters=filters)
+        question_tokens = tokens(text)
+        if not question_tokens:
+            return self._refused(text, language, filters, "no_words")
+        if sum(len(w) for w in question_tokens) < 2:
+            return self._refused(text, language, filters, "too_short")
+        if not self.chunks:
+            return self._refused(text, language, filters, "off_topic")
         query_vector = vector if vector is not None else self.embed(text)
         dense_all, lexical_all, pool = self._candidates(text, query_vector, mode)
         fused = self._fuse(dense_all[pool], lexical_all[pool], language, mode)
+        relative = _minmax(fused)  # 1.0 = the best chunk anywhere, whatever the filters
         order = np.argsort(-fused, kind="stable")
         hits: list[Hit] = []
+        best_filtered = 0.0
         taken: dict[str, int] = {}
         for position in order:
             index = int(pool[position])
@@ -361,6 +426,8 @@ class Searcher:
             if taken.get(chunk.entry_id, 0) >= per_entry:
                 continue
             taken[chunk.entry_id] = taken.get(chunk.entry_id, 0) + 1
+            if not hits:
+                best_filtered = float(relative[position])
             hits.append(
                 Hit(
                     rank=len(hits) + 1,
@@ -376,16 +443,50 @@ class Searcher:
         best_lexical = float(self._own_lexical(text).max())
         background = self.data.background
         margin = best_dense - float((background @ query_vector).max()) if len(background) else best_dense
-        no_match = not hits or not self._matches(margin, best_lexical)
+        confidence, score, rule_scores = self.decide(query_vector, best_lexical, margin)
+        reason = None if confidence is Confidence.MATCH else "off_topic"
+        if confidence is not Confidence.NO_MATCH and filters.active:
+            if not hits or best_filtered < self.ranking.min_filtered_score:
+                confidence, reason = Confidence.NO_MATCH, "filters"
+        elif not hits:
+            confidence, reason = Confidence.NO_MATCH, "off_topic"
         return SearchResult(
             question=text,
-            no_match=no_match,
+            no_match=confidence is Confidence.NO_MATCH,
             hits=hits,
             language=language,
             filters=filters,
             best_dense=best_dense,
             best_lexical=best_lexical,
             margin=margin,
+            confidence=confidence,
+            decision_score=score,
+            reason=reason,
+            rule_scores=rule_scores,
+        )
+
+    def decide(
+        self, vector: npt.NDArray[np.float32], best_lexical: float, margin: float
+    ) -> tuple[Confidence, float | None, dict[str, float]]:
+        """The state of a question from the index's no-match model (or the old margin rule without one)."""
+        model = self.data.no_match_model
+        if model is None:
+            matched = self._matches(margin, best_lexical)
+            return (Confidence.MATCH if matched else Confidence.NO_MATCH), None, {"margin": margin}
+        scores = model.rule_scores(vector, best_lexical)
+        scores["margin"] = margin
+        return model.confidence(scores["combined"]), scores["combined"], scores
+
+    def _refused(self, text: str, language: str, filters: Filters, reason: str) -> SearchResult:
+        """A question with nothing to search for: no_match, with the reason."""
+        return SearchResult(
+            question=text,
+            no_match=True,
+            hits=[],
+            language=language,
+            filters=filters,
+            confidence=Confidence.NO_MATCH,
+            reason=reason,
         )
 
     def _candidates(
@@ -430,9 +531,7 @@ class Searcher:
 
     def _own_lexical(self, text: str) -> npt.NDArray[np.float32]:
         """Lexical scores for the question's own words only (no glossary), normalised by query length."""
-        scores = self._lexical.scores(text)
-        terms = max(1, len(lexical_tokens([text])[0]))
-        return scores / math.sqrt(terms)
+        return _own_lexical(self._lexical, text)
 
     def _matches(self, margin: float, best_lexical: float) -> bool:
         return margin >= self.ranking.min_margin or best_lexical >= self.ranking.min_lexical

@@ -9,7 +9,12 @@ Layout::
         manifest.json         model, dimension, counts, corpus hash, checksums
         vectors.faiss         inner-product index over normalised vectors
         chunks.jsonl          the chunk texts and metadata, one JSON object per line
-        background.npy        vectors of off-topic background phrases (no-match detection)
+        background.npy        vectors of off-topic background phrases (the old margin rule, kept to compare)
+        nomatch_probe.npy     the no-match probe's weights and bias (format 3; see lessons.abstention)
+        nomatch_reference.npy vectors of the probe's training questions (kNN reference set)
+        nomatch_labels.npy    1 in-domain / 0 off-topic, one per reference vector
+        nomatch_texts.json    the training texts, so a rebuild re-embeds only new ones
+        nomatch_params.json   combination weights, calibrated cut-offs, held-out figures
 
 This is the only module that touches FAISS files.
 """
@@ -33,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lessons.abstention import NoMatchModel
 from lessons.chunking import Chunk
 from lessons.errors import IndexUnusableError
 from lessons.files import dir_mode, fsync_dir
@@ -48,8 +54,8 @@ __all__ = [
     "write_version",
 ]
 
-FORMAT_VERSION = 2  # 2: the manifest carries a checksum of itself (manifest_sha256)
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3  # 2: the manifest carries a checksum of itself; 3: the no-match model
+READABLE_FORMATS = (1, 2, 3)
 CURRENT = "CURRENT"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"
@@ -57,6 +63,10 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 BACKGROUND = "background.npy"
 DATA_FILES = (VECTORS, CHUNKS, BACKGROUND)
+NOMATCH_ARRAYS = {"probe": "nomatch_probe.npy", "reference": "nomatch_reference.npy", "labels": "nomatch_labels.npy"}
+NOMATCH_TEXTS = "nomatch_texts.json"
+NOMATCH_PARAMS = "nomatch_params.json"  # its own file: a checksum of raw bytes catches any flip (1e-05 vs 1E-05)
+NOMATCH_FILES = (*NOMATCH_ARRAYS.values(), NOMATCH_TEXTS, NOMATCH_PARAMS)
 FIX = "Run `lessons build` to rebuild it."
 MANIFEST_CHECKSUM = "manifest_sha256"
 
@@ -89,7 +99,13 @@ class Manifest(BaseModel):
     checksums: dict[str, str]
     entry_hashes: dict[str, str] = Field(default_factory=dict)
     background_hash: str = ""  # what the background vectors were embedded from, so a rebuild can reuse them
+    # what the no-match model was trained from ({"training_hash": …}; empty before format 3)
+    no_match: dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+
+    def data_files(self) -> tuple[str, ...]:
+        """The files this version must hold, each covered by a checksum."""
+        return DATA_FILES + (NOMATCH_FILES if self.no_match else ())
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, with ``manifest_sha256``: the checksum of all the other fields."""
@@ -129,6 +145,9 @@ class IndexData:
     path: Path
     background: npt.NDArray[np.float32]
     warnings: list[str] = field(default_factory=list)
+    no_match_model: NoMatchModel | None = None  # None: built before format 3 (the margin rule answers)
+    no_match_texts: list[str] = field(default_factory=list)
+    no_match_params: dict[str, Any] = field(default_factory=dict)  # incl. the held-out training report
 
     def search(self, vectors: npt.NDArray[np.float32], k: int) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
         """The ``k`` nearest chunks by inner product for each query row: (scores, chunk positions), -1 for none."""
@@ -188,6 +207,7 @@ def write_version(
     entry_hashes: dict[str, str] | None = None,
     background: npt.NDArray[np.float32] | None = None,
     background_hash: str = "",
+    no_match: tuple[NoMatchModel, list[str], dict[str, Any]] | None = None,
 ) -> Manifest:
     """Write a new version in a temporary folder, rename it into place, then point CURRENT at it."""
     if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
@@ -215,6 +235,7 @@ def write_version(
             np.save(fh, np.ascontiguousarray(background, dtype=np.float32), allow_pickle=False)
             fh.flush()
             os.fsync(fh.fileno())
+        no_match_info, files = _write_no_match(tmp, no_match)
         manifest = Manifest(
             version=version,
             model=model,
@@ -226,9 +247,10 @@ def write_version(
             package_version=package_version,
             built_at=now.isoformat(timespec="seconds"),
             chunk_words=chunk_words,
-            checksums={name: _sha256(tmp / name) for name in DATA_FILES},
+            checksums={name: _sha256(tmp / name) for name in files},
             entry_hashes=dict(entry_hashes or {}),
             background_hash=background_hash,
+            no_match=no_match_info,
         )
         _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
         fsync_dir(tmp)
@@ -242,6 +264,24 @@ def write_version(
     os.replace(pointer, index_dir / CURRENT)
     fsync_dir(index_dir)
     return manifest
+
+
+def _write_no_match(
+    folder: Path, no_match: tuple[NoMatchModel, list[str], dict[str, Any]] | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Write the no-match model's files; return the manifest's no_match field and all data files."""
+    if no_match is None:
+        return {}, DATA_FILES
+    model, texts, info = no_match
+    for part, array in model.arrays().items():
+        with (folder / NOMATCH_ARRAYS[part]).open("wb") as fh:
+            np.save(fh, array, allow_pickle=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+    _write_file(folder / NOMATCH_TEXTS, json.dumps(texts, ensure_ascii=False).encode("utf-8"))
+    params = {**info, **model.params()}
+    _write_file(folder / NOMATCH_PARAMS, json.dumps(params, ensure_ascii=False, indent=1).encode("utf-8"))
+    return {"training_hash": str(info.get("training_hash", ""))}, DATA_FILES + NOMATCH_FILES
 
 
 def _read_manifest(path: Path) -> Manifest:
@@ -315,10 +355,29 @@ def _check_background_size(path: Path, manifest: Manifest) -> None:
         raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is not the size its header claims")
 
 
+def _check_npy(path: Path, name: str, dtype: type[np.generic], shape_ok: Callable[[tuple[int, ...]], bool]) -> None:
+    """Refuse a .npy file of the wrong dtype or shape, or not the size its header claims, before numpy reads it."""
+    file = path / name
+    try:
+        with file.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, found = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, fortran, found = np.lib.format.read_array_header_2_0(fh)
+            offset = fh.tell()
+    except (ValueError, OSError, SyntaxError, TypeError) as exc:
+        raise IndexUnusableError(f"{name} in version {path.name} is unreadable ({exc})") from None
+    if found != np.dtype(dtype) or fortran or not shape_ok(tuple(shape)):
+        raise IndexUnusableError(f"{name} in version {path.name} has the wrong type or shape {shape}")
+    if file.stat().st_size != offset + int(np.prod(shape)) * np.dtype(dtype).itemsize:
+        raise IndexUnusableError(f"{name} in version {path.name} is not the size its header claims")
+
+
 def _load_version(path: Path) -> IndexData:
     """Load and verify one version; raise IndexUnusableError naming what is wrong."""
     manifest = _read_manifest(path)
-    for name in DATA_FILES:
+    for name in manifest.data_files():
         file = path / name
         if not file.is_file():
             raise IndexUnusableError(f"index version {path.name} is missing {name}")
@@ -352,7 +411,43 @@ def _load_version(path: Path) -> IndexData:
         raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is unreadable ({exc})") from None
     if background.ndim != 2 or background.shape[1] != manifest.dimension or background.dtype != np.float32:
         raise IndexUnusableError(f"{BACKGROUND} in version {path.name} has the wrong shape {background.shape}")
-    return IndexData(manifest=manifest, index=index, chunks=chunks, path=path, background=background)
+    model, texts, params = _load_no_match(path, manifest)
+    return IndexData(
+        manifest=manifest,
+        index=index,
+        chunks=chunks,
+        path=path,
+        background=background,
+        no_match_model=model,
+        no_match_texts=texts,
+        no_match_params=params,
+    )
+
+
+def _load_no_match(path: Path, manifest: Manifest) -> tuple[NoMatchModel | None, list[str], dict[str, Any]]:
+    """The no-match model of a format-3 version (its files' checksums are already verified)."""
+    if not manifest.no_match:
+        return None, [], {}
+    d = manifest.dimension
+    _check_npy(path, NOMATCH_ARRAYS["probe"], np.float64, lambda shape: shape == (d + 1,))
+    _check_npy(path, NOMATCH_ARRAYS["reference"], np.float32, lambda shape: len(shape) == 2 and shape[1] == d)
+    _check_npy(path, NOMATCH_ARRAYS["labels"], np.int8, lambda shape: len(shape) == 1)
+    try:
+        arrays = {part: np.load(path / name, allow_pickle=False) for part, name in NOMATCH_ARRAYS.items()}
+        params = json.loads((path / NOMATCH_PARAMS).read_text(encoding="utf-8"))
+        if not isinstance(params, dict):
+            raise TypeError(f"{NOMATCH_PARAMS} is not a JSON object")
+        model = NoMatchModel.from_parts(arrays, params)
+        texts = json.loads((path / NOMATCH_TEXTS).read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
+        raise IndexUnusableError(f"the no-match model in version {path.name} is unreadable ({exc})") from None
+    if model.dimension != manifest.dimension:
+        raise IndexUnusableError(
+            f"the no-match model in version {path.name} has dimension {model.dimension}, the index {manifest.dimension}"
+        )
+    if not isinstance(texts, list) or len(texts) != len(model.reference) or not all(isinstance(t, str) for t in texts):
+        raise IndexUnusableError(f"{NOMATCH_TEXTS} in version {path.name} does not match the reference vectors")
+    return model, texts, params
 
 
 class _MovedOnError(Exception):

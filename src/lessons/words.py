@@ -119,6 +119,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "building": ("Bygger indekset", "Building the index"),
     "phase_chunk": ("deler erfaringerne op", "chunking the experiences"),
     "phase_embed": ("beregner vektorer", "embedding"),
+    "phase_train": ("træner modellen for 'intet svar'", "training the no-match model"),
     "phase_write": ("skriver indekset", "writing the index"),
     "built": ("Indekset er bygget: version {version}.", "The index is built: version {version}."),
     "stale": (

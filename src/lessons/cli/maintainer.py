@@ -98,7 +98,12 @@ class _BuildProgress:
         self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, phase: str, done: int, total: int) -> None:
-        label = {"chunk": "chunking", "embed": "embedding changed chunks", "write": "writing index"}[phase]
+        label = {
+            "chunk": "chunking",
+            "embed": "embedding changed chunks",
+            "train": "training the no-match model",
+            "write": "writing index",
+        }[phase]
         if phase not in self.tasks:
             self.tasks[phase] = self.progress.add_task(label, total=max(total, 1))
         self.progress.update(self.tasks[phase], completed=done if total else 1, total=max(total, 1))

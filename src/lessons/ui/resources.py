@@ -284,7 +284,7 @@ def build_with_progress(settings: Settings, lang: str) -> bool:
         with st.spinner(t("loading_model", lang)):
             embedder = _embedder(_key(settings), settings)
         bar = st.progress(0.0, text=t("building", lang))
-        weights = {"chunk": (0.0, 0.05), "embed": (0.05, 0.95), "write": (0.95, 1.0)}
+        weights = {"chunk": (0.0, 0.05), "embed": (0.05, 0.7), "train": (0.7, 0.95), "write": (0.95, 1.0)}
 
         def progress(phase: str, done: int, total: int) -> None:
             start, end = weights.get(phase, (0.0, 1.0))

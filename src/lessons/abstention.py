@@ -1,0 +1,490 @@
+"""The no-match decision: is a question about what the corpus covers, and how sure are we?
+
+e5's cosines are compressed (an off-topic question still scores about 0.8 against the best
+chunk), so a threshold on retrieval scores does not generalise to new questions. Instead a
+small model looks at the *question* itself:
+
+1. **Probe.** An L2-regularised logistic regression on the question vector (the embedder's
+   query prompt), trained with outlier exposure: a few hundred in-domain questions
+   (``data/in_domain.yaml`` plus the corpus entries' titles, summaries and project names)
+   against many varied off-topic questions in both languages (``data/off_topic.yaml`` and
+   the background phrases).
+2. **kNN margin.** The mean cosine of the question's ``k`` nearest in-domain training
+   questions minus the same for the off-topic ones.
+3. **Lexical evidence.** The best BM25 score of the question's own words in the corpus.
+
+A second logistic regression combines the three into one score. Both stages are fitted at
+``lessons build`` with numpy (Newton's method, no scikit-learn on any path), so any
+``LESSONS_MODEL`` gets its own model, stored in the index version as plain arrays.
+
+**Three states from one score.** The cut-offs come from split-conformal calibration on
+in-domain questions the model was *not* trained on: the training questions are split into
+folds by category, each fold is scored by a model fitted without it, and the cut-offs are
+the empirical quantiles of those held-out scores. A new answerable question is then
+flagged ``no_match`` with probability at most ``false_no_match`` (2 %), and falls below
+``match`` with probability at most ``false_weak`` (10 %). Off-topic questions get no such
+guarantee (nobody can list every topic), so the same held-out folds, which leave whole
+off-topic *categories* out, measure how often they are caught; :class:`TrainingReport`
+records it.
+
+This module depends only on vectors: any :class:`lessons.embedding.Embedder` works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache, cached_property
+from importlib import resources
+from typing import Any
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+from lessons.yamlio import load_yaml
+
+__all__ = [
+    "RULES",
+    "Confidence",
+    "NoMatchModel",
+    "TrainingQuestion",
+    "TrainingReport",
+    "conformal_cutoff",
+    "fit_logistic",
+    "package_questions",
+    "train_model",
+    "training_questions",
+]
+
+Vectors = npt.NDArray[np.float32]
+FloatArray = npt.NDArray[np.float64]
+
+# The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
+RULES = ("probe", "knn", "combined")
+
+
+class Confidence(StrEnum):
+    """How well the corpus answers a question."""
+
+    MATCH = "match"
+    WEAK = "weak"
+    NO_MATCH = "no_match"
+
+
+# --- training data -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainingQuestion:
+    """One labelled training text. ``group`` names its fold unit: a category, or a corpus-derived kind."""
+
+    text: str
+    in_domain: bool
+    group: str
+    language: str = ""
+
+    @property
+    def calibrates(self) -> bool:
+        """Whether it is a written question whose held-out score may set the cut-offs or measure them."""
+        return self.group.startswith(("in:", "off:"))
+
+
+def _package_yaml(name: str) -> Any:
+    return load_yaml(resources.files("lessons").joinpath(f"data/{name}").read_bytes())
+
+
+@cache
+def package_questions() -> tuple[TrainingQuestion, ...]:
+    """The written questions shipped with the package: in-domain and off-topic, by category and language."""
+    out: list[TrainingQuestion] = []
+    for name, in_domain, prefix in (("in_domain.yaml", True, "in:"), ("off_topic.yaml", False, "off:")):
+        data = _package_yaml(name)
+        categories = data.get("categories") if isinstance(data, dict) else None
+        if not isinstance(categories, dict):
+            raise ValueError(f"package data {name} has no `categories` mapping")
+        for category, languages in categories.items():
+            if not isinstance(languages, dict):
+                raise ValueError(f"package data {name}: category {category!r} is not a mapping of languages")
+            for language, questions in languages.items():
+                for question in questions or ():
+                    text = " ".join(str(question).split())
+                    if text:
+                        out.append(TrainingQuestion(text, in_domain, f"{prefix}{category}", str(language)))
+    return tuple(out)
+
+
+def training_questions(
+    titles: Iterable[str] = (),
+    summaries: Iterable[str] = (),
+    projects: Iterable[str] = (),
+    background: Iterable[str] = (),
+) -> list[TrainingQuestion]:
+    """Everything the model trains on: the package's questions, plus corpus-derived positives and the background.
+
+    Titles, summaries and project names of the corpus entries make the probe follow the
+    corpus as curators change it; the off-topic background phrases are extra negatives.
+    Duplicates are dropped (first occurrence wins).
+    """
+    out = list(package_questions())
+    for group, texts, in_domain in (
+        ("corpus:title", titles, True),
+        ("corpus:summary", summaries, True),
+        ("corpus:project", projects, True),
+        ("background", background, False),
+    ):
+        out.extend(TrainingQuestion(" ".join(t.split()), in_domain, group) for t in texts if t and t.strip())
+    seen: set[str] = set()
+    unique = []
+    for question in out:
+        if question.text not in seen:
+            seen.add(question.text)
+            unique.append(question)
+    return unique
+
+
+def training_hash(questions: Sequence[TrainingQuestion]) -> str:
+    """What the model was trained from (texts, labels, groups), so a rebuild can tell whether it changed."""
+    digest = hashlib.sha256()
+    for q in questions:
+        digest.update(f"{int(q.in_domain)}\t{q.group}\t{q.text}\n".encode())
+    return digest.hexdigest()
+
+
+# --- fitting -----------------------------------------------------------------------------------
+
+
+def _sigmoid(z: FloatArray) -> FloatArray:
+    out: FloatArray = 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free
+    return out
+
+
+def fit_logistic(
+    x: npt.ArrayLike, y: npt.ArrayLike, *, l2: float, balanced: bool = True, max_iter: int = 50
+) -> tuple[FloatArray, float]:
+    """An L2-regularised logistic regression fitted by Newton's method; returns (weights, bias).
+
+    The bias is not penalised. ``balanced`` weighs each class to half the total, so the
+    many corpus-derived positives do not drown the negatives.
+    """
+    features = np.asarray(x, dtype=np.float64)
+    labels = np.asarray(y, dtype=np.float64)
+    n, d = features.shape
+    if n == 0 or labels.min() == labels.max():
+        raise ValueError("fitting needs examples of both classes")
+    design = np.hstack([features, np.ones((n, 1))])
+    weights = np.ones(n)
+    if balanced:
+        positives = labels.sum()
+        weights = np.where(labels == 1, n / (2 * positives), n / (2 * (n - positives)))
+    penalty = l2 * np.eye(d + 1)
+    penalty[-1, -1] = 0.0
+    theta = np.zeros(d + 1)
+    for _ in range(max_iter):
+        p = _sigmoid(design @ theta)
+        gradient = design.T @ (weights * (p - labels)) + penalty @ theta
+        hessian = (design * (weights * p * (1 - p))[:, None]).T @ design + penalty
+        hessian[np.diag_indices_from(hessian)] += 1e-9
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if float(np.abs(step).max()) < 1e-7:
+            break
+    return theta[:-1].copy(), float(theta[-1])
+
+
+def conformal_cutoff(scores: Sequence[float] | FloatArray, alpha: float) -> float:
+    """The cut-off below which at most ``alpha`` of new exchangeable scores fall (split-conformal).
+
+    With n calibration scores sorted ascending, it is the k-th smallest, k = ⌊α(n+1)⌋; a new
+    score is flagged when strictly below it, which happens with probability at most α.
+    With too few scores for that (k = 0) nothing is flagged.
+    """
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))
+    k = math.floor(alpha * (len(ordered) + 1))
+    if k < 1:
+        return -math.inf
+    return float(ordered[k - 1])
+
+
+def _knn_margin(reference: Vectors, labels: npt.NDArray[np.int8], queries: Vectors, k: int) -> FloatArray:
+    """Mean cosine to the k nearest in-domain references minus the same to the off-topic ones."""
+    similarities = np.asarray(queries, dtype=np.float32) @ reference.T
+    out = np.zeros(len(queries), dtype=np.float64)
+    for cls, sign in ((1, 1.0), (0, -1.0)):
+        block = similarities[:, labels == cls]
+        kk = min(k, block.shape[1])
+        if kk == 0:
+            continue
+        top = np.partition(block, block.shape[1] - kk, axis=1)[:, -kk:]
+        out += sign * top.mean(axis=1)
+    return out
+
+
+# --- the model ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoMatchModel:
+    """The fitted decision: probe, kNN reference set, combination weights and calibrated cut-offs."""
+
+    probe: FloatArray  # (dimension,)
+    probe_bias: float
+    reference: Vectors  # (n, dimension), the training questions' vectors
+    reference_labels: npt.NDArray[np.int8]  # (n,), 1 in-domain, 0 off-topic
+    combine: tuple[float, float, float]  # weights of (probe logit, kNN margin, lexical)
+    combine_bias: float
+    cutoffs: dict[str, tuple[float, float]]  # rule -> (no_match below, match from)
+    neighbours: int = 10
+
+    @cached_property
+    def _indexes(self) -> tuple[Any, Any]:
+        """FAISS inner-product indexes over the in-domain and off-topic references (single-threaded search)."""
+        out = []
+        for cls in (1, 0):
+            index = faiss.IndexFlatIP(self.reference.shape[1])
+            block = np.ascontiguousarray(self.reference[self.reference_labels == cls], dtype=np.float32)
+            if len(block):
+                index.add(block)
+            out.append(index)
+        return out[0], out[1]
+
+    def knn_margin(self, vector: npt.ArrayLike) -> float:
+        """Mean cosine of the k nearest in-domain references minus the same for the off-topic ones."""
+        query = np.ascontiguousarray(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        total = 0.0
+        for index, sign in zip(self._indexes, (1.0, -1.0), strict=True):
+            k = min(self.neighbours, index.ntotal)
+            if k:
+                distances, _ = index.search(query, k)
+                total += sign * float(distances[0].mean())
+        return total
+
+    @property
+    def dimension(self) -> int:
+        """The vector dimension the model expects."""
+        return int(self.probe.shape[0])
+
+    def rule_scores(self, vector: npt.ArrayLike, lexical: float) -> dict[str, float]:
+        """The score of each rule in :data:`RULES` for one question vector and its own-word BM25 score."""
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        probe = float(query[0].astype(np.float64) @ self.probe + self.probe_bias)
+        knn = self.knn_margin(query)
+        a, b, c = self.combine
+        combined = a * probe + b * knn + c * float(lexical) + self.combine_bias
+        return {"probe": probe, "knn": knn, "combined": combined}
+
+    def score(self, vector: npt.ArrayLike, lexical: float) -> float:
+        """The combined score (a logit: above 0 reads as in-domain)."""
+        return self.rule_scores(vector, lexical)["combined"]
+
+    def confidence(self, score: float, rule: str = "combined") -> Confidence:
+        """The state a score falls in under a rule's cut-offs."""
+        no_match_below, match_from = self.cutoffs[rule]
+        if score < no_match_below:
+            return Confidence.NO_MATCH
+        if score < match_from:
+            return Confidence.WEAK
+        return Confidence.MATCH
+
+    # -- storage: plain arrays plus a JSON-ready dict, never pickle --
+
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """The array parts, for np.save(allow_pickle=False)."""
+        return {
+            "probe": np.append(self.probe, self.probe_bias).astype(np.float64),
+            "reference": np.ascontiguousarray(self.reference, dtype=np.float32),
+            "labels": self.reference_labels.astype(np.int8),
+        }
+
+    def params(self) -> dict[str, Any]:
+        """The scalar parts, for the manifest."""
+        return {
+            "combine": [*self.combine, self.combine_bias],
+            "cutoffs": {rule: list(pair) for rule, pair in self.cutoffs.items()},
+            "neighbours": self.neighbours,
+        }
+
+    @classmethod
+    def from_parts(cls, arrays: dict[str, npt.NDArray[Any]], params: dict[str, Any]) -> NoMatchModel:
+        """Rebuild from :meth:`arrays` and :meth:`params`; ValueError when they do not fit together."""
+        probe = np.asarray(arrays["probe"], dtype=np.float64)
+        reference = np.asarray(arrays["reference"], dtype=np.float32)
+        labels = np.asarray(arrays["labels"], dtype=np.int8)
+        if probe.ndim != 1 or reference.ndim != 2 or reference.shape[1] != probe.shape[0] - 1:
+            raise ValueError(f"probe {probe.shape} and reference {reference.shape} do not fit together")
+        if labels.shape != (reference.shape[0],) or not set(np.unique(labels)) <= {0, 1}:
+            raise ValueError("reference labels do not match the reference vectors")
+        combine = [float(v) for v in params["combine"]]
+        if len(combine) != 4:
+            raise ValueError("combine needs three weights and a bias")
+        cutoffs = {str(rule): (float(pair[0]), float(pair[1])) for rule, pair in dict(params["cutoffs"]).items()}
+        if set(cutoffs) != set(RULES):
+            raise ValueError(f"cut-offs for {sorted(cutoffs)}, expected {sorted(RULES)}")
+        values = [*combine, *(v for pair in cutoffs.values() for v in pair if math.isfinite(v))]
+        if not np.isfinite(probe).all() or not all(math.isfinite(v) for v in values):
+            raise ValueError("non-finite model parameters")
+        return cls(
+            probe=probe[:-1].copy(),
+            probe_bias=float(probe[-1]),
+            reference=reference,
+            reference_labels=labels,
+            combine=(combine[0], combine[1], combine[2]),
+            combine_bias=combine[3],
+            cutoffs=cutoffs,
+            neighbours=int(params.get("neighbours", 10)),
+        )
+
+
+# --- training with held-out folds ---------------------------------------------------------------
+
+
+@dataclass
+class TrainingReport:
+    """Figures measured on held-out folds (whole categories left out), never on what a model was fitted on."""
+
+    questions: int = 0
+    in_domain: int = 0
+    off_topic: int = 0
+    folds: int = 0
+    # per rule: {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
+    held_out: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready, for the manifest and `lessons calibrate`."""
+        return {
+            "questions": self.questions,
+            "in_domain": self.in_domain,
+            "off_topic": self.off_topic,
+            "folds": self.folds,
+            "held_out": self.held_out,
+        }
+
+
+def _fold_of(questions: Sequence[TrainingQuestion], folds: int, seed: int) -> npt.NDArray[np.int64]:
+    """Whole categories per fold (in-domain and off-topic apart, so each fold holds both); -1: always trained on."""
+    rng = np.random.default_rng(seed)
+    out = np.full(len(questions), -1, dtype=np.int64)
+    for prefix in ("in:", "off:"):
+        groups = sorted({q.group for q in questions if q.group.startswith(prefix)})
+        order = rng.permutation(len(groups))
+        assignment = {groups[int(j)]: i % folds for i, j in enumerate(order)}
+        for i, q in enumerate(questions):
+            if q.group in assignment:
+                out[i] = assignment[q.group]
+    return out
+
+
+def _standardised_fit(features: FloatArray, labels: FloatArray, l2: float) -> tuple[FloatArray, float]:
+    """Fit on standardised features, return weights and bias for the raw features."""
+    mean = features.mean(axis=0)
+    std = features.std(axis=0)
+    std[std < 1e-9] = 1.0
+    w, b = fit_logistic((features - mean) / std, labels, l2=l2)
+    raw = w / std
+    return raw, float(b - (raw * mean).sum())
+
+
+def _cutoffs(answerable: FloatArray, false_no_match: float, false_weak: float) -> tuple[float, float]:
+    no_below = conformal_cutoff(answerable, false_no_match)
+    return no_below, max(no_below, conformal_cutoff(answerable, false_weak))
+
+
+def train_model(
+    vectors: Vectors,
+    questions: Sequence[TrainingQuestion],
+    lexical: Sequence[float],
+    *,
+    folds: int = 10,
+    l2: float = 0.01,
+    neighbours: int = 10,
+    false_no_match: float = 0.02,
+    false_weak: float = 0.10,
+    seed: int = 0,
+) -> tuple[NoMatchModel, TrainingReport]:
+    """Fit the probe and the combination, calibrate the cut-offs on held-out folds, and measure them.
+
+    ``vectors`` are the questions' vectors (query prompt), ``lexical`` their own-word BM25
+    scores against the corpus. Every written question is scored by models fitted without its
+    whole category (cross-fitting); the cut-offs are conformal quantiles of the held-out
+    in-domain scores, and the report gives each rule's rates on the held-out questions.
+    """
+    x = np.asarray(vectors, dtype=np.float32)
+    if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
+        raise ValueError("one vector and one lexical score per training question")
+    y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
+    lex = np.asarray(lexical, dtype=np.float64)
+    labels = y.astype(np.int8)
+    fold = _fold_of(questions, folds, seed)
+    held = fold >= 0
+    calib_in = held & (y == 1)
+    calib_off = held & (y == 0)
+    if not calib_in.any() or not calib_off.any():
+        raise ValueError("training needs written in-domain and off-topic questions")
+
+    oof = {rule: np.full(len(questions), np.nan) for rule in ("probe", "knn")}
+    for f in range(folds):
+        test = fold == f
+        if not test.any():
+            continue
+        train = ~test
+        w, b = fit_logistic(x[train], y[train], l2=l2)
+        oof["probe"][test] = x[test].astype(np.float64) @ w + b
+        oof["knn"][test] = _knn_margin(x[train], labels[train], x[test], neighbours)
+
+    def stack(probe: FloatArray, knn: FloatArray, lexical_scores: FloatArray) -> FloatArray:
+        return np.column_stack([probe, knn, lexical_scores])
+
+    features = stack(oof["probe"], oof["knn"], lex)
+    # the combination's own held-out scores: fitted on the other folds' held-out features (nested)
+    oof_combined = np.full(len(questions), np.nan)
+    for f in range(folds):
+        test = fold == f
+        if not test.any():
+            continue
+        train = held & ~test
+        w2, b2 = _standardised_fit(features[train], y[train], 1e-3)
+        oof_combined[test] = features[test] @ w2 + b2
+    combine_w, combine_b = _standardised_fit(features[held], y[held], 1e-3)
+    scores = {"probe": oof["probe"], "knn": oof["knn"], "combined": oof_combined}
+
+    cutoffs: dict[str, tuple[float, float]] = {}
+    report = TrainingReport(
+        questions=len(questions), in_domain=int(y.sum()), off_topic=int(len(y) - y.sum()), folds=folds
+    )
+    for rule, values in scores.items():
+        cutoffs[rule] = _cutoffs(values[calib_in], false_no_match, false_weak)
+        # measured as cross-conformal: each fold under cut-offs calibrated on the other folds only
+        states = np.full(len(questions), "", dtype=object)
+        for f in range(folds):
+            test = fold == f
+            if not test.any():
+                continue
+            no_below, match_from = _cutoffs(values[calib_in & ~test], false_no_match, false_weak)
+            states[test] = np.where(values[test] < no_below, "no", np.where(values[test] < match_from, "weak", "match"))
+        answerable, off_topic = states[calib_in], states[calib_off]
+        report.held_out[rule] = {
+            "answerable_no_match": round(float(np.mean(answerable == "no")), 4),
+            "answerable_weak": round(float(np.mean(answerable == "weak")), 4),
+            "off_topic_no_match": round(float(np.mean(off_topic == "no")), 4),
+            "off_topic_match": round(float(np.mean(off_topic == "match")), 4),
+        }
+    probe_w, probe_b = fit_logistic(x, y, l2=l2)
+    model = NoMatchModel(
+        probe=probe_w,
+        probe_bias=probe_b,
+        reference=np.ascontiguousarray(x),
+        reference_labels=labels,
+        combine=(float(combine_w[0]), float(combine_w[1]), float(combine_w[2])),
+        combine_bias=combine_b,
+        cutoffs=cutoffs,
+        neighbours=neighbours,
+    )
+    return model, report
+
+
+def lexical_scores(texts: Sequence[str], score: Callable[[str], float]) -> list[float]:
+    """Own-word lexical scores of training texts (a helper for the build)."""
+    return [float(score(text)) for text in texts]
