@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from lessons import embedding, engine
+from lessons.abstention import Confidence
 from lessons.embedding import FakeEmbedder
+from lessons.search import Searcher
 from lessons.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,3 +129,28 @@ def real_fake_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(corpus_dir=REAL_CORPUS, index_dir=base / "index", data_dir=base / "var", model="fake-embedder")
     build_index(settings, FakeEmbedder())
     return settings
+
+
+# Marker words that pin the no-match decision in tests of what each state *shows*. The fake
+# embedder's bag of hashed words carries no meaning, so its trained model cannot tell cake
+# from CE marking; the model itself is tested in test_abstention.py (synthetic vectors, the
+# fake embedder's own scores) and test_real_model.py (the real model).
+WEAK_MARKER = "ungefähr"
+NO_MATCH_MARKER = "kage"
+
+
+@pytest.fixture
+def scripted_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Questions containing 'kage' are no_match, 'ungefähr' weak, anything else match (filters still apply)."""
+
+    def decide(
+        self: Searcher, text: str, vector: object, best_lexical: float, margin: float
+    ) -> tuple[Confidence, float, dict[str, float]]:
+        lowered = text.lower()
+        if NO_MATCH_MARKER in lowered:
+            return Confidence.NO_MATCH, -5.0, {"combined": -5.0}
+        if WEAK_MARKER in lowered:
+            return Confidence.WEAK, 0.0, {"combined": 0.0}
+        return Confidence.MATCH, 5.0, {"combined": 5.0}
+
+    monkeypatch.setattr(Searcher, "decide", decide)

@@ -287,6 +287,7 @@ def test_answer_question_follows_up_with_the_sector_filter(searcher: Searcher, e
     assert second.index_version == searcher.version and second.id != first.id
 
 
+@pytest.mark.usefixtures("scripted_states")
 def test_answer_question_without_a_match_has_no_overview(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """An off-topic question is a no-match with no overview to mislead."""
     answer = answer_question(searcher, "hvordan bager man kage", entries=entries)
@@ -302,6 +303,7 @@ def test_answer_question_rejects_an_empty_question(searcher: Searcher, entries: 
 # --- export ------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("scripted_states")
 def test_export_is_markdown_with_questions_citations_and_sources(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """The export lists each question, its cited overview and its cards with sources, all escaped."""
     first = answer_question(searcher, MDR_QUESTION, entries=entries)

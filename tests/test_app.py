@@ -19,6 +19,7 @@ from lessons.feedback import list_feedback, list_gaps, list_negative_feedback
 from lessons.models import Sector
 from lessons.settings import Settings
 from lessons.store import read_current
+from tests.conftest import WEAK_MARKER
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 MDR_QUESTION = "Skal algoritmen CE-mærkes efter MDR?"
@@ -173,6 +174,7 @@ def test_a_sidebar_filter_applies_to_the_next_answer_and_shows_as_active(built: 
     assert at.multiselect(key="f_area").value == []
 
 
+@pytest.mark.usefixtures("scripted_states")
 def test_no_match_says_so_suggests_topics_and_logs_the_gap(built: Settings) -> None:
     """An off-topic question gets a plain no-match, the seven areas and examples, and lands in the gap log."""
     at = ask(start(), OFF_TOPIC)
@@ -297,9 +299,51 @@ def test_projects_like_mine_shows_status_and_lessons(built: Settings, fake: Fake
     assert "**Hjemmemålinger hos KOL-patienter**" in body
 
 
+@pytest.mark.usefixtures("scripted_states")
+def test_weak_answer_shows_the_nearest_under_a_caution_without_an_overview(built: Settings) -> None:
+    """A weak answer shows the nearest cards under the caution, no 'Kort fortalt', and is logged as weak."""
+    question = f"{MDR_QUESTION} {WEAK_MARKER}"
+    at = ask(start(), question)
+    answer = turns(at)[0]
+    assert answer.weak and not answer.no_match and not answer.overview and answer.cards
+    assistant = at.chat_message[1]
+    assert "Ingen erfaring svarer præcist på spørgsmålet – her er de nærmeste" in assistant.warning[0].value
+    body = joined(assistant)
+    assert "Kort fortalt" not in body and MDR_TITLE in body
+    [gap] = list_gaps(built.data_dir)
+    assert gap.question == question and gap.states == ["weak"]
+
+
+def test_nothing_inside_the_filters_offers_to_search_without_them(built: Settings) -> None:
+    """A question answered only outside the chosen filters says so; one click searches without them."""
+    at = start()
+    at.multiselect(key="f_domain").set_value(["climate"]).run()
+    at = ask(at, MDR_QUESTION)
+    answer = turns(at)[0]
+    assert answer.no_match and answer.reason == "filters"
+    assistant = at.chat_message[1]
+    assert "Intet inden for de valgte filtre" in assistant.info[0].value
+    next(b for b in assistant.button if b.label == "Søg uden filtre").click().run()
+    assert at.multiselect(key="f_domain").value == []
+    last = turns(at)[-1]
+    assert last.question == MDR_QUESTION and not last.no_match and not last.filters.active
+    assert last.cards[0].title == MDR_TITLE
+
+
+def test_a_question_of_symbols_only_asks_for_words_and_is_not_a_gap(built: Settings) -> None:
+    """Punctuation-only and one-letter questions get a message asking for words, and stay out of the gap log."""
+    at = ask(start(), "?!?")
+    assert turns(at)[0].reason == "no_words"
+    assert "kun af tegn uden ord" in at.chat_message[1].info[0].value
+    at = ask(at, "x")
+    assert turns(at)[-1].reason == "too_short"
+    assert list_gaps(built.data_dir) == []
+
+
+@pytest.mark.usefixtures("scripted_states")
 def test_overview_page_shows_counts_index_status_and_curator_lists(built: Settings) -> None:
     """The overview charts the corpus, reports the index (fresh, which model) and lists gaps for curators."""
-    at = ask(start(), OFF_TOPIC)
+    at = ask(ask(start(), OFF_TOPIC), f"{MDR_QUESTION} {WEAK_MARKER}")
     at = open_page(at, "overblik")
     assert at.title[0].value == "Overblik over korpusset"
     assert {m.label: m.value for m in at.metric} == {"Erfaringer i alt": "5"}
@@ -309,7 +353,8 @@ def test_overview_page_shows_counts_index_status_and_curator_lists(built: Settin
     assert bars["Projektbeskrivelse: 2"] == 100 and bars["Håndteringseksempel: 2"] == 100
     assert bars["Godt råd: 1"] == 50 and not at.get("arrow_vega_lite_chart") and not at.get("vega_lite_chart")
     assert any("opdateret" in s.value for s in at.success)
-    assert f"- 1× {OFF_TOPIC}" in joined(at.main)
+    assert f"- 1× {OFF_TOPIC} · *intet svar*" in joined(at.main)
+    assert f"- 1× {MDR_QUESTION} {WEAK_MARKER} · *svagt svar*" in joined(at.main)
 
 
 def test_a_missing_model_is_reported_with_its_fix(

@@ -13,7 +13,7 @@ from lessons.corpus import Corpus, entry_hash, load_corpus
 from lessons.embedding import Embedder, load_embedder
 from lessons.errors import CorpusError, IndexUnusableError
 from lessons.search import Ranking, Searcher
-from lessons.settings import Settings
+from lessons.settings import Settings, SettingsError
 from lessons.store import Manifest, load_index, read_current
 
 __all__ = ["CorpusChanges", "IndexStatus", "corpus_changes", "corpus_differences", "index_status", "open_searcher"]
@@ -138,5 +138,16 @@ def open_searcher(
     ranking = ranking or Ranking()
     if settings.no_match_margin is not None:
         ranking = replace(ranking, min_margin=settings.no_match_margin)
+    if data.no_match_model is None:
+        warnings.append(
+            "the index predates the no-match model, so the old margin rule decides when nothing matches. "
+            "Run `lessons build` to train it."
+        )
+    elif settings.no_match_cutoffs is not None:
+        low, high = settings.no_match_cutoffs
+        if low > high:
+            raise SettingsError(f"LESSONS_NO_MATCH_CUTOFFS: {low} (no_match below) is above {high} (match from)")
+        cutoffs = {**data.no_match_model.cutoffs, "combined": (low, high)}
+        data = replace(data, no_match_model=replace(data.no_match_model, cutoffs=cutoffs))
     searcher = Searcher(data, embedder, ranking=ranking, max_question_chars=settings.max_question_chars)
     return searcher, warnings

@@ -15,7 +15,6 @@ ignored; a keyword must start at a word start and may end inside a longer word.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lessons.errors import CorpusError, Problem, UnsafeFileError
+from lessons.abstention import RULES, conformal_cutoff
+from lessons.errors import CorpusError, IndexUnusableError, Problem, UnsafeFileError
 from lessons.files import read_regular_file
-from lessons.search import Mode, Searcher, detect_language
+from lessons.search import Confidence, Mode, Searcher, SearchResult, detect_language
 from lessons.text import match_key
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, load_yaml
 
@@ -131,6 +131,22 @@ class Scores:
     flagged: int = 0
     flagged_oos: int = 0
     wrongly_flagged: int = 0
+    weak: int = 0  # answerable questions answered `weak`
+    oos_matched: int = 0  # out-of-scope questions answered `match`
+    decided: int = 0  # answerable questions whose state was counted (rule reports count no ranks)
+
+    def add_state(self, oos: bool, state: Confidence) -> None:
+        """Count one question's decision."""
+        no_match = state is Confidence.NO_MATCH
+        self.flagged += int(no_match)
+        if oos:
+            self.oos += 1
+            self.flagged_oos += int(no_match)
+            self.oos_matched += int(state is Confidence.MATCH)
+        else:
+            self.decided += 1
+            self.wrongly_flagged += int(no_match)
+            self.weak += int(state is Confidence.WEAK)
 
     @property
     def answerable(self) -> int:
@@ -140,15 +156,18 @@ class Scores:
     def as_dict(self) -> dict[str, float | int | None]:
         """Averages, with None where a metric has no questions."""
         n = self.answerable
+        d = self.decided
         return {
-            "questions": n + self.oos,
-            "answerable": n,
+            "questions": max(n, d) + self.oos,
+            "answerable": max(n, d),
             "out_of_scope": self.oos,
             **self.ranks.averages(),
             "recall@10": round(self.recall10 / n, 4) if n else None,
             "no_match_precision": round(self.flagged_oos / self.flagged, 4) if self.flagged else None,
             "no_match_recall": round(self.flagged_oos / self.oos, 4) if self.oos else None,
-            "answerable_flagged": round(self.wrongly_flagged / n, 4) if n else None,
+            "answerable_flagged": round(self.wrongly_flagged / d, 4) if d else None,
+            "weak_share": round(self.weak / d, 4) if d else None,
+            "oos_as_match": round(self.oos_matched / self.oos, 4) if self.oos else None,
         }
 
 
@@ -179,7 +198,34 @@ def evaluate(
     searcher: Searcher, questions: Iterable[EvalQuestion], modes: Sequence[Mode] = tuple(Mode)
 ) -> list[ModeReport]:
     """Run every question through every mode (embedding each question once) and score the results."""
+    return evaluate_all(searcher, questions, modes)[0]
+
+
+def _rule_state(searcher: Searcher, result: SearchResult, rule: str) -> Confidence:
+    """The state a decision rule gives a hybrid result: today's margin rule, or one of the no-match model's."""
+    if rule == "margin":
+        matched = result.margin >= searcher.ranking.min_margin or result.best_lexical >= searcher.ranking.min_lexical
+        return Confidence.MATCH if matched and result.hits else Confidence.NO_MATCH
+    model = searcher.data.no_match_model
+    if model is None or rule not in result.rule_scores:
+        return result.confidence
+    if result.reason in ("no_words", "too_short"):
+        return Confidence.NO_MATCH
+    return model.confidence(result.rule_scores[rule], rule)
+
+
+def evaluate_all(
+    searcher: Searcher, questions: Iterable[EvalQuestion], modes: Sequence[Mode] = tuple(Mode)
+) -> tuple[list[ModeReport], list[ModeReport]]:
+    """Ranking modes side by side, and the no-match decision rules side by side (on the hybrid ranking).
+
+    The rules are today's margin rule (``margin``, two states) and the no-match model's
+    ``knn``, ``probe`` and ``combined`` scores, each under its own calibrated cut-offs;
+    ``combined`` is the one that answers.
+    """
     reports = {mode: ModeReport(mode=mode.value) for mode in modes}
+    rules = ["margin", *RULES] if searcher.data.no_match_model is not None else ["margin"]
+    rule_reports = {rule: ModeReport(mode=rule) for rule in rules}
     for question in questions:
         vector = searcher.embed(question.q)
         relevant = set() if question.oos else _relevant_entries(searcher, question.gold)
@@ -190,14 +236,10 @@ def evaluate(
             ranks = [h.rank for h in result.hits if not question.oos and is_relevant(h.chunk.text, question.gold)]
             first = min(ranks) if ranks else None
             for scores in groups:
-                if result.no_match:
-                    scores.flagged += 1
+                scores.add_state(question.oos, result.confidence)
                 if question.oos:
-                    scores.oos += 1
-                    scores.flagged_oos += int(result.no_match)
                     continue
                 scores.ranks.add(first)
-                scores.wrongly_flagged += int(result.no_match)
                 found = {h.chunk.entry_id for h in result.hits if h.chunk.entry_id in relevant}
                 scores.recall10 += len(found) / min(len(relevant), 10) if relevant else 0.0
             report.details.append(
@@ -206,75 +248,78 @@ def evaluate(
                     "language": question.language,
                     "oos": question.oos,
                     "no_match": result.no_match,
+                    "confidence": result.confidence.value,
                     "first_relevant_rank": first,
                     "best_dense": round(result.best_dense, 4),
                     "best_lexical": round(result.best_lexical, 4),
                     "margin": round(result.margin, 4),
+                    "rule_scores": {k: round(v, 4) for k, v in result.rule_scores.items()},
                     "top": [h.chunk.entry_id for h in result.hits[:5]],
                 }
             )
-    return [reports[m] for m in modes]
+            if mode is not Mode.HYBRID:
+                continue
+            for rule, rule_report in rule_reports.items():
+                state = _rule_state(searcher, result, rule)
+                for scores in (rule_report.overall, rule_report.by_language.setdefault(question.language, Scores())):
+                    scores.add_state(question.oos, state)
+    return [reports[m] for m in modes], list(rule_reports.values())
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """A no-match threshold chosen from labelled score distributions."""
+    """Cut-offs of the combined no-match score fitted on some questions, measured on others."""
 
-    min_margin: float
-    oos_recall: float
-    answerable_flagged: float
-    answerable: int
-    out_of_scope: int
-    answerable_margins: list[float]
-    oos_margins: list[float]
+    no_match_below: float
+    match_from: float
+    fitted_on: int  # answerable questions whose scores set the cut-offs
+    built: tuple[float, float]  # the cut-offs the index was built with (calibrated on held-out training folds)
+    reports: dict[str, dict[str, dict[str, float | int | None]]]  # "fitted"/"built" -> language -> figures
 
 
 def calibrate_no_match(
-    searcher: Searcher, questions: Iterable[EvalQuestion], max_answerable_flagged: float = 0.03
+    searcher: Searcher,
+    fit: Iterable[EvalQuestion],
+    report: Iterable[EvalQuestion],
+    *,
+    false_no_match: float = 0.02,
+    false_weak: float = 0.10,
 ) -> Calibration:
-    """Choose the margin threshold that flags most out-of-scope questions while wrongly flagging
-    at most ``max_answerable_flagged`` of the answerable ones.
+    """Split-conformal cut-offs from the answerable questions in ``fit``; figures only on ``report``.
 
-    Questions already matched lexically (strong own-word BM25 evidence) are never flagged,
-    so they do not constrain the threshold. Among equally good thresholds the midpoint of
-    the widest gap is taken, for robustness on unseen questions.
+    The no-match model never trains on these files, so their scores are honest calibration
+    data. No figure is computed on the questions the cut-offs were fitted on.
     """
-    answerable: list[float] = []
-    oos: list[float] = []
-    lexical_floor = searcher.ranking.min_lexical
-    for question in questions:
-        result = searcher.search(question.q, k=1)
-        margin = result.margin if result.best_lexical < lexical_floor else float("inf")
-        (oos if question.oos else answerable).append(margin)
-    if not answerable or not oos:
-        raise CorpusError([Problem(file="<questions>", message="calibration needs answerable and oos questions")])
-    finite = sorted({m for m in answerable + oos if m != float("inf")})
-    candidates = [finite[0] - 1e-3] + [(a + b) / 2 for a, b in itertools.pairwise(finite)]
-    candidates.append(finite[-1] + 1e-3)
-    best: tuple[float, float, float] | None = None  # (recall, -flagged, threshold)
-    for threshold in candidates:
-        flagged = sum(m < threshold for m in answerable) / len(answerable)
-        if flagged > max_answerable_flagged:
+    model = searcher.data.no_match_model
+    if model is None:
+        raise IndexUnusableError("the index has no no-match model (built before it existed). Run `lessons build`.")
+    fit_scores = []
+    for question in fit:
+        if question.oos:
             continue
-        recall = sum(m < threshold for m in oos) / len(oos)
-        key = (recall, -flagged, threshold)
-        if best is None or key[:2] > best[:2]:
-            best = key
-    assert best is not None  # the lowest candidate flags nothing, so one always qualifies
-    # widen: the highest threshold with the same recall and flag rate, then take the middle of that band
-    same = [
-        t
-        for t in candidates
-        if sum(m < t for m in oos) / len(oos) == best[0]
-        and -sum(m < t for m in answerable) / len(answerable) == best[1]
-    ]
-    threshold = (min(same) + max(same)) / 2
+        result = searcher.search(question.q, k=1)
+        if result.decision_score is not None:
+            fit_scores.append(result.decision_score)
+    if not fit_scores:
+        raise CorpusError([Problem(file="<fit questions>", message="calibration needs answerable questions")])
+    no_below = conformal_cutoff(fit_scores, false_no_match)
+    match_from = max(no_below, conformal_cutoff(fit_scores, false_weak))
+    built = model.cutoffs["combined"]
+    figures: dict[str, dict[str, Scores]] = {"fitted": {}, "built": {}}
+    for question in report:
+        result = searcher.search(question.q, k=1)
+        score = result.decision_score
+        for name, (low, high) in (("fitted", (no_below, match_from)), ("built", built)):
+            if score is None:
+                state = result.confidence
+            else:
+                state = Confidence.NO_MATCH if score < low else Confidence.WEAK if score < high else Confidence.MATCH
+            for group in ("overall", question.language):
+                figures[name].setdefault(group, Scores()).add_state(question.oos, state)
     return Calibration(
-        min_margin=round(threshold, 4),
-        oos_recall=sum(m < threshold for m in oos) / len(oos),
-        answerable_flagged=sum(m < threshold for m in answerable) / len(answerable),
-        answerable=len(answerable),
-        out_of_scope=len(oos),
-        answerable_margins=sorted(m for m in answerable if m != float("inf")),
-        oos_margins=sorted(oos),
+        no_match_below=round(no_below, 4),
+        match_from=round(match_from, 4),
+        fitted_on=len(fit_scores),
+        built=(round(built[0], 4), round(built[1], 4)),
+        reports={name: {g: sc.as_dict() for g, sc in groups.items()} for name, groups in figures.items()},
     )

@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 DB_NAME = "lessons.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: gaps.state ('weak' or 'no_match')
+GAP_STATES = ("weak", "no_match")
 MAX_COMMENT_CHARS = 4000
 MAX_TEXT_CHARS = 10_000
 
@@ -102,6 +103,12 @@ class Gap:
     first_asked: str
     last_asked: str
     languages: list[str]
+    states: list[str] = field(default_factory=lambda: ["no_match"])  # 'weak' and/or 'no_match'
+
+    @property
+    def weak_only(self) -> bool:
+        """Every time it was asked, the nearest experiences were shown under a caution (never 'no answer')."""
+        return self.states == ["weak"]
 
 
 def db_path(data_dir: Path) -> Path:
@@ -132,6 +139,9 @@ def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
             )
         if version < SCHEMA_VERSION:
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(gaps)")}
+            if "state" not in columns:  # schema 1 logged only no-match questions
+                conn.execute("ALTER TABLE gaps ADD COLUMN state TEXT NOT NULL DEFAULT 'no_match'")
             conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         yield conn
         conn.commit()
@@ -204,13 +214,16 @@ def record_gap(
     language: str | None = None,
     filters: dict[str, list[str]] | None = None,
     index_version: str | None = None,
+    state: str = "no_match",
 ) -> None:
-    """Log a question the corpus could not answer (with how it was searched and filtered)."""
+    """Log a question the corpus answered weakly or not at all (with how it was searched and filtered)."""
+    if state not in GAP_STATES:
+        raise ValueError(f"gap state must be one of {', '.join(GAP_STATES)}, not {state!r}")
     text = _clip(question, MAX_TEXT_CHARS) or ""
     with _connect(data_dir) as conn:
         conn.execute(
-            "INSERT INTO gaps (created_at, question, normalised, query, language, filters, index_version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO gaps (created_at, question, normalised, query, language, filters, index_version, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 _now(),
                 text,
@@ -219,12 +232,13 @@ def record_gap(
                 language,
                 json.dumps(filters or {}, sort_keys=True),
                 index_version,
+                state,
             ),
         )
 
 
 def list_gaps(data_dir: Path, limit: int = 50) -> list[Gap]:
-    """Unanswered questions, grouped by normalised wording, most frequent first (then most recent)."""
+    """Weakly or not answered questions, grouped by normalised wording, most frequent first (then most recent)."""
     if not db_path(data_dir).exists():
         return []
     with _connect(data_dir) as conn:
@@ -232,7 +246,8 @@ def list_gaps(data_dir: Path, limit: int = 50) -> list[Gap]:
             """
             SELECT (SELECT g2.question FROM gaps g2 WHERE g2.normalised = g.normalised
                     ORDER BY g2.created_at DESC, g2.id DESC LIMIT 1),
-                   COUNT(*), MIN(created_at), MAX(created_at), GROUP_CONCAT(DISTINCT language)
+                   COUNT(*), MIN(created_at), MAX(created_at), GROUP_CONCAT(DISTINCT language),
+                   GROUP_CONCAT(DISTINCT state)
             FROM gaps g
             GROUP BY normalised
             ORDER BY COUNT(*) DESC, MAX(created_at) DESC, MAX(id) DESC
@@ -247,6 +262,7 @@ def list_gaps(data_dir: Path, limit: int = 50) -> list[Gap]:
             first_asked=row[2],
             last_asked=row[3],
             languages=sorted((row[4] or "").split(",")) if row[4] else [],
+            states=sorted((row[5] or "no_match").split(",")),
         )
         for row in rows
     ]

@@ -443,7 +443,7 @@ class Searcher:
         best_lexical = float(self._own_lexical(text).max())
         background = self.data.background
         margin = best_dense - float((background @ query_vector).max()) if len(background) else best_dense
-        confidence, score, rule_scores = self.decide(query_vector, best_lexical, margin)
+        confidence, score, rule_scores = self.decide(text, query_vector, best_lexical, margin)
         reason = None if confidence is Confidence.MATCH else "off_topic"
         if confidence is not Confidence.NO_MATCH and filters.active:
             if not hits or best_filtered < self.ranking.min_filtered_score:
@@ -466,9 +466,12 @@ class Searcher:
         )
 
     def decide(
-        self, vector: npt.NDArray[np.float32], best_lexical: float, margin: float
+        self, text: str, vector: npt.NDArray[np.float32], best_lexical: float, margin: float
     ) -> tuple[Confidence, float | None, dict[str, float]]:
-        """The state of a question from the index's no-match model (or the old margin rule without one)."""
+        """The state of a question from the index's no-match model (or the old margin rule without one).
+
+        ``text`` is the prepared question; the model itself reads only its vector and lexical score.
+        """
         model = self.data.no_match_model
         if model is None:
             matched = self._matches(margin, best_lexical)

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     no_match_margin: float | None = Field(
         default=None, ge=-1, le=1, description="Override the calibrated no-match threshold (see `lessons calibrate`)."
     )
+    no_match_cutoffs: tuple[float, float] | None = Field(
+        default=None,
+        description="Override the no-match model's cut-offs as [no_match below, match from], e.g. from "
+        "`lessons calibrate`; they belong to one index version's model.",
+    )
     keep_versions: int = Field(default=3, ge=2, le=50, description="Index versions kept on disk.")
 
     def model_path(self) -> Path | None:

@@ -165,6 +165,31 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The report has no experiences that answer this question. The question has been logged so the curators "
         "can see what is missing.",
     ),
+    "weak": (
+        "Ingen erfaring svarer præcist på spørgsmålet – her er de nærmeste. Spørgsmålet er gemt, så kuratorerne "
+        "kan se, hvor rapporten er tynd.",
+        "No experience answers the question precisely – here are the nearest. The question has been logged so "
+        "the curators can see where the report is thin.",
+    ),
+    "no_match_filters": (
+        "Intet inden for de valgte filtre svarer på spørgsmålet.",
+        "Nothing inside the chosen filters answers the question.",
+    ),
+    "search_without_filters": ("Søg uden filtre", "Search without filters"),
+    "cli_without_filters": (
+        "Stil spørgsmålet igen uden --kind/--area/--sector/--domain/--status for at søge i hele rapporten.",
+        "Ask again without --kind/--area/--sector/--domain/--status to search the whole report.",
+    ),
+    "no_match_no_words": (
+        "Spørgsmålet består kun af tegn uden ord. Skriv det med ord, fx «Hvordan fik projekterne adgang til data?»",
+        "The question has only symbols, no words. Write it in words, e.g. “How did the projects get access to data?”",
+    ),
+    "no_match_too_short": (
+        "Ét tegn er for lidt at søge på. Skriv mindst et ord eller en forkortelse, fx «GDPR».",
+        "One character is too little to search for. Write at least a word or an acronym, e.g. “GDPR”.",
+    ),
+    "gap_state_weak": ("svagt svar", "weak answer"),
+    "gap_state_no_match": ("intet svar", "no answer"),
     "no_match_filtered": (
         "Prøv også uden filtrene – de kan have udelukket svaret.",
         "Also try without the filters – they may have excluded the answer.",
@@ -383,6 +408,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The report has no experiences that answer this question.",
     ),
     "export_index": ("indeksversion", "index version"),
+    "export_weak": (
+        "Ingen erfaring svarer præcist på spørgsmålet – her er de nærmeste.",
+        "No experience answers the question precisely – here are the nearest.",
+    ),
     # the page shell, loading and index status (issue 14)
     "loading_page": ("Indlæser siden …", "Loading the page …"),
     "question_waiting": (

@@ -19,7 +19,7 @@ from lessons.answering.overview import (
     text_sentences,
 )
 from lessons.models import Entry, Kind, Sector
-from lessons.search import Filters, Searcher, detect_language, prepare_question
+from lessons.search import Confidence, Filters, Searcher, detect_language, prepare_question
 
 __all__ = ["Answer", "Answerer", "answer_question"]
 
@@ -41,6 +41,20 @@ class Answer:
     asked_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     sector_from_question: frozenset[Sector] = frozenset()
     kinds_from_question: frozenset[Kind] = frozenset()
+    # match: cards with an overview; weak: the nearest cards under a caution, no overview;
+    # no_match: no cards shown. ``reason`` says why a state is not a match (see SearchResult).
+    confidence: Confidence = Confidence.MATCH
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.no_match:
+            self.confidence = Confidence.NO_MATCH
+        self.no_match = self.confidence is Confidence.NO_MATCH
+
+    @property
+    def weak(self) -> bool:
+        """Only the nearest experiences, none answering the question precisely."""
+        return self.confidence is Confidence.WEAK
 
     @property
     def entry_ids(self) -> list[str]:
@@ -106,7 +120,7 @@ class Answerer:
         skip = self._skip(context, previous, [entries.get(h.chunk.entry_id) for h in result.hits])
         overview = (
             []
-            if result.no_match
+            if result.confidence is not Confidence.MATCH  # a weak answer gets no overview that reads as an answer
             else extract_overview(
                 context.query, vector, result.hits, searcher.embedder, skip=skip, vectors=self.vectors
             )
@@ -118,6 +132,8 @@ class Answerer:
             language=detect_language(text),
             filters=turn_filters,
             no_match=result.no_match,
+            confidence=result.confidence,
+            reason=result.reason,
             cards=cards,
             overview=overview,
             index_version=searcher.version,

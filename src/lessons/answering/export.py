@@ -84,6 +84,8 @@ def export_markdown(answers: Sequence[Answer], lang: str = "da", *, now: datetim
         if answer.no_match:
             lines += [t("export_no_match", lang), ""]
             continue
+        if answer.weak:
+            lines += [f"*{t('export_weak', lang)}*", ""]
         if answer.overview:
             lines += [f"**{t('overview', lang)}**", ""]
             lines += [f"- {escape_markdown(s.text)} \\[{s.card}\\]" for s in answer.overview]

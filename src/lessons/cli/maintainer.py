@@ -142,23 +142,24 @@ def eval_(
     json_out: Annotated[Path | None, typer.Option("--json-out", help="Also write a JSON report here.")] = None,
     details: Annotated[bool, typer.Option("--details", help="Show every question's first relevant rank.")] = False,
 ) -> None:
-    """Measure retrieval (hybrid, dense-only, BM25-only side by side) on a question file."""
+    """Measure retrieval (hybrid, dense-only, BM25-only) and the no-match rules, side by side, per language."""
     with errors():
         from lessons.engine import open_searcher
-        from lessons.evaluation import evaluate, load_questions
+        from lessons.evaluation import evaluate_all, load_questions
 
         settings = load_settings()
         items = load_questions(questions)
         searcher, warnings = open_searcher(settings)
         for warning in warnings:
             err.print(f"warning: {warning}")
-        reports = evaluate(searcher, items)
-        _print_eval(reports, details)
+        reports, rules = evaluate_all(searcher, items)
+        _print_eval(reports, rules, details)
         if json_out:
             payload = {
                 "questions_file": str(questions),
                 "index_version": searcher.version,
                 "modes": [r.to_json() for r in reports],
+                "no_match_rules": [{k: v for k, v in r.to_json().items() if k != "questions"} for r in rules],
             }
             json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
             out.print(f"wrote {json_out}")
@@ -166,63 +167,94 @@ def eval_(
 
 @app.command(rich_help_panel=MAINTAIN)
 def calibrate(
-    questions: Annotated[list[Path], typer.Argument(help="Question files with answerable and oos questions.")],
-    max_flagged: Annotated[float, typer.Option(help="Largest share of answerable questions allowed flagged.")] = 0.03,
+    fit: Annotated[
+        list[Path], typer.Option("--fit", help="Question files whose answerable questions set the cut-offs.")
+    ],
+    report: Annotated[list[Path], typer.Option("--report", help="Question files the cut-offs are measured on.")],
+    false_no_match: Annotated[
+        float, typer.Option(min=0.001, max=0.5, help="Largest share of answerable questions to call no_match.")
+    ] = 0.02,
+    false_weak: Annotated[
+        float, typer.Option(min=0.001, max=0.5, help="Largest share of answerable questions below match.")
+    ] = 0.10,
 ) -> None:
-    """Choose the no-match threshold from labelled questions' score distributions."""
+    """Fit the no-match cut-offs on some question files and report them on others (never on the fitted ones)."""
     with errors():
         from lessons.engine import open_searcher
         from lessons.evaluation import calibrate_no_match, load_questions
 
+        overlap = {p.resolve() for p in fit} & {p.resolve() for p in report}
+        if overlap:
+            raise LessonsError(
+                "a file cannot be both fitted on and reported on: " + ", ".join(sorted(str(p) for p in overlap))
+            )
         settings = load_settings()
-        items = [q for path in questions for q in load_questions(path)]
+        fit_items = [q for path in fit for q in load_questions(path)]
+        report_texts = {q.q for q in fit_items}
+        report_items = [q for path in report for q in load_questions(path) if q.q not in report_texts]
         searcher, _ = open_searcher(settings)
-        cal = calibrate_no_match(searcher, items, max_flagged)
-
-        def quantiles(values: list[float]) -> str:
-            if not values:
-                return "none"
-            picks = [values[int(p * (len(values) - 1))] for p in (0, 0.05, 0.25, 0.5, 0.75, 1)]
-            return " ".join(f"{v:+.3f}" for v in picks)
-
-        out.print(
-            f"margins (min p5 p25 median p75 max), answerable without strong lexical match: "
-            f"{quantiles(cal.answerable_margins)}"
+        cal = calibrate_no_match(
+            searcher, fit_items, report_items, false_no_match=false_no_match, false_weak=false_weak
         )
-        out.print(f"margins (min p5 p25 median p75 max), out of scope: {quantiles(cal.oos_margins)}")
         out.print(
-            f"chosen min_margin = {cal.min_margin:+.4f}: flags {cal.oos_recall:.1%} of {cal.out_of_scope} "
-            f"out-of-scope and {cal.answerable_flagged:.1%} of {cal.answerable} answerable questions"
+            f"fitted on {cal.fitted_on} answerable questions: no_match below {cal.no_match_below:+.3f}, "
+            f"match from {cal.match_from:+.3f} (the index was built with {cal.built[0]:+.3f} / {cal.built[1]:+.3f})"
         )
-        out.print("set it with LESSONS_NO_MATCH_MARGIN, or as the default in lessons.search.Ranking")
+        metrics = ["answerable", "out_of_scope", "answerable_flagged", "weak_share", "no_match_recall", "oos_as_match"]
+        table = Table(title=f"measured on {len(report_items)} other questions", show_lines=False)
+        table.add_column("cut-offs · group")
+        for metric in metrics:
+            table.add_column(metric, justify="right")
+        for name, groups in cal.reports.items():
+            for group, figures in sorted(groups.items()):
+                values = [figures[m] for m in metrics]
+                table.add_row(f"{name} · {group}", *("–" if v is None else f"{v:g}" for v in values))
+        out.print(table)
+        out.print(
+            "to use the fitted cut-offs: LESSONS_NO_MATCH_CUTOFFS="
+            f"'[{cal.no_match_below}, {cal.match_from}]' (they belong to this index version's model)"
+        )
 
 
-def _print_eval(reports: list[ModeReport], details: bool) -> None:
-    metrics = ["hit@1", "hit@5", "mrr@10", "recall@10", "no_match_precision", "no_match_recall", "answerable_flagged"]
+def _print_eval(reports: list[ModeReport], rules: list[ModeReport], details: bool) -> None:
+    metrics = [
+        "hit@1",
+        "hit@5",
+        "mrr@10",
+        "recall@10",
+        "no_match_precision",
+        "no_match_recall",
+        "weak_share",
+        "answerable_flagged",
+        "oos_as_match",
+    ]
+    rule_metrics = ["no_match_precision", "no_match_recall", "weak_share", "answerable_flagged", "oos_as_match"]
     groups = ["overall", *sorted({lang for r in reports for lang in r.by_language})]
     for group in groups:
-        table = Table(title=f"{group}", show_lines=False)
-        table.add_column("metric")
-        for report in reports:
-            table.add_column(report.mode, justify="right")
-        first = reports[0].overall if group == "overall" else reports[0].by_language.get(group)
-        if first is None:
-            continue
-        counts = first.as_dict()
-        table.caption = f"{counts['answerable']} answerable, {counts['out_of_scope']} out-of-scope questions"
-        for metric in metrics:
-            row = []
-            for report in reports:
-                scores = report.overall if group == "overall" else report.by_language.get(group)
-                value = scores.as_dict()[metric] if scores else None
-                row.append("–" if value is None else f"{value:.3f}")
-            table.add_row(metric, *row)
-        out.print(table)
+        for title, columns, names in (("ranking", reports, metrics), ("no-match rules", rules, rule_metrics)):
+            first = columns[0].overall if group == "overall" else columns[0].by_language.get(group)
+            if first is None:
+                continue
+            table = Table(title=f"{group}: {title}", show_lines=False)
+            table.add_column("metric")
+            for report in columns:
+                table.add_column(report.mode, justify="right")
+            counts = first.as_dict()
+            table.caption = f"{counts['answerable']} answerable, {counts['out_of_scope']} out-of-scope questions"
+            for metric in names:
+                row = []
+                for report in columns:
+                    scores = report.overall if group == "overall" else report.by_language.get(group)
+                    value = scores.as_dict()[metric] if scores else None
+                    row.append("–" if value is None else f"{value:.3f}")
+                table.add_row(metric, *row)
+            out.print(table)
     if details:
         for item in reports[0].details:
             rank = item["first_relevant_rank"]
-            flag = " NO-MATCH" if item["no_match"] else ""
+            flag = "" if item["confidence"] == "match" else f" {item['confidence'].upper()}"
+            combined = item["rule_scores"].get("combined")
             out.print(
                 f"{'oos' if item['oos'] else rank or '-':>4} {item['language']} {item['q']}{flag}  "
-                f"dense={item['best_dense']} lex={item['best_lexical']} margin={item['margin']}"
+                f"dense={item['best_dense']} lex={item['best_lexical']} margin={item['margin']} score={combined}"
             )

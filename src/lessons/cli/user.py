@@ -13,6 +13,7 @@ from rich.markup import escape
 from lessons import __version__
 from lessons.cli.common import USE, app, err, errors, load_settings, out
 from lessons.errors import LessonsError
+from lessons.words import t
 
 if TYPE_CHECKING:  # the search stack loads numpy, FAISS and bm25s: only when a command needs it
     from lessons.search import Filters, Searcher, SearchResult
@@ -59,10 +60,15 @@ def status() -> None:
 def _print_result(result: SearchResult) -> None:
     if result.filters.active:
         out.print("filters: " + "; ".join(f"{k}={','.join(v)}" for k, v in result.filters.describe().items()))
+    lang = result.language
     if result.no_match:
-        out.print("No relevant experience found in the corpus for this question.")
-        if result.hits:
-            out.print("The nearest entries, which probably do not answer it:")
+        key = {"no_words": "no_match_no_words", "too_short": "no_match_too_short", "filters": "no_match_filters"}
+        out.print(t(key.get(result.reason or "", "export_no_match"), lang))
+        if result.reason == "filters":
+            out.print(t("cli_without_filters", lang))
+        return
+    if result.confidence.value == "weak":
+        out.print(t("export_weak", lang))
     for hit in result.hits:
         meta = hit.chunk.meta
         title = escape(meta.title)
@@ -120,7 +126,14 @@ def _ask_batch(searcher: Searcher, k: int, filters: Filters, per_entry: int) -> 
             payload = searcher.search(question, k, filters=filters, per_entry=per_entry).to_json()
         except LessonsError as exc:
             failures += 1
-            payload = {"question": question, "no_match": True, "hits": [], "error": f"line {number}: {exc}"}
+            payload = {
+                "question": question,
+                "no_match": True,
+                "confidence": "no_match",
+                "reason": "error",
+                "hits": [],
+                "error": f"line {number}: {exc}",
+            }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         sys.stdout.flush()
     if failures:

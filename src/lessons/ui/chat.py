@@ -162,17 +162,43 @@ def _render_answer(answer: Answer, lang: str) -> None:
     if caption:
         st.caption(caption)
     if answer.no_match:
-        st.info(t("no_match", lang), icon=":material/search_off:")
-        if answer.filters.active:
-            st.caption(t("no_match_filtered", lang))
-        _suggestions(lang, key=f"s_{answer.id}")
+        _render_no_match(answer, lang)
     else:
-        render_overview(answer, lang)
+        if answer.weak:  # the nearest experiences, under a caution and without an overview that reads as an answer
+            st.warning(t("weak", lang), icon=":material/help:")
+        else:
+            render_overview(answer, lang)
         st.markdown(f"**{t('experiences', lang)}**")
         for card in answer.cards:
             quoted = [s.text for s in answer.overview if s.card == card.number]
             render_card(card, lang, anchor=card_anchor(answer.id, card.number), quoted=quoted)
     _feedback(answer, lang)
+
+
+def _search_without_filters(question: str) -> None:
+    _clear_filters()
+    _ask_later(question)
+
+
+def _render_no_match(answer: Answer, lang: str) -> None:
+    """The no-match message for its reason: no words, one character, nothing inside the filters, or off-topic."""
+    if answer.reason in ("no_words", "too_short"):
+        st.info(t(f"no_match_{answer.reason}", lang), icon=":material/edit_note:")
+        return
+    if answer.reason == "filters":
+        st.info(t("no_match_filters", lang), icon=":material/filter_alt_off:")
+        st.button(
+            t("search_without_filters", lang),
+            key=f"unfilter_{answer.id}",
+            on_click=_search_without_filters,
+            args=(answer.question,),
+            icon=":material/search:",
+        )
+        return
+    st.info(t("no_match", lang), icon=":material/search_off:")
+    if answer.filters.active:
+        st.caption(t("no_match_filtered", lang))
+    _suggestions(lang, key=f"s_{answer.id}")
 
 
 def _render_turn(answer: Answer, lang: str) -> None:
@@ -197,7 +223,7 @@ def _answer(question: str, loaded: LoadedIndex, settings: Settings, filters: Fil
         except QuestionError as exc:
             st.warning(t("question_problem", lang, problem=safe(str(exc))))
             return None
-    if answer.no_match:
+    if (answer.no_match or answer.weak) and answer.reason not in ("no_words", "too_short"):
         try:
             record_gap(
                 settings.data_dir,
@@ -206,6 +232,7 @@ def _answer(question: str, loaded: LoadedIndex, settings: Settings, filters: Fil
                 language=answer.language,
                 filters=answer.filters.describe(),
                 index_version=answer.index_version,
+                state=answer.confidence.value,
             )
         except LessonsError as exc:
             st.toast(t("gap_failed", lang, problem=safe(str(exc))), icon=":material/error:")

@@ -578,7 +578,8 @@ def _gaps_section(settings: Settings, lang: str) -> None:
         st.caption(t("no_gaps", lang))
     for i, gap in enumerate(gaps):
         left, right = st.columns([4, 1])
-        left.markdown(f"{t('asked_times', lang, n=gap.count)} {safe(gap.question)}")
+        states = ", ".join(t(f"gap_state_{state}", lang) for state in gap.states if state in ("weak", "no_match"))
+        left.markdown(f"{t('asked_times', lang, n=gap.count)} {safe(gap.question)} · *{safe(states)}*")
         right.button(t("cur_start_entry", lang), key=f"cur_gap_{i}", on_click=_prefill, args=(gap.question, lang))
     st.markdown(f"**{t('negative_feedback', lang)}**")
     if not negative:

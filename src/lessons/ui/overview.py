@@ -97,7 +97,8 @@ def _curator_section(settings: Settings, lang: str) -> None:
         if not gaps:
             st.caption(t("no_gaps", lang))
         for gap in gaps:
-            st.markdown(f"- {t('asked_times', lang, n=gap.count)} {safe(gap.question)}")
+            states = ", ".join(t(f"gap_state_{state}", lang) for state in gap.states if state in ("weak", "no_match"))
+            st.markdown(f"- {t('asked_times', lang, n=gap.count)} {safe(gap.question)} · *{safe(states)}*")
         st.markdown(f"**{t('negative_feedback', lang)}**")
         if not negative:
             st.caption(t("no_negative", lang))
