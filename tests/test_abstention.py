@@ -74,11 +74,11 @@ def _clusters(seed: int = 3) -> tuple[np.ndarray, list[TrainingQuestion]]:
     for c in range(8):
         offset = rng.normal(scale=0.25, size=dim)
         for i in range(12):
-            vectors.append(centre + offset + rng.normal(scale=0.2, size=dim))
+            vectors.append(centre + offset + rng.normal(scale=0.15, size=dim))
             questions.append(TrainingQuestion(f"in {c} {i}", True, f"in:c{c}"))
     for c in range(12):
         direction = rng.normal(size=dim)
-        direction[0] = -abs(direction[0])
+        direction[0] = -1.0 - abs(direction[0])  # every off-topic category lies away from the in-domain side
         for i in range(12):
             vectors.append(direction / np.linalg.norm(direction) + rng.normal(scale=0.2, size=dim))
             questions.append(TrainingQuestion(f"off {c} {i}", False, f"off:c{c}"))
