@@ -159,3 +159,38 @@ def test_eval_rejects_malformed_question_file(built: Settings, tmp_path: Path) -
     result = runner.invoke(app, ["eval", str(questions)])
     assert result.exit_code == 2
     assert "questions[0]" in result.output
+
+
+def test_eval_shows_the_no_match_rules_side_by_side(built: Settings, tmp_path: Path) -> None:
+    """eval prints the margin rule, kNN, probe and combined with weak share and off-topic answered as match."""
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "questions:\n  - q: Skal algoritmen CE-mærkes?\n    gold: [[mdr]]\n"
+        "  - q: Hvordan laver man lasagne?\n    oos: true\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["eval", str(questions)])
+    assert result.exit_code == 0, result.output
+    for word in ("no-match rules", "margin", "knn", "probe", "combined", "weak_share", "oos_as_match"):
+        assert word in result.output
+
+
+def test_calibrate_fits_on_some_files_and_reports_on_others(built: Settings, tmp_path: Path) -> None:
+    """calibrate reports only on the --report files and refuses a file given as both."""
+    fit, report = tmp_path / "fit.yaml", tmp_path / "report.yaml"
+    fit.write_text(
+        "questions:\n"
+        + "".join(f"  - q: Skal algoritmen CE-mærkes {i}?\n    gold: [[mdr]]\n" for i in range(5))
+        + "  - q: Hvordan laver man lasagne?\n    oos: true\n",
+        encoding="utf-8",
+    )
+    report.write_text(
+        "questions:\n  - q: data fra fagsystemet via API\n    gold: [[api]]\n  - q: vejret i morgen\n    oos: true\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["calibrate", "--fit", str(fit), "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "fitted on 5 answerable questions" in result.output and "measured on 2 other questions" in result.output
+    assert "LESSONS_NO_MATCH_CUTOFFS=" in result.output
+    both = runner.invoke(app, ["calibrate", "--fit", str(fit), "--report", str(fit)])
+    assert both.exit_code == 1 and "both fitted on and reported on" in both.output
