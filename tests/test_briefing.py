@@ -372,3 +372,34 @@ def test_the_largest_allowed_profile_renders(
     briefing = generate_briefing(profile, searcher, entries, rules)
     assert "<b>" not in render_markdown(briefing)
     assert pypdf.PdfReader(io.BytesIO(render_pdf(briefing))).pages
+
+
+@pytest.mark.parametrize("state", ["weak", "no_match"])
+def test_the_no_match_decision_marks_the_description(
+    real: tuple[Searcher, dict[str, Entry], Settings], rules: RuleSet, monkeypatch: pytest.MonkeyPatch, state: str
+) -> None:
+    """When abstention calls the description weak, the similar projects say so; no_match makes it a logged gap."""
+    import dataclasses
+
+    from lessons.abstention import Confidence
+
+    searcher, entries, _ = real
+    profile = parse_profile((PROFILES / "employment-job-match.yaml").read_bytes())
+    original = searcher.search
+
+    def search(question: str, k: int = 5, **kwargs: object) -> object:
+        result = original(question, k, **kwargs)  # type: ignore[arg-type]
+        if question == profile.description:
+            return dataclasses.replace(result, confidence=Confidence(state))
+        return result
+
+    monkeypatch.setattr(searcher, "search", search)
+    briefing = generate_briefing(profile, searcher, entries, rules)
+    markdown = render_markdown(briefing)
+    assert briefing.description_confidence is Confidence(state)
+    if state == "weak":
+        assert "ligner kun svagt noget i rapporten" in markdown
+        assert GapKind.DESCRIPTION not in {g.kind for g in briefing.gaps}
+    else:
+        assert GapKind.DESCRIPTION in {g.kind for g in briefing.gaps}
+        assert "Intet i korpusset ligner jeres projektbeskrivelse" in markdown

@@ -530,6 +530,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Korpusset har ingen projekter at sammenligne med.",
         "The corpus has no projects to compare with.",
     ),
+    "brief_weak_match": (
+        "Jeres beskrivelse ligner kun svagt noget i rapporten: projekterne nedenfor er de nærmeste, men ikke nære.",
+        "Your description only weakly resembles anything in the report: these are the nearest projects, not near.",
+    ),
     "brief_what_happened": ("Hvad skete der", "What happened"),
     "brief_alike": ("Ligner jeres", "Like yours"),
     "brief_alike_domain": ("samme domæne", "same domain"),

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from lessons.abstention import Confidence
 from lessons.answering import Card, card_from_entry
 from lessons.briefing.profile import ProjectProfile
 from lessons.briefing.rules import Match, OutcomeCues, Question, Reason, Rule, RuleSet
@@ -199,6 +200,7 @@ class Briefing:
     gaps: list[Gap]
     sources: list[Cited]
     index_version: str
+    description_confidence: Confidence = Confidence.MATCH  # how well the corpus matches the description
     generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
@@ -394,7 +396,7 @@ def _similar(
 
 
 def _gaps(
-    profile: ProjectProfile, searcher: Searcher, entries: Mapping[str, Entry], challenges: Sequence[Challenge]
+    profile: ProjectProfile, confidence: Confidence, entries: Mapping[str, Entry], challenges: Sequence[Challenge]
 ) -> list[Gap]:
     projects = [e for e in entries.values() if e.kind in (Kind.PROJECT, Kind.EVALUATION)]
     gaps: list[Gap] = []
@@ -403,8 +405,7 @@ def _gaps(
         gaps.append(Gap(GapKind.SECTOR, "sector", profile.sector.value))
     elif not any(p.sector is sector and p.domain is profile.domain for p in projects):
         gaps.append(Gap(GapKind.DOMAIN_SECTOR, "domain", f"{profile.domain.value}/{profile.sector.value}"))
-    result = searcher.search(profile.description, 1)
-    if result.no_match:
+    if confidence is Confidence.NO_MATCH:  # the no-match decision of lessons.abstention
         gaps.append(Gap(GapKind.DESCRIPTION, "description", " ".join(profile.description.split()[:12])))
     gaps += [
         Gap(GapKind.EXAMPLES, "rule", challenge.rule.id, rule=challenge.rule)
@@ -449,6 +450,7 @@ def generate_briefing(
             advice.append(AdviceItem(cited=cited, because=tuple(advice_rules[advice_id])))
 
     similar = _similar(profile, searcher, entries, rules, citations)
+    confidence = searcher.search(profile.description, 1).confidence  # does the corpus know projects like this?
 
     questions = []
     seen_questions: set[str] = set()
@@ -467,7 +469,8 @@ def generate_briefing(
         advice=advice,
         similar=similar,
         questions=questions,
-        gaps=_gaps(profile, searcher, entries, challenges),
+        gaps=_gaps(profile, confidence, entries, challenges),
+        description_confidence=confidence,
         sources=citations.all(),
         index_version=searcher.version,
     )

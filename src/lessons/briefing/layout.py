@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from lessons.abstention import Confidence
 from lessons.answering import shorten, source_line
 from lessons.briefing.generate import Briefing, Challenge, Cited, GapKind, Outcome, SimilarBrief
 from lessons.briefing.rules import Reason
@@ -300,6 +301,8 @@ def _advice(briefing: Briefing, lang: str) -> list[Block]:
 
 def _similar_projects(briefing: Briefing, lang: str) -> list[Block]:
     blocks: list[Block] = [Heading(2, t("brief_similar", lang))]
+    if briefing.similar and briefing.description_confidence is Confidence.WEAK:
+        blocks.append(Para(t("brief_weak_match", lang), italic=True))
     if not briefing.similar:
         blocks.append(Para(t("brief_no_similar", lang), italic=True))
     for number, brief in enumerate(briefing.similar, start=1):

@@ -44,6 +44,7 @@ def briefing_to_json(briefing: Briefing, lang: str = "da") -> dict[str, Any]:
         "index_version": briefing.index_version,
         "generated_at": briefing.generated_at,
         "as_of_years": briefing.as_of_years,
+        "description_confidence": briefing.description_confidence.value,
         "freshness": t("brief_freshness", lang, years=years),
         "order_lesson": briefing.order_lesson.number if briefing.order_lesson else None,
         "challenges": [
