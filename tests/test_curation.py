@@ -336,7 +336,7 @@ def test_adding_one_entry_to_the_full_corpus_embeds_only_its_chunks(tmp_path: Pa
     entry, _ = add_entry(root, LESSON, by="k")
     draft_build = build_index(settings, fake)
     assert draft_build.embedded == 0, "a draft is not indexed"
-    approve_entry(root, entry.id, by="k")
+    approve_entry(root, entry.id, by="l")
     before, queries_before = fake.documents_embedded, fake.queries_embedded
     incremental = build_index(settings, fake)
     assert incremental.embedded == fake.documents_embedded - before == 1

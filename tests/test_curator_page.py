@@ -169,10 +169,11 @@ def test_approve_then_rebuild_with_progress(page: AppTest, env_settings: Setting
     page.radio(key="cur_section").set_value("drafts")
     run(page)
     entry_id = "handling-fed"
+    page.text_input(key="cur_by").set_value("Lars Redaktør")  # four-eyes: not the author
     page.button(key=f"cur_approve_{entry_id}").click()
     run(page)
     _, entry = find_entry(env_settings.corpus_dir, entry_id)
-    assert entry.state is ReviewState.APPROVED and entry.approved_by == "Karen Kurator"
+    assert entry.state is ReviewState.APPROVED and entry.approved_by == "Lars Redaktør"
     assert any("Indekset er ikke opdateret" in w.value for w in page.warning)
     before = read_current(env_settings.index_dir)
     page.button(key="cur_rebuild").click()

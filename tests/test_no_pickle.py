@@ -229,7 +229,7 @@ def test_runtime_paths_never_unpickle_and_files_hold_no_pickle(
             "--id",
             "advice-no-pickle",
         ],
-        ["approve", "advice-no-pickle", "--by", "k"],
+        ["approve", "advice-no-pickle", "--by", "reviewer"],
         ["build"],
         ["ask", "Gem aldrig data som pickle"],
     ]

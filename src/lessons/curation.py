@@ -29,6 +29,7 @@ from lessons.corpus import Corpus, entry_path, load_corpus, superseded_problems,
 from lessons.errors import CorpusError, LessonsError, Problem
 from lessons.files import read_regular_file, storage_error
 from lessons.models import Entry, ReviewState, slugify
+from lessons.roles import person
 from lessons.text import content_stems, normalise, words
 from lessons.words import labels
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml
@@ -43,12 +44,14 @@ __all__ = [
     "CurationError",
     "DenseScorer",
     "EntryError",
+    "FourEyesError",
     "Match",
     "NearDuplicateError",
     "Thresholds",
     "add_entry",
     "approve_entry",
     "checked_corpus",
+    "authors",
     "closest_entries",
     "content_tokens",
     "curation_lock",
@@ -85,6 +88,10 @@ class CorpusInvalidError(CurationError):
         ]
         lines += [f"  {p}" for p in problems]
         super().__init__("\n".join(lines))
+
+
+class FourEyesError(CurationError):
+    """An editor tried to approve a draft they wrote or changed themselves."""
 
 
 class EntryError(CorpusError):
@@ -615,14 +622,52 @@ def edit_entry(
     return updated
 
 
-def approve_entry(root: Path, entry_id: str, *, by: str) -> Entry:
-    """Approve a draft (or reinstate a retired entry): it is served to users after the next build."""
+_HISTORY = re.compile(
+    r"\A\S{1,40} (created|edited|approved|self-approved|reinstated|retired|saved as near-duplicate) by (.{1,400}?)"
+    r"(?:: .*)?\Z",
+    re.DOTALL,
+)
+
+
+def authors(entry: Entry) -> set[str]:
+    """The people who wrote the entry's current unapproved text: its creator and its editors since the last approval.
+
+    Names are compared as people (:func:`lessons.roles.person`): 'alice (via root)' is alice.
+    """
+    who = {person(entry.created_by)} if entry.created_by and entry.state is ReviewState.DRAFT else set()
+    for line in entry.history:
+        match = _HISTORY.match(line)
+        if not match:
+            continue
+        action, name = match.groups()
+        if action in {"approved", "self-approved", "reinstated"}:
+            who = set()
+        elif action in {"created", "edited"}:
+            who.add(person(name))
+    who.discard("")
+    return who
+
+
+def approve_entry(root: Path, entry_id: str, *, by: str, allow_self: bool = False) -> Entry:
+    """Approve a draft (or reinstate a retired entry): it is served to users after the next build.
+
+    Four-eyes: the approver must not be one of its :func:`authors`, unless
+    ``allow_self`` (a setting for one-person teams); the history then says self-approved.
+    """
     with curation_lock(root):
         path, entry = find_entry(root, entry_id)
         if entry.state is ReviewState.APPROVED:
             raise CurationError(f"{entry_id} is already approved")
+        own = person(by) in authors(entry)
+        if own and not allow_self:
+            raise FourEyesError(
+                f"{entry_id} was written or changed by {by}; another editor must approve it "
+                "(four-eyes; a one-person team can set LESSONS_ALLOW_SELF_APPROVAL=1)"
+            )
         when = _now()
         action = "reinstated" if entry.state is ReviewState.RETIRED else "approved"
+        if own:
+            action = "self-approved"
         updated = entry.model_copy(
             update={
                 "state": ReviewState.APPROVED,

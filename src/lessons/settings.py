@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
 
 from lessons.errors import LessonsError
+from lessons.roles import Role
 
 __all__ = ["DEFAULT_MODEL_DIR", "ENV_PREFIX", "Settings", "SettingsError", "load"]
 
@@ -46,6 +49,60 @@ class Settings(BaseSettings):
         "`lessons calibrate`; they belong to one index version's model.",
     )
     keep_versions: int = Field(default=3, ge=2, le=50, description="Index versions kept on disk.")
+    # --- who may do what (see lessons.roles) ---
+    reading_requires_sign_in: bool = Field(
+        default=False, description="Readers must sign in too (default: reading is open to anyone)."
+    )
+    allow_self_approval: bool = Field(
+        default=False,
+        description="Let an editor approve their own draft (one-person teams); the history says self-approved.",
+    )
+    sign_in_attempts: int = Field(default=5, ge=1, le=100, description="Failed sign-ins that lock an account.")
+    lockout_minutes: float = Field(default=15.0, gt=0, le=7 * 24 * 60, description="How long a lock-out lasts.")
+    session_idle_minutes: float = Field(
+        default=30.0, gt=0, le=7 * 24 * 60, description="A session ends after this long without activity."
+    )
+    oidc_role_claim: str = Field(
+        default="",
+        max_length=100,
+        description="The ID-token claim holding the role(s) of an organisation sign-in, e.g. 'roles' or 'groups'.",
+    )
+    oidc_role_values: Annotated[dict[str, Role], NoDecode] = Field(
+        default_factory=dict,
+        description="Claim values that mean a role, 'value=role,...' (a value equal to a role name needs none).",
+    )
+    oidc_admins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="E-mails with admin role.")
+    oidc_editors: Annotated[list[str], NoDecode] = Field(default_factory=list, description="E-mails with editor role.")
+    oidc_curators: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="E-mails with curator role."
+    )
+    oidc_readers: Annotated[list[str], NoDecode] = Field(default_factory=list, description="E-mails with reader role.")
+
+    @field_validator("oidc_admins", "oidc_editors", "oidc_curators", "oidc_readers", mode="before")
+    @classmethod
+    def _email_list(cls, value: object) -> object:
+        """A comma- or space-separated list of e-mail addresses, lower-cased."""
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if isinstance(value, list | tuple):
+            return [str(v).strip().lower() for v in value if str(v).strip()]
+        return value
+
+    @field_validator("oidc_role_values", mode="before")
+    @classmethod
+    def _role_values(cls, value: object) -> object:
+        """'lessons-editors=editor,lessons-curators=curator' as a mapping."""
+        if not isinstance(value, str):
+            return value
+        mapping: dict[str, str] = {}
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            claim, sep, role = part.partition("=")
+            if not sep or not claim.strip():
+                raise ValueError(f"{part.strip()[:80]!r} is not 'value=role'")
+            mapping[claim.strip()] = role.strip()
+        return mapping
 
     def model_path(self) -> Path | None:
         """The model as a local folder, or None when it names a hub model."""

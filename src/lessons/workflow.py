@@ -1,0 +1,185 @@
+"""Curator actions as the app and the CLI call them: role-checked, named and audited.
+
+Each function takes the acting :class:`~lessons.roles.Actor`, checks that its role
+allows the action (:func:`~lessons.roles.require`) before anything is read or
+written, records the actor's name in the entry (its ``history``), and appends an
+event with the entry before and after to the audit log. Four-eyes approval is
+enforced by :func:`lessons.curation.approve_entry` itself, with the setting
+``allow_self_approval``. The audit log is opened before the change, so an action
+whose record could not be written is refused rather than done unrecorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lessons import audit
+from lessons.curation import (
+    DenseScorer,
+    Match,
+    Thresholds,
+    add_entry,
+    approve_entry,
+    edit_entry,
+    find_entry,
+    retire_entry,
+)
+from lessons.models import Entry
+from lessons.roles import Action, Actor, require
+from lessons.settings import Settings
+
+if TYPE_CHECKING:
+    from lessons.build import BuildProgress, BuildReport
+    from lessons.embedding import Embedder
+    from lessons.ingest import IngestLimits, IngestResult
+
+__all__ = ["add", "approve", "edit", "ingest", "rebuild", "retire"]
+
+
+def _dump(entry: Entry) -> dict[str, Any]:
+    return entry.model_dump(mode="json", exclude_none=True)
+
+
+def _before(settings: Settings, entry_id: str) -> dict[str, Any] | None:
+    try:
+        return _dump(find_entry(settings.corpus_dir, entry_id)[1])
+    except Exception:  # the core call that follows reports the real problem
+        return None
+
+
+def add(
+    settings: Settings,
+    actor: Actor,
+    raw: Mapping[str, Any],
+    *,
+    force: bool = False,
+    file: str = "<input>",
+    lines: Mapping[str, int] | None = None,
+    thresholds: Thresholds | None = None,
+    dense: DenseScorer | None = None,
+) -> tuple[Entry, list[Match]]:
+    """Save a new draft as ``actor`` (curator or above); see :func:`lessons.curation.add_entry`."""
+    require(actor, Action.DRAFT)
+    audit.writable(settings.data_dir)
+    entry, matches = add_entry(
+        settings.corpus_dir,
+        raw,
+        by=str(actor),
+        force=force,
+        file=file,
+        lines=lines,
+        thresholds=thresholds,
+        dense=dense,
+    )
+    near = [m.entry.id for m in matches if m.near_duplicate]
+    detail = f"saved despite near-duplicates {', '.join(near)}" if near else None
+    audit.record(settings.data_dir, actor, "add", entry_id=entry.id, after=_dump(entry), detail=detail)
+    return entry, matches
+
+
+def edit(
+    settings: Settings,
+    actor: Actor,
+    entry_id: str,
+    changes: Mapping[str, Any],
+    *,
+    reason: str | None = None,
+) -> Entry:
+    """Change an entry as ``actor`` (curator or above); see :func:`lessons.curation.edit_entry`."""
+    require(actor, Action.DRAFT)
+    audit.writable(settings.data_dir)
+    before = _before(settings, entry_id)
+    entry = edit_entry(settings.corpus_dir, entry_id, changes, by=str(actor), reason=reason)
+    audit.record(settings.data_dir, actor, "edit", entry_id=entry.id, before=before, after=_dump(entry), detail=reason)
+    return entry
+
+
+def approve(settings: Settings, actor: Actor, entry_id: str) -> Entry:
+    """Approve a draft or reinstate a retired entry as ``actor`` (editor or above), four-eyes unless allowed."""
+    require(actor, Action.APPROVE)
+    audit.writable(settings.data_dir)
+    before = _before(settings, entry_id)
+    entry = approve_entry(settings.corpus_dir, entry_id, by=str(actor), allow_self=settings.allow_self_approval)
+    last = entry.history[-1] if entry.history else ""
+    action = next((word for word in ("self-approved", "reinstated") if f" {word} by " in last), "approved")
+    audit.record(
+        settings.data_dir,
+        actor,
+        {"approved": "approve", "reinstated": "reinstate", "self-approved": "self-approve"}[action],
+        entry_id=entry.id,
+        before=before,
+        after=_dump(entry),
+    )
+    return entry
+
+
+def retire(settings: Settings, actor: Actor, entry_id: str, *, reason: str) -> Entry:
+    """Retire an entry as ``actor`` (curator or above); see :func:`lessons.curation.retire_entry`."""
+    require(actor, Action.DRAFT)
+    audit.writable(settings.data_dir)
+    before = _before(settings, entry_id)
+    entry = retire_entry(settings.corpus_dir, entry_id, reason=reason, by=str(actor))
+    audit.record(
+        settings.data_dir, actor, "retire", entry_id=entry.id, before=before, after=_dump(entry), detail=reason
+    )
+    return entry
+
+
+def ingest(
+    settings: Settings,
+    actor: Actor,
+    data: bytes,
+    name: str,
+    *,
+    report: str | None = None,
+    limits: IngestLimits | None = None,
+    dry_run: bool = False,
+    keep_near_duplicates: bool = False,
+) -> IngestResult:
+    """Split a report into drafts as ``actor`` (curator or above); each saved draft is audited."""
+    from lessons.ingest import ingest_bytes
+
+    require(actor, Action.DRAFT)
+    if not dry_run:
+        audit.writable(settings.data_dir)
+    result = ingest_bytes(
+        settings.corpus_dir,
+        data,
+        name,
+        by=str(actor),
+        report=report,
+        limits=limits,
+        dry_run=dry_run,
+        keep_near_duplicates=keep_near_duplicates,
+    )
+    if not dry_run:
+        for entry in result.created:
+            detail = f"ingested from {Path(name).name}"
+            audit.record(settings.data_dir, actor, "ingest", entry_id=entry.id, after=_dump(entry), detail=detail)
+    return result
+
+
+def rebuild(
+    settings: Settings,
+    actor: Actor,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    progress: BuildProgress | None = None,
+) -> BuildReport:
+    """Build a new index version as ``actor`` (editor or above); the build is audited with its version."""
+    from lessons.build import build_index
+
+    require(actor, Action.REBUILD)
+    audit.writable(settings.data_dir)
+    report = build_index(settings, embedder, full=full, progress=progress)
+    manifest = report.manifest
+    audit.record(
+        settings.data_dir,
+        actor,
+        "build",
+        detail=f"index version {manifest.version}: {manifest.entry_count} entries, {manifest.chunk_count} chunks",
+    )
+    return report
