@@ -8,7 +8,6 @@ from typing import Annotated
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-
 from lessons.errors import LessonsError
 from lessons.roles import Role
 
