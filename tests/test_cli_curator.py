@@ -47,7 +47,8 @@ NEW_ID = "handling-faelles-datamodel-for-borgerdata"
 @pytest.fixture
 def cli(env_settings: Settings, use_fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The CLI over the tiny corpus, with the fake embedder and a named curator."""
-    monkeypatch.setenv("LESSONS_CURATOR", "Karen Kurator")
+    monkeypatch.setenv("LESSONS_CURATOR", "karen")
+    monkeypatch.setattr("lessons.roles._os_user", lambda: "root")
     return env_settings
 
 
@@ -64,14 +65,16 @@ def test_add_approve_build_ask(cli: Settings) -> None:
     """A lesson added by options is a draft, listed by drafts, served only after approve and build."""
     result = runner.invoke(app, ADD)
     assert result.exit_code == 0, result.output
-    assert f"saved draft {NEW_ID} (handling) by Karen Kurator" in result.output
+    assert f"saved draft {NEW_ID} (handling) by karen (via root)" in result.output
     listed = runner.invoke(app, ["drafts"])
-    assert NEW_ID in listed.output and "by Karen Kurator" in listed.output
+    assert NEW_ID in listed.output and "by karen (via root)" in listed.output
     assert runner.invoke(app, ["build"]).exit_code == 0
     asked = json.loads(runner.invoke(app, ["ask", "fælles datamodel nattelig udtrækskørsel", "--json"]).output)
     assert NEW_ID not in [h["entry_id"] for h in asked["hits"]]
-    approved = runner.invoke(app, ["approve", NEW_ID, "--by", "Lars"])
-    assert approved.exit_code == 0 and f"approved {NEW_ID} by Lars" in approved.output
+    own = runner.invoke(app, ["approve", NEW_ID])
+    assert own.exit_code == 1 and "another editor must approve it" in own.output
+    approved = runner.invoke(app, ["approve", NEW_ID], env={"LESSONS_CURATOR": "lars"})
+    assert approved.exit_code == 0 and f"approved by lars (via root): {NEW_ID}" in approved.output
     built = runner.invoke(app, ["build"])
     assert "1 embedded" in built.output
     asked = json.loads(runner.invoke(app, ["ask", "fælles datamodel nattelig udtrækskørsel", "--json"]).output)
@@ -135,16 +138,16 @@ def test_edit_retire_show(cli: Settings) -> None:
     """edit changes a field with a reason; retire needs a reason; show prints the file with history."""
     edited = runner.invoke(app, ["edit", "handling-api-data", "--outcome", "Data hentes nu dagligt.", "--reason", "ny"])
     assert edited.exit_code == 0, edited.output
-    assert "edited by Karen Kurator: outcome (ny)" in edited.output
+    assert "edited by karen (via root): outcome (ny)" in edited.output
     cleared = runner.invoke(app, ["edit", "handling-api-data", "--clear", "outcome"])
-    assert cleared.exit_code == 0 and "edited by Karen Kurator: outcome" in cleared.output
+    assert cleared.exit_code == 0 and "edited by karen (via root): outcome" in cleared.output
     bad = runner.invoke(app, ["edit", "handling-api-data", "--domain", "space"])
     assert bad.exit_code == 2 and "[domain]" in bad.output
     assert runner.invoke(app, ["retire", "handling-api-data"]).exit_code == 2
     retired = runner.invoke(app, ["retire", "handling-api-data", "--reason", "erstattet"])
     assert retired.exit_code == 0
     shown = runner.invoke(app, ["show", "handling-api-data"])
-    assert "state: retired" in shown.output and "retired by Karen Kurator: erstattet" in shown.output
+    assert "state: retired" in shown.output and "retired by karen (via root): erstattet" in shown.output
     assert load_corpus(cli.corpus_dir).by_id()["handling-api-data"].state is ReviewState.RETIRED
     unknown = runner.invoke(app, ["approve", "no-such-entry"])
     assert unknown.exit_code == 1 and "no entry with id 'no-such-entry'" in unknown.output

@@ -23,7 +23,6 @@ from lessons.curation import (
     approve_entry,
     closest_entries,
     curation_lock,
-    curator_name,
     dense_scorer,
     drafts,
     edit_entry,
@@ -69,16 +68,6 @@ def test_add_creates_a_draft_with_who_and_when(tiny_corpus: Path) -> None:
     assert entry.id in corpus.by_id()
     assert entry.id not in {e.id for e in corpus.retrievable()}
     assert [e.id for e in drafts(corpus)] == [entry.id]
-
-
-def test_curator_name_prefers_option_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--by wins over $LESSONS_CURATOR, which wins over the OS user."""
-    monkeypatch.setenv("LESSONS_CURATOR", "Env Curator")
-    assert curator_name("Option Curator") == "Option Curator"
-    assert curator_name(None) == "Env Curator"
-    monkeypatch.delenv("LESSONS_CURATOR")
-    monkeypatch.setattr(curation.getpass, "getuser", lambda: "osuser")
-    assert curator_name("  ") == "osuser"
 
 
 def test_ids_are_unique_and_taken_ids_refused(tiny_corpus: Path) -> None:

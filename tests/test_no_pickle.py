@@ -224,17 +224,16 @@ def test_runtime_paths_never_unpickle_and_files_hold_no_pickle(
             "Gem aldrig data som pickle.",
             "--source-report",
             "Test",
-            "--by",
-            "k",
             "--id",
             "advice-no-pickle",
         ],
-        ["approve", "advice-no-pickle", "--by", "reviewer"],
+        ["approve", "advice-no-pickle"],
         ["build"],
         ["ask", "Gem aldrig data som pickle"],
     ]
     for argv in steps:
-        result = runner.invoke(app, argv)
+        curator = "reviewer" if argv[0] == "approve" else "k"  # four-eyes: another approves
+        result = runner.invoke(app, argv, env={"LESSONS_CURATOR": curator})
         assert result.exit_code == 0, result.output
     source = tmp_path / "tiny.bin"
     source.write_bytes(make_e5s1().data)

@@ -63,8 +63,8 @@ cli("build", ["build"], must="built index")
 cli("status", ["status"], must="up to date")
 cli("ask", ["ask", "--json", "Skal algoritmen CE-mærkes efter MDR?"], must="handling-mdr-ce")
 cli("add", ["add", "--kind", "advice", "--title", "Offline råd", "--body", "Test uden netværk, helt offline.",
-            "--source-report", "Test", "--by", "k", "--id", "advice-offline"], must="saved draft")
-cli("approve", ["approve", "advice-offline", "--by", "k"])
+            "--source-report", "Test", "--id", "advice-offline"], must="saved draft")
+cli("approve", ["approve", "advice-offline"], env={"LESSONS_CURATOR": "l"})
 cli("rebuild", ["build"], must="1 embedded")
 cli("ingest", ["ingest", str(root / "rapport.md"), "--dry-run"])
 cli("hub model name, downloads off", ["ask", "hej"], expect=1, env={"LESSONS_MODEL": "intfloat/multilingual-e5-small"},

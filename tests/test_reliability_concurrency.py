@@ -58,12 +58,12 @@ for n in range(int(sys.argv[1])):
     body = f"Erfaring nummer {n} med datadeling: " + " ".join(words[(n + i) % len(words)] for i in range(40 + n))
     steps = (
         ["add", "--id", entry_id, "--kind", "advice", "--title", f"Erfaring {n}", "--body", body,
-         "--source-report", "Indsendt", "--by", "writer", "--force"],
-        ["approve", entry_id, "--by", "reviewer"],
+         "--source-report", "Indsendt", "--force"],
+        ["approve", entry_id],
         ["build"],
     )
-    for argv in steps:
-        result = runner.invoke(app, argv)
+    for argv, curator in zip(steps, ("writer", "reviewer", "reviewer")):  # four-eyes: another approves
+        result = runner.invoke(app, argv, env={"LESSONS_CURATOR": curator})
         if result.exit_code != 0:
             print(f"FAILED {argv[0]}: {result.output}", flush=True)
             sys.exit(1)

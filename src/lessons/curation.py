@@ -11,8 +11,6 @@ model) and, when an index and embedder are at hand, densely as well.
 
 from __future__ import annotations
 
-import getpass
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -55,7 +53,6 @@ __all__ = [
     "closest_entries",
     "content_tokens",
     "curation_lock",
-    "curator_name",
     "dense_scorer",
     "drafts",
     "edit_entry",
@@ -160,17 +157,6 @@ class Thresholds:
 
 
 # --- who and when -------------------------------------------------------------------------------
-
-
-def curator_name(explicit: str | None = None) -> str:
-    """Who is curating: ``explicit`` (--by), else $LESSONS_CURATOR, else the OS user."""
-    for candidate in (explicit, os.environ.get("LESSONS_CURATOR")):
-        if candidate and candidate.strip():
-            return normalise(candidate).strip()[:300]
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no user name in the environment or password database
-        return "unknown"
 
 
 def _now() -> datetime:

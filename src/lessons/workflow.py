@@ -33,7 +33,8 @@ from lessons.settings import Settings
 if TYPE_CHECKING:
     from lessons.build import BuildProgress, BuildReport
     from lessons.embedding import Embedder
-    from lessons.ingest import IngestLimits, IngestResult
+    from lessons.ingest import IngestLimits
+    from lessons.ingest.saving import IngestResult
 
 __all__ = ["add", "approve", "edit", "ingest", "rebuild", "retire"]
 
@@ -130,7 +131,7 @@ def retire(settings: Settings, actor: Actor, entry_id: str, *, reason: str) -> E
 def ingest(
     settings: Settings,
     actor: Actor,
-    data: bytes,
+    data: bytes | Path,
     name: str,
     *,
     report: str | None = None,
@@ -138,22 +139,24 @@ def ingest(
     dry_run: bool = False,
     keep_near_duplicates: bool = False,
 ) -> IngestResult:
-    """Split a report into drafts as ``actor`` (curator or above); each saved draft is audited."""
-    from lessons.ingest import ingest_bytes
+    """Split a report (its bytes, or a file whose size is checked first) into drafts as ``actor`` (curator or
+    above); each saved draft is audited."""
+    from lessons.ingest.saving import ingest_bytes, ingest_file
 
     require(actor, Action.DRAFT)
     if not dry_run:
         audit.writable(settings.data_dir)
-    result = ingest_bytes(
-        settings.corpus_dir,
-        data,
-        name,
-        by=str(actor),
-        report=report,
-        limits=limits,
-        dry_run=dry_run,
-        keep_near_duplicates=keep_near_duplicates,
-    )
+    options: dict[str, Any] = {
+        "by": str(actor),
+        "report": report,
+        "limits": limits,
+        "dry_run": dry_run,
+        "keep_near_duplicates": keep_near_duplicates,
+    }
+    if isinstance(data, Path):
+        result = ingest_file(settings.corpus_dir, data, **options)
+    else:
+        result = ingest_bytes(settings.corpus_dir, data, name, **options)
     if not dry_run:
         for entry in result.created:
             detail = f"ingested from {Path(name).name}"

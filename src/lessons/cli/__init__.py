@@ -17,9 +17,12 @@ from lessons.cli import curator
 
 # isort: split
 from lessons.cli import maintainer
+
+# isort: split
+from lessons.cli import admin
 from lessons.cli.common import app
 
-__all__ = ["app", "briefing", "curator", "main", "maintainer", "user"]
+__all__ = ["admin", "app", "briefing", "curator", "main", "maintainer", "user"]
 
 
 def main() -> None:

@@ -1,4 +1,10 @@
-"""Curator commands of the `lessons` CLI: add, edit, approve, retire, drafts, show, ingest."""
+"""Curator commands of the `lessons` CLI: add, edit, approve, retire, drafts, show, ingest.
+
+The CLI runs on the server: whoever can run it can write the corpus (the operating system is the
+trust boundary). Each change is recorded under the OS user, or ``$LESSONS_CURATOR`` acting through
+the OS user ("alice (via root)"), goes through :mod:`lessons.workflow` (audited), and approval follows
+the same four-eyes rule as the app.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,6 @@ if TYPE_CHECKING:
 
 # --- options shared by add and edit ---------------------------------------------------------------
 
-By = Annotated[str | None, typer.Option("--by", help="Who is curating (default: $LESSONS_CURATOR, else the OS user).")]
 Kind = Annotated[str | None, typer.Option("--kind", help="project, evaluation, handling, advice, finding")]
 Title = Annotated[str | None, typer.Option("--title", help="A short title (ours, not the report's).")]
 Summary = Annotated[str | None, typer.Option("--summary", help="One or two sentences (ours).")]
@@ -152,23 +157,22 @@ def add(
     ] = None,
     *,
     entry_id: Annotated[str | None, typer.Option("--id", help="The id (default: made from kind and title).")] = None,
-    by: By = None,
     force: Annotated[bool, typer.Option("--force", help="Save even if it looks like an existing entry.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and show the closest entries only.")] = False,
     **fields: Any,
 ) -> None:
     """Add a draft entry from a YAML/Markdown file and/or options; it is served after `lessons approve`."""
     with errors():
+        from lessons import workflow
         from lessons.corpus import load_corpus
         from lessons.curation import (
             NearDuplicateError,
-            add_entry,
             closest_entries,
-            curator_name,
             parse_entry_file,
             prepare_entry,
             read_entry_upload,
         )
+        from lessons.roles import cli_actor
 
         settings = load_settings()
         raw: dict[str, Any] = {}
@@ -184,7 +188,8 @@ def add(
         if source:
             base: dict[str, Any] = raw["source"] if isinstance(raw.get("source"), dict) else {}
             raw["source"] = {**base, **source}
-        who = curator_name(by)
+        actor = cli_actor()
+        who = str(actor)
         if dry_run:
             corpus = load_corpus(settings.corpus_dir)
             entry = prepare_entry(raw, corpus.by_id(), by=who, file=name, lines=lines)
@@ -192,11 +197,11 @@ def add(
             _print_matches(closest_entries(corpus.entries, entry), "closest existing entries:")
             return
         try:
-            entry, matches = add_entry(settings.corpus_dir, raw, by=who, force=force, file=name, lines=lines)
+            entry, matches = workflow.add(settings, actor, raw, force=force, file=name, lines=lines)
         except NearDuplicateError as exc:
             if not _confirm_near_duplicate(exc):
                 raise
-            entry, matches = add_entry(settings.corpus_dir, raw, by=who, force=True, file=name, lines=lines)
+            entry, matches = workflow.add(settings, actor, raw, force=True, file=name, lines=lines)
         out.print(f"saved draft {entry.id} ({entry.kind.value}) by {who}")
         _print_matches(matches[:3], "closest existing entries:")
         out.print(f"review it, then: lessons approve {entry.id}")
@@ -217,12 +222,12 @@ def edit(
         list[str] | None, typer.Option("--clear", help="Remove a field, e.g. --clear outcome; repeat for several.")
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why, for the entry's history.")] = None,
-    by: By = None,
     **fields: Any,
 ) -> None:
     """Change fields of an entry (lists such as --area are replaced); the change is kept in its history."""
     with errors():
-        from lessons.curation import curator_name, edit_entry
+        from lessons import workflow
+        from lessons.roles import cli_actor
 
         settings = load_settings()
         given, source = _given({**fields, "as_of": as_of, "superseded_by": superseded_by})
@@ -233,8 +238,7 @@ def edit(
             changes[field] = None
         if not changes:
             raise LessonsError("nothing to change: give a field option such as --title, or --clear FIELD")
-        who = curator_name(by)
-        entry = edit_entry(settings.corpus_dir, entry_id, changes, by=who, reason=reason)
+        entry = workflow.edit(settings, cli_actor(), entry_id, changes, reason=reason)
         out.print(f"edited {entry.id} ({entry.state.value}): {entry.history[-1]}")
         if entry.retrievable:
             out.print("run `lessons build` to serve the new text")
@@ -243,17 +247,20 @@ def edit(
 @app.command(rich_help_panel=CURATE)
 def approve(
     entry_ids: Annotated[list[str], typer.Argument(help="One or more entry ids.")],
-    by: By = None,
 ) -> None:
-    """Approve drafts (or reinstate retired entries); they are served after the next `lessons build`."""
+    """Approve drafts (or reinstate retired entries); they are served after the next `lessons build`.
+
+    Four-eyes: nobody approves a draft they wrote or changed, unless LESSONS_ALLOW_SELF_APPROVAL=1.
+    """
     with errors():
-        from lessons.curation import approve_entry, curator_name
+        from lessons import workflow
+        from lessons.roles import cli_actor
 
         settings = load_settings()
-        who = curator_name(by)
+        actor = cli_actor()
         for entry_id in entry_ids:
-            entry = approve_entry(settings.corpus_dir, entry_id, by=who)
-            out.print(f"approved {entry.id} by {who}")
+            entry = workflow.approve(settings, actor, entry_id)
+            out.print(f"{entry.history[-1].split(' ', 1)[1]}: {entry.id}")
         out.print("run `lessons build` to serve them")
 
 
@@ -261,14 +268,14 @@ def approve(
 def retire(
     entry_id: Annotated[str, typer.Argument(help="The entry's id.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is retired (kept in its history).")],
-    by: By = None,
 ) -> None:
     """Retire an entry: it stays in the corpus with its history but is no longer retrieved."""
     with errors():
-        from lessons.curation import curator_name, retire_entry
+        from lessons import workflow
+        from lessons.roles import cli_actor
 
         settings = load_settings()
-        entry = retire_entry(settings.corpus_dir, entry_id, reason=reason, by=curator_name(by))
+        entry = workflow.retire(settings, cli_actor(), entry_id, reason=reason)
         out.print(f"retired {entry.id}; run `lessons build` to stop serving it")
 
 
@@ -319,7 +326,6 @@ def ingest(
     title: Annotated[
         str | None, typer.Option("--report-title", help="The report's name for sources (default: its first line).")
     ] = None,
-    by: By = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be added; save nothing.")] = False,
     keep_near_duplicates: Annotated[
         bool, typer.Option("--keep-near-duplicates", help="Also add entries whose text already exists.")
@@ -330,17 +336,18 @@ def ingest(
 ) -> None:
     """Split a report into sections and recognised entries, and save them as drafts for review."""
     with errors():
-        from lessons.curation import curator_name
+        from lessons import workflow
         from lessons.ingest import MB, IngestLimits
-        from lessons.ingest.saving import ingest_file
+        from lessons.roles import cli_actor
 
         settings = load_settings()
         limits = IngestLimits(max_bytes=int(max_mb * MB), seconds=timeout)
         with err.status(f"reading {report.name}…"):
-            result = ingest_file(
-                settings.corpus_dir,
+            result = workflow.ingest(
+                settings,
+                cli_actor(),
                 report,
-                by=curator_name(by),
+                report.name,
                 report=title,
                 limits=limits,
                 dry_run=dry_run,

@@ -113,10 +113,11 @@ class _BuildProgress:
 def build(
     full: Annotated[bool, typer.Option("--full", help="Re-embed every chunk, not only changed ones.")] = False,
 ) -> None:
-    """Chunk and embed the approved entries and write a new index version atomically."""
+    """Chunk and embed the approved entries and write a new index version atomically (recorded in the audit log)."""
     with errors():
-        from lessons.build import build_index
+        from lessons import workflow
         from lessons.embedding import load_embedder
+        from lessons.roles import cli_actor
 
         settings = load_settings()
         with err.status("loading the embedding model…"):
@@ -128,7 +129,7 @@ def build(
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=err, transient=not err.is_terminal) as progress:
-            report = build_index(settings, embedder, full=full, progress=_BuildProgress(progress))
+            report = workflow.rebuild(settings, cli_actor(), embedder, full=full, progress=_BuildProgress(progress))
         m = report.manifest
         out.print(
             f"built index {m.version}: {m.entry_count} entries, {m.chunk_count} chunks, "
