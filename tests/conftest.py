@@ -154,3 +154,23 @@ def scripted_states(monkeypatch: pytest.MonkeyPatch) -> None:
         return Confidence.MATCH, 5.0, {"combined": 5.0}
 
     monkeypatch.setattr(Searcher, "decide", decide)
+
+
+TEST_PASSWORD = "a long enough password"
+
+
+def account_session(settings: Settings, name: str, role: str) -> str:
+    """A session token for an account (created if needed, with a cheap Argon2id), as the sign-in form would start."""
+    from argon2 import PasswordHasher
+
+    from lessons.accounts import AccountError, AccountStore
+    from lessons.roles import Role
+
+    store = AccountStore(
+        settings.data_dir, create=True, hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    try:
+        account = store.set_role(name, Role(role))
+    except AccountError:
+        account = store.add(name, Role(role), TEST_PASSWORD)
+    return store.start_session(account)

@@ -19,7 +19,7 @@ from lessons.feedback import list_feedback, list_gaps, list_negative_feedback
 from lessons.models import Sector
 from lessons.settings import Settings
 from lessons.store import read_current
-from tests.conftest import WEAK_MARKER
+from tests.conftest import WEAK_MARKER, account_session
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 MDR_QUESTION = "Skal algoritmen CE-mærkes efter MDR?"
@@ -65,9 +65,11 @@ def built(app_settings: Settings, fake: FakeEmbedder) -> Settings:
     return app_settings
 
 
-def start() -> AppTest:
-    """Run the real app.py once and check it did not fail."""
+def start(token: str | None = None) -> AppTest:
+    """Run the real app.py once (signed in with ``token`` when given) and check it did not fail."""
     at = AppTest.from_file(str(APP), default_timeout=60)
+    if token:
+        at.session_state["auth_token"] = token
     at.run()
     assert not at.exception, at.exception
     return at
@@ -257,10 +259,11 @@ def test_user_and_corpus_text_is_rendered_escaped(built: Settings) -> None:
 
 
 def test_a_stale_index_is_announced_with_a_rebuild_button(built: Settings, tiny_corpus: Path) -> None:
-    """A corpus edit after the build shows a warning; the rebuild button makes a new, fresh version."""
+    """A corpus edit after the build shows a warning; an editor's rebuild button makes a new, fresh version."""
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     before = read_current(built.index_dir)
-    at = start()
+    assert not any(b.label == "Genopbyg indekset" for b in start().button), "no rebuild for anonymous readers"
+    at = start(account_session(built, "edda", "editor"))
     assert any("forældet" in w.value and "handling-kol-maalinger" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Genopbyg indekset").click().run()
     assert not at.exception
@@ -343,7 +346,7 @@ def test_a_question_of_symbols_only_asks_for_words_and_is_not_a_gap(built: Setti
 @pytest.mark.usefixtures("scripted_states")
 def test_overview_page_shows_counts_index_status_and_curator_lists(built: Settings) -> None:
     """The overview charts the corpus, reports the index (fresh, which model) and lists gaps for curators."""
-    at = ask(ask(start(), OFF_TOPIC), f"{MDR_QUESTION} {WEAK_MARKER}")
+    at = ask(ask(start(account_session(built, "karen", "curator")), OFF_TOPIC), f"{MDR_QUESTION} {WEAK_MARKER}")
     at = open_page(at, "overblik")
     assert at.title[0].value == "Overblik over korpusset"
     assert {m.label: m.value for m in at.metric} == {"Erfaringer i alt": "5"}

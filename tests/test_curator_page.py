@@ -20,7 +20,7 @@ from lessons.models import Kind, ReviewState
 from lessons.settings import Settings
 from lessons.store import read_current
 from lessons.ui.curator import edit_changes, form_values_to_raw
-from tests.conftest import SOURCE, TINY_ENTRIES
+from tests.conftest import SOURCE, TINY_ENTRIES, account_session
 from tests.test_ingest import PAGES, make_pdf
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -36,13 +36,19 @@ def _fresh_caches() -> Iterator[None]:
 
 
 @pytest.fixture
-def page(env_settings: Settings, use_fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    """The app with an index built, opened on the curator page, with a curator name from the environment."""
-    monkeypatch.setenv("LESSONS_CURATOR", "Karen Kurator")
+def page(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> AppTest:
+    """The app with an index built, opened on the curator page, signed in as the curator karen."""
     build_index(env_settings, use_fake_embedder)
     at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["auth_token"] = account_session(env_settings, "karen", "curator")
     at.run()
     at._page_hash = calc_hash("kurator")
+    return run(at)
+
+
+def sign_in_as(at: AppTest, settings: Settings, name: str, role: str) -> AppTest:
+    """Switch the session to another account (as signing out and in again would)."""
+    at.session_state["auth_token"] = account_session(settings, name, role)
     return run(at)
 
 
@@ -92,9 +98,9 @@ LESSON = {
 
 
 def test_page_opens_with_sections_and_name(page: AppTest) -> None:
-    """The page shows its sections, the draft count and the curator name from the environment."""
+    """The page shows its sections, the draft count and who is signed in."""
     assert "Kuratering af erfaringer" in [t.value for t in page.title]
-    assert page.text_input(key="cur_by").value == "Karen Kurator"
+    assert "Logget ind som **karen** (kurator)" in texts(page)
     assert page.radio(key="cur_section").value == "add"
     assert "Kladder (0)" in page.radio(key="cur_section").options
 
@@ -110,7 +116,7 @@ def test_add_form_saves_a_draft_and_shows_text_escaped(page: AppTest, env_settin
     assert any("Gemt som kladde" in s.value for s in page.success), texts(page)
     _, entry = find_entry(env_settings.corpus_dir, "handling-fed")
     assert entry.title == HOSTILE_TITLE and entry.state is ReviewState.DRAFT
-    assert entry.created_by == "Karen Kurator"
+    assert entry.created_by == "karen"
     assert page.text_input(key="cur_title").value == "", "the form is cleared after saving"
     page.radio(key="cur_section").set_value("drafts")
     run(page)
@@ -128,14 +134,15 @@ def test_invalid_form_names_the_field(page: AppTest, env_settings: Settings) -> 
     assert len(load_corpus(env_settings.corpus_dir).entries) == 5
 
 
-def test_saving_needs_a_curator_name(page: AppTest, env_settings: Settings) -> None:
-    """Without a name nothing is saved and the page says why."""
-    page.text_input(key="cur_by").set_value("")
+def test_the_signed_in_account_is_recorded_and_there_is_no_name_field(page: AppTest, env_settings: Settings) -> None:
+    """The draft is recorded under the signed-in account; no free-text name field exists to override it."""
+    assert "cur_by" not in [w.key for w in page.text_input]
+    assert "Dine handlinger registreres som **karen**" in texts(page)
     fill(page, LESSON)
     page.button(key="cur_save").click()
     run(page)
-    assert page.error and "navn" in page.error[0].value
-    assert len(load_corpus(env_settings.corpus_dir).entries) == 5
+    _, entry = find_entry(env_settings.corpus_dir, "handling-script-alert-x-script-fed")
+    assert entry.created_by == "karen" and entry.history[0].endswith("created by karen: draft")
 
 
 def test_near_duplicate_needs_confirmation(page: AppTest, env_settings: Settings) -> None:
@@ -169,11 +176,12 @@ def test_approve_then_rebuild_with_progress(page: AppTest, env_settings: Setting
     page.radio(key="cur_section").set_value("drafts")
     run(page)
     entry_id = "handling-fed"
-    page.text_input(key="cur_by").set_value("Lars Redaktør")  # four-eyes: not the author
+    assert f"cur_approve_{entry_id}" not in [b.key for b in page.button]  # a curator cannot approve
+    sign_in_as(page, env_settings, "lars", "editor")  # four-eyes: an editor who is not the author
     page.button(key=f"cur_approve_{entry_id}").click()
     run(page)
     _, entry = find_entry(env_settings.corpus_dir, entry_id)
-    assert entry.state is ReviewState.APPROVED and entry.approved_by == "Lars Redaktør"
+    assert entry.state is ReviewState.APPROVED and entry.approved_by == "lars"
     assert any("Indekset er ikke opdateret" in w.value for w in page.warning)
     before = read_current(env_settings.index_dir)
     page.button(key="cur_rebuild").click()
@@ -194,13 +202,13 @@ def test_edit_and_retire_from_the_page(page: AppTest, env_settings: Settings) ->
     run(page)
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
     assert entry.outcome == "Data hentes nu hver nat."
-    assert entry.history[-1].endswith("edited by Karen Kurator: outcome (opfølgning)")
+    assert entry.history[-1].endswith("edited by karen: outcome (opfølgning)")
     page.text_input(key="cur_edit_reason_handling-api-data").set_value("erstattet af ny erfaring")
     page.button(key="cur_edit_retire_handling-api-data").click()
     run(page)
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
     assert entry.state is ReviewState.RETIRED
-    assert entry.history[-1].endswith("retired by Karen Kurator: erstattet af ny erfaring")
+    assert entry.history[-1].endswith("retired by karen: erstattet af ny erfaring")
 
 
 def test_upload_ingests_a_pdf_into_drafts(page: AppTest, env_settings: Settings) -> None:

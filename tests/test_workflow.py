@@ -39,12 +39,12 @@ def test_readers_and_anonymous_cannot_write_anything(settings: Settings, actor: 
     """Every write action refuses a reader and nobody, and the corpus and audit log stay untouched."""
     before = _files(settings.corpus_dir)
     calls = [
-        lambda: workflow.add(settings, actor, LESSON),  # type: ignore[arg-type]
-        lambda: workflow.edit(settings, actor, "advice-data", {"title": "x"}),  # type: ignore[arg-type]
-        lambda: workflow.retire(settings, actor, "advice-data", reason="x"),  # type: ignore[arg-type]
-        lambda: workflow.approve(settings, actor, "advice-data"),  # type: ignore[arg-type]
-        lambda: workflow.ingest(settings, actor, b"# Rapport\n\ntekst", "r.md"),  # type: ignore[arg-type]
-        lambda: workflow.rebuild(settings, actor, FakeEmbedder()),  # type: ignore[arg-type]
+        lambda: workflow.add(settings, actor, LESSON),
+        lambda: workflow.edit(settings, actor, "advice-data", {"title": "x"}),
+        lambda: workflow.retire(settings, actor, "advice-data", reason="x"),
+        lambda: workflow.approve(settings, actor, "advice-data"),
+        lambda: workflow.ingest(settings, actor, b"# Rapport\n\ntekst", "r.md"),
+        lambda: workflow.rebuild(settings, actor, FakeEmbedder()),
     ]
     for call in calls:
         with pytest.raises(PermissionDeniedError):

@@ -37,6 +37,7 @@ __all__ = [
     "MIN_PASSWORD_CHARS",
     "Account",
     "AccountError",
+    "AccountLockedError",
     "AccountStore",
     "AccountsUnavailableError",
     "Clock",
@@ -89,8 +90,19 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _time(text: str) -> datetime:
+    """A stored time; one written without a zone (by hand, or by SQLite's datetime()) is taken as UTC."""
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise AccountsUnavailableError(
+            f"the accounts database holds a time that is not a time: {str(text)[:40]!r}"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _parse(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return _time(text) if text else None
 
 
 def _token_hash(token: str) -> str:
@@ -107,6 +119,14 @@ class AccountError(LessonsError):
 
 class SignInError(LessonsError):
     """A sign-in is refused: wrong name or password, or a locked account."""
+
+
+class AccountLockedError(SignInError):
+    """A sign-in on a locked account; ``minutes`` until it may be tried again."""
+
+    def __init__(self, message: str, minutes: int) -> None:
+        super().__init__(message)
+        self.minutes = minutes
 
 
 class SessionExpiredError(LessonsError):
@@ -255,8 +275,8 @@ class AccountStore:
         return Account(
             name=name,
             role=Role(role),
-            created_at=datetime.fromisoformat(created),
-            password_changed_at=datetime.fromisoformat(changed),
+            created_at=_time(created),
+            password_changed_at=_time(changed),
             failed_attempts=failed,
             locked_until=_parse(locked),
             last_sign_in=_parse(last),
@@ -356,7 +376,8 @@ class AccountStore:
         stored, _failed, locked = row
         locked_until = _parse(locked)
         if locked_until is not None and locked_until > now:
-            raise SignInError(self._locked_message(locked_until, now))
+            minutes = max(1, round((locked_until - now).total_seconds() / 60))
+            raise AccountLockedError(self._locked_message(minutes), minutes)
         try:
             self.hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -371,8 +392,7 @@ class AccountStore:
                 conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (self.hasher.hash(password), key))
         return self.get(key)
 
-    def _locked_message(self, until: datetime, now: datetime) -> str:
-        minutes = max(1, round((until - now).total_seconds() / 60))
+    def _locked_message(self, minutes: int) -> str:
         return (
             f"the account is locked after {self.policy.max_attempts} failed sign-ins; "
             f"try again in {minutes} minute(s), or ask an admin to run `lessons users unlock`"
@@ -417,7 +437,7 @@ class AccountStore:
         name, source, role, last_seen, ended = row
         if ended is not None:
             raise SessionExpiredError("the session has ended; sign in again")
-        if now - datetime.fromisoformat(last_seen) > self.policy.idle:
+        if now - _time(last_seen) > self.policy.idle:
             conn.execute("UPDATE sessions SET ended_at = ? WHERE token_hash = ?", (_iso(now), key))
             minutes = round(self.policy.idle.total_seconds() / 60)
             raise SessionExpiredError(f"the session expired after {minutes} minute(s) without activity; sign in again")

@@ -395,6 +395,85 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Indekset er ikke opdateret med de seneste ændringer.",
         "The index does not have the latest changes.",
     ),
+    # sign-in, roles and the audit log
+    "auth_nav_sign_in": ("Log ind", "Sign in"),
+    "auth_title": ("Log ind", "Sign in"),
+    "auth_intro": (
+        "Kuratering kræver, at du logger ind. Læsning er åben for alle.",
+        "Curation needs you to sign in. Reading is open to everyone.",
+    ),
+    "auth_intro_closed": (
+        "Log ind for at læse og bruge erfaringsbasen.",
+        "Sign in to read and use the experience base.",
+    ),
+    "auth_user": ("Brugernavn", "User name"),
+    "auth_password": ("Adgangskode", "Password"),
+    "auth_submit": ("Log ind", "Sign in"),
+    "auth_org": ("Log ind med din organisation", "Sign in with your organisation"),
+    "auth_or": ("eller med en lokal konto:", "or with a local account:"),
+    "auth_wrong": ("Forkert brugernavn eller adgangskode.", "Wrong user name or password."),
+    "auth_locked": (
+        "Kontoen er låst efter for mange forkerte forsøg. Prøv igen om {minutes} minut(ter), eller bed en "
+        "administrator låse den op.",
+        "The account is locked after too many failed attempts. Try again in {minutes} minute(s), or ask an "
+        "admin to unlock it.",
+    ),
+    "auth_expired": (
+        "Din session er udløbet efter {minutes} minutter uden aktivitet. Log ind igen.",
+        "Your session expired after {minutes} minutes without activity. Sign in again.",
+    ),
+    "auth_ended": ("Din session er afsluttet. Log ind igen.", "Your session has ended. Sign in again."),
+    "auth_signed_out": ("Du er logget ud.", "You are signed out."),
+    "auth_unavailable": (
+        "Kuratering er ikke tilgængelig lige nu: {problem} Læsning virker som normalt.",
+        "Curation is unavailable right now: {problem} Reading works as usual.",
+    ),
+    "auth_no_accounts": (
+        "der er endnu ingen konti (opret den første med `lessons users add NAVN --role editor`).",
+        "there are no accounts yet (create the first with `lessons users add NAME --role editor`).",
+    ),
+    "auth_damaged": ("kontodatabasen kan ikke læses.", "the accounts database cannot be read."),
+    "auth_oidc_broken": (
+        "Log ind med organisation er slået fra, fordi opsætningen er ufuldstændig: {problems}",
+        "Organisation sign-in is off because its configuration is incomplete: {problems}",
+    ),
+    "auth_oidc_no_role": (
+        "Du er logget ind, men har ingen adgang: {problem}",
+        "You are signed in but have no access: {problem}",
+    ),
+    "auth_signed_in_as": ("Logget ind som **{name}** ({role})", "Signed in as **{name}** ({role})"),
+    "auth_sign_out": ("Log ud", "Sign out"),
+    "auth_denied": (
+        "Din rolle ({role}) giver ikke adgang til dette. Det kræver rollen {needed}.",
+        "Your role ({role}) does not allow this. It needs the {needed} role.",
+    ),
+    "auth_sign_in_first": ("Log ind først.", "Sign in first."),
+    "auth_four_eyes": (
+        "Du kan ikke godkende en kladde, du selv har skrevet eller rettet. En anden redaktør skal godkende den.",
+        "You cannot approve a draft you wrote or changed yourself. Another editor must approve it.",
+    ),
+    "auth_needs_editor": ("Venter på godkendelse af en redaktør.", "Waiting for an editor to approve it."),
+    "auth_rebuild_editor": (
+        "En redaktør genopbygger indekset, så ændringerne bliver synlige.",
+        "An editor rebuilds the index to make the changes visible.",
+    ),
+    "auth_recorded_as": (
+        "Dine handlinger registreres som **{name}** i erfaringernes historik og i revisionssporet.",
+        "Your actions are recorded as **{name}** in the entries' history and in the audit log.",
+    ),
+    "auth_no_index_editor": (
+        "Der er intet indeks endnu. En redaktør skal bygge det (`lessons build`).",
+        "There is no index yet. An editor must build it (`lessons build`).",
+    ),
+    "role_reader": ("læser", "reader"),
+    "role_curator": ("kurator", "curator"),
+    "role_editor": ("redaktør", "editor"),
+    "role_admin": ("administrator", "admin"),
+    "cur_section_audit": ("Revisionsspor", "Audit log"),
+    "audit_entry": ("Kun erfaring (id)", "Only entry (id)"),
+    "audit_since": ("Fra dato", "Since"),
+    "audit_none": ("Ingen hændelser.", "No events."),
+    "audit_problem": ("Revisionssporet kan ikke læses: {problem}", "The audit log cannot be read: {problem}"),
     # the Markdown export
     "export_title": (
         "Samtale: erfaringer fra signaturprojekterne",

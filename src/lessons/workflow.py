@@ -52,7 +52,7 @@ def _before(settings: Settings, entry_id: str) -> dict[str, Any] | None:
 
 def add(
     settings: Settings,
-    actor: Actor,
+    actor: Actor | None,
     raw: Mapping[str, Any],
     *,
     force: bool = False,
@@ -62,7 +62,7 @@ def add(
     dense: DenseScorer | None = None,
 ) -> tuple[Entry, list[Match]]:
     """Save a new draft as ``actor`` (curator or above); see :func:`lessons.curation.add_entry`."""
-    require(actor, Action.DRAFT)
+    actor = require(actor, Action.DRAFT)
     audit.writable(settings.data_dir)
     entry, matches = add_entry(
         settings.corpus_dir,
@@ -82,14 +82,14 @@ def add(
 
 def edit(
     settings: Settings,
-    actor: Actor,
+    actor: Actor | None,
     entry_id: str,
     changes: Mapping[str, Any],
     *,
     reason: str | None = None,
 ) -> Entry:
     """Change an entry as ``actor`` (curator or above); see :func:`lessons.curation.edit_entry`."""
-    require(actor, Action.DRAFT)
+    actor = require(actor, Action.DRAFT)
     audit.writable(settings.data_dir)
     before = _before(settings, entry_id)
     entry = edit_entry(settings.corpus_dir, entry_id, changes, by=str(actor), reason=reason)
@@ -97,9 +97,9 @@ def edit(
     return entry
 
 
-def approve(settings: Settings, actor: Actor, entry_id: str) -> Entry:
+def approve(settings: Settings, actor: Actor | None, entry_id: str) -> Entry:
     """Approve a draft or reinstate a retired entry as ``actor`` (editor or above), four-eyes unless allowed."""
-    require(actor, Action.APPROVE)
+    actor = require(actor, Action.APPROVE)
     audit.writable(settings.data_dir)
     before = _before(settings, entry_id)
     entry = approve_entry(settings.corpus_dir, entry_id, by=str(actor), allow_self=settings.allow_self_approval)
@@ -116,9 +116,9 @@ def approve(settings: Settings, actor: Actor, entry_id: str) -> Entry:
     return entry
 
 
-def retire(settings: Settings, actor: Actor, entry_id: str, *, reason: str) -> Entry:
+def retire(settings: Settings, actor: Actor | None, entry_id: str, *, reason: str) -> Entry:
     """Retire an entry as ``actor`` (curator or above); see :func:`lessons.curation.retire_entry`."""
-    require(actor, Action.DRAFT)
+    actor = require(actor, Action.DRAFT)
     audit.writable(settings.data_dir)
     before = _before(settings, entry_id)
     entry = retire_entry(settings.corpus_dir, entry_id, reason=reason, by=str(actor))
@@ -130,7 +130,7 @@ def retire(settings: Settings, actor: Actor, entry_id: str, *, reason: str) -> E
 
 def ingest(
     settings: Settings,
-    actor: Actor,
+    actor: Actor | None,
     data: bytes | Path,
     name: str,
     *,
@@ -143,7 +143,7 @@ def ingest(
     above); each saved draft is audited."""
     from lessons.ingest.saving import ingest_bytes, ingest_file
 
-    require(actor, Action.DRAFT)
+    actor = require(actor, Action.DRAFT)
     if not dry_run:
         audit.writable(settings.data_dir)
     options: dict[str, Any] = {
@@ -166,7 +166,7 @@ def ingest(
 
 def rebuild(
     settings: Settings,
-    actor: Actor,
+    actor: Actor | None,
     embedder: Embedder,
     *,
     full: bool = False,
@@ -175,7 +175,7 @@ def rebuild(
     """Build a new index version as ``actor`` (editor or above); the build is audited with its version."""
     from lessons.build import build_index
 
-    require(actor, Action.REBUILD)
+    actor = require(actor, Action.REBUILD)
     audit.writable(settings.data_dir)
     report = build_index(settings, embedder, full=full, progress=progress)
     manifest = report.manifest

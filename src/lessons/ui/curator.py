@@ -8,32 +8,30 @@ text is shown through :func:`~lessons.ui.render.safe`.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import streamlit as st
 
+from lessons import audit, workflow
 from lessons.corpus import Corpus
 from lessons.curation import (
     EntryError,
+    FourEyesError,
     Match,
     NearDuplicateError,
     Thresholds,
-    add_entry,
-    approve_entry,
     closest_entries,
     drafts,
-    edit_entry,
     prepare_entry,
-    retire_entry,
 )
 from lessons.errors import LessonsError
 from lessons.ingest import IngestLimits
-from lessons.ingest.saving import ingest_bytes
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
+from lessons.roles import Action, Actor, PermissionDeniedError, require
 from lessons.settings import Settings
+from lessons.ui import auth
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import (
     current_language,
@@ -50,7 +48,6 @@ from lessons.words import label, t
 __all__ = ["WIDGET_KEYS", "form_values_to_raw", "match_reason", "nav_title", "render", "usual_kind"]
 
 SECTION_KEY = "cur_section"
-BY_KEY = "cur_by"
 CONFIRM_KEY = "cur_confirm"
 MESSAGE_KEY = "cur_message"
 EDIT_KEY = "cur_edit_id"
@@ -58,6 +55,8 @@ UPLOAD_KEY = "cur_upload"
 GAP_ROWS = 30
 DEFAULT_KIND = Kind.HANDLING  # what most additions are, until curators' own additions say otherwise
 SECTIONS = ("add", "drafts", "edit", "ingest", "gaps")
+EDITOR_SECTIONS = ("audit",)
+AUDIT_ROWS = 200
 TEXT_FIELDS = tuple(dict.fromkeys(name for required, optional in KIND_FIELDS.values() for name in required + optional))
 FORM_KEYS: dict[str, str] = {
     "kind": "cur_kind",
@@ -73,7 +72,7 @@ FORM_KEYS: dict[str, str] = {
     "source.page": "cur_src_page",
     "superseded_by": "cur_superseded_by",
 }
-WIDGET_KEYS: tuple[str, ...] = (SECTION_KEY, BY_KEY, *FORM_KEYS.values())
+WIDGET_KEYS: tuple[str, ...] = (SECTION_KEY, *FORM_KEYS.values())
 
 
 def nav_title(lang: str) -> str:
@@ -173,12 +172,20 @@ def _show_message() -> None:
         getattr(st, kind)(text)
 
 
-def _curator(lang: str) -> str | None:
-    name = str(st.session_state.get(BY_KEY) or "").strip()
-    if not name:
-        _say("error", t("cur_by_missing", lang))
-        return None
-    return name
+def _actor(settings: Settings, lang: str) -> Actor | None:
+    """Who is acting, checked again now (inside the handler, not from what the page showed)."""
+    return auth.current_actor(settings, lang)
+
+
+def _refused(exc: LessonsError, lang: str) -> bool:
+    """Say why an action was refused by role or four-eyes; False for other errors."""
+    if isinstance(exc, PermissionDeniedError):
+        _say("error", auth.denied_message(exc, lang))
+        return True
+    if isinstance(exc, FourEyesError):
+        _say("error", t("auth_four_eyes", lang))
+        return True
+    return False
 
 
 def _problems(exc: EntryError, lang: str) -> str:
@@ -200,18 +207,17 @@ def _succeeded(action: Callable[[], object], lang: str) -> bool:
         _say("error", _problems(exc, lang))
         return False
     except LessonsError as exc:
-        _say("error", safe(str(exc)))
+        if not _refused(exc, lang):
+            _say("error", safe(str(exc)))
         return False
     return True
 
 
 def _save_new(settings: Settings, lang: str) -> None:
-    by = _curator(lang)
-    if by is None:
-        return
+    actor = _actor(settings, lang)
     raw = form_values_to_raw(_form_values())
     try:
-        entry, _ = add_entry(settings.corpus_dir, raw, by=by, force=bool(st.session_state.get(CONFIRM_KEY)))
+        entry, _ = workflow.add(settings, actor, raw, force=bool(st.session_state.get(CONFIRM_KEY)))
     except EntryError as exc:
         _say("error", _problems(exc, lang))
         return
@@ -220,26 +226,23 @@ def _save_new(settings: Settings, lang: str) -> None:
         _say("warning", t("cur_near_refused", lang, ids=safe(ids)))
         return
     except LessonsError as exc:
-        _say("error", safe(str(exc)))
+        if not _refused(exc, lang):
+            _say("error", safe(str(exc)))
         return
     _clear_form()
     _say("success", t("cur_saved", lang, id=safe(entry.id)))
 
 
 def _approve(settings: Settings, lang: str, entry_id: str) -> None:
-    by = _curator(lang)
-    if by is None:
-        return
-    if _succeeded(lambda: approve_entry(settings.corpus_dir, entry_id, by=by), lang):
+    actor = _actor(settings, lang)
+    if _succeeded(lambda: workflow.approve(settings, actor, entry_id), lang):
         _say("success", t("cur_approved", lang, id=safe(entry_id)))
 
 
 def _retire(settings: Settings, lang: str, entry_id: str, reason_key: str) -> None:
-    by = _curator(lang)
-    if by is None:
-        return
+    actor = _actor(settings, lang)
     reason = str(st.session_state.get(reason_key) or "")
-    if not _succeeded(lambda: retire_entry(settings.corpus_dir, entry_id, reason=reason, by=by), lang):
+    if not _succeeded(lambda: workflow.retire(settings, actor, entry_id, reason=reason), lang):
         return
     st.session_state.pop(reason_key, None)
     _say("success", t("cur_retired", lang, id=safe(entry_id)))
@@ -362,7 +365,7 @@ def _entry_header(entry: Entry, lang: str) -> None:
     st.caption(safe(where))
 
 
-def _drafts_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
+def _drafts_section(settings: Settings, corpus: Corpus | None, lang: str, state: auth.AuthState) -> None:
     waiting = drafts(corpus) if corpus is not None else []
     if corpus is None or not waiting:
         st.info(t("cur_no_drafts", lang))
@@ -376,13 +379,16 @@ def _drafts_section(settings: Settings, corpus: Corpus | None, lang: str) -> Non
                 render_entry_details(entry, lang)
             _show_matches([m for m in closest_entries(corpus.entries, entry, k=3) if m.near_duplicate], lang)
             columns = st.columns([1, 1, 2, 1])
-            columns[0].button(
-                t("cur_approve", lang),
-                key=f"cur_approve_{entry.id}",
-                type="primary",
-                on_click=_approve,
-                args=(settings, lang, entry.id),
-            )
+            if state.may(Action.APPROVE):
+                columns[0].button(
+                    t("cur_approve", lang),
+                    key=f"cur_approve_{entry.id}",
+                    type="primary",
+                    on_click=_approve,
+                    args=(settings, lang, entry.id),
+                )
+            else:
+                columns[0].caption(t("auth_needs_editor", lang))
             columns[1].button(t("cur_edit", lang), key=f"cur_open_{entry.id}", on_click=_open_edit, args=(entry.id,))
             reason_key = f"cur_reason_{entry.id}"
             columns[2].text_input(
@@ -445,14 +451,12 @@ def edit_changes(entry: Entry, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _save_edit(settings: Settings, lang: str, entry: Entry, reason_key: str) -> None:
-    by = _curator(lang)
-    if by is None:
-        return
+    actor = _actor(settings, lang)
     keys = _edit_keys(entry.id)
     values = {field: st.session_state.get(key) for field, key in keys.items()}
     changes = edit_changes(entry, values)
     reason = st.session_state.get(reason_key)
-    if not _succeeded(lambda: edit_entry(settings.corpus_dir, entry.id, changes, by=by, reason=reason), lang):
+    if not _succeeded(lambda: workflow.edit(settings, actor, entry.id, changes, reason=reason), lang):
         return
     for key in keys.values():  # show the saved values next time
         st.session_state.pop(key, None)
@@ -460,7 +464,7 @@ def _save_edit(settings: Settings, lang: str, entry: Entry, reason_key: str) -> 
     _say("success", t("cur_edited", lang, id=safe(entry.id)))
 
 
-def _edit_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
+def _edit_section(settings: Settings, corpus: Corpus | None, lang: str, state: auth.AuthState) -> None:
     if corpus is None or not corpus.entries:
         return
     entries = corpus.by_id()
@@ -500,7 +504,7 @@ def _edit_section(settings: Settings, corpus: Corpus | None, lang: str) -> None:
         on_click=_save_edit,
         args=(settings, lang, entry, reason_key),
     )
-    if entry.state is not ReviewState.APPROVED:
+    if entry.state is not ReviewState.APPROVED and state.may(Action.APPROVE):
         text = t("cur_approve", lang) if entry.state is ReviewState.DRAFT else t("cur_reinstate", lang)
         columns[1].button(text, key=f"cur_edit_approve_{entry.id}", on_click=_approve, args=(settings, lang, entry.id))
     if entry.state is not ReviewState.RETIRED:
@@ -522,24 +526,24 @@ def _ingest_section(settings: Settings, lang: str) -> None:
     dry_run = st.checkbox(t("cur_dry_run", lang), key="cur_dry_run")
     if not st.button(t("cur_ingest", lang), key="cur_ingest", type="primary", icon=":material/upload_file:"):
         return
-    by = _curator(lang)
-    if by is None:
-        _show_message()
-        return
+    actor = _actor(settings, lang)
     if upload is None:
         st.warning(t("cur_no_file", lang))
         return
     try:
         with st.spinner(t("cur_ingesting", lang)):
-            result = ingest_bytes(
-                settings.corpus_dir,
+            result = workflow.ingest(
+                settings,
+                actor,
                 upload.getvalue(),
                 upload.name,
-                by=by,
                 report=report.strip() or None,
                 limits=IngestLimits(),
                 dry_run=dry_run,
             )
+    except PermissionDeniedError as exc:
+        st.error(auth.denied_message(exc, lang))
+        return
     except LessonsError as exc:
         st.error(t("cur_ingest_failed", lang, problem=safe(str(exc))))
         return
@@ -595,45 +599,87 @@ def _gaps_section(settings: Settings, lang: str) -> None:
         right.button(t("cur_start_entry", lang), key=f"cur_neg_{i}", on_click=_prefill, args=(record.question, lang))
 
 
-def _index_notice(settings: Settings, lang: str) -> None:
+def _index_notice(settings: Settings, lang: str, state: auth.AuthState) -> None:
     show_built(lang)
     status = index_status_cached(settings)
     if status.manifest is not None and status.stale:
         st.warning(f"{t('cur_stale', lang)} {safe(stale_text(status.changes, lang))}", icon=":material/warning:")
-        rebuild_button(settings, lang, "cur_rebuild")
+        if state.may(Action.REBUILD):
+            rebuild_button(settings, lang, "cur_rebuild")
+        else:
+            st.caption(t("auth_rebuild_editor", lang))
+
+
+def _audit_section(settings: Settings, lang: str) -> None:
+    """The audit log, newest last, for editors and admins."""
+    left, right = st.columns(2)
+    entry_id = left.text_input(t("audit_entry", lang), key="cur_audit_entry", max_chars=120).strip()
+    since = right.date_input(t("audit_since", lang), value=None, key="cur_audit_since")
+    actor = _actor(settings, lang)
+    try:
+        require(actor, Action.SEE_AUDIT)
+        when = audit.parse_since(since.isoformat()) if since else None
+        events = audit.events(settings.data_dir, entry_id=entry_id or None, since=when, limit=AUDIT_ROWS)
+    except PermissionDeniedError as exc:
+        st.error(auth.denied_message(exc, lang))
+        return
+    except LessonsError as exc:
+        st.error(t("audit_problem", lang, problem=safe(str(exc))))
+        return
+    if not events:
+        st.caption(t("audit_none", lang))
+    for event in reversed(events):
+        target = f" · `{safe(event.entry_id)}`" if event.entry_id else ""
+        at = event.at.isoformat(timespec="minutes")
+        head = f"{at} · **{safe(event.actor)}** ({safe(event.role)}) · {safe(event.action)}"
+        lines = [head + target + (f" — {safe(event.detail)}" if event.detail else "")]
+        for change in event.changes():
+            before = safe(str(change.before))[:200]
+            after = safe(str(change.after))[:200]
+            lines.append(f"  - {safe(change.field)}: {before} → {after}")
+        st.markdown("\n".join(lines))
 
 
 def render() -> None:
-    """The curator page."""
+    """The curator page: what the signed-in role allows, and a sign-in form for anyone else."""
     lang = current_language()
     settings = settings_or_stop(lang)
+    state = auth.this_run()
+    if not state.may(Action.DRAFT):  # reached without the role (a stale page): the sign-in form only
+        auth.sign_in_page(settings, lang, state)
+        return
     st.title(t("cur_title", lang))
     st.markdown(t("cur_intro", lang))
-    st.session_state.setdefault(BY_KEY, os.environ.get("LESSONS_CURATOR", ""))
-    st.text_input(t("cur_by", lang), key=BY_KEY, max_chars=300)
+    if state.actor is not None:
+        st.caption(t("auth_recorded_as", lang, name=safe(str(state.actor))))
     try:
         corpus: Corpus | None = load_corpus_cached(settings)
     except LessonsError as exc:
         st.error(safe(str(exc)))
         corpus = None
     waiting = len(drafts(corpus)) if corpus is not None else 0
+    sections = SECTIONS + (EDITOR_SECTIONS if state.may(Action.SEE_AUDIT) else ())
+    if st.session_state.get(SECTION_KEY) not in sections:
+        st.session_state[SECTION_KEY] = sections[0]
     section = st.radio(
         "section",
-        SECTIONS,
+        sections,
         key=SECTION_KEY,
         horizontal=True,
         label_visibility="collapsed",
         format_func=lambda s: t(f"cur_section_{s}", lang, n=waiting),
     )
     _show_message()
-    _index_notice(settings, lang)
+    _index_notice(settings, lang, state)
     if section == "add":
         _add_section(settings, corpus, lang)
     elif section == "drafts":
-        _drafts_section(settings, corpus, lang)
+        _drafts_section(settings, corpus, lang, state)
     elif section == "edit":
-        _edit_section(settings, corpus, lang)
+        _edit_section(settings, corpus, lang, state)
     elif section == "ingest":
         _ingest_section(settings, lang)
+    elif section == "audit":
+        _audit_section(settings, lang)
     else:
         _gaps_section(settings, lang)

@@ -10,7 +10,9 @@ import streamlit as st
 from lessons.answering import label
 from lessons.errors import CorpusError
 from lessons.models import Area, Domain, Entry, Kind
+from lessons.roles import Action
 from lessons.settings import Settings
+from lessons.ui import auth
 from lessons.ui.render import safe
 from lessons.ui.resources import (
     current_language,
@@ -88,6 +90,8 @@ def _index_section(settings: Settings, lang: str) -> None:
 
 
 def _curator_section(settings: Settings, lang: str) -> None:
+    if not auth.this_run().may(Action.SEE_GAPS):  # gaps and feedback comments are for curators
+        return
     with st.expander(t("curators", lang), icon=":material/rate_review:"):
         found = gaps_and_complaints(settings, CURATOR_ROWS)
         if found is None:

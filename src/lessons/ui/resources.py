@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from lessons import embedding, engine
+from lessons import embedding, engine, workflow
 from lessons.answering import Answerer, escape_markdown
 from lessons.build import build_index
 from lessons.corpus import Corpus, load_corpus
@@ -28,10 +28,12 @@ from lessons.engine import CorpusChanges, IndexStatus
 from lessons.errors import CorpusError, LessonsError, ModelNotFoundError
 from lessons.feedback import FeedbackRecord, Gap, list_gaps, list_negative_feedback
 from lessons.models import Entry
+from lessons.roles import Action, PermissionDeniedError, require
 from lessons.search import Searcher
 from lessons.settings import Settings
 from lessons.settings import load as load_settings
 from lessons.store import read_current
+from lessons.ui import auth
 from lessons.words import t
 
 __all__ = [
@@ -274,13 +276,21 @@ def show_built(lang: str) -> None:
         st.success(t("built_now", lang, version=escape_markdown(str(version))), icon=":material/check_circle:")
 
 
-def build_with_progress(settings: Settings, lang: str) -> bool:
+def build_with_progress(settings: Settings, lang: str, *, bootstrap: bool = False) -> bool:
     """Build a new index version with a progress bar; True on success (errors are shown).
+
+    A rebuild is an editor's action: the signed-in actor is checked (and the build audited) by
+    :func:`lessons.workflow.rebuild`. Only the very first build, when there is no index at all
+    (``bootstrap``), runs for anyone, since without it nobody can read.
 
     The built version is remembered for :func:`show_built`: callers rerun the page, so
     every status on it (version, staleness, the rebuild button) is drawn afresh.
     """
     try:
+        if not bootstrap:
+            actor = require(
+                auth.current_actor(settings, lang), Action.REBUILD
+            )  # before loading the model: refused at once
         with st.spinner(t("loading_model", lang)):
             embedder = _embedder(_key(settings), settings)
         bar = st.progress(0.0, text=t("building", lang))
@@ -292,7 +302,16 @@ def build_with_progress(settings: Settings, lang: str) -> bool:
             value = min(1.0, start + (end - start) * share)
             bar.progress(value, text=f"{t('building', lang)}: {t('phase_' + phase, lang)} ({done}/{total})")
 
-        report = build_index(settings, embedder, progress=progress)
+        if bootstrap:
+            if read_current(settings.index_dir) is not None:  # another session built it meanwhile
+                bar.empty()
+                return True
+            report = build_index(settings, embedder, progress=progress)
+        else:
+            report = workflow.rebuild(settings, actor, embedder, progress=progress)
+    except PermissionDeniedError as exc:
+        st.error(auth.denied_message(exc, lang))
+        return False
     except LessonsError as exc:
         st.error(t("build_failed", lang, problem=escape_markdown(str(exc))))
         return False
@@ -304,6 +323,8 @@ def build_with_progress(settings: Settings, lang: str) -> bool:
 
 def rebuild_button(settings: Settings, lang: str, key: str) -> None:
     """A rebuild button; after a successful build the whole page is drawn again with the new status."""
+    if not auth.this_run().may(Action.REBUILD):
+        return
     if st.button(t("rebuild", lang), key=key, icon=":material/refresh:") and build_with_progress(settings, lang):
         st.rerun()
 
@@ -340,7 +361,7 @@ def ensure_searcher(
     status = index_status_cached(settings)
     if not status.exists:
         st.info(t("no_index", lang))
-        if build_with_progress(settings, lang):
+        if build_with_progress(settings, lang, bootstrap=True):
             st.rerun()
         return None
     version = read_current(settings.index_dir)

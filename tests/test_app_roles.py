@@ -1,0 +1,297 @@
+"""Who sees what in the app (AppTest): anonymous, reader, curator, editor and admin; sign-in, lock-out,
+expired and forged sessions, reading behind sign-in, and a missing or damaged accounts database."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from lessons import accounts, audit
+from lessons.build import build_index
+from lessons.curation import find_entry
+from lessons.embedding import FakeEmbedder
+from lessons.feedback import record_gap
+from lessons.models import ReviewState
+from lessons.settings import Settings
+from tests.conftest import TEST_PASSWORD, account_session
+
+APP = Path(__file__).resolve().parent.parent / "app.py"
+READING = [("", "Spørg"), ("projekter", "Projekter som mit"), ("overblik", "Overblik")]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Each test starts like a fresh server process."""
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def nav(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[str, str]]]:
+    """Records the pages app.py puts in the navigation on each run, as (url path, title)."""
+    seen: list[list[tuple[str, str]]] = []
+    original = st.navigation
+
+    def record(pages: Any, **kwargs: Any) -> Any:
+        seen.append([(page.url_path, page.title) for page in pages])
+        return original(pages, **kwargs)
+
+    monkeypatch.setattr(st, "navigation", record)
+    return seen
+
+
+@pytest.fixture
+def built(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> Settings:
+    """The tiny corpus with its index built and one draft by karen waiting."""
+    build_index(env_settings, use_fake_embedder)
+    draft = env_settings.corpus_dir / "entries" / "advice" / "advice-draft.yaml"
+    draft.write_text(
+        "id: advice-draft\nkind: advice\ntitle: Et udkast\nbody: Et råd, der venter på godkendelse.\n"
+        "state: draft\ncreated_by: karen\nhistory: ['2026-11-30T09:00:00Z created by karen: draft']\n"
+        "source:\n  report: Testrapport\n",
+        encoding="utf-8",
+    )
+    record_gap(env_settings.data_dir, question="hvordan bager man kage")
+    return env_settings
+
+
+def start(token: str | None = None, page: str | None = None) -> AppTest:
+    """The app, signed in with ``token`` when given, opened on ``page``."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if token:
+        at.session_state["auth_token"] = token
+    at.run()
+    if page:
+        at._page_hash = calc_hash(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown(at: AppTest) -> str:
+    """Every text on the page and in the sidebar."""
+    out: list[str] = [str(t.value) for t in at.title]
+    for kind in ("markdown", "caption", "info", "warning", "success", "error"):
+        out.extend(str(element.value) for element in getattr(at, kind))
+    return "\n".join(out).replace("\\", "")  # Markdown escapes removed
+
+
+def buttons(at: AppTest) -> set[str]:
+    """The keys of every button on the page."""
+    return {str(b.key) for b in at.button if b.key}
+
+
+def test_anonymous_reads_but_never_sees_the_curator_page(built: Settings, nav: list[list[tuple[str, str]]]) -> None:
+    """Anonymous: the reading pages and a 'Log ind' page in the navigation, never the curator page."""
+    start()
+    assert nav[-1] == [*READING, ("kurator", "Log ind")]
+
+
+def test_anonymous_at_the_curator_url_gets_the_sign_in_form_and_nothing_else(built: Settings) -> None:
+    """A direct /kurator shows the sign-in form only: no sections, no drafts, no gap log, no buttons but sign-in."""
+    account_session(built, "karen", "curator")
+    at = start(page="kurator")
+    assert [t.value for t in at.title] == ["Log ind"]
+    assert [w.label for w in at.text_input] == ["Brugernavn", "Adgangskode"]
+    assert not at.radio and not at.text_area and not at.selectbox
+    text = shown(at)
+    assert "advice-draft" not in text and "Et udkast" not in text and "kage" not in text
+
+
+def test_anonymous_overview_has_no_rebuild_and_no_curator_lists(built: Settings) -> None:
+    """The overview's rebuild and the gap log are not there for anonymous readers."""
+    (built.corpus_dir / "entries" / "advice" / "advice-data.yaml").unlink()  # make the index stale
+    at = start(page="overblik")
+    assert "kage" not in shown(at)
+    assert not [b for b in at.button if "Genopbyg" in b.label]
+    assert not at.expander or all("kurator" not in e.label.lower() for e in at.expander)
+
+
+def test_reader_sees_reading_pages_only(built: Settings, nav: list[list[tuple[str, str]]]) -> None:
+    """A signed-in reader gets the reading pages and a sign-out button; /kurator does not exist for them."""
+    at = start(account_session(built, "rita", "reader"), page="kurator")
+    assert nav[-1] == READING
+    assert "Kuratering af erfaringer" not in shown(at) and "Logget ind som **rita** (læser)" in shown(at)
+    assert "auth_sign_out" in buttons(at)
+
+
+def test_curator_drafts_but_sees_no_approve_rebuild_or_audit(built: Settings, nav: list[list[tuple[str, str]]]) -> None:
+    """A curator gets the curator page without approve buttons, rebuild or the audit log."""
+    at = start(account_session(built, "karen", "curator"), page="kurator")
+    assert nav[-1] == [*READING, ("kurator", "Kuratering")]
+    assert at.radio(key="cur_section").options == [
+        "Ny erfaring",
+        "Kladder (1)",
+        "Ret eller udgå",
+        "Indlæs rapport",
+        "Huller og feedback",
+    ]
+    at.radio(key="cur_section").set_value("drafts").run()
+    assert "cur_retire_advice-draft" in buttons(at) and "cur_approve_advice-draft" not in buttons(at)
+    assert "Venter på godkendelse af en redaktør." in shown(at)
+    at.radio(key="cur_section").set_value("gaps").run()
+    assert "kage" in shown(at)
+
+
+def test_editor_approves_others_drafts_and_sees_the_audit_log(built: Settings) -> None:
+    """An editor has approve buttons and the audit log; approving karen's draft is recorded under the editor."""
+    at = start(account_session(built, "edda", "editor"), page="kurator")
+    assert "Revisionsspor" in at.radio(key="cur_section").options
+    at.radio(key="cur_section").set_value("drafts").run()
+    at.button(key="cur_approve_advice-draft").click().run()
+    assert find_entry(built.corpus_dir, "advice-draft")[1].state is ReviewState.APPROVED
+    at.radio(key="cur_section").set_value("audit").run()
+    assert "**edda** (editor) · approve" in shown(at)
+    assert "state: draft → approved" in shown(at)
+
+
+def test_editor_cannot_approve_own_draft(built: Settings) -> None:
+    """Four-eyes in the app: karen, now an editor, is refused on her own draft with a clear message."""
+    at = start(account_session(built, "karen", "editor"), page="kurator")
+    at.radio(key="cur_section").set_value("drafts").run()
+    at.button(key="cur_approve_advice-draft").click().run()
+    assert "En anden redaktør skal godkende den." in shown(at)
+    assert find_entry(built.corpus_dir, "advice-draft")[1].state is ReviewState.DRAFT
+
+
+def test_a_role_taken_away_stops_the_next_action_whatever_the_page_shows(built: Settings) -> None:
+    """The handler checks the role when it runs: an editor demoted after the page was drawn cannot approve."""
+    at = start(account_session(built, "edda", "editor"), page="kurator")
+    at.radio(key="cur_section").set_value("drafts").run()
+    approve = at.button(key="cur_approve_advice-draft")
+    accounts.AccountStore(built.data_dir).set_role("edda", accounts.Role.CURATOR)
+    approve.click().run()
+    assert find_entry(built.corpus_dir, "advice-draft")[1].state is ReviewState.DRAFT
+    assert "Det kræver rollen redaktør." in shown(at)
+    assert [e.action for e in audit.events(built.data_dir)] == []
+
+
+def test_sign_in_form_wrong_password_then_lock_out_then_right(built: Settings) -> None:
+    """Wrong passwords get one message; the fifth locks the account, and the right password is refused then."""
+    account_session(built, "karen", "curator")
+    at = start(page="kurator")
+    for _ in range(5):
+        at.text_input(key="auth_user").set_value("karen")
+        at.text_input(key="auth_password").set_value("wrong password!")
+        at.button[0].click().run()
+        assert "Forkert brugernavn eller adgangskode." in shown(at) or "låst" in shown(at)
+    at.text_input(key="auth_user").set_value("karen")
+    at.text_input(key="auth_password").set_value(TEST_PASSWORD)
+    at.button[0].click().run()
+    assert "Kontoen er låst" in shown(at) and "Kuratering af erfaringer" not in shown(at)
+    accounts.AccountStore(built.data_dir).unlock("karen")
+    at.text_input(key="auth_user").set_value("karen")
+    at.text_input(key="auth_password").set_value(TEST_PASSWORD)
+    at.button[0].click().run()
+    assert "Kuratering af erfaringer" in shown(at)
+    assert "auth_password" not in at.session_state
+
+
+def test_unknown_user_gets_the_same_message_as_a_wrong_password(built: Settings) -> None:
+    """An unknown name is not revealed as unknown."""
+    account_session(built, "karen", "curator")
+    at = start(page="kurator")
+    at.text_input(key="auth_user").set_value("nobody")
+    at.text_input(key="auth_password").set_value(TEST_PASSWORD)
+    at.button[0].click().run()
+    assert "Forkert brugernavn eller adgangskode." in shown(at)
+
+
+def test_an_idle_session_expires_with_a_message(built: Settings) -> None:
+    """After the idle time the next step shows the sign-in form and says the session expired."""
+    at = start(account_session(built, "karen", "curator"), page="kurator")
+    assert "Kuratering af erfaringer" in shown(at)
+    with sqlite3.connect(accounts.db_path(built.data_dir)) as conn:  # 31 minutes pass without activity
+        conn.execute("UPDATE sessions SET last_seen = datetime(last_seen, '-31 minutes')")
+    at.run()
+    assert not at.exception, at.exception
+    assert "Din session er udløbet efter 30 minutter uden aktivitet." in shown(at)
+    assert [t.value for t in at.title] == ["Log ind"]
+
+
+def test_a_forged_session_token_gives_no_access(built: Settings) -> None:
+    """A made-up token in the session is not a sign-in."""
+    account_session(built, "karen", "curator")
+    at = start("forged-token-" + "x" * 40, page="kurator")
+    assert [t.value for t in at.title] == ["Log ind"]
+
+
+def test_sign_out_ends_the_session(built: Settings) -> None:
+    """Sign-out returns to the sign-in page; the old token no longer works."""
+    token = account_session(built, "karen", "curator")
+    at = start(token, page="kurator")
+    at.button(key="auth_sign_out").click().run()
+    assert "Du er logget ud." in shown(at) and [t.value for t in at.title] == ["Log ind"]
+    with pytest.raises(accounts.SessionExpiredError):
+        accounts.AccountStore(built.data_dir).resume(token)
+
+
+def test_reading_can_require_sign_in(
+    built: Settings, monkeypatch: pytest.MonkeyPatch, nav: list[list[tuple[str, str]]]
+) -> None:
+    """With LESSONS_READING_REQUIRES_SIGN_IN=1 anonymous visitors get only the sign-in page; a reader reads."""
+    monkeypatch.setenv("LESSONS_READING_REQUIRES_SIGN_IN", "1")
+    at = start(page="sporg")
+    assert nav[-1] == [("", "Log ind")] and not at.chat_input
+    assert "Log ind for at læse" in shown(at)
+    at = start(account_session(built, "rita", "reader"))
+    assert nav[-1] == READING and at.chat_input
+
+
+def test_fresh_start_reading_open_curation_closed(
+    env_settings: Settings, use_fake_embedder: FakeEmbedder, nav: list[list[tuple[str, str]]]
+) -> None:
+    """No accounts database (a fresh `make run`): reading works, curation is closed and says how to open it."""
+    at = start()
+    assert at.chat_input and nav[-1][-1] == ("kurator", "Log ind")
+    at._page_hash = calc_hash("kurator")
+    at.run()
+    assert "Kuratering er ikke tilgængelig" in shown(at) and "lessons users add" in shown(at)
+    assert not at.text_input
+    assert not accounts.db_path(env_settings.data_dir).exists(), "the app does not create the accounts database"
+
+
+def test_a_damaged_accounts_database_still_serves_readers(built: Settings) -> None:
+    """Garbage in accounts.sqlite3: readers are served; the sign-in page says curation is unavailable."""
+    built.data_dir.mkdir(parents=True, exist_ok=True)
+    accounts.db_path(built.data_dir).write_bytes(b"not a database " * 500)
+    at = start()
+    assert at.chat_input and not at.exception
+    at._page_hash = calc_hash("kurator")
+    at.run()
+    assert "Kuratering er ikke tilgængelig" in shown(at) and "kontodatabasen kan ikke læses" in shown(at)
+
+
+def test_a_malformed_oidc_configuration_is_named_and_local_sign_in_still_works(
+    built: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[auth] without client_secret and with a short cookie secret: the page names both; no org button."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "short"\n'
+        'client_id = "lessons"\nserver_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"\n',
+        encoding="utf-8",
+    )
+    account_session(built, "karen", "curator")
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.secrets["auth"] = {  # AppTest's own secrets, as secrets.toml would give them
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "short",
+        "client_id": "lessons",
+        "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    }
+    at.run()
+    at._page_hash = calc_hash("kurator")
+    at.run()
+    text = shown(at)
+    assert "Log ind med organisation er slået fra" in text
+    assert "client_secret is missing" in text and "cookie_secret must be" in text
+    assert "auth_org" not in buttons(at) and [w.label for w in at.text_input] == ["Brugernavn", "Adgangskode"]
