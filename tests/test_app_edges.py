@@ -28,7 +28,7 @@ from lessons.store import read_current
 from lessons.ui import resources, shell
 from lessons.ui.curator import match_reason, usual_kind
 from lessons.ui.resources import stale_text
-from tests.conftest import SOURCE, TINY_ENTRIES
+from tests.conftest import SOURCE, TINY_ENTRIES, account_session
 from tests.test_app import KOL_LESSON, MDR_QUESTION, open_page, start, turns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +122,7 @@ def test_the_english_fragment_list_catches_english() -> None:
 def test_every_danish_page_shows_only_danish_interface_text(built: Settings, tiny_corpus: Path) -> None:
     """Chat (answer, follow-up, filters, stale index), projects, overview and every curator section stay Danish."""
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
-    at = start()
+    at = start(account_session(built, "edda", "editor"))  # an editor sees every curator section
     at.multiselect(key="f_sector").set_value(["region"]).run()
     at.chat_input[0].set_value(MDR_QUESTION).run()
     at.chat_input[0].set_value("Hvad gjorde de konkret?").run()
@@ -138,7 +138,6 @@ def test_every_danish_page_shows_only_danish_interface_text(built: Settings, tin
     open_page(at, "overblik")
     assert_danish(at, "overblik")
     open_page(at, "kurator")
-    at.text_input(key="cur_by").set_value("Karen").run()
     at.text_input(key="cur_title").set_value("Adgang til data gennem et API")
     at.text_area(key="cur_f_challenge").set_value("Projektet manglede adgang til data i fagsystemet.")
     at.text_area(key="cur_f_handling").set_value("Kommunen fik leverandøren til at udstille et API.")
@@ -148,7 +147,7 @@ def test_every_danish_page_shows_only_danish_interface_text(built: Settings, tin
         m.value for m in at.markdown
     )
     assert_danish(at, "kurator: ny erfaring")
-    for section in ("drafts", "edit", "ingest", "gaps"):
+    for section in ("drafts", "edit", "ingest", "gaps", "audit"):
         at.radio(key="cur_section").set_value(section).run()
         assert not at.exception
         assert_danish(at, f"kurator: {section}")
@@ -230,7 +229,7 @@ def test_rebuild_on_the_overview_refreshes_the_status_in_place(built: Settings, 
     """After a rebuild the overview shows the new version as fresh, with no stale warning or rebuild button left."""
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     before = read_current(built.index_dir)
-    at = open_page(start(), "overblik")
+    at = open_page(start(account_session(built, "edda", "editor")), "overblik")
     assert any("1 erfaring tilføjet siden bygningen" in w.value for w in at.warning)
     at.button(key="overview_rebuild").click().run()
     assert not at.exception
@@ -248,8 +247,7 @@ def test_the_add_form_defaults_to_the_usual_kind_and_keeps_the_last_choice(
     built: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The add form opens on handling examples and, after saving an advice, stays on advice."""
-    monkeypatch.setenv("LESSONS_CURATOR", "Karen")
-    at = open_page(start(), "kurator")
+    at = open_page(start(account_session(built, "karen", "curator")), "kurator")
     assert at.selectbox(key="cur_kind").value == Kind.HANDLING.value
     at.selectbox(key="cur_kind").set_value("advice").run()
     at.text_input(key="cur_title").set_value("Hold styregruppen orienteret hver måned")

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from lessons import accounts, audit
+from lessons import accounts, audit, words
 from lessons.build import build_index
 from lessons.curation import find_entry
 from lessons.embedding import FakeEmbedder
@@ -23,7 +23,7 @@ from lessons.settings import Settings
 from tests.conftest import TEST_PASSWORD, account_session
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-READING = [("", "Spørg"), ("projekter", "Projekter som mit"), ("overblik", "Overblik")]
+READING = [("", "Spørg"), ("projekter", words.t("nav_projects", "da")), ("overblik", "Overblik")]
 
 
 @pytest.fixture(autouse=True)
@@ -213,7 +213,7 @@ def test_an_idle_session_expires_with_a_message(built: Settings) -> None:
         conn.execute("UPDATE sessions SET last_seen = datetime(last_seen, '-31 minutes')")
     at.run()
     assert not at.exception, at.exception
-    assert "Din session er udløbet efter 30 minutter uden aktivitet." in shown(at)
+    assert "Sessionen er udløbet efter 30 minutter uden aktivitet." in shown(at)
     assert [t.value for t in at.title] == ["Log ind"]
 
 
@@ -229,7 +229,7 @@ def test_sign_out_ends_the_session(built: Settings) -> None:
     token = account_session(built, "karen", "curator")
     at = start(token, page="kurator")
     at.button(key="auth_sign_out").click().run()
-    assert "Du er logget ud." in shown(at) and [t.value for t in at.title] == ["Log ind"]
+    assert "Logget ud." in shown(at) and [t.value for t in at.title] == ["Log ind"]
     with pytest.raises(accounts.SessionExpiredError):
         accounts.AccountStore(built.data_dir).resume(token)
 

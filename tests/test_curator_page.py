@@ -137,7 +137,7 @@ def test_invalid_form_names_the_field(page: AppTest, env_settings: Settings) -> 
 def test_the_signed_in_account_is_recorded_and_there_is_no_name_field(page: AppTest, env_settings: Settings) -> None:
     """The draft is recorded under the signed-in account; no free-text name field exists to override it."""
     assert "cur_by" not in [w.key for w in page.text_input]
-    assert "Dine handlinger registreres som **karen**" in texts(page)
+    assert "Handlinger registreres som **karen**" in texts(page)
     fill(page, LESSON)
     page.button(key="cur_save").click()
     run(page)

@@ -399,7 +399,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "auth_nav_sign_in": ("Log ind", "Sign in"),
     "auth_title": ("Log ind", "Sign in"),
     "auth_intro": (
-        "Kuratering kræver, at du logger ind. Læsning er åben for alle.",
+        "Kuratering kræver login. Læsning er åben for alle.",
         "Curation needs you to sign in. Reading is open to everyone.",
     ),
     "auth_intro_closed": (
@@ -409,7 +409,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "auth_user": ("Brugernavn", "User name"),
     "auth_password": ("Adgangskode", "Password"),
     "auth_submit": ("Log ind", "Sign in"),
-    "auth_org": ("Log ind med din organisation", "Sign in with your organisation"),
+    "auth_org": ("Log ind med organisationens konto", "Sign in with the organisation's account"),
     "auth_or": ("eller med en lokal konto:", "or with a local account:"),
     "auth_wrong": ("Forkert brugernavn eller adgangskode.", "Wrong user name or password."),
     "auth_locked": (
@@ -419,11 +419,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "admin to unlock it.",
     ),
     "auth_expired": (
-        "Din session er udløbet efter {minutes} minutter uden aktivitet. Log ind igen.",
+        "Sessionen er udløbet efter {minutes} minutter uden aktivitet. Log ind igen.",
         "Your session expired after {minutes} minutes without activity. Sign in again.",
     ),
-    "auth_ended": ("Din session er afsluttet. Log ind igen.", "Your session has ended. Sign in again."),
-    "auth_signed_out": ("Du er logget ud.", "You are signed out."),
+    "auth_ended": ("Sessionen er afsluttet. Log ind igen.", "The session has ended. Sign in again."),
+    "auth_signed_out": ("Logget ud.", "Signed out."),
     "auth_unavailable": (
         "Kuratering er ikke tilgængelig lige nu: {problem} Læsning virker som normalt.",
         "Curation is unavailable right now: {problem} Reading works as usual.",
@@ -438,19 +438,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Organisation sign-in is off because its configuration is incomplete: {problems}",
     ),
     "auth_oidc_no_role": (
-        "Du er logget ind, men har ingen adgang: {problem}",
-        "You are signed in but have no access: {problem}",
+        "Logget ind, men uden adgang: {problem}",
+        "Signed in, but without access: {problem}",
     ),
     "auth_signed_in_as": ("Logget ind som **{name}** ({role})", "Signed in as **{name}** ({role})"),
     "auth_sign_out": ("Log ud", "Sign out"),
     "auth_denied": (
-        "Din rolle ({role}) giver ikke adgang til dette. Det kræver rollen {needed}.",
-        "Your role ({role}) does not allow this. It needs the {needed} role.",
+        "Rollen {role} giver ikke adgang til dette. Det kræver rollen {needed}.",
+        "The role {role} does not allow this. It needs the {needed} role.",
     ),
     "auth_sign_in_first": ("Log ind først.", "Sign in first."),
     "auth_four_eyes": (
-        "Du kan ikke godkende en kladde, du selv har skrevet eller rettet. En anden redaktør skal godkende den.",
-        "You cannot approve a draft you wrote or changed yourself. Another editor must approve it.",
+        "En kladde kan ikke godkendes af den, der har skrevet eller rettet den. En anden redaktør skal godkende den.",
+        "A draft cannot be approved by whoever wrote or changed it. Another editor must approve it.",
     ),
     "auth_needs_editor": ("Venter på godkendelse af en redaktør.", "Waiting for an editor to approve it."),
     "auth_rebuild_editor": (
@@ -458,8 +458,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "An editor rebuilds the index to make the changes visible.",
     ),
     "auth_recorded_as": (
-        "Dine handlinger registreres som **{name}** i erfaringernes historik og i revisionssporet.",
-        "Your actions are recorded as **{name}** in the entries' history and in the audit log.",
+        "Handlinger registreres som **{name}** i erfaringernes historik og i revisionssporet.",
+        "Actions are recorded as **{name}** in the entries' history and in the audit log.",
     ),
     "auth_no_index_editor": (
         "Der er intet indeks endnu. En redaktør skal bygge det (`lessons build`).",
