@@ -273,7 +273,8 @@ def test_organisation_sign_in_through_a_real_oidc_provider(tiny_corpus: Path, tm
         with _streamlit(env, log, "--secrets.files", str(secrets_file), port=port) as url:
             assert url == f"http://127.0.0.1:{port}/"
             driver.get(url + "kurator")  # type: ignore[attr-defined]
-            _wait_for_text(driver, "Log ind med organisationens konto", "Brugernavn", timeout=WAIT)
+            text = _wait_for_text(driver, "Log ind med organisationens konto", timeout=WAIT)
+            assert "Kuratering er ikke tilgængelig" not in text  # organisation sign-in needs no local accounts
             _click(driver, "Log ind med organisationens konto")
             _choose_user(driver, "edda")
             _wait_for_text(driver, "Logget ind som edda@example.org (redaktør)", timeout=WAIT)

@@ -141,7 +141,7 @@ def test_the_signed_in_account_is_recorded_and_there_is_no_name_field(page: AppT
     fill(page, LESSON)
     page.button(key="cur_save").click()
     run(page)
-    _, entry = find_entry(env_settings.corpus_dir, "handling-script-alert-x-script-fed")
+    _, entry = find_entry(env_settings.corpus_dir, "handling-fed")
     assert entry.created_by == "karen" and entry.history[0].endswith("created by karen: draft")
 
 

@@ -49,6 +49,7 @@ __all__ = [
 TOKEN_KEY = "auth_token"  # noqa: S105 - a session-state key, not a secret
 MESSAGE_KEY = "auth_message"
 OIDC_ENDED_KEY = "auth_oidc_ended"
+OIDC_DENIED_KEY = "auth_oidc_denied"
 USER_KEY = "auth_user"
 PASSWORD_KEY = "auth_password"  # noqa: S105 - a widget key, not a secret
 
@@ -139,7 +140,7 @@ def _oidc_actor(settings: Settings, claims: Mapping[str, Any], lang: str) -> Act
         actor = actor_from_claims(claims, settings)
         store(settings, create=True).oidc_session(key, actor.name, actor.role)
     except OidcRoleError as exc:
-        _say("error", t("auth_oidc_no_role", lang, problem=safe(str(exc))))
+        st.session_state[OIDC_DENIED_KEY] = t("auth_oidc_no_role", lang, problem=safe(str(exc)))
         return None
     except SessionExpiredError as exc:
         st.session_state[OIDC_ENDED_KEY] = key
@@ -152,6 +153,7 @@ def _oidc_actor(settings: Settings, claims: Mapping[str, Any], lang: str) -> Act
 
 def current_actor(settings: Settings, lang: str = "da") -> Actor | None:
     """The signed-in actor, checked now (idle time, removed account, changed role), or None."""
+    st.session_state.pop(OIDC_DENIED_KEY, None)
     actor = _local_actor(settings, lang)
     if actor is not None:
         return actor
@@ -245,9 +247,12 @@ def sign_in_page(settings: Settings, lang: str, state: AuthState) -> None:
                 st.login(state.oidc.provider)
             else:
                 st.login()
-        st.caption(t("auth_or", lang))
+        if not state.accounts_problem:
+            st.caption(t("auth_or", lang))
     if state.accounts_problem:
-        st.info(t("auth_unavailable", lang, problem=state.accounts_problem))
+        no_local_accounts = state.accounts_problem == t("auth_no_accounts", lang)
+        if not (state.oidc.usable and no_local_accounts):  # organisation sign-in alone needs no local accounts
+            st.info(t("auth_unavailable", lang, problem=state.accounts_problem))
         return
     with st.form("auth_form", clear_on_submit=False, border=True):
         st.text_input(t("auth_user", lang), key=USER_KEY, max_chars=100, autocomplete="username")
@@ -258,7 +263,18 @@ def sign_in_page(settings: Settings, lang: str, state: AuthState) -> None:
 
 
 def sidebar(settings: Settings, lang: str, actor: Actor | None) -> None:
-    """Who is signed in, with a sign-out button (organisation sign-ins also clear Streamlit's cookie)."""
+    """Who is signed in, with a sign-out button (organisation sign-ins also clear Streamlit's cookie).
+
+    An organisation sign-in that maps to no role is told so here, on every page, with a way out.
+    """
+    denied = st.session_state.get(OIDC_DENIED_KEY)
+    if actor is None and denied:
+        with st.sidebar:
+            st.error(str(denied))
+            if st.button(t("auth_sign_out", lang), key="auth_oidc_sign_out", icon=":material/logout:"):
+                st.session_state.pop(OIDC_DENIED_KEY, None)
+                st.logout()
+        return
     if actor is None:
         return
     with st.sidebar:
