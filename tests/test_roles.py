@@ -40,11 +40,13 @@ def test_cli_actor_is_the_os_user_or_a_named_colleague_via_it(monkeypatch: pytes
     """The CLI records the OS user; LESSONS_CURATOR is recorded as acting through the OS user."""
     monkeypatch.setattr("lessons.roles._os_user", lambda: "root")
     assert str(cli_actor({})) == "root"
-    actor = cli_actor({"LESSONS_CURATOR": "Alice"})
+    actor = cli_actor({"LESSONS_CURATOR": "alice"})
     assert str(actor) == "alice (via root)" and actor.name == "alice" and actor.via == "root"
+    assert str(cli_actor({"LESSONS_CURATOR": "  Søren   Kurator "})) == "Søren Kurator (via root)"
     assert str(cli_actor({"LESSONS_CURATOR": "root"})) == "root"
-    with pytest.raises(LessonsError, match="LESSONS_CURATOR"):
-        cli_actor({"LESSONS_CURATOR": "a: b"})
+    for bad in ("a: b", "x (via y)", "-x", "x" * 101, "a\tb\x00"):
+        with pytest.raises(LessonsError, match="LESSONS_CURATOR"):
+            cli_actor({"LESSONS_CURATOR": bad})
 
 
 def test_person_strips_the_operator_and_case() -> None:

@@ -183,3 +183,19 @@ def test_rebuild_by_an_editor_is_audited(settings: Settings) -> None:
     report = workflow.rebuild(settings, EDDA, FakeEmbedder())
     (event,) = audit.events(settings.data_dir)
     assert event.action == "build" and report.manifest.version in (event.detail or "")
+
+
+def test_authors_reads_hostile_history_lines_in_bounded_time(settings: Settings) -> None:
+    """History lines of the largest allowed size, built to make a regex backtrack, are read quickly and safely."""
+    from lessons.curation import authors
+    from lessons.models import MAX_FIELD_CHARS
+
+    entry, _ = workflow.add(settings, KAREN, LESSON)
+    hostile = [
+        "2026-11-30T09:00:00Z edited by " + "a: " * (MAX_FIELD_CHARS // 3),
+        "2026-11-30T09:00:00Z edited by " + "x" * MAX_FIELD_CHARS,
+        "2026-11-30T09:00:00Z approved by lars: " + "by: " * (MAX_FIELD_CHARS // 4),
+    ]
+    tampered = entry.model_copy(update={"history": [*entry.history, *hostile]})
+    assert authors(tampered) == set()  # the last line is an approval with a long detail: nobody is an author since
+    assert authors(tampered.model_copy(update={"history": [*entry.history, hostile[0]]})) == {"karen", "a"}

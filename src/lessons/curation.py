@@ -608,6 +608,7 @@ def edit_entry(
     return updated
 
 
+HISTORY_HEAD = 600
 _HISTORY = re.compile(
     r"\A\S{1,40} (created|edited|approved|self-approved|reinstated|retired|saved as near-duplicate) by (.{1,400}?)"
     r"(?:: .*)?\Z",
@@ -622,7 +623,7 @@ def authors(entry: Entry) -> set[str]:
     """
     who = {person(entry.created_by)} if entry.created_by and entry.state is ReviewState.DRAFT else set()
     for line in entry.history:
-        match = _HISTORY.match(line)
+        match = _HISTORY.match(line[:HISTORY_HEAD])  # who and what sit at the start; the detail may be long
         if not match:
             continue
         action, name = match.groups()

@@ -38,6 +38,8 @@ __all__ = [
 ]
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@+-]{0,99}")
+PERSON_PATTERN = re.compile(r"[^\W_][\w .@+'-]{0,99}")  # a colleague's name as written: 'Karen Kurator', 'Søren'
+
 _VIA = re.compile(r"\A(.{1,200}?) \(via [^()]{1,200}\)\Z")
 
 
@@ -157,5 +159,10 @@ def cli_actor(environ: Mapping[str, str] | None = None) -> Actor:
     named = (env.get("LESSONS_CURATOR") or "").strip()
     if not named:
         return Actor(name=os_user, role=Role.ADMIN, source="cli")
-    name = check_name(named, "LESSONS_CURATOR")
+    name = " ".join(named.split())
+    if not PERSON_PATTERN.fullmatch(name):
+        raise LessonsError(
+            f"LESSONS_CURATOR {named[:120]!r} is not valid: use a name of at most 100 letters, digits, spaces "
+            "and . _ @ + ' -"
+        )
     return Actor(name=name, role=Role.ADMIN, source="cli", via=None if name == os_user else os_user)
