@@ -23,7 +23,12 @@ from lessons.settings import Settings
 from tests.conftest import TEST_PASSWORD, account_session
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
-READING = [("", "Spørg"), ("projekter", words.t("nav_projects", "da")), ("overblik", "Overblik")]
+READING = [
+    ("", "Spørg"),
+    ("projekter", words.t("nav_projects", "da")),
+    ("briefing", words.t("brief_nav", "da")),
+    ("overblik", "Overblik"),
+]
 
 
 @pytest.fixture(autouse=True)
