@@ -300,3 +300,31 @@ def test_a_malformed_oidc_configuration_is_named_and_local_sign_in_still_works(
     assert "Log ind med organisation er slået fra" in text
     assert "client_secret is missing" in text and "cookie_secret must be" in text
     assert "auth_org" not in buttons(at) and [w.label for w in at.text_input] == ["Brugernavn", "Adgangskode"]
+
+
+def test_only_an_admin_manages_accounts_in_the_app(built: Settings) -> None:
+    """Editors have no accounts section; an admin adds an account (password twice), unlocks, changes a role."""
+    editor = start(account_session(built, "edda", "editor"), page="kurator")
+    assert "Konti" not in editor.radio(key="cur_section").options
+    at = start(account_session(built, "root", "admin"), page="kurator")
+    at.radio(key="cur_section").set_value("accounts").run()
+    at.text_input(key="acc_new_name").set_value("nina")
+    at.selectbox(key="acc_new_role").set_value("curator")
+    at.text_input(key="acc_new_pw").set_value("ninas long password")
+    at.text_input(key="acc_new_pw2").set_value("ninas long passwort")
+    next(b for b in at.button if b.label == "Opret konto").click().run()
+    assert "De to adgangskoder er ikke ens." in shown(at)
+    at.text_input(key="acc_new_name").set_value("nina")
+    at.selectbox(key="acc_new_role").set_value("curator")
+    at.text_input(key="acc_new_pw").set_value("ninas long password")
+    at.text_input(key="acc_new_pw2").set_value("ninas long password")
+    next(b for b in at.button if b.label == "Opret konto").click().run()
+    assert "Kontoen nina er oprettet." in shown(at)
+    store = accounts.AccountStore(built.data_dir)
+    assert store.authenticate("nina", "ninas long password").role is accounts.Role.CURATOR
+    at.selectbox(key="acc_role_nina").set_value("editor")
+    at.button(key="acc_set_nina").click().run()
+    assert store.get("nina").role is accounts.Role.EDITOR
+    at.button(key="acc_remove_root").click().run()
+    assert "kan ikke fjerne sig selv" in shown(at) and store.get("root")
+    assert [e.action for e in audit.events(built.data_dir)] == ["account-add", "account-role"]

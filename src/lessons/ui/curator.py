@@ -32,6 +32,7 @@ from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, 
 from lessons.roles import Action, Actor, PermissionDeniedError, require
 from lessons.settings import Settings
 from lessons.ui import auth
+from lessons.ui.accounts_page import render_accounts
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import (
     current_language,
@@ -56,6 +57,7 @@ GAP_ROWS = 30
 DEFAULT_KIND = Kind.HANDLING  # what most additions are, until curators' own additions say otherwise
 SECTIONS = ("add", "drafts", "edit", "ingest", "gaps")
 EDITOR_SECTIONS = ("audit",)
+ADMIN_SECTIONS = ("accounts",)
 AUDIT_ROWS = 200
 TEXT_FIELDS = tuple(dict.fromkeys(name for required, optional in KIND_FIELDS.values() for name in required + optional))
 FORM_KEYS: dict[str, str] = {
@@ -659,6 +661,7 @@ def render() -> None:
         corpus = None
     waiting = len(drafts(corpus)) if corpus is not None else 0
     sections = SECTIONS + (EDITOR_SECTIONS if state.may(Action.SEE_AUDIT) else ())
+    sections += ADMIN_SECTIONS if state.may(Action.MANAGE_ACCOUNTS) else ()
     if st.session_state.get(SECTION_KEY) not in sections:
         st.session_state[SECTION_KEY] = sections[0]
     section = st.radio(
@@ -681,5 +684,7 @@ def render() -> None:
         _ingest_section(settings, lang)
     elif section == "audit":
         _audit_section(settings, lang)
+    elif section == "accounts":
+        render_accounts(settings, lang)
     else:
         _gaps_section(settings, lang)
