@@ -114,14 +114,14 @@ def test_validate_checks_the_briefing_rules(real_env: Settings) -> None:
 
 def test_edit_superseded_by_needs_an_existing_entry(env_settings: Settings) -> None:
     """--superseded-by names a newer entry; one that does not exist is refused by name."""
-    result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "handling-nothing", "--by", "k"])
+    result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "handling-nothing"])
     assert result.exit_code != 0
     assert "superseded_by" in result.output and "handling-nothing" in result.output
-    result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "handling-mdr-ce", "--by", "k"])
+    result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "handling-mdr-ce"])
     assert result.exit_code == 0, result.output
     text = (env_settings.corpus_dir / "entries" / "handling" / "handling-api-data.yaml").read_text("utf-8")
     assert "superseded_by: handling-mdr-ce" in text
-    result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "handling-api-data", "--by", "k"])
+    result = runner.invoke(app, ["edit", "handling-api-data", "--superseded-by", "handling-api-data"])
     assert result.exit_code != 0 and "names the entry itself" in result.output
 
 
