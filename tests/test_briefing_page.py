@@ -127,10 +127,11 @@ def test_a_curator_marks_an_entry_superseded_on_the_curator_page(
     """The curator page's edit form sets superseded_by to another entry; the change lands in the file and history."""
     from lessons.build import build_index
     from lessons.curation import find_entry
+    from tests.conftest import account_session
 
-    monkeypatch.setenv("LESSONS_CURATOR", "Karen Kurator")
     build_index(env_settings, use_fake_embedder)
     at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["auth_token"] = account_session(env_settings, "karen", "curator")
     at.run()
     at._page_hash = calc_hash("kurator")
     at.run()
@@ -141,4 +142,4 @@ def test_a_curator_marks_an_entry_superseded_on_the_curator_page(
     assert not at.exception, at.exception
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
     assert entry.superseded_by == "handling-mdr-ce"
-    assert entry.history[-1].endswith("edited by Karen Kurator: superseded_by")
+    assert entry.history[-1].endswith("edited by karen: superseded_by")
