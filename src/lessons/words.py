@@ -289,8 +289,6 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Add and correct experiences, approve drafts, ingest a new report and see what users found no answer "
         "to. New experiences are drafts until approved; users see them after the next index rebuild.",
     ),
-    "cur_by": ("Navn (gemmes i erfaringens historik)", "Name (kept in the entry's history)"),
-    "cur_by_missing": ("Skriv et navn øverst, før der gemmes.", "Enter a name at the top before saving."),
     "cur_section_add": ("Ny erfaring", "New experience"),
     "cur_section_drafts": ("Kladder ({n})", "Drafts ({n})"),
     "cur_section_edit": ("Ret eller udgå", "Edit or retire"),
