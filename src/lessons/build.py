@@ -16,11 +16,12 @@ from threadpoolctl import threadpool_limits
 from lessons import __version__
 from lessons.abstention import NoMatchModel, TrainingQuestion, train_model, training_hash, training_questions
 from lessons.chunking import Chunk, chunk_entries
-from lessons.corpus import Corpus, corpus_hash, entry_hash, load_corpus
+from lessons.corpus import Corpus, corpus_files_digest, corpus_hash, entry_hash, load_corpus
 from lessons.embedding import Embedder
 from lessons.errors import BuildLockedError, IndexUnusableError
 from lessons.files import storage_error
 from lessons.lexicon import background_topics
+from lessons.query_encoder import light_runtime_for
 from lessons.search import own_lexical_scores
 from lessons.settings import Settings
 from lessons.store import IndexData, Manifest, load_index, prune_versions, write_version
@@ -155,7 +156,10 @@ def _build(
             f"waited {settings.build_lock_timeout:g} s. Try again when it has finished."
         ) from None
     try:
-        corpus = corpus if corpus is not None else load_corpus(settings.corpus_dir)
+        files_digest = None
+        if corpus is None:  # the digest first: files changed after it make it differ, never hide a change
+            files_digest = corpus_files_digest(settings.corpus_dir)
+            corpus = load_corpus(settings.corpus_dir)
         entries = corpus.retrievable()
         chunks = chunk_entries(entries, settings.chunk_words)
         if progress:
@@ -180,6 +184,7 @@ def _build(
             progress("embed", 0, 0)
         background, background_hash = _background(previous, embedder)
         no_match = _no_match_model(previous, embedder, chunks, _training_set(entries), progress)
+        light = light_runtime_for(embedder.name)
         manifest = write_version(
             settings.index_dir,
             vectors,
@@ -194,6 +199,9 @@ def _build(
             background=background,
             background_hash=background_hash,
             no_match=no_match,
+            query_runtime=light.name if light else "",
+            query_weights=light.weights if light else "",
+            corpus_files_sha256=files_digest or "",
         )
         if progress:
             progress("write", 1, 1)

