@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lessons.models import Domain, Entry, Kind, ProjectStatus, Sector
 from lessons.search import Filters, Searcher
@@ -65,6 +66,28 @@ class SimilarProject:
                 if name not in names:
                     names.append(name)
         return names
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape of a similar project (``lessons serve``'s ``POST /similar``)."""
+
+        def brief(entry: Entry | None) -> dict[str, Any] | None:
+            if entry is None:
+                return None
+            return {"entry_id": entry.id, "kind": entry.kind.value, "title": entry.title, "text": entry.full_text()}
+
+        return {
+            "rank": self.rank,
+            "project": self.title,
+            "score": round(float(self.score), 6),
+            "status": self.status.value if self.status else None,
+            "sector": self.sector.value if self.sector else None,
+            "domain": self.domain.value if self.domain else None,
+            "organisations": self.organisations,
+            "description": brief(self.description),
+            "evaluation": brief(self.evaluation),
+            "lessons": [brief(entry) for entry in self.lessons],
+            "source": self.main.source.model_dump(mode="json"),
+        }
 
 
 def project_key(entry: Entry) -> str:

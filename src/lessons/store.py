@@ -51,6 +51,7 @@ __all__ = [
     "load_index",
     "prune_versions",
     "read_current",
+    "read_manifest",
     "write_version",
 ]
 
@@ -383,6 +384,13 @@ def _check_npy(path: Path, name: str, dtype: type[np.generic], shape_ok: Callabl
         raise IndexUnusableError(f"{name} in version {path.name} has the wrong type or shape {shape}")
     if file.stat().st_size != offset + int(np.prod(shape)) * np.dtype(dtype).itemsize:
         raise IndexUnusableError(f"{name} in version {path.name} is not the size its header claims")
+
+
+def read_manifest(index_dir: Path, version: str) -> Manifest:
+    """The verified manifest of one version, without loading its data; raises IndexUnusableError."""
+    if not version or "/" in version or version.startswith("."):
+        raise IndexUnusableError(f"{version!r} is not an index version name")
+    return _read_manifest(index_dir / VERSIONS / version)
 
 
 def _load_version(path: Path) -> IndexData:

@@ -20,9 +20,12 @@ from lessons.cli import maintainer
 
 # isort: split
 from lessons.cli import admin
+
+# isort: split
+from lessons.cli import service
 from lessons.cli.common import app
 
-__all__ = ["admin", "app", "briefing", "curator", "main", "maintainer", "user"]
+__all__ = ["admin", "app", "briefing", "curator", "main", "maintainer", "service", "user"]
 
 
 def main() -> None:
