@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 MODEL_DIR ?= models/multilingual-e5-small
 PORT ?= 8501
+API_PORT ?= 8000
 
-.PHONY: setup model index run ask test test-fast lint bench bench-quick reliability-report clean
+.PHONY: setup model index run dev serve ask test test-fast lint bench bench-quick reliability-report clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,13 @@ index: model
 	$(BIN)/lessons build
 
 run: index
-	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --browser.gatherUsageStats false --server.fileWatcherType none
+
+dev: index
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.fileWatcherType auto --server.runOnSave true
+
+serve: index
+	$(BIN)/lessons serve --port $(API_PORT)
 
 ask: index
 	$(BIN)/lessons ask "$(Q)"

