@@ -68,14 +68,12 @@ def corpus_hash(entries: Iterable[Entry]) -> str:
     return digest.hexdigest()
 
 
-MAX_DIGEST_FILE_BYTES = 8 << 20
-
-
 def corpus_files_digest(root: Path) -> str | None:
     """sha256 over the entry files' names and bytes: a cheap way to tell that nothing changed since a build.
 
     It changes with any edit, also one that does not matter to the index (a draft); callers
-    then fall back to comparing parsed entries. None when a file cannot be read or is oversized.
+    then fall back to comparing parsed entries. None when any file is not a plain, readable,
+    size-limited file inside the corpus (the full load then reports it).
     """
     entries_dir = root / ENTRIES_DIR
     if not entries_dir.is_dir():
@@ -83,14 +81,12 @@ def corpus_files_digest(root: Path) -> str | None:
     digest = hashlib.sha256()
     try:
         for path in sorted(entries_dir.rglob("*")):
-            if path.name.startswith(".") or not path.is_file():
+            if path.name.startswith(".") or path.is_dir():
                 continue
-            size = path.stat().st_size
-            if size > MAX_DIGEST_FILE_BYTES:
-                return None
-            digest.update(f"{path.relative_to(root).as_posix()}\0{size}\0".encode())
-            digest.update(path.read_bytes())
-    except OSError:
+            data = read_regular_file(path, max_bytes=MAX_YAML_BYTES, inside=root)
+            digest.update(f"{path.relative_to(root).as_posix()}\0{len(data)}\0".encode())
+            digest.update(data)
+    except (OSError, LessonsError):
         return None
     return digest.hexdigest()
 
