@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lessons.corpus import Corpus, corpus_files_digest, entry_hash, load_corpus
 from lessons.embedding import Embedder, load_embedder, model_fingerprint
 from lessons.errors import CorpusError, IndexUnusableError
 from lessons.query_encoder import select_query_embedder
-from lessons.search import Ranking, Searcher
 from lessons.settings import Settings, SettingsError
 from lessons.store import Manifest, load_index, read_current
+
+if TYPE_CHECKING:  # search pulls in bm25s and scipy: only `ask` and the app need them, not `status`
+    from lessons.search import Ranking, Searcher
 
 __all__ = ["CorpusChanges", "IndexStatus", "corpus_changes", "corpus_differences", "index_status", "open_searcher"]
 
@@ -127,6 +130,8 @@ def open_searcher(
     model (if an older version was built with the configured model, that one serves, with
     a warning), and ModelNotFoundError when the model is missing.
     """
+    from lessons.search import Ranking, Searcher
+
     folder = index_path or settings.index_dir
     data = load_index(folder)  # before the model, so a missing index is reported at once
     notices: list[str] = []

@@ -49,6 +49,8 @@ def status() -> None:
         m = st.manifest
         out.print(f"index {m.version} built {m.built_at} with {m.model} (dimension {m.dimension})")
         out.print(f"{m.entry_count} entries, {m.chunk_count} chunks, lessons {m.package_version}")
+        light = f"{m.query_runtime} (weights {m.query_weights[:12]})" if m.query_runtime else "none"
+        out.print(f"light query runtime recorded: {light}")
         for warning in st.warnings:
             out.print(f"warning: {warning}")
         if st.stale:
