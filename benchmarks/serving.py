@@ -123,7 +123,7 @@ class _Clients:
             thread.join(max(1.0, self.deadline - time.perf_counter() + 60))
 
 
-def _rebuild_loop(serve: Path, model: str, deadline: float, log: Path) -> subprocess.Popen[bytes]:
+def _rebuild_loop(serve: Path, model: str, seconds: float, log: Path) -> subprocess.Popen[bytes]:
     """A child process that loads the model once, then edits one entry and rebuilds until the deadline."""
     code = f"""
 import sys, time
@@ -135,11 +135,13 @@ settings = Settings(
     corpus_dir=Path({str(serve / "corpus")!r}), index_dir=Path({str(serve / "index")!r}), model={model!r}
 )
 embedder = load_embedder(settings)
+print("READY", flush=True)
 entry = sorted((settings.corpus_dir / "entries").rglob("*.yaml"))[0]
 original = entry.read_text(encoding="utf-8")
 builds = 0
+stop = time.time() + {seconds!r}
 try:
-    while time.time() < {deadline - time.perf_counter() + time.time()!r} - 5:
+    while time.time() < stop:
         marker = "\\ntags: [benchmark-rebuild-" + str(builds) + "]\\n" if "\\ntags:" not in original else ""
         entry.write_text(original + marker if builds % 2 == 0 else original, encoding="utf-8")
         report = build_index(settings, embedder)
@@ -201,8 +203,12 @@ def serve_load(
         ready_s = _wait_healthy(port, server, timeout=120)
         rebuild_log = work / f"{copy.name}-builds.log"
         if rebuild:
-            builder = _rebuild_loop(copy, model, time.perf_counter() + seconds + 60, rebuild_log)
-            time.sleep(min(20.0, seconds / 3))  # let the builder load its model first, so swaps fall in the window
+            builder = _rebuild_loop(copy, model, seconds, rebuild_log)
+            waited = time.perf_counter()  # the builder loads its model first, so the swaps fall in the window
+            while "READY" not in rebuild_log.read_text(encoding="utf-8", errors="replace"):
+                if builder.poll() is not None or time.perf_counter() - waited > 300:
+                    raise RuntimeError(f"the rebuild process did not get ready; see {rebuild_log}")
+                time.sleep(0.5)
         deadline = time.perf_counter() + seconds
         seen: list[str] = []
         watcher = threading.Thread(target=_watch_versions, args=(port, deadline, seen), daemon=True)
