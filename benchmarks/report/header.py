@@ -21,6 +21,14 @@ def header(results: dict[str, Any]) -> list[str]:
         "All figures come from this one run, on one machine, over the same corpus and the same embedding "
         "model. Absolute times on this shared machine are noisy; the ratios are the result.",
         "",
+        *[
+            f"**Rerun later:** the sections {', '.join(f'`{x}`' for x in rerun.get('sections', []))} come from "
+            f"`{rerun.get('command', '?')}` on {rerun.get('started', '?')} ({rerun.get('why', '')}); "
+            f"load average at its start {rerun.get('load_average_at_start', '?')}, at its end "
+            f"{rerun.get('load_average_at_end', '?')}. The other sections are from the run above."
+            for rerun in run.get("reruns", [])
+        ],
+        "",
         "## Machine",
         "",
         f"- CPU: {machine.get('cpu_model')} ({machine.get('logical_cpus')} logical CPUs; run pinned to "
