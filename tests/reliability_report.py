@@ -25,6 +25,8 @@ TEST_FILES = (
     "tests/test_reliability_build.py",
     "tests/test_reliability_index.py",
     "tests/test_reliability_concurrency.py",
+    "tests/test_reliability_curation.py",
+    "tests/test_reliability_ingest.py",
     "tests/test_hostile_input.py",
     "tests/test_hostile_uploads.py",
     "tests/test_offline.py",

@@ -426,7 +426,7 @@ def _clean(value: Any) -> Any:
 
 def new_entry_id(kind: str, title: str, taken: Iterable[str]) -> str:
     """A readable id from kind and title, unique among ``taken``: 'handling-adgang-til-data', '-2', ..."""
-    used = set(taken)
+    used = taken if isinstance(taken, set | frozenset | dict) else set(taken)
     base = f"{slugify(kind, 20)}-{slugify(title)}"
     candidate, n = base, 2
     while candidate in used:
@@ -452,7 +452,7 @@ def prepare_entry(
     """
     data = {k: _clean(v) for k, v in raw.items()}
     data = {k: v for k, v in data.items() if v is not None}
-    used = set(taken)
+    used = taken if isinstance(taken, set | frozenset | dict) else set(taken)
     problems = [
         Problem(file=file, field=name, line=(lines or {}).get(name), message="set by lessons; remove it")
         for name in CURATION_FIELDS

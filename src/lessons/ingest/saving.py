@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lessons.corpus import entry_path, load_corpus, write_entry
-from lessons.curation import Thresholds, closest_entries, curation_lock, prepare_entry
+from lessons.corpus import Corpus, entry_hash, entry_path, write_entry
+from lessons.curation import Thresholds, checked_corpus, curation_lock, prepare_entry
 from lessons.errors import CorpusError, IngestError, StorageError, UnsafeFileError
-from lessons.files import read_regular_file
+from lessons.files import read_regular_file, storage_error
+from lessons.ingest.dedupe import Deadline, TextIndex
 from lessons.ingest.parsing import Candidate, candidate_id
 from lessons.ingest.upload import MB, IngestLimits, check_upload
 from lessons.ingest.worker import parse_in_subprocess
@@ -66,7 +67,7 @@ def _write_all(root: Path, entries: list[Entry]) -> None:
         for target in moved:
             target.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise IngestError(f"could not save the drafts ({exc}); nothing was saved") from None
+            raise IngestError(str(storage_error(exc, root, "save the drafts in", "Nothing was saved"))) from None
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -92,50 +93,104 @@ def ingest_bytes(
 
     Skips entries already ingested (same id) and entries whose text already exists
     in the corpus or earlier in this report; with ``dry_run`` nothing is written.
+    All of it, parsing included, must finish within ``limits.seconds``. The work is
+    done on a snapshot of the corpus without the curation lock; the lock is taken
+    only to check what changed meanwhile and write, so other curators are not blocked.
     """
     limits = limits or IngestLimits()
+    deadline = Deadline(limits.seconds, Path(name).name)
     fmt = check_upload(data, name, limits)
-    answer = parse_in_subprocess(data, fmt, name, report, limits)
+    answer = parse_in_subprocess(data, fmt, name, report, limits, seconds=deadline.remaining())
     title = str(answer["report"])
     candidates = [Candidate.from_json(c) for c in answer["candidates"]]
-    thresholds = Thresholds()
-    created: list[Entry] = []
-    skipped: list[Skipped] = []
-    with curation_lock(root):
-        corpus = load_corpus(root)
-        taken = set(corpus.by_id())
-        known = list(corpus.entries)
-        for candidate in candidates:
-            raw = dict(candidate.raw)
-            raw["id"] = candidate_id(title, candidate)
-            label = str(raw.get("title", "?"))
-            if raw["id"] in taken:
-                skipped.append(Skipped(label, candidate.page, "already ingested", raw["id"]))
-                continue
-            where = f"{Path(name).name}" + (f" p. {candidate.page}" if candidate.page else "")
-            note = f"ingested from {where} as a {candidate.reason}"
-            try:
-                entry = prepare_entry(raw, taken, by=by, file=where, note=note)
-            except CorpusError as exc:
-                skipped.append(Skipped(label, candidate.page, f"invalid: {exc.problems[0].message}"))
-                continue
-            if not keep_near_duplicates:
-                same = [
-                    m
-                    for m in closest_entries(known, entry, k=3, thresholds=thresholds)
-                    if m.contained >= thresholds.contained or m.jaccard >= 0.9
-                ]
-                if same:
-                    best = same[0]
-                    reason = f"text already in {best.entry.id} ({best.contained:.0%} of its words)"
-                    skipped.append(Skipped(label, candidate.page, reason, best.entry.id))
-                    continue
-            created.append(entry)
-            taken.add(entry.id)
-            known.append(entry)
-        if not dry_run:
+    snapshot = checked_corpus(root)
+    created, skipped = _plan(
+        snapshot,
+        candidates,
+        title=title,
+        name=name,
+        by=by,
+        keep_near_duplicates=keep_near_duplicates,
+        deadline=deadline,
+    )
+    if not dry_run and created:
+        with curation_lock(root):
+            current = checked_corpus(root)
+            created, late = _recheck(snapshot, current, created, keep_near_duplicates)
+            skipped += late
             _write_all(root, created)
     return IngestResult(report=title, pages=int(answer["pages"]), created=created, skipped=skipped, dry_run=dry_run)
+
+
+def _plan(
+    corpus: Corpus,
+    candidates: list[Candidate],
+    *,
+    title: str,
+    name: str,
+    by: str,
+    keep_near_duplicates: bool,
+    deadline: Deadline,
+) -> tuple[list[Entry], list[Skipped]]:
+    """The drafts to save and the candidates skipped, against a snapshot of the corpus (no lock held)."""
+    threshold = Thresholds().contained
+    index = TextIndex()
+    for number, entry in enumerate(corpus.entries):
+        if number % 256 == 0:
+            deadline.check("indexing the corpus")
+        index.add(entry)
+    taken: set[str] = set(corpus.by_id())
+    created: list[Entry] = []
+    skipped: list[Skipped] = []
+    for candidate in candidates:
+        deadline.check(f"comparing {len(candidates)} recognised entries with the corpus")
+        raw = dict(candidate.raw)
+        raw["id"] = candidate_id(title, candidate)
+        label = str(raw.get("title", "?"))
+        if raw["id"] in taken:
+            skipped.append(Skipped(label, candidate.page, "already ingested", raw["id"]))
+            continue
+        where = f"{Path(name).name}" + (f" p. {candidate.page}" if candidate.page else "")
+        note = f"ingested from {where} as a {candidate.reason}"
+        try:
+            entry = prepare_entry(raw, taken, by=by, file=where, note=note)
+        except CorpusError as exc:
+            skipped.append(Skipped(label, candidate.page, f"invalid: {exc.problems[0].message}"))
+            continue
+        tokens = TextIndex.tokens(entry)
+        if not keep_near_duplicates and (repeat := index.repeat_of(tokens, threshold)):
+            reason = f"text already in {repeat.entry.id} ({repeat.contained:.0%} of its words)"
+            skipped.append(Skipped(label, candidate.page, reason, repeat.entry.id))
+            continue
+        created.append(entry)
+        taken.add(entry.id)
+        index.add(entry, tokens)
+    return created, skipped
+
+
+def _recheck(
+    snapshot: Corpus, current: Corpus, created: list[Entry], keep_near_duplicates: bool
+) -> tuple[list[Entry], list[Skipped]]:
+    """Under the lock: drop drafts whose id or text appeared in the corpus since the snapshot was taken."""
+    before = {entry.id: entry_hash(entry) for entry in snapshot.entries}
+    changed = [entry for entry in current.entries if before.get(entry.id) != entry_hash(entry)]
+    if not changed:
+        return created, []
+    index = TextIndex(changed)
+    ids = set(current.by_id())
+    threshold = Thresholds().contained
+    kept: list[Entry] = []
+    late: list[Skipped] = []
+    for entry in created:
+        page = entry.source.page
+        if entry.id in ids:
+            late.append(Skipped(entry.title, page, "already ingested (meanwhile, by another curator)", entry.id))
+        elif not keep_near_duplicates and (repeat := index.repeat_of(TextIndex.tokens(entry), threshold)):
+            reason = f"text already in {repeat.entry.id} ({repeat.contained:.0%} of its words), added meanwhile"
+            late.append(Skipped(entry.title, page, reason, repeat.entry.id))
+        else:
+            kept.append(entry)
+    return kept, late
 
 
 def ingest_file(root: Path, path: Path, *, by: str, limits: IngestLimits | None = None, **options: Any) -> IngestResult:

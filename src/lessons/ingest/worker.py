@@ -91,8 +91,14 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def parse_in_subprocess(data: bytes, fmt: str, name: str, report: str | None, limits: IngestLimits) -> dict[str, Any]:
-    """Run this worker on the bytes with a time and memory limit; return its JSON answer."""
+def parse_in_subprocess(
+    data: bytes, fmt: str, name: str, report: str | None, limits: IngestLimits, *, seconds: float | None = None
+) -> dict[str, Any]:
+    """Run this worker on the bytes with a time and memory limit; return its JSON answer.
+
+    ``seconds``: the time left of the whole ingest (default: ``limits.seconds``).
+    """
+    seconds = limits.seconds if seconds is None else min(seconds, limits.seconds)
     request = {
         "format": fmt,
         "name": name,
@@ -107,14 +113,14 @@ def parse_in_subprocess(data: bytes, fmt: str, name: str, report: str | None, li
         "--memory-mb",
         str(limits.memory_mb),
         "--cpu-seconds",
-        str(int(limits.seconds) + 1),
+        str(int(seconds) + 1),
     ]
     try:
         done = subprocess.run(
             command,
             input=json.dumps(request).encode("utf-8"),
             capture_output=True,
-            timeout=limits.seconds,
+            timeout=seconds,
             env=_worker_env(),
             check=False,
         )
