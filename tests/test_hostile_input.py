@@ -9,6 +9,7 @@ message and the line, and nothing they name is ever run.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
@@ -450,4 +451,174 @@ def test_chunking_properties_hold_for_any_unicode_text() -> None:
         count,
         "no word lost or reordered, no empty chunk, none over the bound (+1 label word), ids and "
         "content hashes deterministic",
+    )
+
+
+# --- every entry point, with adversarial input of the maximum size -------------------------------------
+#
+# Each runs in a forked child under a CPU limit, so a pattern or loop that backtracks is killed and
+# fails the test instead of hanging the suite. The shapes are long runs of what the parsers repeat
+# ('#' in headings, digits before 'mio. kr', white space around separators, an unclosed front
+# matter), ended by a character that makes the match fail.
+
+CPU_LIMIT = 30
+MAX_FIELD = 20_000  # lessons.models.MAX_FIELD_CHARS
+
+
+def _fill(prefix: str, unit: str, suffix: str, size: int) -> str:
+    """prefix + unit repeated + suffix, ``size`` bytes in UTF-8 (the units are ASCII)."""
+    body = size - len((prefix + suffix).encode("utf-8"))
+    return prefix + (unit * (body // len(unit) + 1))[:body] + suffix
+
+
+ADVERSARIAL: dict[str, tuple[str, str, str]] = {
+    "a line of '#' after '# '": ("# ", "#", "x\n"),
+    "a '##' heading ending in ' #' runs": ("## Udfordring", " #", "x\n"),
+    "'Budget:' and a run of digits": ("Budget: ", "1", " mio\n"),
+    "white space runs around dashes": ("Titel", " \t", "–x\n"),
+    "an unclosed front matter of '---' lines": ("---\n", "--- \t\n", "x\n"),
+}
+
+
+def _bounded(step: Any, out: Path, cpu_limit: int = CPU_LIMIT) -> tuple[str, int]:
+    """Run ``step()`` (returning an exit code) in a forked child with a CPU limit: ('exited'|'killed', code)."""
+    import os
+    import resource
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 99
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit, cpu_limit + 1))
+            code = int(step())
+        except BaseException as exc:  # a crash is recorded for the parent to show
+            out.write_text(f"crashed: {type(exc).__name__}: {exc}", encoding="utf-8")
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        return "killed", -os.WTERMSIG(status)
+    return "exited", os.WEXITSTATUS(status)
+
+
+def _cli_step(args: list[str], out: Path, env: dict[str, str]) -> Any:
+    def step() -> int:
+        result = runner.invoke(app, args, env=env)
+        out.write_text(result.output, encoding="utf-8")
+        return int(result.exit_code)
+
+    return step
+
+
+ENTRY_POINTS = ("lessons add FILE.md", "lessons add FILE.yaml", "lessons edit --body", "lessons validate")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", list(ADVERSARIAL))
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_entry_points_with_maximum_size_adversarial_input(
+    env_settings: Settings, tmp_path: Path, entry_point: str, shape: str
+) -> None:
+    """1 MB files (add, validate) and 20,000-character fields (edit): an answer or a message within the CPU limit."""
+    prefix, unit, suffix = ADVERSARIAL[shape]
+    env = {"LESSONS_CORPUS_DIR": str(env_settings.corpus_dir), "LESSONS_CURATOR": "K"}
+    out = tmp_path / "output.txt"
+    if entry_point == "lessons add FILE.md":
+        path = tmp_path / "ny.md"
+        path.write_text(_fill(prefix, unit, suffix, MAX_YAML_BYTES), encoding="utf-8")
+        args = ["add", str(path)]
+    elif entry_point == "lessons add FILE.yaml":
+        path = tmp_path / "ny.yaml"
+        path.write_text(_fill("kind: advice\ntitle: T\nbody: |\n  " + prefix, unit, suffix, MAX_YAML_BYTES), "utf-8")
+        args = ["add", str(path)]
+    elif entry_point == "lessons edit --body":
+        args = ["edit", "advice-data", "--body", _fill(prefix, unit, suffix, MAX_FIELD)]
+    else:
+        entry = env_settings.corpus_dir / "entries" / "advice" / "advice-stor.yaml"
+        head = "id: advice-stor\nkind: advice\ntitle: T\nsource: {report: R}\nbody: |\n  "
+        entry.write_text(_fill(head + prefix, unit, suffix, MAX_YAML_BYTES), encoding="utf-8")
+        args = ["validate"]
+    how, code = _bounded(_cli_step(args, out, env), out)
+    output = out.read_text(encoding="utf-8") if out.exists() else ""
+    assert how == "exited", f"{entry_point} was killed after {CPU_LIMIT} s of CPU on '{shape}'"
+    assert code in (0, 1, 2), output[-2000:]
+    assert "internal error" not in output and "Traceback" not in output and not output.startswith("crashed")
+    verdict = {0: "accepted", 1: "refused with a message (exit 1)", 2: "refused naming file/field (exit 2)"}[code]
+    record(
+        "Entry points with maximum-size adversarial input",
+        f"{entry_point}: {shape}",
+        1,
+        f"{verdict} within the {CPU_LIMIT} s CPU limit",
+    )
+
+
+def test_markdown_heading_of_a_long_hash_line_is_linear(tmp_path: Path) -> None:
+    """`lessons add FILE.md` with a 100 KB line of '#': parsed at once (the old pattern took 30 s here)."""
+    from lessons.curation import EntryError, parse_entry_file
+    from lessons.ingest.parsing import parse_report
+
+    line = "# " + "#" * 100_000 + "x"
+
+    def step() -> int:
+        with contextlib.suppress(EntryError):
+            parse_entry_file(line.encode("utf-8"), "ny.md")
+        parse_report([line, "## " + "#" * 100_000 + " x", "Budget: " + "1" * 100_000 + " mio"], "R", markdown=True)
+        return 0
+
+    out = tmp_path / "out.txt"
+    how, code = _bounded(step, out, cpu_limit=5)
+    assert (how, code) == ("exited", 0), out.read_text(encoding="utf-8") if out.exists() else how
+    record(
+        "Regular expressions",
+        "Markdown entry and report with a 100 KB line of '#', and a 100 KB run of digits in 'Budget:'",
+        1,
+        "parsed within a 5 s CPU limit (the old heading pattern needed about 30 s, the grant pattern minutes)",
+    )
+
+
+UPLOAD_SHAPES = ("a line of '#' after '# '", "'Budget:' and a run of digits", "white space runs around dashes")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", UPLOAD_SHAPES)
+@pytest.mark.parametrize("entry_point", ["lessons ingest FILE.md", "app upload (Kurator page)"])
+def test_report_uploads_with_maximum_size_adversarial_input(
+    env_settings: Settings, tmp_path: Path, entry_point: str, shape: str
+) -> None:
+    """A 25 MB Markdown report of one adversarial shape: drafts or a message naming the limit, within the limits."""
+    import time
+
+    from lessons.errors import IngestError
+    from lessons.ingest import IngestLimits
+    from lessons.ingest.saving import ingest_bytes
+
+    limits = IngestLimits()
+    prefix, unit, suffix = ADVERSARIAL[shape]
+    data = _fill("# Rapport\n\n" + prefix, unit, suffix, limits.max_bytes).encode("utf-8")
+    out = tmp_path / "output.txt"
+    started = time.monotonic()
+    if entry_point == "lessons ingest FILE.md":
+        path = tmp_path / "rapport.md"
+        path.write_bytes(data)
+        env = {"LESSONS_CORPUS_DIR": str(env_settings.corpus_dir), "LESSONS_CURATOR": "K"}
+        how, code = _bounded(_cli_step(["ingest", "--dry-run", str(path)], out, env), out, cpu_limit=300)
+        output = out.read_text(encoding="utf-8") if out.exists() else ""
+    else:
+        how, code, output = "exited", 0, ""
+        try:
+            result = ingest_bytes(env_settings.corpus_dir, data, "upload.md", by="K", dry_run=True, limits=limits)
+            output = f"{len(result.created)} drafts"
+        except IngestError as exc:
+            code, output = 1, str(exc)
+    seconds = time.monotonic() - started
+    assert how == "exited" and code in (0, 1), output[-2000:]
+    assert "internal error" not in output and "Traceback" not in output
+    if code == 1:
+        assert "took longer than" in output or "the limit is" in output or "more than" in output, output
+    assert seconds < limits.seconds + 60  # the limit plus start-up and the final write
+    verdict = "parsed" if code == 0 else f"refused: {output.strip().splitlines()[-1][:120]}"
+    record(
+        "Entry points with maximum-size adversarial input",
+        f"{entry_point}: 25 MB report, {shape}",
+        1,
+        f"{verdict} in {seconds:.0f} s (limit {limits.seconds:g} s); no hang, no traceback",
     )

@@ -28,7 +28,7 @@ from lessons.errors import CorpusError, LessonsError, Problem
 from lessons.files import read_regular_file, storage_error
 from lessons.models import Entry, ReviewState, slugify
 from lessons.roles import person
-from lessons.text import content_stems, normalise, words
+from lessons.text import content_stems, markdown_heading, normalise, words
 from lessons.words import labels
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml
 
@@ -310,8 +310,8 @@ def _section_fields() -> dict[str, str]:
     return table
 
 
+_ENTRY_ID = re.compile(r"[a-z0-9-]{1,120}")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.DOTALL | re.MULTILINE)
-_HEADING = re.compile(r"^(#{1,2})[ \t]+(.+?)[ \t#]*$")
 
 
 def _decode(data: bytes, file: str) -> str:
@@ -353,13 +353,12 @@ def _parse_markdown(text: str, file: str) -> tuple[dict[str, Any], dict[str, int
     current = "body"
     parts: dict[str, list[str]] = {}
     for number, line in enumerate(text.splitlines(), start=offset + 1):
-        heading = _HEADING.match(line)
-        level = len(heading.group(1)) if heading else 0
-        if heading and level == 1 and "title" not in raw and not any(parts.values()):
-            raw["title"], lines["title"] = heading.group(2).strip(), number
+        level, heading = markdown_heading(line, max_level=2) or (0, "")
+        if level == 1 and "title" not in raw and not any(parts.values()):
+            raw["title"], lines["title"] = heading, number
             continue
-        if heading and level == 2:
-            label = heading.group(2).strip().rstrip(":")
+        if level == 2:
+            label = heading.rstrip(":")
             name = _section_fields().get(label.lower())
             if name is None:
                 known = ", ".join(sorted({danish for danish, _ in labels("field").values()}))
@@ -500,7 +499,7 @@ def checked_corpus(root: Path) -> Corpus:
 
 def find_entry(root: Path, entry_id: str, corpus: Corpus | None = None) -> tuple[Path, Entry]:
     """The file and entry with this id (any state), from the validated corpus."""
-    if not re.fullmatch(r"[a-z0-9-]{1,120}", entry_id):
+    if not _ENTRY_ID.fullmatch(entry_id):
         raise CurationError(f"{entry_id!r} is not an entry id (lowercase letters, digits and '-')")
     corpus = corpus if corpus is not None else checked_corpus(root)
     entry = corpus.by_id().get(entry_id)

@@ -45,6 +45,9 @@ def _normalise(matrix: Vectors) -> Vectors:
     return out
 
 
+_FAKE_WORD = re.compile(r"\w+")
+
+
 class FakeEmbedder:
     """Deterministic bag-of-hashed-words vectors: texts that share words are similar.
 
@@ -61,7 +64,7 @@ class FakeEmbedder:
 
     def _vector(self, text: str) -> Vectors:
         vec = np.zeros(self.dimension, dtype=np.float32)
-        for word in re.findall(r"\w+", text.lower()):
+        for word in _FAKE_WORD.findall(text.lower()):
             digest = hashlib.blake2b(word[:6].encode("utf-8"), digest_size=8).digest()
             slot = int.from_bytes(digest[:4], "little") % self.dimension
             sign = 1.0 if digest[4] % 2 else -1.0

@@ -236,6 +236,7 @@ _SLUG_TABLE = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü"
 # Code and markup are not words: a script or style element with its content, then any tag (bounded: linear).
 _SLUG_CODE = re.compile(r"<(script|style)\b[^>]{0,200}>.{0,2000}?</\1\s{0,20}>", re.IGNORECASE | re.DOTALL)
 _SLUG_TAG = re.compile(r"<[^<>]{0,200}>")
+_SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 
 def slugify(text: str, max_length: int = 48, max_words: int = 6) -> str:
@@ -245,7 +246,7 @@ def slugify(text: str, max_length: int = 48, max_words: int = 6) -> str:
     single letters; at most ``max_words`` words and ``max_length`` characters, cut between words.
     """
     plain = _SLUG_TAG.sub(" ", _SLUG_CODE.sub(" ", text[:5000]))
-    found = re.findall(r"[a-z0-9]+", plain.lower().translate(_SLUG_TABLE))
+    found = _SLUG_WORD.findall(plain.lower().translate(_SLUG_TABLE))
     kept = [w for w in found if len(w) > 1 or w.isdigit()] or found
     slug = ""
     for word in kept[:max_words]:

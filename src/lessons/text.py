@@ -22,6 +22,7 @@ __all__ = [
     "dehyphenate",
     "has_word",
     "lexical_tokens",
+    "markdown_heading",
     "match_key",
     "normalise",
     "question_key",
@@ -48,6 +49,7 @@ _WORD = re.compile(r"[0-9a-zæøåéü]+(?:[.,][0-9]+)?", re.IGNORECASE)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_WHITESPACE = re.compile(r"\s+")
 _LOCAL = threading.local()
 
 
@@ -79,7 +81,7 @@ def clean_text(text: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Split cleaned text into sentences (good enough for Danish report prose)."""
-    flat = re.sub(r"\s+", " ", text).strip()
+    flat = _WHITESPACE.sub(" ", text).strip()
     return [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()]
 
 
@@ -151,3 +153,22 @@ def match_key(text: str) -> str:
 def question_key(question: str) -> str:
     """Lower case, punctuation and extra spaces removed: how repeats of an unanswered question are grouped."""
     return " ".join(_NON_WORD.sub(" ", question.lower()).split())
+
+
+def markdown_heading(line: str, max_level: int = 6) -> tuple[int, str] | None:
+    """(level, text) of an ATX Markdown heading line ('## Udfordring ##'), or None.
+
+    Written without a regular expression: the patterns it replaces, ``^(#{1,6})\\s+(.+?)\\s*#*\\s*$``
+    and the like, backtrack quadratically on a long line of '#' characters (an hour at 1 MB).
+    A closing run of '#' is dropped when white space precedes it, as in CommonMark ('C#' stays).
+    """
+    level = len(line) - len(line.lstrip("#"))
+    if not 1 <= level <= max_level or len(line) == level or not line[level].isspace():
+        return None
+    text = line[level:].strip()
+    closing = text.rstrip("#")
+    if not closing:
+        return None  # only '#' characters: no heading text
+    if closing != text and closing[-1].isspace():
+        text = closing.rstrip()
+    return level, text

@@ -17,10 +17,11 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from lessons.models import MAX_FIELD_CHARS, Area, Domain, Sector, slugify
-from lessons.text import dehyphenate, normalise
+from lessons.text import dehyphenate, markdown_heading, normalise
 from lessons.words import labels
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
 
 _BULLET_GLYPHS = re.compile(r"^[\s]*([\uf000-\uf8ff\u2022\u25aa\u25cf\u2023\u2043\u2013\u25e6]|[-*])\s+")
 _FOOTER = re.compile(r"^(?:side\s+)?\d{1,4}(?:\s*(?:af|of|/)\s*\d{1,4})?$|^page\s+\d{1,4}(?:\s+of\s+\d{1,4})?$", re.I)
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _LABEL = re.compile(r"^\**\s*(Udfordring|Eksempel på håndtering|Budget|Formål|Løsning)\s*:\s*\**\s*", re.I)
 # A label inside a paragraph ('… stor. Eksempel på håndtering: …'): capitalised, after a sentence end.
 _INLINE_LABEL = re.compile(
@@ -116,9 +116,9 @@ def _lines(pages: list[str], markdown: bool) -> list[Line]:
                 continue
             if _FOOTER.match(text) or is_date_line(text):
                 continue
-            heading = markdown and _MD_HEADING.match(text)
+            heading = markdown_heading(text) if markdown else None
             if heading:
-                out.append(Line(heading.group(2).strip(), number if paged else None, md_heading=True))
+                out.append(Line(heading[1], number if paged else None, md_heading=True))
                 continue
             bullet = bool(_BULLET_GLYPHS.match(raw))
             if bullet:
@@ -164,6 +164,10 @@ def _starts_upper(text: str, digits: bool = True) -> bool:
     return first.isupper() or (digits and first.isdigit())
 
 
+_GENITIVE = re.compile(r"(Kommune|hospital|Hospital|Nord)s$")
+_REGION_GENITIVE = re.compile(r"^(Region \w+)s$")
+_COMPLETED_PREFIX = re.compile(r"^afsluttet projekt:\s*", re.IGNORECASE)
+_AREA_TOKEN = re.compile(r"[\wæøå-]+")
 _LIST_ITEM = re.compile(r"^\d{1,2}[.)]\s")
 
 
@@ -250,10 +254,10 @@ _AREA_WORDS: dict[Area, tuple[str, ...]] = {
 }
 
 
-def _heading_areas(heading: str) -> tuple[Area, ...]:
-    """Areas a chapter heading names: 'Data', 'Jura', 'Leverandører og kompetencer' ..."""
-    low = heading.lower()
-    found = []
+@cache
+def _area_patterns() -> tuple[tuple[Area, re.Pattern[str]], ...]:
+    """Per area, one pattern for its names as whole words (Danish, English, the value, a few synonyms)."""
+    out = []
     for value, (danish, english) in labels("area").items():
         area = Area(value)
         names = {danish.lower(), english.lower(), area.value}
@@ -261,14 +265,22 @@ def _heading_areas(heading: str) -> tuple[Area, ...]:
             names |= {"dataetik"}
         if area is Area.INFRASTRUCTURE:
             names |= {"infrastruktur"}
-        if any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", low) for n in names):
-            found.append(area)
-    return tuple(found) if len(low.split()) <= 4 else ()
+        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        out.append((area, re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")))
+    return tuple(out)
+
+
+def _heading_areas(heading: str) -> tuple[Area, ...]:
+    """Areas a chapter heading names: 'Data', 'Jura', 'Leverandører og kompetencer' ..."""
+    low = heading.lower()
+    if len(low.split()) > 4:
+        return ()
+    return tuple(area for area, pattern in _area_patterns() if pattern.search(low))
 
 
 def suggest_areas(text: str, limit: int = 2) -> list[Area]:
     """Areas whose key words occur at least twice in the text, most frequent first."""
-    tokens = Counter(re.findall(r"[\wæøå-]+", text.lower()))
+    tokens = Counter(_AREA_TOKEN.findall(text.lower()))
     scores: Counter[Area] = Counter()
     for area, stems in _AREA_WORDS.items():
         for token, n in tokens.items():
@@ -346,8 +358,8 @@ def organisations(text: str) -> list[str]:
         name = match.group(0)
         if name.split()[0] in _NOT_A_PLACE:
             continue
-        name = re.sub(r"(Kommune|hospital|Hospital|Nord)s$", r"\1", name)
-        name = re.sub(r"^(Region \w+)s$", r"\1", name)
+        name = _GENITIVE.sub(r"\1", name)
+        name = _REGION_GENITIVE.sub(r"\1", name)
         if name not in names:
             names.append(name)
     return names
@@ -391,7 +403,8 @@ def _source(report: str, section: Section, page: int | None) -> dict[str, Any]:
 
 
 _PERIOD = re.compile(r"fra (primo|medio|ultimo) (\d{4}) til (primo|medio|ultimo) (\d{4})")
-_GRANT = re.compile(r"(\d+(?:,\d+)?) mio\. kr")
+# Not starting inside a run of digits: '(\d+...) mio' tried at every digit of a long run is quadratic.
+_GRANT = re.compile(r"(?<![\d,])(\d+(?:,\d+)?) mio\. kr")
 
 
 def _project(report: str, section: Section, labelled: dict[str, str]) -> Candidate:
@@ -515,7 +528,7 @@ def _evaluations(report: str, sections: list[Section]) -> tuple[list[Candidate],
         fields = {_EVALUATION_FIELDS[sections[i].heading.lower()]: _paragraphs(sections[i].blocks) for i in indices}
         if "description" not in fields:
             continue
-        project = re.sub(r"^afsluttet projekt:\s*", "", group, flags=re.I).strip()
+        project = _COMPLETED_PREFIX.sub("", group).strip()
         first = sections[indices[0]]
         raw: dict[str, Any] = {
             "kind": "evaluation",

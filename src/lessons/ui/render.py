@@ -117,7 +117,8 @@ def _field_label(name: str, lang: str, position: int, arrows: bool, *, kind: Kin
     return f"→ {text}" if arrows and position > 0 else text
 
 
-_SECTION_SEPARATOR = re.compile(r"\s+[–—]\s+")
+# Starting only where a run of white space starts: tried inside a long run, '\s+' backtracks quadratically.
+_SECTION_SEPARATOR = re.compile(r"(?<!\s)\s+[–—]\s+")
 
 
 def section_path(section: str | None) -> list[str]:
