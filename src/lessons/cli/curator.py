@@ -331,7 +331,7 @@ def ingest(
         bool, typer.Option("--keep-near-duplicates", help="Also add entries whose text already exists.")
     ] = False,
     max_mb: Annotated[float, typer.Option("--max-mb", min=0.001, help="Largest file accepted, in MB.")] = 25,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for parsing.")] = 60,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for the whole ingest.")] = 60,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every draft and every skip.")] = False,
 ) -> None:
     """Split a report into sections and recognised entries, and save them as drafts for review."""
