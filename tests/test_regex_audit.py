@@ -86,6 +86,12 @@ CASES: dict[str, Case] = {
         UPLOAD, ("", " ", "x"), ("", " \u2022", "x"), ("-", " ", ""), ("", "\t", "-x"), anchored=True
     ),
     "lessons.ingest.parsing._COMPLETED_PREFIX": _case(UPLOAD, ("afsluttet projekt:", " ", "x"), anchored=True),
+    "lessons.ingest.parsing._DATE_LINE": _case(  # only lines of at most 60 characters are tried
+        60, ("publiceret", " ", "x"), ("", "1", ""), ("1. ", "januar", ""), ("", "1-1-", "x"), anchored=True
+    ),
+    "lessons.ingest.parsing._INLINE_LABEL": _case(
+        UPLOAD, (".", " ", "Udfordring x"), ("", ". ", ""), (".", " ", "**Budget"), ("", ". Budget ", "")
+    ),
     "lessons.ingest.parsing._FOOTER": _case(
         UPLOAD, ("side", " ", "1x"), ("1", " ", "af 2x"), ("page", " ", "x"), ("", "1", ""), anchored=True
     ),
