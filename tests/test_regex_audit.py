@@ -77,6 +77,12 @@ CASES: dict[str, Case] = {
     "lessons.chunking._PARAGRAPHS": _case(ENTRY, ("\n", " ", "x"), ("", "\n \t", "x"), ("", "\n\n", "")),
     "lessons.chunking._SENTENCES": _case(ENTRY, (".", " ", "x"), ("", ". ", ""), ("", "!\n", "")),
     "lessons.curation._ENTRY_ID": _case(ENTRY, ("", "a", "!"), ("", "a-", ""), full=True),
+    "lessons.curation._HISTORY": _case(  # tried on the first 600 characters of a history line
+        600, ("2026 edited by ", "a", ":x"), ("x", " ", ""), ("2026 created by ", ": ", ""), anchored=True
+    ),
+    "lessons.roles.NAME_PATTERN": _case(ENTRY, ("", "a", "!"), ("", "a.", ""), full=True),
+    "lessons.roles.PERSON_PATTERN": _case(ENTRY, ("", "a ", "!"), ("", "a'", "_"), full=True),
+    "lessons.roles._VIA": _case(600, ("", "a", " (via x"), ("", " (via ", ""), ("a", " ", "(via b)x"), anchored=True),
     "lessons.curation._FRONT_MATTER": _case(
         ENTRY, ("---\n", "--- \t\n", "x"), ("---\n", "a\n", ""), ("---\n", "---", "x"), ("---", " ", "x"), anchored=True
     ),
