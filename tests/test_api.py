@@ -375,3 +375,18 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(
         assert health["index_version"] == first
         assert "damaged" in health["reload_problem"]
         assert post(client, "/ask", {"question": MDR}).status_code == 200
+
+
+def test_serve_refuses_to_start_where_reading_requires_sign_in(
+    built: Settings, env_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With LESSONS_READING_REQUIRES_SIGN_IN on, neither the app nor `lessons serve` starts (no sign-in in the API)."""
+    from lessons.errors import LessonsError
+
+    closed = built.model_copy(update={"reading_requires_sign_in": True})
+    with pytest.raises(LessonsError, match="has no sign-in"):
+        create_app(closed)
+    monkeypatch.setenv("LESSONS_READING_REQUIRES_SIGN_IN", "1")
+    result = CliRunner().invoke(cli_app, ["serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert "has no sign-in" in result.stderr

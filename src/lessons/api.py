@@ -33,7 +33,7 @@ from lessons.search import Filters
 from lessons.serving import EntryNotFoundError, LoadedVersion, SearchService, entry_to_json
 from lessons.settings import Settings
 
-__all__ = ["create_app", "router"]
+__all__ = ["create_app", "refuse_if_reading_is_closed", "router"]
 
 log = logging.getLogger("lessons.api")
 
@@ -391,9 +391,20 @@ def health(service: Annotated[SearchService, Depends(get_service)]) -> JSONRespo
 # --------------------------------------------------------------------------- the app
 
 
+def refuse_if_reading_is_closed(settings: Settings) -> None:
+    """The API has no sign-in: where readers must sign in, it must not serve at all (LessonsError says why)."""
+    if settings.reading_requires_sign_in:
+        raise LessonsError(
+            "LESSONS_READING_REQUIRES_SIGN_IN is on, and `lessons serve` has no sign-in: it would let anyone read. "
+            "Not started. Serve the API only where reading is open, or put it behind your own authenticating proxy "
+            "and run it with LESSONS_READING_REQUIRES_SIGN_IN=0 there."
+        )
+
+
 def create_app(settings: Settings | None = None, *, service: SearchService | None = None) -> FastAPI:
     """The ASGI app. Without arguments it reads LESSONS_* settings (this is uvicorn's factory)."""
     settings = settings if settings is not None else settings_module.load()
+    refuse_if_reading_is_closed(settings)
     service = service if service is not None else SearchService(settings)
 
     @asynccontextmanager

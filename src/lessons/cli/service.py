@@ -28,7 +28,10 @@ def serve(
     with errors():
         import uvicorn
 
+        from lessons.api import refuse_if_reading_is_closed
+
         settings = load_settings()  # fail here, with the variable named, rather than in every worker
+        refuse_if_reading_is_closed(settings)
         if log_level not in ("critical", "error", "warning", "info", "debug"):
             raise LessonsError(f"unknown log level {log_level!r}")
         err.print(
