@@ -18,16 +18,21 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lessons import __version__
 from lessons import settings as settings_module
+from lessons.briefing.generate import generate_briefing
+from lessons.briefing.profile import ProjectProfile
+from lessons.briefing.render_json import briefing_to_json
+from lessons.briefing.render_md import render_markdown
+from lessons.briefing.rules import RuleSet, load_rules
 from lessons.errors import IndexUnusableError, LessonsError, ModelNotFoundError, QuestionError
 from lessons.search import Filters
 from lessons.serving import EntryNotFoundError, LoadedVersion, SearchService, entry_to_json
@@ -336,6 +341,45 @@ class SimilarIn(BaseModel):
     sectors: FilterValues = []
 
 
+class BriefIn(BaseModel):
+    """A project profile (the same model as `lessons brief`'s YAML file), and how to answer."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "profile": {
+                        "title": "Screening for diabetisk øjensygdom",
+                        "description": "En algoritme vurderer fundusfotos, så de mest syge ses først.",
+                        "sector": "region",
+                        "domain": "health",
+                        "data": ["health_records", "images"],
+                        "decision_support": True,
+                        "phase": "idea",
+                        "vendor": True,
+                    },
+                    "format": "json",
+                }
+            ]
+        },
+    )
+
+    profile: ProjectProfile
+    format: Literal["json", "markdown"] = Field(default="json", description="JSON data, or the Markdown document.")
+    lang: Literal["da", "en"] = Field(default="da", description="The language of the briefing's own words.")
+
+
+_RULES: list[RuleSet] = []
+
+
+def briefing_rules() -> RuleSet:
+    """The shipped briefing rules, parsed once."""
+    if not _RULES:
+        _RULES.append(load_rules())
+    return _RULES[0]
+
+
 # --------------------------------------------------------------------------- routes
 
 router = APIRouter()
@@ -372,6 +416,18 @@ def similar(body: SimilarIn, version: Version) -> dict[str, Any]:
         "projects": [project.to_json() for project in projects],
         "index_version": version.manifest.version,
     }
+
+
+@router.post("/brief", summary="A briefing for a project that has not started", tags=["briefing"], response_model=None)
+def brief(body: BriefIn, version: Version) -> dict[str, Any] | PlainTextResponse:
+    """Likely challenges with handling examples, advice, similar projects, questions and gaps, cited.
+
+    The same briefing as `lessons brief`; this read-only API does not write the gap log.
+    """
+    briefing = generate_briefing(body.profile, version.searcher, version.entries, briefing_rules())
+    if body.format == "markdown":
+        return PlainTextResponse(render_markdown(briefing, body.lang), media_type="text/markdown; charset=utf-8")
+    return briefing_to_json(briefing, body.lang)
 
 
 @router.get("/entries/{entry_id}", summary="One entry", tags=["entries"])
