@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -174,3 +175,11 @@ def account_session(settings: Settings, name: str, role: str) -> str:
     except AccountError:
         account = store.add(name, Role(role), TEST_PASSWORD)
     return store.start_session(account)
+
+
+CARD_ANCHOR = re.compile(r'<span id="kort-[0-9a-f]{12}-\d+"></span>')
+
+
+def only_card_anchors(html_bodies: list[str]) -> bool:
+    """True when every raw HTML element is a card's empty citation target (a hex id and a number)."""
+    return all(CARD_ANCHOR.fullmatch(body) for body in html_bodies)
