@@ -21,8 +21,8 @@ MDR_QUESTION = "Skal algoritmen CE-mærkes efter MDR?"
 
 
 @pytest.fixture
-def searcher(settings: Settings, fake: FakeEmbedder) -> Searcher:
-    """A searcher over the tiny corpus."""
+def searcher(settings: Settings, fake: FakeEmbedder, scripted_states: None) -> Searcher:
+    """A searcher over the tiny corpus, its no-match decision pinned to match (these tests are about focus)."""
     build_index(settings, fake)
     return open_searcher(settings, fake)[0]
 
@@ -90,11 +90,19 @@ def test_how_did_they_handle_it_moves_to_handling_and_quotes_no_challenge(
 
 
 def test_which_projects_moves_to_project_cards(searcher: Searcher, entries: dict[str, Entry]) -> None:
-    """'Hvilke projekter?' after a question about data access shows project cards only."""
-    first = answer_question(searcher, "Hvordan fik kommunen adgang til data via API?", entries=entries)
+    """'Hvilke projekter?' after a question a project answers shows project cards only."""
+    first = answer_question(searcher, "Hvordan forebygger vi forværringer hos KOL-patienter?", entries=entries)
     second = answer_question(searcher, "Hvilke projekter?", entries=entries, previous=first)
     assert second.cards and {c.kind for c in second.cards} <= {Kind.PROJECT, Kind.EVALUATION}
     assert second.filters.kinds == {Kind.PROJECT, Kind.EVALUATION}
+
+
+def test_which_projects_without_a_fitting_project_keeps_topic(searcher: Searcher, entries: dict[str, Entry]) -> None:
+    """When no project fits the topic (none in the tiny corpus is about API access), the focus is dropped."""
+    first = answer_question(searcher, "Hvordan fik kommunen adgang til data via API?", entries=entries)
+    second = answer_question(searcher, "Hvilke projekter?", entries=entries, previous=first)
+    assert second.cards and second.cards[0].entry_id == "handling-api-data"
+    assert not second.filters.kinds
 
 
 def test_a_kind_chosen_in_the_filters_wins_over_the_focus(searcher: Searcher, entries: dict[str, Entry]) -> None:
