@@ -348,25 +348,6 @@ def _check_vectors_size(path: Path, manifest: Manifest) -> None:
         )
 
 
-def _check_background_size(path: Path, manifest: Manifest) -> None:
-    """Refuse a background.npy whose header claims more data than the file holds, before numpy allocates it."""
-    file = path / BACKGROUND
-    try:
-        with file.open("rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            else:
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-            offset = fh.tell()
-    except (ValueError, OSError, SyntaxError, TypeError) as exc:
-        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is unreadable ({exc})") from None
-    if dtype != np.float32 or len(shape) != 2 or shape[1] != manifest.dimension or fortran:
-        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} has the wrong shape {shape}")
-    if file.stat().st_size != offset + shape[0] * shape[1] * 4:
-        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is not the size its header claims")
-
-
 def _check_npy(path: Path, name: str, dtype: type[np.generic], shape_ok: Callable[[tuple[int, ...]], bool]) -> None:
     """Refuse a .npy file of the wrong dtype or shape, or not the size its header claims, before numpy reads it."""
     file = path / name
@@ -381,7 +362,7 @@ def _check_npy(path: Path, name: str, dtype: type[np.generic], shape_ok: Callabl
     except (ValueError, OSError, SyntaxError, TypeError) as exc:
         raise IndexUnusableError(f"{name} in version {path.name} is unreadable ({exc})") from None
     if found != np.dtype(dtype) or fortran or not shape_ok(tuple(shape)):
-        raise IndexUnusableError(f"{name} in version {path.name} has the wrong type or shape {shape}")
+        raise IndexUnusableError(f"{name} in version {path.name} has the wrong dtype or the wrong shape {shape}")
     if file.stat().st_size != offset + int(np.prod(shape)) * np.dtype(dtype).itemsize:
         raise IndexUnusableError(f"{name} in version {path.name} is not the size its header claims")
 
@@ -404,7 +385,7 @@ def _load_version(path: Path) -> IndexData:
         if expected is None or _sha256(file) != expected:
             raise IndexUnusableError(f"index file {name} in version {path.name} is damaged (checksum mismatch)")
     _check_vectors_size(path, manifest)
-    _check_background_size(path, manifest)
+    _check_npy(path, BACKGROUND, np.float32, lambda shape: len(shape) == 2 and shape[1] == manifest.dimension)
     try:
         index = faiss.read_index(str(path / VECTORS))
     except RuntimeError as exc:
