@@ -124,3 +124,15 @@ def test_a_newer_schema_is_refused(data_dir: Path) -> None:
         conn.execute("PRAGMA user_version=99")
     with pytest.raises(FeedbackStoreError, match="schema 99"):
         list_gaps(data_dir)
+
+
+def test_a_link_in_place_of_the_database_is_refused(tmp_path: Path) -> None:
+    """A symbolic link where the feedback database should be is refused by name, not followed."""
+    data_dir = tmp_path / "var"
+    data_dir.mkdir()
+    target = tmp_path / "elsewhere.sqlite3"
+    target.write_bytes(b"")
+    db_path(data_dir).symlink_to(target)
+    with pytest.raises(FeedbackStoreError, match="not a regular file"):
+        record_gap(data_dir, "Q")
+    assert target.read_bytes() == b""

@@ -28,6 +28,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from lessons.database import Schema, check_regular, ensure_schema
 from lessons.errors import LessonsError
 from lessons.roles import Actor, Role, check_name
 
@@ -57,7 +58,9 @@ MAX_DB_BYTES = 256 * 1024 * 1024
 
 Clock = Callable[[], datetime]
 
-_SCHEMA = """
+_SCHEMA = Schema(
+    version=SCHEMA_VERSION,
+    script="""
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     role TEXT NOT NULL CHECK (role IN ('reader', 'curator', 'editor', 'admin')),
@@ -78,7 +81,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended_at TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name);
-"""
+""",
+)
 
 
 def utc_now() -> datetime:
@@ -199,27 +203,22 @@ class AccountStore:
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._check_file(create)
+        missing = (
+            None
+            if create
+            else f"the accounts database {self.path} has no accounts tables; "
+            "create the first account with `lessons users add NAME --role editor`"
+        )
         with self._connect() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise AccountsUnavailableError(
-                    f"the accounts database {self.path} has schema {version}; this lessons reads {SCHEMA_VERSION}"
-                )
-            if version < SCHEMA_VERSION:
-                if not create:
-                    raise AccountsUnavailableError(
-                        f"the accounts database {self.path} has no accounts tables; "
-                        "create the first account with `lessons users add NAME --role editor`"
-                    )
-                conn.executescript(_SCHEMA)
-                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            ensure_schema(
+                conn, _SCHEMA, f"the accounts database {self.path}", AccountsUnavailableError, missing=missing
+            )
 
     # --- the file ---------------------------------------------------------------------------------
 
     def _check_file(self, create: bool) -> None:
         path = self.path
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise AccountsUnavailableError(f"the accounts database {path} is not a regular file")
+        check_regular(path, "the accounts database", AccountsUnavailableError)
         if not path.exists():
             if create:
                 return

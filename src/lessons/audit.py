@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from lessons.accounts import Clock, utc_now
+from lessons.database import Schema, check_regular, sqlite_session
 from lessons.errors import LessonsError
 from lessons.roles import Actor
 
@@ -29,7 +30,9 @@ SCHEMA_VERSION = 1
 MAX_DETAIL_CHARS = 2000
 MAX_ROWS = 10_000
 
-_SCHEMA = """
+_SCHEMA = Schema(
+    version=SCHEMA_VERSION,
+    script="""
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -48,7 +51,8 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
+""",
+)
 
 
 class AuditError(LessonsError):
@@ -95,38 +99,13 @@ def db_path(data_dir: Path) -> Path:
     return data_dir / DB_NAME
 
 
-@contextmanager
-def _connect(data_dir: Path, *, create: bool) -> Iterator[sqlite3.Connection]:
-    path = db_path(data_dir)
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise AuditError(f"the audit log {path} is not a regular file")
-    if not create and not path.exists():
-        raise FileNotFoundError(path)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=10)
-    except (OSError, sqlite3.Error) as exc:
-        raise AuditError(f"cannot open the audit log {path}: {exc}") from None
-    try:
-        conn.execute("PRAGMA busy_timeout=10000")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise AuditError(f"the audit log {path} has schema {version}; this lessons reads {SCHEMA_VERSION}")
-        if version < SCHEMA_VERSION:
-            conn.executescript(_SCHEMA)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        yield conn
-        conn.commit()
-    except sqlite3.Error as exc:
-        conn.rollback()
-        raise AuditError(f"the audit log {path} cannot be used: {exc}") from None
-    finally:
-        conn.close()
+def _connect(data_dir: Path) -> AbstractContextManager[sqlite3.Connection]:
+    return sqlite_session(db_path(data_dir), _SCHEMA, AuditError, what="the audit log")
 
 
 def writable(data_dir: Path) -> None:
     """Open (creating) the audit log, so an action is refused before it happens when it could not be recorded."""
-    with _connect(data_dir, create=True):
+    with _connect(data_dir):
         pass
 
 
@@ -147,7 +126,7 @@ def record(
 ) -> None:
     """Append one event."""
     text = " ".join(detail.split())[:MAX_DETAIL_CHARS] if detail else None
-    with _connect(data_dir, create=True) as conn:
+    with _connect(data_dir) as conn:
         conn.execute(
             "INSERT INTO audit (at, actor, role, source, action, entry_id, before, after, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -202,11 +181,12 @@ def events(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     # the clause is built from fixed strings; the values are parameters
     query = f"SELECT id, at, actor, role, source, action, entry_id, before, after, detail FROM audit {clause} ORDER BY id DESC LIMIT ?"  # noqa: S608, E501
-    try:
-        with _connect(data_dir, create=False) as conn:
-            rows = conn.execute(query, (*params, limit)).fetchall()
-    except FileNotFoundError:
+    path = db_path(data_dir)
+    check_regular(path, "the audit log", AuditError)
+    if not path.exists():
         return []
+    with _connect(data_dir) as conn:
+        rows = conn.execute(query, (*params, limit)).fetchall()
     return [
         AuditEvent(
             id=row[0],

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lessons.database import Schema, sqlite_session
 from lessons.errors import LessonsError
 from lessons.text import question_key
 
@@ -40,7 +41,7 @@ GAP_STATES = ("weak", "no_match")
 MAX_COMMENT_CHARS = 4000
 MAX_TEXT_CHARS = 10_000
 
-_SCHEMA = """
+_SCRIPT = """
 CREATE TABLE IF NOT EXISTS feedback (
     id INTEGER PRIMARY KEY,
     answer_id TEXT NOT NULL UNIQUE,
@@ -120,36 +121,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@contextmanager
-def _connect(data_dir: Path) -> Iterator[sqlite3.Connection]:
+def _add_gap_state(conn: sqlite3.Connection) -> None:
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(gaps)")}
+    if "state" not in columns:  # schema 1 logged only no-match questions
+        conn.execute("ALTER TABLE gaps ADD COLUMN state TEXT NOT NULL DEFAULT 'no_match'")
+
+
+_SCHEMA = Schema(version=SCHEMA_VERSION, script=_SCRIPT, upgrade=_add_gap_state)
+
+
+def _connect(data_dir: Path) -> AbstractContextManager[sqlite3.Connection]:
     """An open connection with the schema in place; commits on success, always closes."""
-    path = db_path(data_dir)
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=10)
-    except (OSError, sqlite3.Error) as exc:
-        raise FeedbackStoreError(f"cannot open the feedback database {path}: {exc}") from None
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=10000")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise FeedbackStoreError(
-                f"the feedback database {path} has schema {version}; this version of lessons reads {SCHEMA_VERSION}"
-            )
-        if version < SCHEMA_VERSION:
-            conn.executescript(_SCHEMA)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(gaps)")}
-            if "state" not in columns:  # schema 1 logged only no-match questions
-                conn.execute("ALTER TABLE gaps ADD COLUMN state TEXT NOT NULL DEFAULT 'no_match'")
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        yield conn
-        conn.commit()
-    except sqlite3.Error as exc:
-        conn.rollback()
-        raise FeedbackStoreError(f"the feedback database {path} failed: {exc}") from None
-    finally:
-        conn.close()
+    return sqlite_session(db_path(data_dir), _SCHEMA, FeedbackStoreError, what="the feedback database", wal=True)
 
 
 def _clip(text: str | None, limit: int) -> str | None:
