@@ -15,7 +15,6 @@ from lessons.answering import (
     Answer,
     Answerer,
     SentenceVectors,
-    answer_question,
     build_cards,
     common_sentences,
     contextualise,
@@ -278,9 +277,9 @@ def test_cards_carry_the_entry_and_fall_back_to_the_index(searcher: Searcher, en
 
 def test_answer_question_follows_up_with_the_sector_filter(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """A follow-up answer uses the previous query and restricts that turn to the named sector."""
-    first = answer_question(searcher, MDR_QUESTION, entries=entries)
+    first = Answerer(searcher).answer(MDR_QUESTION, entries=entries)
     assert not first.no_match and first.cards[0].entry_id == "handling-mdr-ce" and first.overview
-    second = answer_question(searcher, "Hvad med i kommunerne?", entries=entries, previous=first)
+    second = Answerer(searcher).answer("Hvad med i kommunerne?", entries=entries, previous=first)
     assert second.followup and second.query.startswith(MDR_QUESTION)
     assert second.filters.sectors == frozenset({Sector.MUNICIPALITY})
     assert {c.sector for c in second.cards} == {Sector.MUNICIPALITY}
@@ -290,14 +289,14 @@ def test_answer_question_follows_up_with_the_sector_filter(searcher: Searcher, e
 @pytest.mark.usefixtures("scripted_states")
 def test_answer_question_without_a_match_has_no_overview(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """An off-topic question is a no-match with no overview to mislead."""
-    answer = answer_question(searcher, "hvordan bager man kage", entries=entries)
+    answer = Answerer(searcher).answer("hvordan bager man kage", entries=entries)
     assert answer.no_match and answer.overview == []
 
 
 def test_answer_question_rejects_an_empty_question(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """An empty question raises the domain error the app shows."""
     with pytest.raises(QuestionError):
-        answer_question(searcher, "   ", entries=entries)
+        Answerer(searcher).answer("   ", entries=entries)
 
 
 # --- export ------------------------------------------------------------------------------------
@@ -306,8 +305,8 @@ def test_answer_question_rejects_an_empty_question(searcher: Searcher, entries: 
 @pytest.mark.usefixtures("scripted_states")
 def test_export_is_markdown_with_questions_citations_and_sources(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """The export lists each question, its cited overview and its cards with sources, all escaped."""
-    first = answer_question(searcher, MDR_QUESTION, entries=entries)
-    odd = answer_question(searcher, "hvordan bager man kage <b>**x**</b>", entries=entries)
+    first = Answerer(searcher).answer(MDR_QUESTION, entries=entries)
+    odd = Answerer(searcher).answer("hvordan bager man kage <b>**x**</b>", entries=entries)
     text = export_markdown([first, odd], "da", now=datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
     assert text.startswith("# Samtale: erfaringer fra signaturprojekterne\n")
     assert "Eksporteret 2024-05-01 12:00 UTC" in text
@@ -323,7 +322,7 @@ def test_export_is_markdown_with_questions_citations_and_sources(searcher: Searc
 
 def test_export_in_english_labels_the_parts_in_english(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """The English export uses English labels around the Danish quotes."""
-    answer: Answer = answer_question(searcher, MDR_QUESTION, entries=entries)
+    answer: Answer = Answerer(searcher).answer(MDR_QUESTION, entries=entries)
     text = export_markdown([answer], "en")
     assert "## 1. Question:" in text and "**In short**" in text and "*Source: Testrapport, section Afsnit*" in text
     assert "> **Challenge:** Projektet skulle afklare" in text

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from lessons.answering import answer_question
+from lessons.answering import Answerer
 from lessons.answering.followups import contextualise, detect_focus
 from lessons.answering.overview import text_sentences
 from lessons.build import build_index
@@ -76,8 +76,8 @@ def test_how_did_they_handle_it_moves_to_handling_and_quotes_no_challenge(
     searcher: Searcher, entries: dict[str, Entry]
 ) -> None:
     """'Hvordan håndterede de det?' after the MDR question: handling/outcome cards, no challenge re-quoted."""
-    first = answer_question(searcher, MDR_QUESTION, entries=entries)
-    second = answer_question(searcher, "Hvordan håndterede de det?", entries=entries, previous=first)
+    first = Answerer(searcher).answer(MDR_QUESTION, entries=entries)
+    second = Answerer(searcher).answer("Hvordan håndterede de det?", entries=entries, previous=first)
     assert second.followup and second.kinds_from_question == {Kind.HANDLING, Kind.EVALUATION}
     assert second.cards and {c.kind for c in second.cards} <= {Kind.HANDLING, Kind.EVALUATION}
     assert second.cards[0].entry_id == "handling-mdr-ce"
@@ -91,25 +91,25 @@ def test_how_did_they_handle_it_moves_to_handling_and_quotes_no_challenge(
 
 def test_which_projects_moves_to_project_cards(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """'Hvilke projekter?' after a question a project answers shows project cards only."""
-    first = answer_question(searcher, "Hvordan forebygger vi forværringer hos KOL-patienter?", entries=entries)
-    second = answer_question(searcher, "Hvilke projekter?", entries=entries, previous=first)
+    first = Answerer(searcher).answer("Hvordan forebygger vi forværringer hos KOL-patienter?", entries=entries)
+    second = Answerer(searcher).answer("Hvilke projekter?", entries=entries, previous=first)
     assert second.cards and {c.kind for c in second.cards} <= {Kind.PROJECT, Kind.EVALUATION}
     assert second.filters.kinds == {Kind.PROJECT, Kind.EVALUATION}
 
 
 def test_which_projects_without_a_fitting_project_keeps_topic(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """When no project fits the topic (none in the tiny corpus is about API access), the focus is dropped."""
-    first = answer_question(searcher, "Hvordan fik kommunen adgang til data via API?", entries=entries)
-    second = answer_question(searcher, "Hvilke projekter?", entries=entries, previous=first)
+    first = Answerer(searcher).answer("Hvordan fik kommunen adgang til data via API?", entries=entries)
+    second = Answerer(searcher).answer("Hvilke projekter?", entries=entries, previous=first)
     assert second.cards and second.cards[0].entry_id == "handling-api-data"
     assert not second.filters.kinds
 
 
 def test_a_kind_chosen_in_the_filters_wins_over_the_focus(searcher: Searcher, entries: dict[str, Entry]) -> None:
     """A user's own kind filter is kept; the follow-up's focus does not replace it."""
-    first = answer_question(searcher, MDR_QUESTION, entries=entries)
+    first = Answerer(searcher).answer(MDR_QUESTION, entries=entries)
     advice = Filters(kinds=frozenset({Kind.ADVICE}))
-    second = answer_question(searcher, "Hvilke projekter?", entries=entries, previous=first, filters=advice)
+    second = Answerer(searcher).answer("Hvilke projekter?", entries=entries, previous=first, filters=advice)
     assert second.filters.kinds == {Kind.ADVICE} and not second.kinds_from_question
 
 
@@ -117,8 +117,8 @@ def test_the_focus_is_shown_as_focus_not_again_as_a_filter(searcher: Searcher, e
     """A focused follow-up's kinds are not repeated in the 'Filtre:' caption; a user's own filter still is."""
     from lessons.ui.render import filters_caption
 
-    first = answer_question(searcher, MDR_QUESTION, entries=entries)
-    focused = answer_question(searcher, "Hvordan håndterede de det?", entries=entries, previous=first)
+    first = Answerer(searcher).answer(MDR_QUESTION, entries=entries)
+    focused = Answerer(searcher).answer("Hvordan håndterede de det?", entries=entries, previous=first)
     assert focused.kinds_from_question and filters_caption(focused, "da") is None
-    own = answer_question(searcher, MDR_QUESTION, entries=entries, filters=Filters(kinds=frozenset({Kind.HANDLING})))
+    own = Answerer(searcher).answer(MDR_QUESTION, entries=entries, filters=Filters(kinds=frozenset({Kind.HANDLING})))
     assert filters_caption(own, "da") == "Filtre: Håndteringseksempel"

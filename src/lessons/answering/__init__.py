@@ -15,7 +15,7 @@ corpus text in it is escaped (:mod:`~lessons.answering.escaping`).
 
 from __future__ import annotations
 
-from lessons.answering.answerer import Answer, Answerer, answer_question
+from lessons.answering.answerer import Answer, Answerer
 from lessons.answering.cards import Card, CardSource, build_cards, card_from_entry
 from lessons.answering.escaping import escape_markdown
 from lessons.answering.export import export_markdown, freshness_note, legal_note, source_line
@@ -32,7 +32,6 @@ __all__ = [
     "Context",
     "OverviewSentence",
     "SentenceVectors",
-    "answer_question",
     "build_cards",
     "card_from_entry",
     "common_sentences",

@@ -21,7 +21,7 @@ from lessons.answering.overview import (
 from lessons.models import Entry, Kind, Sector
 from lessons.search import Confidence, Filters, Searcher, detect_language, prepare_question
 
-__all__ = ["Answer", "Answerer", "answer_question"]
+__all__ = ["Answer", "Answerer"]
 
 
 @dataclass
@@ -155,16 +155,3 @@ class Answerer:
                 if name in fields:
                     skip.update(text_sentences(text))
         return frozenset(skip)
-
-
-def answer_question(
-    searcher: Searcher,
-    question: str,
-    *,
-    entries: Mapping[str, Entry],
-    filters: Filters | None = None,
-    previous: Answer | None = None,
-    k: int = 5,
-) -> Answer:
-    """One answer from a fresh :class:`Answerer` (no caches kept); long-lived callers hold an Answerer."""
-    return Answerer(searcher).answer(question, entries=entries, filters=filters, previous=previous, k=k)
