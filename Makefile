@@ -44,7 +44,7 @@ test: model
 	$(BIN)/python -m pytest
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -m "not slow and not browser and not heavy"
 
 lint: setup
 	$(BIN)/ruff check .

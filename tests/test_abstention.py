@@ -145,6 +145,7 @@ def _searcher(settings: Settings, fake: FakeEmbedder) -> Searcher:
     return open_searcher(settings, fake)[0]
 
 
+@pytest.mark.heavy
 def test_build_stores_the_model_as_checksummed_plain_files(built: Settings, fake: FakeEmbedder) -> None:
     """The version holds the model's .npy/.json files, each in the manifest's checksums, with held-out figures."""
     data = load_index(built.index_dir)
@@ -157,6 +158,7 @@ def test_build_stores_the_model_as_checksummed_plain_files(built: Settings, fake
             assert (data.path / name).read_bytes()[:6] == b"\x93NUMPY"
 
 
+@pytest.mark.heavy
 def test_a_damaged_model_file_falls_back_to_the_previous_version(built: Settings, fake: FakeEmbedder) -> None:
     """A flipped byte in the model's parameters is caught by its checksum; the older good version serves."""
     first = read_current(built.index_dir)
@@ -170,6 +172,7 @@ def test_a_damaged_model_file_falls_back_to_the_previous_version(built: Settings
     assert data.manifest.version == first and any("checksum" in w for w in data.warnings)
 
 
+@pytest.mark.heavy
 def test_a_rebuild_reuses_the_training_vectors(built: Settings, fake: FakeEmbedder) -> None:
     """An unchanged corpus and package data embed no training question again."""
     before = fake.queries_embedded

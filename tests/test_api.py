@@ -22,6 +22,8 @@ from lessons.serving import LoadedVersion, SearchService
 from lessons.settings import Settings
 from lessons.store import read_current
 
+pytestmark = pytest.mark.heavy
+
 MDR = "Skal algoritmen CE-mærkes efter MDR?"
 JSON = {"content-type": "application/json"}
 

@@ -21,6 +21,8 @@ from lessons.settings import Settings
 from lessons.store import read_current
 from tests.conftest import WEAK_MARKER, account_session, only_card_anchors
 
+pytestmark = pytest.mark.heavy
+
 APP = Path(__file__).resolve().parent.parent / "app.py"
 MDR_QUESTION = "Skal algoritmen CE-mærkes efter MDR?"
 MDR_TITLE = "CE-mærkning af algoritmen efter MDR"

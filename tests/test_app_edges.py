@@ -31,6 +31,8 @@ from lessons.ui.resources import stale_text
 from tests.conftest import SOURCE, TINY_ENTRIES, account_session
 from tests.test_app import KOL_LESSON, MDR_QUESTION, open_page, start, turns
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 

@@ -22,6 +22,8 @@ from lessons.models import ReviewState
 from lessons.settings import Settings
 from tests.conftest import TEST_PASSWORD, account_session
 
+pytestmark = pytest.mark.heavy
+
 APP = Path(__file__).resolve().parent.parent / "app.py"
 READING = [
     ("", "Spørg"),

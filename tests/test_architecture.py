@@ -5,6 +5,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.heavy
+
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 

@@ -23,6 +23,8 @@ from lessons.evaluation import evaluate
 from lessons.search import Mode, Searcher
 from lessons.settings import Settings
 
+pytestmark = pytest.mark.heavy
+
 QUESTIONS = """questions:
   - q: "Skal algoritmen CE-mærkes efter MDR?"
     gold: [["mdr"]]

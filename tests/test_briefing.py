@@ -29,6 +29,8 @@ from lessons.settings import Settings
 
 from .conftest import REAL_CORPUS
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "eval" / "profiles"
 MDR_RULE = "law-mdr-ce-marking"

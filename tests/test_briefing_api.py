@@ -18,6 +18,8 @@ from lessons.settings import Settings
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.heavy
+
 EYE = yaml.safe_load((ROOT / "eval" / "profiles" / "health-eye-screening.yaml").read_text(encoding="utf-8"))
 
 

@@ -16,6 +16,8 @@ from lessons.settings import Settings
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.heavy
+
 runner = CliRunner()
 EYE = ROOT / "eval" / "profiles" / "health-eye-screening.yaml"
 STATE = ROOT / "eval" / "profiles" / "health-national-screening.yaml"

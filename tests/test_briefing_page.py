@@ -14,6 +14,8 @@ from lessons.embedding import FakeEmbedder
 from lessons.feedback import list_gaps
 from lessons.settings import Settings
 
+pytestmark = pytest.mark.heavy
+
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
 

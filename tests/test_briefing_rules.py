@@ -15,6 +15,8 @@ from lessons.models import Area, Domain
 
 from .conftest import REAL_CORPUS
 
+pytestmark = pytest.mark.heavy
+
 MDR_RULE = "law-mdr-ce-marking"
 SHIPPED = load_rules()
 

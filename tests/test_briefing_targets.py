@@ -22,6 +22,8 @@ from lessons.settings import Settings
 
 from .conftest import REAL_CORPUS, ROOT
 
+pytestmark = pytest.mark.heavy
+
 PROFILES = sorted((ROOT / "eval" / "profiles").glob("*.yaml"))
 TARGETS_FILE = ROOT / "eval" / "profiles" / "targets" / "briefing-targets.yaml"
 TARGETS = yaml.safe_load(TARGETS_FILE.read_text(encoding="utf-8"))

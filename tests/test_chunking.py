@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,7 @@ def _handling(challenge: str, handling: str) -> Entry:
     )
 
 
+@pytest.mark.heavy
 @settings(max_examples=60, deadline=None)
 @given(challenge=_text, handling=_text, max_words=st.integers(min_value=40, max_value=200))
 def test_chunks_cover_the_entry_within_bounds(challenge: str, handling: str, max_words: int) -> None:
@@ -76,6 +78,7 @@ def test_header_names_kind_title_project_and_area() -> None:
     assert "Projekt: Projekt X" in header and "It-infrastruktur" in header
 
 
+@pytest.mark.heavy
 def test_real_corpus_chunks_are_bounded() -> None:
     """Every real entry chunks into non-empty chunks of bounded size."""
     for entry in load_corpus(REAL_CORPUS).entries:

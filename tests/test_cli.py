@@ -12,6 +12,8 @@ from lessons.cli import app
 from lessons.embedding import FakeEmbedder
 from lessons.settings import Settings
 
+pytestmark = pytest.mark.heavy
+
 runner = CliRunner()
 
 

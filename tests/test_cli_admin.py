@@ -14,6 +14,8 @@ from lessons.cli import app
 from lessons.roles import Role
 from lessons.settings import Settings
 
+pytestmark = pytest.mark.heavy
+
 runner = CliRunner()
 PASSWORD = "a long enough password"
 

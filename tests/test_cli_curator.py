@@ -17,6 +17,8 @@ from lessons.settings import Settings
 from tests.conftest import REPORT
 from tests.test_ingest import PAGES, make_pdf
 
+pytestmark = pytest.mark.heavy
+
 runner = CliRunner()
 CURATOR_COMMANDS = {"add", "edit", "approve", "retire", "drafts", "show", "ingest"}
 

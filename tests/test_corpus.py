@@ -14,6 +14,7 @@ from lessons.models import Kind
 from .conftest import REAL_CORPUS
 
 
+@pytest.mark.heavy
 def test_real_corpus_validates_and_is_complete() -> None:
     """The shipped corpus validates and holds every kind of experience the report has."""
     corpus = load_corpus(REAL_CORPUS)
@@ -27,6 +28,7 @@ def test_real_corpus_validates_and_is_complete() -> None:
     assert all(e.source.report for e in corpus.entries)
 
 
+@pytest.mark.heavy
 def test_real_corpus_text_has_no_hyphenation_or_bullets() -> None:
     """Curated text is clean: no line-break hyphens left, no bullet glyphs."""
     corpus = load_corpus(REAL_CORPUS)

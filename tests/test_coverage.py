@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lessons.corpus import load_corpus
 from lessons.coverage import measure_coverage
 from lessons.models import Entry
 
 from .conftest import REAL_CORPUS, REPORT
+
+pytestmark = pytest.mark.heavy
 
 
 def test_corpus_covers_at_least_95_percent_of_the_report() -> None:

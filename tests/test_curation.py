@@ -316,6 +316,7 @@ def _copy_real_corpus(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.heavy
 def test_adding_one_entry_to_the_full_corpus_embeds_only_its_chunks(tmp_path: Path, fake: FakeEmbedder) -> None:
     """add -> approve -> build re-embeds only the new entry's chunks; a model change re-embeds everything."""
     root = _copy_real_corpus(tmp_path)
@@ -341,6 +342,7 @@ def test_adding_one_entry_to_the_full_corpus_embeds_only_its_chunks(tmp_path: Pa
     assert other_model.queries_embedded > 0, "a new model embeds the background phrases too"
 
 
+@pytest.mark.heavy
 def test_a_build_waits_for_the_lock_and_readers_keep_serving(settings: Settings, fake: FakeEmbedder) -> None:
     """While another build holds the lock, the old index still answers; the waiting build runs after."""
     build_index(settings, fake)

@@ -23,6 +23,8 @@ from lessons.ui.curator import edit_changes, form_values_to_raw
 from tests.conftest import SOURCE, TINY_ENTRIES, account_session
 from tests.test_ingest import PAGES, make_pdf
 
+pytestmark = pytest.mark.heavy
+
 APP = Path(__file__).resolve().parent.parent / "app.py"
 HOSTILE_TITLE = "<script>alert('x')</script> **fed**"
 

@@ -15,6 +15,8 @@ from lessons.evaluation import EvalQuestion, is_relevant, load_questions
 
 from .conftest import REAL_CORPUS, ROOT
 
+pytestmark = pytest.mark.heavy
+
 EVAL = ROOT / "eval"
 BLIND = EVAL / "blind.yaml"
 # sha256 of eval/blind.yaml as frozen for issue 10. The blind set must never change;

@@ -93,6 +93,7 @@ def test_text_is_stored_through_parameters_not_sql(data_dir: Path) -> None:
     assert list_negative_feedback(data_dir)[0].comment == evil
 
 
+@pytest.mark.heavy
 def test_concurrent_writers_all_land(data_dir: Path) -> None:
     """Sessions writing at once (threads) lose nothing."""
     record_gap(data_dir, "warm-up")

@@ -42,6 +42,8 @@ from lessons.yamlio import MAX_YAML_BYTES, dump_yaml
 from tests.conftest import only_card_anchors
 from tests.reliability_report import record
 
+pytestmark = pytest.mark.heavy
+
 AREA_Q = "Hostile questions"
 AREA_E = "Hostile entries and YAML"
 AREA_R = "Markup injection in the app"

@@ -34,6 +34,8 @@ from tests.conftest import REPORT
 from tests.reliability_report import record
 from tests.test_ingest import PAGES, make_pdf
 
+pytestmark = pytest.mark.heavy
+
 AREA = "Hostile uploads"
 MB = 1024 * 1024
 LIMITS = IngestLimits(seconds=8, memory_mb=512)

@@ -36,6 +36,7 @@ def test_build_writes_manifest_and_serves(settings: Settings, fake: FakeEmbedder
     assert searcher.search("KOL-patienter hjemmemålinger").hits[0].chunk.entry_id == "project-kol"
 
 
+@pytest.mark.heavy
 def test_rebuild_reuses_unchanged_vectors(settings: Settings, fake: FakeEmbedder, tiny_corpus: Path) -> None:
     """A second build embeds only the chunks whose text changed."""
     first = build_index(settings, fake)
@@ -124,6 +125,7 @@ def test_lock_held_by_another_build(settings: Settings, fake: FakeEmbedder) -> N
     assert build_index(settings, fake).manifest.chunk_count > 0
 
 
+@pytest.mark.heavy
 def test_old_versions_are_pruned(settings: Settings, fake: FakeEmbedder) -> None:
     """Only the configured number of versions stays on disk, the current one among them."""
     for _ in range(settings.keep_versions + 2):

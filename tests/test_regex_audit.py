@@ -33,6 +33,8 @@ from lessons.settings import Settings
 from lessons.yamlio import MAX_YAML_BYTES
 from tests.reliability_report import record
 
+pytestmark = pytest.mark.heavy
+
 SRC = Path(lessons.__file__).resolve().parent
 UPLOAD = IngestLimits().max_bytes  # a report's text (25 MB): ingest, coverage, text processing
 ENTRY = MAX_YAML_BYTES  # an entry file or a Markdown entry (1 MB): curation, answering, chunking, the app

@@ -47,7 +47,10 @@ from tests.conftest import write_tiny_corpus
 from tests.reliability_report import record
 from tests.test_convert import make_e5s1
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="fork, flock and /proc: Linux only")
+pytestmark = [
+    pytest.mark.heavy,
+    pytest.mark.skipif(sys.platform != "linux", reason="fork, flock and /proc: Linux only"),
+]
 
 AREA = "Crash during build (SIGKILL)"
 QUESTION = "Hvordan skaber man overblik over data?"

@@ -30,6 +30,9 @@ from lessons.search import Searcher, SearchResult
 from lessons.settings import Settings
 from tests.reliability_report import record
 
+pytestmark = pytest.mark.heavy
+
+
 AREA = "Concurrency"
 ROUNDS = 6
 READERS = 4

@@ -34,6 +34,8 @@ from lessons.settings import Settings
 from lessons.store import read_current
 from tests.reliability_report import record
 
+pytestmark = pytest.mark.heavy
+
 AREA_C = "Curation: wrong files, odd files, crashes and OS errors"
 runner = CliRunner()
 

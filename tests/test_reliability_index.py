@@ -31,6 +31,8 @@ from lessons.errors import IndexUnusableError
 from lessons.settings import Settings
 from tests.reliability_report import record
 
+pytestmark = pytest.mark.heavy
+
 AREA = "Corrupt or foreign index"
 runner = CliRunner()
 FILES = ("vectors.faiss", "chunks.jsonl", "background.npy", "manifest.json")

@@ -25,6 +25,8 @@ from lessons.ingest.saving import ingest_bytes
 from lessons.ingest.worker import handle
 from tests.reliability_report import record
 
+pytestmark = pytest.mark.heavy
+
 AREA = "Hostile uploads"
 SYLLABLES = ["da", "ta", "ko", "mu", "ne", "ri", "sy", "le", "ver", "and", "pro", "jek", "al", "go", "rit", "me"]
 

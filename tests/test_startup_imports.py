@@ -16,6 +16,8 @@ from lessons.settings import Settings
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.heavy
+
 HEAVY = ("torch", "sentence_transformers", "transformers", "streamlit", "fastapi", "uvicorn", "llama_index")
 
 
