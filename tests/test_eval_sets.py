@@ -1,4 +1,4 @@
-"""The question sets in eval/: valid, gold keywords that occur in the corpus, the blind set frozen."""
+"""The question sets in eval/: valid, gold keywords that occur in the corpus, the blind sets frozen."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ BLIND = EVAL / "blind.yaml"
 # sha256 of eval/blind.yaml as frozen for issue 10. The blind set must never change;
 # if this fails, the file was edited: revert it instead of updating the hash.
 BLIND_SHA256 = "63654b3876cb54eabcdac1accfbe45a068e5e8ffd41d4eb876e822a4c48ae09a"
+BLIND2 = EVAL / "blind2.yaml"
+# sha256 of eval/blind2.yaml as frozen for issue 10's second round, before the method
+# changed again. Same rule: never edit it; revert the file instead of updating the hash.
+BLIND2_SHA256 = "3b4e8f4121b7ffe35dfb60bf0985cc3966017976c49efd0a86d7beeefe478442"
+CATEGORY_PREFIX = "# --- category:"
 
 
 @cache
@@ -64,13 +69,64 @@ def test_blind_set_shape() -> None:
     assert sum(off_topic.values()) >= 72 and min(off_topic["da"], off_topic["en"]) >= 30
 
 
-def test_blind_set_shares_no_question_with_other_sets() -> None:
+@pytest.mark.parametrize("frozen", [BLIND, BLIND2], ids=lambda p: p.name)
+def test_blind_set_shares_no_question_with_other_sets(frozen: Path) -> None:
     """No blind question repeats a question of the other eval sets or the shared dev set."""
-    blind = {q.q.strip().lower() for q in _questions(BLIND)}
-    others = [p for p in EVAL.glob("*.yaml") if p != BLIND]
+    blind = {q.q.strip().lower() for q in _questions(frozen)}
+    others = [p for p in EVAL.glob("*.yaml") if p != frozen]
     dev = ROOT.parent / "shared" / "eval" / "dev_questions.yaml"
     seen = {q.q.strip().lower() for p in others for q in _questions(p)}
-    assert len(blind) == len(_questions(BLIND))
+    assert len(blind) == len(_questions(frozen))
     assert blind.isdisjoint(seen)
     if dev.is_file():
         assert blind.isdisjoint({q.q.strip().lower() for q in _questions(dev)})
+
+
+def _categories(path: Path) -> list[str | None]:
+    """Each question's category, in file order: the last `# --- category: NAME ---` comment above it.
+
+    A `# =====` section header ends a category, so answerable questions after one have none.
+    """
+    current: str | None = None
+    found: list[str | None] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(CATEGORY_PREFIX):
+            current = stripped.removeprefix(CATEGORY_PREFIX).removesuffix("---").strip()
+        elif stripped.startswith("# ====="):
+            current = None
+        elif stripped.startswith("- q:"):
+            found.append(current)
+    return found
+
+
+def test_blind2_set_is_frozen() -> None:
+    """eval/blind2.yaml is byte-for-byte the file frozen before the issue 10 method changed again."""
+    assert hashlib.sha256(BLIND2.read_bytes()).hexdigest() == BLIND2_SHA256
+
+
+def test_blind2_set_shape() -> None:
+    """blind2 has >= 40 answerable questions per language and >= 100 off-topic ones in >= 15 categories."""
+    questions = _questions(BLIND2)
+    answerable = Counter(q.lang for q in questions if not q.oos)
+    off_topic = Counter(q.lang for q in questions if q.oos)
+    assert all(q.lang in {"da", "en"} for q in questions)
+    assert answerable["da"] >= 40 and answerable["en"] >= 40
+    assert sum(off_topic.values()) >= 100
+    assert abs(off_topic["da"] - off_topic["en"]) <= 10
+    assert sum(1 for q in questions if not q.oos and len(q.q.split()) <= 3) >= 8  # very short questions
+
+
+def test_blind2_off_topic_questions_each_sit_in_a_category() -> None:
+    """Every off-topic question of blind2 is under a category comment; >= 15 categories, each in both languages."""
+    questions = _questions(BLIND2)
+    categories = _categories(BLIND2)
+    assert len(categories) == len(questions)
+    assert all(c is not None for q, c in zip(questions, categories, strict=True) if q.oos)
+    assert all(c is None for q, c in zip(questions, categories, strict=True) if not q.oos)
+    languages: dict[str, set[str | None]] = {}
+    for q, c in zip(questions, categories, strict=True):
+        if c is not None:
+            languages.setdefault(c, set()).add(q.lang)
+    assert len(languages) >= 15
+    assert all(langs == {"da", "en"} for langs in languages.values())
