@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lessons import audit
 from lessons.curation import (
-    DenseScorer,
     Match,
-    Thresholds,
     add_entry,
     approve_entry,
     edit_entry,
@@ -58,22 +56,12 @@ def add(
     force: bool = False,
     file: str = "<input>",
     lines: Mapping[str, int] | None = None,
-    thresholds: Thresholds | None = None,
-    dense: DenseScorer | None = None,
 ) -> tuple[Entry, list[Match]]:
-    """Save a new draft as ``actor`` (curator or above); see :func:`lessons.curation.add_entry`."""
+    """Save a new draft as ``actor`` (curator or above), compared with the default near-duplicate
+    thresholds; see :func:`lessons.curation.add_entry`."""
     actor = require(actor, Action.DRAFT)
     audit.writable(settings.data_dir)
-    entry, matches = add_entry(
-        settings.corpus_dir,
-        raw,
-        by=str(actor),
-        force=force,
-        file=file,
-        lines=lines,
-        thresholds=thresholds,
-        dense=dense,
-    )
+    entry, matches = add_entry(settings.corpus_dir, raw, by=str(actor), force=force, file=file, lines=lines)
     near = [m.entry.id for m in matches if m.near_duplicate]
     detail = f"saved despite near-duplicates {', '.join(near)}" if near else None
     audit.record(settings.data_dir, actor, "add", entry_id=entry.id, after=_dump(entry), detail=detail)
