@@ -73,6 +73,12 @@ class Item:
     note: str | None = None
     number: int | None = None
 
+    def mark(self, *, bullet: str, check: str, number: str) -> str:
+        """The mark before the item in one format; ``number`` is a template with ``{n}`` for the number."""
+        if self.kind == "number":
+            return number.format(n=self.number)
+        return check if self.kind == "check" else bullet
+
 
 @dataclass(frozen=True)
 class Notice:

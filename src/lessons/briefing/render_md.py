@@ -38,12 +38,7 @@ def _block(block: Block) -> list[str]:
     if isinstance(block, Notice):
         return ["> ⚠️ " + escape_markdown(block.text), ""]
     item: Item = block
-    if item.kind == "number":
-        head = f"{item.number}\\. "
-    elif item.kind == "check":
-        head = "- [ ] "
-    else:
-        head = "- "
+    head = item.mark(bullet="- ", check="- [ ] ", number="{n}\\. ")
     if item.label:
         text = f"**{escape_markdown(item.label)}**"
         if item.text:

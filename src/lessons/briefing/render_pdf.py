@@ -158,12 +158,7 @@ def _flowables(blocks: list[Block]) -> list[Flowable]:
 
 
 def _item(item: Item, styles: dict[str, ParagraphStyle]) -> Flowable:
-    if item.kind == "number":
-        mark = f"{item.number}."
-    elif item.kind == "check":
-        mark = '<font name="ZapfDingbats">o</font>'
-    else:
-        mark = "•"
+    mark = item.mark(bullet="•", check='<font name="ZapfDingbats">o</font>', number="{n}.")
     if item.label:
         text = f"<b>{_printable(item.label)}</b>"
         if item.text:
