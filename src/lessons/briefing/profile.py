@@ -106,7 +106,7 @@ class ProjectProfile(BaseModel):
     )
     organisation: _Line | None = None
 
-    @field_validator("data", mode="before")
+    @field_validator("data", "systems", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         if isinstance(value, str):
@@ -117,13 +117,6 @@ class ProjectProfile(BaseModel):
     @classmethod
     def _no_repeats(cls, value: tuple[DataKind, ...]) -> tuple[DataKind, ...]:
         return tuple(dict.fromkeys(value))
-
-    @field_validator("systems", mode="before")
-    @classmethod
-    def _system_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [value]
-        return value
 
     def values_of(self, field: str) -> tuple[str, ...]:
         """A profile field's value(s) as strings, for matching rules and naming reasons."""
