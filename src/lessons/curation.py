@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from filelock import FileLock, Timeout
 
@@ -94,10 +94,7 @@ class FourEyesError(CurationError):
 class EntryError(CorpusError):
     """A new or edited entry does not validate; each problem names its field (and line, from a file)."""
 
-    def __str__(self) -> str:
-        lines = [f"{len(self.problems)} problem(s) in the entry:"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+    subject: ClassVar[str] = "the entry"
 
 
 def _validated(data: Mapping[str, Any], file: str, lines: Mapping[str, int] | None = None) -> Entry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 __all__ = [
     "BuildLockedError",
@@ -12,6 +13,7 @@ __all__ = [
     "LessonsError",
     "ModelNotFoundError",
     "Problem",
+    "ProblemsError",
     "QuestionError",
     "StorageError",
     "UnsafeFileError",
@@ -40,16 +42,31 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-@dataclass
-class CorpusError(LessonsError):
-    """The corpus has problems; every one is listed, not only the first."""
+class ProblemsError(LessonsError):
+    """An input with problems, each naming where; every one is listed, not only the first.
 
-    problems: list[Problem] = field(default_factory=list)
+    A subclass names the input in ``subject`` ("the corpus", "the briefing rules").
+    """
+
+    subject: ClassVar[str] = "the input"
+    problems: list[Problem]
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__()
+        self.problems = problems
 
     def __str__(self) -> str:
-        lines = [f"{len(self.problems)} problem(s) in the corpus:"]
+        lines = [f"{len(self.problems)} problem(s) in {self.subject}:"]
         lines += [f"  {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+@dataclass
+class CorpusError(ProblemsError):
+    """The corpus has problems; every one is listed, not only the first."""
+
+    subject: ClassVar[str] = "the corpus"
+    problems: list[Problem] = field(default_factory=list)
 
 
 class IndexUnusableError(LessonsError):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from lessons.errors import LessonsError, Problem
+from lessons.errors import Problem, ProblemsError
 from lessons.models import Domain, Sector
 from lessons.yamlio import YamlError, load_yaml, path_lines
 
@@ -130,17 +130,10 @@ class ProjectProfile(BaseModel):
         return (str(value),)
 
 
-class ProfileError(LessonsError):
+class ProfileError(ProblemsError):
     """A profile that cannot be used; lists every problem with file, key and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__()
-        self.problems = problems
-
-    def __str__(self) -> str:
-        lines = [f"{len(self.problems)} problem(s) in the project profile:"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+    subject: ClassVar[str] = "the project profile"
 
 
 _PROFILE_FIELDS = tuple(ProjectProfile.model_fields)

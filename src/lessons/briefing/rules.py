@@ -18,12 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from lessons.briefing.profile import DataKind, Phase, ProfileSector, ProjectProfile, line_of, validation_errors
-from lessons.errors import LessonsError, Problem
+from lessons.errors import Problem, ProblemsError
 from lessons.models import ENTRY_ID_PATTERN, Area, Domain, Entry, Kind
 from lessons.yamlio import YamlError, load_yaml, path_lines
 
@@ -249,17 +249,10 @@ class RuleSet(BaseModel):
         return out
 
 
-class RulesError(LessonsError):
+class RulesError(ProblemsError):
     """The rules file cannot be used; lists every problem with file, key path and line."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__()
-        self.problems = problems
-
-    def __str__(self) -> str:
-        lines = [f"{len(self.problems)} problem(s) in the briefing rules:"]
-        lines += [f"  {p}" for p in self.problems]
-        return "\n".join(lines)
+    subject: ClassVar[str] = "the briefing rules"
 
 
 def parse_rules(data: bytes | str, file: str = "<rules>") -> RuleSet:
