@@ -69,7 +69,7 @@ def test_label_and_t_pick_the_language() -> None:
 
 
 def test_every_key_the_code_asks_for_exists() -> None:
-    """Every literal key passed to t() or label() anywhere in the package is defined in words.py."""
+    """Every literal key passed to t(), label() or page_start() anywhere in the package is defined in words.py."""
     used: set[tuple[str, str]] = set()
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -80,6 +80,10 @@ def test_every_key_the_code_asks_for_exists() -> None:
                 used.add(("t", first.value))
             elif node.func.id == "label" and isinstance(first, ast.Constant) and isinstance(first.value, str):
                 used.add(("label", first.value))
+            elif node.func.id == "page_start":  # a page's title and intro keys
+                used.update(
+                    ("t", a.value) for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                )
     assert len(used) > 50
     missing = [
         key

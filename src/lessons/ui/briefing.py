@@ -30,7 +30,7 @@ from lessons.errors import LessonsError, QuestionError
 from lessons.models import Domain, Entry
 from lessons.search import Searcher
 from lessons.ui.render import safe
-from lessons.ui.resources import current_language, ensure_searcher, settings_or_stop
+from lessons.ui.resources import ensure_searcher, page_start
 from lessons.words import label, t
 
 __all__ = ["WIDGET_KEYS", "render"]
@@ -228,10 +228,7 @@ def _show(briefing: Briefing, logged: bool, lang: str) -> None:
 
 def render() -> None:
     """The briefing page."""
-    lang = current_language()
-    settings = settings_or_stop(lang)
-    st.title(t("brief_nav", lang))
-    st.markdown(t("brief_page_intro", lang))
+    lang, settings = page_start("brief_nav", "brief_page_intro")
     raw = _form(lang)
     from_file = _uploaded(lang)
     profile: ProjectProfile | None = from_file

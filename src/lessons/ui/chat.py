@@ -16,7 +16,7 @@ from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.search import Filters
 from lessons.settings import Settings
 from lessons.ui.render import card_anchor, filters_caption, render_card, render_overview, safe
-from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings, settings_or_stop
+from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings, page_start
 from lessons.words import EXAMPLE_QUESTIONS, t
 
 __all__ = ["FILTER_KEYS", "WIDGET_KEYS", "current_filters", "render"]
@@ -263,10 +263,7 @@ def _sidebar_conversation(lang: str) -> None:
 
 def render() -> None:
     """The chat page."""
-    lang = current_language()
-    settings = settings_or_stop(lang)
-    st.title(t("app_title", lang))
-    st.markdown(t("chat_intro", lang))
+    lang, settings = page_start("app_title", "chat_intro")
     filters = _sidebar_filters(lang)
     if filters.active:
         st.caption(t("active_filters", lang, filters=safe(", ".join(filter_summary(filters, lang)))))

@@ -15,12 +15,11 @@ from lessons.settings import Settings
 from lessons.ui import auth
 from lessons.ui.render import safe
 from lessons.ui.resources import (
-    current_language,
     gaps_and_complaints,
     index_status_cached,
     load_corpus_cached,
+    page_start,
     rebuild_button,
-    settings_or_stop,
     show_built,
     stale_text,
 )
@@ -116,10 +115,7 @@ def _curator_section(settings: Settings, lang: str) -> None:
 
 def render() -> None:
     """The overview page."""
-    lang = current_language()
-    settings = settings_or_stop(lang)
-    st.title(t("overview_title", lang))
-    st.markdown(t("overview_intro", lang))
+    lang, settings = page_start("overview_title", "overview_intro")
     holder = st.empty()  # a skeleton while the corpus is read on a first visit, replaced by the counts
     holder.caption(t("loading_page", lang))
     try:

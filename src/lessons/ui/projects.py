@@ -9,7 +9,7 @@ from lessons.errors import QuestionError
 from lessons.models import Domain, Entry, Kind
 from lessons.similar import SimilarProject, find_similar_projects
 from lessons.ui.render import KIND_COLORS, STATUS_COLORS, badges, render_entry_details, safe
-from lessons.ui.resources import current_language, ensure_searcher, settings_or_stop
+from lessons.ui.resources import ensure_searcher, page_start
 from lessons.words import t
 
 __all__ = ["WIDGET_KEYS", "render", "render_project"]
@@ -89,10 +89,7 @@ def _lessons(project: SimilarProject, lang: str) -> None:
 
 def render() -> None:
     """The projects-like-mine page."""
-    lang = current_language()
-    settings = settings_or_stop(lang)
-    st.title(t("projects_title", lang))
-    st.markdown(t("projects_intro", lang))
+    lang, settings = page_start("projects_title", "projects_intro")
     with st.form("projects_form"):
         st.text_area(
             t("projects_description", lang),

@@ -48,6 +48,7 @@ __all__ = [
     "keep_widget_state",
     "language_switch",
     "load_corpus_cached",
+    "page_start",
     "rebuild_button",
     "settings_or_stop",
     "show_built",
@@ -147,6 +148,15 @@ def settings_or_stop(lang: str) -> Settings:
         st.error(t("settings_problem", lang, problem=escape_markdown(str(exc))))
         st.stop()
     raise AssertionError("unreachable")  # pragma: no cover - st.stop() raises
+
+
+def page_start(title_key: str, intro_key: str) -> tuple[str, Settings]:
+    """A page's first lines: the language and settings (or a stop naming the bad setting), title and intro."""
+    lang = current_language()
+    settings = settings_or_stop(lang)
+    st.title(t(title_key, lang))
+    st.markdown(t(intro_key, lang))
+    return lang, settings
 
 
 def _key(settings: Settings) -> str:
