@@ -7,7 +7,10 @@ and offered as Markdown and PDF. What the corpus lacks for the profile is logged
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from enum import StrEnum
 from pathlib import Path
+from typing import TypedDict
 
 import streamlit as st
 
@@ -72,6 +75,16 @@ def _problems(exc: ProfileError | RulesError, lang: str) -> str:
     return "\n".join(lines)
 
 
+class _Choices(TypedDict):
+    options: list[str]
+    format_func: Callable[[str], str]
+
+
+def _choices(values: Iterable[StrEnum], vocabulary: str, lang: str) -> _Choices:
+    """A vocabulary's values as a select box's options, shown by their labels."""
+    return {"options": [v.value for v in values], "format_func": lambda v: label(vocabulary, v, lang)}
+
+
 def _form(lang: str) -> dict[str, object] | None:
     """The profile form; the raw values when submitted, else None."""
     with st.form("brief_form"):
@@ -84,33 +97,17 @@ def _form(lang: str) -> dict[str, object] | None:
             placeholder=t("brief_form_description_placeholder", lang),
         )
         left, right = st.columns(2)
-        left.selectbox(
-            t("brief_form_sector", lang),
-            [s.value for s in ProfileSector],
-            key=SECTOR_KEY,
-            format_func=lambda v: label("profile_sector", v, lang),
-        )
-        right.selectbox(
-            t("brief_form_domain", lang),
-            [d.value for d in Domain],
-            key=DOMAIN_KEY,
-            format_func=lambda v: label("domain", v, lang),
-        )
+        left.selectbox(t("brief_form_sector", lang), key=SECTOR_KEY, **_choices(ProfileSector, "profile_sector", lang))
+        right.selectbox(t("brief_form_domain", lang), key=DOMAIN_KEY, **_choices(Domain, "domain", lang))
         st.multiselect(
             t("brief_form_data", lang),
-            [d.value for d in DataKind],
             key=DATA_KEY,
-            format_func=lambda v: label("data_kind", v, lang),
             placeholder=t("choose", lang),
             select_all=False,
+            **_choices(DataKind, "data_kind", lang),
         )
         left, right = st.columns(2)
-        left.selectbox(
-            t("brief_form_phase", lang),
-            [p.value for p in Phase],
-            key=PHASE_KEY,
-            format_func=lambda v: label("phase", v, lang),
-        )
+        left.selectbox(t("brief_form_phase", lang), key=PHASE_KEY, **_choices(Phase, "phase", lang))
         with right:
             st.checkbox(t("brief_form_decision_support", lang), key=DECISION_KEY)
             st.checkbox(t("brief_form_citizen_facing", lang), key=CITIZEN_KEY)
