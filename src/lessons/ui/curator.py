@@ -35,7 +35,9 @@ from lessons.ui import auth
 from lessons.ui.accounts_page import render_accounts
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
 from lessons.ui.resources import (
+    complaint_markdown,
     current_language,
+    gap_markdown,
     gaps_and_complaints,
     index_status_cached,
     load_corpus_cached,
@@ -584,18 +586,14 @@ def _gaps_section(settings: Settings, lang: str) -> None:
         st.caption(t("no_gaps", lang))
     for i, gap in enumerate(gaps):
         left, right = st.columns([4, 1])
-        states = ", ".join(t(f"gap_state_{state}", lang) for state in gap.states if state in ("weak", "no_match"))
-        left.markdown(f"{t('asked_times', lang, n=gap.count)} {safe(gap.question)} · *{safe(states)}*")
+        left.markdown(gap_markdown(gap, lang))
         right.button(t("cur_start_entry", lang), key=f"cur_gap_{i}", on_click=_prefill, args=(gap.question, lang))
     st.markdown(f"**{t('negative_feedback', lang)}**")
     if not negative:
         st.caption(t("no_negative", lang))
     for i, record in enumerate(negative):
         left, right = st.columns([4, 1])
-        line = safe(record.question)
-        if record.comment:
-            line += f" — *{safe(record.comment)}*"
-        left.markdown(line)
+        left.markdown(complaint_markdown(record))
         if record.entry_ids:
             left.caption(safe(", ".join(record.entry_ids)))
         right.button(t("cur_start_entry", lang), key=f"cur_neg_{i}", on_click=_prefill, args=(record.question, lang))

@@ -15,6 +15,8 @@ from lessons.settings import Settings
 from lessons.ui import auth
 from lessons.ui.render import safe
 from lessons.ui.resources import (
+    complaint_markdown,
+    gap_markdown,
     gaps_and_complaints,
     index_status_cached,
     load_corpus_cached,
@@ -100,16 +102,12 @@ def _curator_section(settings: Settings, lang: str) -> None:
         if not gaps:
             st.caption(t("no_gaps", lang))
         for gap in gaps:
-            states = ", ".join(t(f"gap_state_{state}", lang) for state in gap.states if state in ("weak", "no_match"))
-            st.markdown(f"- {t('asked_times', lang, n=gap.count)} {safe(gap.question)} · *{safe(states)}*")
+            st.markdown(f"- {gap_markdown(gap, lang)}")
         st.markdown(f"**{t('negative_feedback', lang)}**")
         if not negative:
             st.caption(t("no_negative", lang))
         for record in negative:
-            line = f"- {safe(record.question)}"
-            if record.comment:
-                line += f" — *{safe(record.comment)}*"
-            st.markdown(line)
+            st.markdown(f"- {complaint_markdown(record)}")
             st.caption(safe(", ".join(record.entry_ids)))
 
 

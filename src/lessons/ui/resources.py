@@ -40,9 +40,12 @@ __all__ = [
     "Background",
     "LoadedIndex",
     "build_with_progress",
+    "complaint_markdown",
     "corpus_signature",
     "current_language",
     "ensure_searcher",
+    "gap_markdown",
+    "gaps_and_complaints",
     "get_settings",
     "index_status_cached",
     "keep_widget_state",
@@ -418,3 +421,17 @@ def gaps_and_complaints(settings: Settings, rows: int) -> tuple[list[Gap], list[
     except LessonsError as exc:
         st.error(escape_markdown(str(exc)))
         return None
+
+
+def gap_markdown(gap: Gap, lang: str) -> str:
+    """One gap-log row: how often it was asked, the question and how it was answered (weakly, not at all)."""
+    states = ", ".join(t(f"gap_state_{state}", lang) for state in gap.states if state in ("weak", "no_match"))
+    return f"{t('asked_times', lang, n=gap.count)} {escape_markdown(gap.question)} · *{escape_markdown(states)}*"
+
+
+def complaint_markdown(record: FeedbackRecord) -> str:
+    """One thumbs-down answer: its question, and the comment when there is one."""
+    line = escape_markdown(record.question)
+    if record.comment:
+        line += f" — *{escape_markdown(record.comment)}*"
+    return line
