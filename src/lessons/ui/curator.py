@@ -27,6 +27,7 @@ from lessons.curation import (
     prepare_entry,
 )
 from lessons.errors import LessonsError
+from lessons.feedback import FeedbackRecord, Gap
 from lessons.ingest import IngestLimits
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
 from lessons.roles import Action, Actor, PermissionDeniedError, require
@@ -38,12 +39,12 @@ from lessons.ui.resources import (
     complaint_markdown,
     current_language,
     gap_markdown,
-    gaps_and_complaints,
     index_status_cached,
     load_corpus_cached,
     rebuild_button,
     settings_or_stop,
     show_built,
+    show_gap_log,
     stale_text,
 )
 from lessons.words import label, t
@@ -577,26 +578,19 @@ def _ingest_section(settings: Settings, lang: str) -> None:
 
 
 def _gaps_section(settings: Settings, lang: str) -> None:
-    found = gaps_and_complaints(settings, GAP_ROWS)
-    if found is None:
-        return
-    gaps, negative = found
-    st.markdown(f"**{t('gaps', lang)}**")
-    if not gaps:
-        st.caption(t("no_gaps", lang))
-    for i, gap in enumerate(gaps):
+    def gap_row(i: int, gap: Gap) -> None:
         left, right = st.columns([4, 1])
         left.markdown(gap_markdown(gap, lang))
         right.button(t("cur_start_entry", lang), key=f"cur_gap_{i}", on_click=_prefill, args=(gap.question, lang))
-    st.markdown(f"**{t('negative_feedback', lang)}**")
-    if not negative:
-        st.caption(t("no_negative", lang))
-    for i, record in enumerate(negative):
+
+    def complaint_row(i: int, record: FeedbackRecord) -> None:
         left, right = st.columns([4, 1])
         left.markdown(complaint_markdown(record))
         if record.entry_ids:
             left.caption(safe(", ".join(record.entry_ids)))
         right.button(t("cur_start_entry", lang), key=f"cur_neg_{i}", on_click=_prefill, args=(record.question, lang))
+
+    show_gap_log(settings, GAP_ROWS, lang, gap_row=gap_row, complaint_row=complaint_row)
 
 
 def _index_notice(settings: Settings, lang: str, state: auth.AuthState) -> None:

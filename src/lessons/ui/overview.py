@@ -9,6 +9,7 @@ import streamlit as st
 
 from lessons.answering import label
 from lessons.errors import CorpusError
+from lessons.feedback import FeedbackRecord, Gap
 from lessons.models import Area, Domain, Entry, Kind
 from lessons.roles import Action
 from lessons.settings import Settings
@@ -17,12 +18,12 @@ from lessons.ui.render import safe
 from lessons.ui.resources import (
     complaint_markdown,
     gap_markdown,
-    gaps_and_complaints,
     index_status_cached,
     load_corpus_cached,
     page_start,
     rebuild_button,
     show_built,
+    show_gap_log,
     stale_text,
 )
 from lessons.words import t
@@ -90,25 +91,20 @@ def _index_section(settings: Settings, lang: str) -> None:
         st.success(t("index_fresh", lang), icon=":material/check_circle:")
 
 
+def _complaint_row(_: int, record: FeedbackRecord) -> None:
+    st.markdown(f"- {complaint_markdown(record)}")
+    st.caption(safe(", ".join(record.entry_ids)))
+
+
 def _curator_section(settings: Settings, lang: str) -> None:
     if not auth.this_run().may(Action.SEE_GAPS):  # gaps and feedback comments are for curators
         return
+
+    def gap_row(_: int, gap: Gap) -> None:
+        st.markdown(f"- {gap_markdown(gap, lang)}")
+
     with st.expander(t("curators", lang), icon=":material/rate_review:"):
-        found = gaps_and_complaints(settings, CURATOR_ROWS)
-        if found is None:
-            return
-        gaps, negative = found
-        st.markdown(f"**{t('gaps', lang)}**")
-        if not gaps:
-            st.caption(t("no_gaps", lang))
-        for gap in gaps:
-            st.markdown(f"- {gap_markdown(gap, lang)}")
-        st.markdown(f"**{t('negative_feedback', lang)}**")
-        if not negative:
-            st.caption(t("no_negative", lang))
-        for record in negative:
-            st.markdown(f"- {complaint_markdown(record)}")
-            st.caption(safe(", ".join(record.entry_ids)))
+        show_gap_log(settings, CURATOR_ROWS, lang, gap_row=gap_row, complaint_row=_complaint_row)
 
 
 def render() -> None:

@@ -45,7 +45,6 @@ __all__ = [
     "current_language",
     "ensure_searcher",
     "gap_markdown",
-    "gaps_and_complaints",
     "get_settings",
     "index_status_cached",
     "keep_widget_state",
@@ -55,6 +54,7 @@ __all__ = [
     "rebuild_button",
     "settings_or_stop",
     "show_built",
+    "show_gap_log",
     "stale_text",
 ]
 
@@ -414,13 +414,31 @@ def ensure_searcher(
     return loaded
 
 
-def gaps_and_complaints(settings: Settings, rows: int) -> tuple[list[Gap], list[FeedbackRecord]] | None:
-    """The most asked unanswered questions and the latest thumbs-down answers; None after showing why not."""
+def show_gap_log(
+    settings: Settings,
+    rows: int,
+    lang: str,
+    *,
+    gap_row: Callable[[int, Gap], None],
+    complaint_row: Callable[[int, FeedbackRecord], None],
+) -> None:
+    """The most asked unanswered questions and the latest thumbs-down answers, each list under its heading
+    (or a note that it is empty), a row drawn by the page; the problem instead when the log cannot be read."""
     try:
-        return list_gaps(settings.data_dir, rows), list_negative_feedback(settings.data_dir, rows)
+        gaps, negative = list_gaps(settings.data_dir, rows), list_negative_feedback(settings.data_dir, rows)
     except LessonsError as exc:
         st.error(escape_markdown(str(exc)))
-        return None
+        return
+    st.markdown(f"**{t('gaps', lang)}**")
+    if not gaps:
+        st.caption(t("no_gaps", lang))
+    for i, gap in enumerate(gaps):
+        gap_row(i, gap)
+    st.markdown(f"**{t('negative_feedback', lang)}**")
+    if not negative:
+        st.caption(t("no_negative", lang))
+    for i, record in enumerate(negative):
+        complaint_row(i, record)
 
 
 def gap_markdown(gap: Gap, lang: str) -> str:
