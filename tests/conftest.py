@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -13,6 +14,9 @@ from lessons.abstention import Confidence
 from lessons.embedding import FakeEmbedder
 from lessons.search import Searcher
 from lessons.settings import Settings
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT / "corpus"
@@ -175,6 +179,52 @@ def account_session(settings: Settings, name: str, role: str) -> str:
     except AccountError:
         account = store.add(name, Role(role), TEST_PASSWORD)
     return store.start_session(account)
+
+
+# --- the app under AppTest ---------------------------------------------------------------------------
+
+APP = ROOT / "app.py"
+
+
+@pytest.fixture
+def fresh_streamlit() -> Iterator[None]:
+    """Streamlit's caches emptied before and after, so each AppTest loads model and index as a fresh server would.
+
+    AppTest files use it for every test: ``pytestmark = [..., pytest.mark.usefixtures("fresh_streamlit")]``.
+    """
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def built(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> Settings:
+    """The tiny corpus exported to the app (fake embedder), with its index built."""
+    from lessons.build import build_index
+
+    build_index(env_settings, use_fake_embedder)
+    return env_settings
+
+
+def open_app(token: str | None = None, page: str | None = None) -> AppTest:
+    """Run the real app.py, signed in with ``token`` when given, then on the navigation page whose url path is
+    ``page`` when given (AppTest.switch_page only knows file pages); check that nothing failed."""
+    from streamlit.testing.v1 import AppTest
+    from streamlit.util import calc_hash
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if token:
+        at.session_state["auth_token"] = token
+    at.run()
+    if page:
+        at._page_hash = calc_hash(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 CARD_ANCHOR = re.compile(r'<span id="kort-[0-9a-f]{12}-\d+"></span>')

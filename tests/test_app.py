@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -19,11 +17,10 @@ from lessons.feedback import list_feedback, list_gaps, list_negative_feedback
 from lessons.models import Sector
 from lessons.settings import Settings
 from lessons.store import read_current
-from tests.conftest import WEAK_MARKER, account_session, only_card_anchors
+from tests.conftest import APP, WEAK_MARKER, account_session, only_card_anchors, open_app
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 MDR_QUESTION = "Skal algoritmen CE-mærkes efter MDR?"
 MDR_TITLE = "CE-mærkning af algoritmen efter MDR"
 OFF_TOPIC = "hvordan bager man kage"
@@ -44,37 +41,10 @@ source:
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Each test loads model and index itself, as a fresh server process would."""
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
 @pytest.fixture
 def app_settings(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> Settings:
     """Settings exported to the app, with the fake model and no index yet."""
     return env_settings
-
-
-@pytest.fixture
-def built(app_settings: Settings, fake: FakeEmbedder) -> Settings:
-    """Like app_settings, with the index already built."""
-    build_index(app_settings, fake)
-    return app_settings
-
-
-def start(token: str | None = None) -> AppTest:
-    """Run the real app.py once (signed in with ``token`` when given) and check it did not fail."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    if token:
-        at.session_state["auth_token"] = token
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def ask(at: AppTest, question: str) -> AppTest:
@@ -119,7 +89,7 @@ def card_titles(answer: Answer) -> list[str]:
 def test_first_start_builds_the_missing_index(app_settings: Settings) -> None:
     """With no index, the first start builds one (with progress) and the chat is ready."""
     assert read_current(app_settings.index_dir) is None
-    at = start()
+    at = open_app()
     assert read_current(app_settings.index_dir) is not None
     assert at.chat_input
     assert at.title[0].value == "Erfaringer fra signaturprojekterne"
@@ -127,7 +97,7 @@ def test_first_start_builds_the_missing_index(app_settings: Settings) -> None:
 
 def test_a_question_gets_an_overview_with_citations_and_cards(built: Settings) -> None:
     """A Danish question is answered with a cited overview, then numbered cards with kind, fields and source."""
-    at = ask(start(), MDR_QUESTION)
+    at = ask(open_app(), MDR_QUESTION)
     user, assistant = at.chat_message[0], at.chat_message[1]
     assert user.markdown[0].value == escape_markdown(MDR_QUESTION)
     body = joined(assistant)
@@ -149,7 +119,7 @@ def test_a_question_gets_an_overview_with_citations_and_cards(built: Settings) -
 
 def test_a_follow_up_is_searched_in_context_with_its_sector(built: Settings) -> None:
     """'Hvad med i kommunerne?' is searched as previous question + follow-up, filtered to municipalities."""
-    at = ask(ask(start(), MDR_QUESTION), "Hvad med i kommunerne?")
+    at = ask(ask(open_app(), MDR_QUESTION), "Hvad med i kommunerne?")
     first, second = turns(at)
     assert not first.followup and second.followup
     assert second.query == f"{MDR_QUESTION} Hvad med i kommunerne?"
@@ -164,7 +134,7 @@ def test_a_follow_up_is_searched_in_context_with_its_sector(built: Settings) -> 
 
 def test_a_sidebar_filter_applies_to_the_next_answer_and_shows_as_active(built: Settings) -> None:
     """Choosing 'Jura' restricts the next answer to law entries and is shown above and in the answer."""
-    at = start()
+    at = open_app()
     at.multiselect(key="f_area").set_value(["law"]).run()
     assert "Aktive filtre: Jura" in joined(at.main)
     at = ask(at, "algoritmen data projektet")
@@ -181,7 +151,7 @@ def test_a_sidebar_filter_applies_to_the_next_answer_and_shows_as_active(built: 
 @pytest.mark.usefixtures("scripted_states")
 def test_no_match_says_so_suggests_topics_and_logs_the_gap(built: Settings) -> None:
     """An off-topic question gets a plain no-match, the seven areas and examples, and lands in the gap log."""
-    at = ask(start(), OFF_TOPIC)
+    at = ask(open_app(), OFF_TOPIC)
     answer = turns(at)[0]
     assert answer.no_match and not answer.overview
     assistant = at.chat_message[1]
@@ -197,7 +167,7 @@ def test_no_match_says_so_suggests_topics_and_logs_the_gap(built: Settings) -> N
 
 def test_feedback_with_a_comment_is_stored(built: Settings) -> None:
     """Thumbs down on an answer is stored at once; a comment sent afterwards is added to it."""
-    at = ask(start(), MDR_QUESTION)
+    at = ask(open_app(), MDR_QUESTION)
     at.feedback[0].set_value(0).run()
     records = list_negative_feedback(built.data_dir)
     assert len(records) == 1 and records[0].question == MDR_QUESTION
@@ -218,7 +188,7 @@ def test_export_holds_the_conversation_with_citations(built: Settings, monkeypat
         return exported[-1]
 
     monkeypatch.setattr(answering, "export_markdown", spy)
-    at = ask(ask(start(), MDR_QUESTION), "Hvad med i kommunerne?")
+    at = ask(ask(open_app(), MDR_QUESTION), "Hvad med i kommunerne?")
     assert at.download_button[0].label == "Hent samtalen (Markdown)"
     markdown = exported[-1]
     assert "## 1. Spørgsmål: Skal algoritmen CE-mærkes efter MDR?" in markdown
@@ -229,7 +199,7 @@ def test_export_holds_the_conversation_with_citations(built: Settings, monkeypat
 
 def test_english_switch_translates_the_interface_not_the_corpus(built: Settings) -> None:
     """With English on, labels are English while the quoted corpus text stays Danish."""
-    at = start()
+    at = open_app()
     at.toggle(key="lang_en").set_value(True).run()
     assert at.title[0].value == "Experiences from the signature projects"
     assert at.query_params["lang"] == "en"  # a reload keeps the language
@@ -253,7 +223,7 @@ def test_the_language_can_come_from_the_url(built: Settings) -> None:
 def test_user_and_corpus_text_is_rendered_escaped(built: Settings) -> None:
     """Script tags, emphasis and javascript links in a question are shown literally; nothing allows HTML."""
     question = "<script>alert(1)</script> **x** [link](javascript:alert(1))"
-    at = ask(start(), question)
+    at = ask(open_app(), question)
     shown = at.chat_message[0].markdown[0].value
     assert shown == "\\<script\\>alert(1)\\</script\\> \\*\\*x\\*\\* \\[link\\](javascript\\:alert(1))"
     anchors = [str(h.value) for h in at.get("html")]
@@ -265,8 +235,8 @@ def test_a_stale_index_is_announced_with_a_rebuild_button(built: Settings, tiny_
     """A corpus edit after the build shows a warning; an editor's rebuild button makes a new, fresh version."""
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     before = read_current(built.index_dir)
-    assert not any(b.label == "Genopbyg indekset" for b in start().button), "no rebuild for anonymous readers"
-    at = start(account_session(built, "edda", "editor"))
+    assert not any(b.label == "Genopbyg indekset" for b in open_app().button), "no rebuild for anonymous readers"
+    at = open_app(account_session(built, "edda", "editor"))
     assert any("forældet" in w.value and "handling-kol-maalinger" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Genopbyg indekset").click().run()
     assert not at.exception
@@ -276,7 +246,7 @@ def test_a_stale_index_is_announced_with_a_rebuild_button(built: Settings, tiny_
 
 def test_a_new_index_version_is_loaded_without_restart(built: Settings, fake: FakeEmbedder, tiny_corpus: Path) -> None:
     """When CURRENT changes (a build elsewhere), the next question is answered from the new version."""
-    at = ask(start(), MDR_QUESTION)
+    at = ask(open_app(), MDR_QUESTION)
     old_version = turns(at)[0].index_version
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     build_index(built, fake)
@@ -291,7 +261,7 @@ def test_projects_like_mine_shows_status_and_lessons(built: Settings, fake: Fake
     """A project description finds the most similar signature project, its status and its lessons."""
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     build_index(built, fake)
-    at = open_page(start(), "projekter")
+    at = open_page(open_app(), "projekter")
     assert at.title[0].value == "Projekter som jeres"
     at.text_area(key="projects_description").set_value(
         "Vi vil forebygge forværringer hos KOL-patienter med hjemmemålinger af iltmætning og puls."
@@ -309,7 +279,7 @@ def test_projects_like_mine_shows_status_and_lessons(built: Settings, fake: Fake
 def test_weak_answer_shows_the_nearest_under_a_caution_without_an_overview(built: Settings) -> None:
     """A weak answer shows the nearest cards under the caution, no 'Kort fortalt', and is logged as weak."""
     question = f"{MDR_QUESTION} {WEAK_MARKER}"
-    at = ask(start(), question)
+    at = ask(open_app(), question)
     answer = turns(at)[0]
     assert answer.weak and not answer.no_match and not answer.overview and answer.cards
     assistant = at.chat_message[1]
@@ -322,7 +292,7 @@ def test_weak_answer_shows_the_nearest_under_a_caution_without_an_overview(built
 
 def test_nothing_inside_the_filters_offers_to_search_without_them(built: Settings) -> None:
     """A question answered only outside the chosen filters says so; one click searches without them."""
-    at = start()
+    at = open_app()
     at.multiselect(key="f_domain").set_value(["climate"]).run()
     at = ask(at, MDR_QUESTION)
     answer = turns(at)[0]
@@ -338,7 +308,7 @@ def test_nothing_inside_the_filters_offers_to_search_without_them(built: Setting
 
 def test_a_question_of_symbols_only_asks_for_words_and_is_not_a_gap(built: Settings) -> None:
     """Punctuation-only and one-letter questions get a message asking for words, and stay out of the gap log."""
-    at = ask(start(), "?!?")
+    at = ask(open_app(), "?!?")
     assert turns(at)[0].reason == "no_words"
     assert "kun af tegn uden ord" in at.chat_message[1].info[0].value
     at = ask(at, "x")
@@ -349,7 +319,7 @@ def test_a_question_of_symbols_only_asks_for_words_and_is_not_a_gap(built: Setti
 @pytest.mark.usefixtures("scripted_states")
 def test_overview_page_shows_counts_index_status_and_curator_lists(built: Settings) -> None:
     """The overview charts the corpus, reports the index (fresh, which model) and lists gaps for curators."""
-    at = ask(ask(start(account_session(built, "karen", "curator")), OFF_TOPIC), f"{MDR_QUESTION} {WEAK_MARKER}")
+    at = ask(ask(open_app(account_session(built, "karen", "curator")), OFF_TOPIC), f"{MDR_QUESTION} {WEAK_MARKER}")
     at = open_page(at, "overblik")
     assert at.title[0].value == "Overblik over korpusset"
     assert {m.label: m.value for m in at.metric} == {"Erfaringer i alt": "5"}
@@ -369,7 +339,7 @@ def test_a_missing_model_is_reported_with_its_fix(
     """Without the model the chat says so plainly instead of failing with a traceback."""
     build_index(env_settings, fake)
     monkeypatch.setenv("LESSONS_MODEL", str(tmp_path / "no-such-model"))
-    at = start()
+    at = open_app()
     errors = [e.value for e in at.error]
     assert any("Sprogmodellen kan ikke indlæses" in e and "no\\-such\\-model" not in e for e in errors), errors
     assert not at.chat_message

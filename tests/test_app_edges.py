@@ -28,33 +28,17 @@ from lessons.store import read_current
 from lessons.ui import resources, shell
 from lessons.ui.curator import match_reason, usual_kind
 from lessons.ui.resources import stale_text
-from tests.conftest import SOURCE, TINY_ENTRIES, account_session
-from tests.test_app import KOL_LESSON, MDR_QUESTION, open_page, start, turns
+from tests.conftest import APP, SOURCE, TINY_ENTRIES, account_session, open_app
+from tests.test_app import KOL_LESSON, MDR_QUESTION, open_page, turns
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app.py"
 
 # Streamlit's own English defaults that a Danish page must not show (a placeholder or an option we can set).
 STREAMLIT_DEFAULTS = ("Choose options", "Choose an option", "Select all", "Add: ")
 # Bilingual by design: the language switch names itself in its own language.
 ALLOWED = {"English", "Skift grænsefladen til engelsk / switch the interface to English"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Each test loads model and index itself, as a fresh server process would."""
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def built(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> Settings:
-    """The tiny corpus exported to the app, with its index built."""
-    build_index(env_settings, use_fake_embedder)
-    return env_settings
 
 
 def _strings(message: Any) -> Iterator[str]:
@@ -124,7 +108,7 @@ def test_the_english_fragment_list_catches_english() -> None:
 def test_every_danish_page_shows_only_danish_interface_text(built: Settings, tiny_corpus: Path) -> None:
     """Chat (answer, follow-up, filters, stale index), projects, overview and every curator section stay Danish."""
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
-    at = start(account_session(built, "edda", "editor"))  # an editor sees every curator section
+    at = open_app(account_session(built, "edda", "editor"))  # an editor sees every curator section
     at.multiselect(key="f_sector").set_value(["region"]).run()
     at.chat_input[0].set_value(MDR_QUESTION).run()
     at.chat_input[0].set_value("Hvad gjorde de konkret?").run()
@@ -159,7 +143,7 @@ def test_a_danish_page_with_an_english_leak_fails_the_check(built: Settings, mon
     """Planting an English text on the Danish chat page makes assert_danish fail (the check cannot pass blindly)."""
     _da, en = words.TEXTS["chat_intro"]
     monkeypatch.setitem(words.TEXTS, "chat_intro", (en, en))
-    at = start()
+    at = open_app()
     with pytest.raises(AssertionError, match="English on a Danish page"):
         assert_danish(at, "chat")
 
@@ -191,7 +175,7 @@ def test_the_page_icon_is_shipped_not_fetched(built: Settings, monkeypatch: pyte
         real(**kwargs)
 
     monkeypatch.setattr(st, "set_page_config", record)
-    start()
+    open_app()
     icon = calls[0]["page_icon"]
     assert isinstance(icon, Path) and icon == shell.ICON
     assert icon.is_file() and icon.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -231,7 +215,7 @@ def test_rebuild_on_the_overview_refreshes_the_status_in_place(built: Settings, 
     """After a rebuild the overview shows the new version as fresh, with no stale warning or rebuild button left."""
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     before = read_current(built.index_dir)
-    at = open_page(start(account_session(built, "edda", "editor")), "overblik")
+    at = open_page(open_app(account_session(built, "edda", "editor")), "overblik")
     assert any("1 erfaring tilføjet siden bygningen" in w.value for w in at.warning)
     at.button(key="overview_rebuild").click().run()
     assert not at.exception
@@ -249,7 +233,7 @@ def test_the_add_form_defaults_to_the_usual_kind_and_keeps_the_last_choice(
     built: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The add form opens on handling examples and, after saving an advice, stays on advice."""
-    at = open_page(start(account_session(built, "karen", "curator")), "kurator")
+    at = open_page(open_app(account_session(built, "karen", "curator")), "kurator")
     assert at.selectbox(key="cur_kind").value == Kind.HANDLING.value
     at.selectbox(key="cur_kind").set_value("advice").run()
     at.text_input(key="cur_title").set_value("Hold styregruppen orienteret hver måned")
@@ -300,7 +284,7 @@ def test_a_question_typed_while_the_model_loads_is_echoed_then_answered(
 ) -> None:
     """While the model loads the page takes a question, echoes it with loading steps, and answers once ready."""
     build_index(env_settings, fake)
-    at = start()
+    at = open_app()
     assert at.chat_input, "the chat input is there while the model loads"
     at.chat_input[0].set_value(MDR_QUESTION).run()
     assert not at.exception
@@ -329,7 +313,7 @@ def _card_elements(at: AppTest) -> list[Any]:
 
 def test_citations_link_to_their_cards_which_mark_the_quoted_sentences(built: Settings) -> None:
     """Each [n] in the overview links to card n's anchor; the card marks the sentences the overview quoted."""
-    at = start()
+    at = open_app()
     at.chat_input[0].set_value(MDR_QUESTION).run()
     answer = turns(at)[0]
     overview = next(m.value for m in at.chat_message[1].markdown if m.value.startswith("- "))
@@ -346,7 +330,7 @@ def test_citations_link_to_their_cards_which_mark_the_quoted_sentences(built: Se
 
 def test_a_card_shows_the_source_path_and_opens_the_full_source(built: Settings) -> None:
     """The source line names report and section path; the card's source popover lists report, path, page, entry."""
-    at = start()
+    at = open_app()
     at.chat_input[0].set_value(MDR_QUESTION).run()
     captions = [c.value for c in at.chat_message[1].caption]
     assert "Kilde: *Testrapport* › Afsnit" in captions

@@ -4,7 +4,6 @@ expired and forged sessions, reading behind sign-in, and a missing or damaged ac
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +13,21 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from lessons import accounts, audit, words
-from lessons.build import build_index
 from lessons.curation import find_entry
 from lessons.embedding import FakeEmbedder
 from lessons.feedback import record_gap
 from lessons.models import ReviewState
 from lessons.settings import Settings
-from tests.conftest import TEST_PASSWORD, account_session
+from tests.conftest import APP, TEST_PASSWORD, account_session, open_app
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 READING = [
     ("", "Spørg"),
     ("projekter", words.t("nav_projects", "da")),
     ("briefing", words.t("brief_nav", "da")),
     ("overblik", "Overblik"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Each test starts like a fresh server process."""
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
 
 
 @pytest.fixture
@@ -56,9 +45,9 @@ def nav(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[str, str]]]:
 
 
 @pytest.fixture
-def built(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> Settings:
+def built(built: Settings) -> Settings:
     """The tiny corpus with its index built and one draft by karen waiting."""
-    build_index(env_settings, use_fake_embedder)
+    env_settings = built
     draft = env_settings.corpus_dir / "entries" / "advice" / "advice-draft.yaml"
     draft.write_text(
         "id: advice-draft\nkind: advice\ntitle: Et udkast\nbody: Et råd, der venter på godkendelse.\n"
@@ -68,19 +57,6 @@ def built(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> Settings:
     )
     record_gap(env_settings.data_dir, question="hvordan bager man kage")
     return env_settings
-
-
-def start(token: str | None = None, page: str | None = None) -> AppTest:
-    """The app, signed in with ``token`` when given, opened on ``page``."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    if token:
-        at.session_state["auth_token"] = token
-    at.run()
-    if page:
-        at._page_hash = calc_hash(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def shown(at: AppTest) -> str:
@@ -98,14 +74,14 @@ def buttons(at: AppTest) -> set[str]:
 
 def test_anonymous_reads_but_never_sees_the_curator_page(built: Settings, nav: list[list[tuple[str, str]]]) -> None:
     """Anonymous: the reading pages and a 'Log ind' page in the navigation, never the curator page."""
-    start()
+    open_app()
     assert nav[-1] == [*READING, ("kurator", "Log ind")]
 
 
 def test_anonymous_at_the_curator_url_gets_the_sign_in_form_and_nothing_else(built: Settings) -> None:
     """A direct /kurator shows the sign-in form only: no sections, no drafts, no gap log, no buttons but sign-in."""
     account_session(built, "karen", "curator")
-    at = start(page="kurator")
+    at = open_app(page="kurator")
     assert [t.value for t in at.title] == ["Log ind"]
     assert [w.label for w in at.text_input] == ["Brugernavn", "Adgangskode"]
     assert not at.radio and not at.text_area and not at.selectbox
@@ -116,7 +92,7 @@ def test_anonymous_at_the_curator_url_gets_the_sign_in_form_and_nothing_else(bui
 def test_anonymous_overview_has_no_rebuild_and_no_curator_lists(built: Settings) -> None:
     """The overview's rebuild and the gap log are not there for anonymous readers."""
     (built.corpus_dir / "entries" / "advice" / "advice-data.yaml").unlink()  # make the index stale
-    at = start(page="overblik")
+    at = open_app(page="overblik")
     assert "kage" not in shown(at)
     assert not [b for b in at.button if "Genopbyg" in b.label]
     assert not at.expander or all("kurator" not in e.label.lower() for e in at.expander)
@@ -124,7 +100,7 @@ def test_anonymous_overview_has_no_rebuild_and_no_curator_lists(built: Settings)
 
 def test_reader_sees_reading_pages_only(built: Settings, nav: list[list[tuple[str, str]]]) -> None:
     """A signed-in reader gets the reading pages and a sign-out button; /kurator does not exist for them."""
-    at = start(account_session(built, "rita", "reader"), page="kurator")
+    at = open_app(account_session(built, "rita", "reader"), page="kurator")
     assert nav[-1] == READING
     assert "Kuratering af erfaringer" not in shown(at) and "Logget ind som **rita** (læser)" in shown(at)
     assert "auth_sign_out" in buttons(at)
@@ -132,7 +108,7 @@ def test_reader_sees_reading_pages_only(built: Settings, nav: list[list[tuple[st
 
 def test_curator_drafts_but_sees_no_approve_rebuild_or_audit(built: Settings, nav: list[list[tuple[str, str]]]) -> None:
     """A curator gets the curator page without approve buttons, rebuild or the audit log."""
-    at = start(account_session(built, "karen", "curator"), page="kurator")
+    at = open_app(account_session(built, "karen", "curator"), page="kurator")
     assert nav[-1] == [*READING, ("kurator", "Kuratering")]
     assert at.radio(key="cur_section").options == [
         "Ny erfaring",
@@ -150,7 +126,7 @@ def test_curator_drafts_but_sees_no_approve_rebuild_or_audit(built: Settings, na
 
 def test_editor_approves_others_drafts_and_sees_the_audit_log(built: Settings) -> None:
     """An editor has approve buttons and the audit log; approving karen's draft is recorded under the editor."""
-    at = start(account_session(built, "edda", "editor"), page="kurator")
+    at = open_app(account_session(built, "edda", "editor"), page="kurator")
     assert "Revisionsspor" in at.radio(key="cur_section").options
     at.radio(key="cur_section").set_value("drafts").run()
     at.button(key="cur_approve_advice-draft").click().run()
@@ -162,7 +138,7 @@ def test_editor_approves_others_drafts_and_sees_the_audit_log(built: Settings) -
 
 def test_editor_cannot_approve_own_draft(built: Settings) -> None:
     """Four-eyes in the app: karen, now an editor, is refused on her own draft with a clear message."""
-    at = start(account_session(built, "karen", "editor"), page="kurator")
+    at = open_app(account_session(built, "karen", "editor"), page="kurator")
     at.radio(key="cur_section").set_value("drafts").run()
     at.button(key="cur_approve_advice-draft").click().run()
     assert "En anden redaktør skal godkende den." in shown(at)
@@ -171,7 +147,7 @@ def test_editor_cannot_approve_own_draft(built: Settings) -> None:
 
 def test_a_role_taken_away_stops_the_next_action_whatever_the_page_shows(built: Settings) -> None:
     """The handler checks the role when it runs: an editor demoted after the page was drawn cannot approve."""
-    at = start(account_session(built, "edda", "editor"), page="kurator")
+    at = open_app(account_session(built, "edda", "editor"), page="kurator")
     at.radio(key="cur_section").set_value("drafts").run()
     approve = at.button(key="cur_approve_advice-draft")
     accounts.AccountStore(built.data_dir).set_role("edda", accounts.Role.CURATOR)
@@ -184,7 +160,7 @@ def test_a_role_taken_away_stops_the_next_action_whatever_the_page_shows(built: 
 def test_sign_in_form_wrong_password_then_lock_out_then_right(built: Settings) -> None:
     """Wrong passwords get one message; the fifth locks the account, and the right password is refused then."""
     account_session(built, "karen", "curator")
-    at = start(page="kurator")
+    at = open_app(page="kurator")
     for _ in range(5):
         at.text_input(key="auth_user").set_value("karen")
         at.text_input(key="auth_password").set_value("wrong password!")
@@ -205,7 +181,7 @@ def test_sign_in_form_wrong_password_then_lock_out_then_right(built: Settings) -
 def test_unknown_user_gets_the_same_message_as_a_wrong_password(built: Settings) -> None:
     """An unknown name is not revealed as unknown."""
     account_session(built, "karen", "curator")
-    at = start(page="kurator")
+    at = open_app(page="kurator")
     at.text_input(key="auth_user").set_value("nobody")
     at.text_input(key="auth_password").set_value(TEST_PASSWORD)
     at.button[0].click().run()
@@ -214,7 +190,7 @@ def test_unknown_user_gets_the_same_message_as_a_wrong_password(built: Settings)
 
 def test_an_idle_session_expires_with_a_message(built: Settings) -> None:
     """After the idle time the next step shows the sign-in form and says the session expired."""
-    at = start(account_session(built, "karen", "curator"), page="kurator")
+    at = open_app(account_session(built, "karen", "curator"), page="kurator")
     assert "Kuratering af erfaringer" in shown(at)
     with sqlite3.connect(accounts.db_path(built.data_dir)) as conn:  # 31 minutes pass without activity
         conn.execute("UPDATE sessions SET last_seen = datetime(last_seen, '-31 minutes')")
@@ -227,14 +203,14 @@ def test_an_idle_session_expires_with_a_message(built: Settings) -> None:
 def test_a_forged_session_token_gives_no_access(built: Settings) -> None:
     """A made-up token in the session is not a sign-in."""
     account_session(built, "karen", "curator")
-    at = start("forged-token-" + "x" * 40, page="kurator")
+    at = open_app("forged-token-" + "x" * 40, page="kurator")
     assert [t.value for t in at.title] == ["Log ind"]
 
 
 def test_sign_out_ends_the_session(built: Settings) -> None:
     """Sign-out returns to the sign-in page; the old token no longer works."""
     token = account_session(built, "karen", "curator")
-    at = start(token, page="kurator")
+    at = open_app(token, page="kurator")
     at.button(key="auth_sign_out").click().run()
     assert "Logget ud." in shown(at) and [t.value for t in at.title] == ["Log ind"]
     with pytest.raises(accounts.SessionExpiredError):
@@ -246,10 +222,10 @@ def test_reading_can_require_sign_in(
 ) -> None:
     """With LESSONS_READING_REQUIRES_SIGN_IN=1 anonymous visitors get only the sign-in page; a reader reads."""
     monkeypatch.setenv("LESSONS_READING_REQUIRES_SIGN_IN", "1")
-    at = start(page="sporg")
+    at = open_app(page="sporg")
     assert nav[-1] == [("", "Log ind")] and not at.chat_input
     assert "Log ind for at læse" in shown(at)
-    at = start(account_session(built, "rita", "reader"))
+    at = open_app(account_session(built, "rita", "reader"))
     assert nav[-1] == READING and at.chat_input
 
 
@@ -257,7 +233,7 @@ def test_fresh_start_reading_open_curation_closed(
     env_settings: Settings, use_fake_embedder: FakeEmbedder, nav: list[list[tuple[str, str]]]
 ) -> None:
     """No accounts database (a fresh `make run`): reading works, curation is closed and says how to open it."""
-    at = start()
+    at = open_app()
     assert at.chat_input and nav[-1][-1] == ("kurator", "Log ind")
     at._page_hash = calc_hash("kurator")
     at.run()
@@ -270,7 +246,7 @@ def test_a_damaged_accounts_database_still_serves_readers(built: Settings) -> No
     """Garbage in accounts.sqlite3: readers are served; the sign-in page says curation is unavailable."""
     built.data_dir.mkdir(parents=True, exist_ok=True)
     accounts.db_path(built.data_dir).write_bytes(b"not a database " * 500)
-    at = start()
+    at = open_app()
     assert at.chat_input and not at.exception
     at._page_hash = calc_hash("kurator")
     at.run()
@@ -306,9 +282,9 @@ def test_a_malformed_oidc_configuration_is_named_and_local_sign_in_still_works(
 
 def test_only_an_admin_manages_accounts_in_the_app(built: Settings) -> None:
     """Editors have no accounts section; an admin adds an account (password twice), unlocks, changes a role."""
-    editor = start(account_session(built, "edda", "editor"), page="kurator")
+    editor = open_app(account_session(built, "edda", "editor"), page="kurator")
     assert "Konti" not in editor.radio(key="cur_section").options
-    at = start(account_session(built, "root", "admin"), page="kurator")
+    at = open_app(account_session(built, "root", "admin"), page="kurator")
     at.radio(key="cur_section").set_value("accounts").run()
     at.text_input(key="acc_new_name").set_value("nina")
     at.selectbox(key="acc_new_role").set_value("curator")

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
 from lessons.embedding import FakeEmbedder
 from lessons.feedback import list_gaps
 from lessons.settings import Settings
+from tests.conftest import open_app
 
-pytestmark = pytest.mark.heavy
-
-APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Each test starts like a fresh server process."""
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 
 
 @pytest.fixture
@@ -38,16 +26,6 @@ def app_env(
     monkeypatch.setenv("LESSONS_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("LESSONS_MODEL", settings.model)
     return settings
-
-
-def open_briefing() -> AppTest:
-    """The app opened on the briefing page."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at._page_hash = calc_hash("briefing")
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def fill(at: AppTest, *, sector: str, domain: str, data: list[str], decision: bool, vendor: bool) -> AppTest:
@@ -78,7 +56,7 @@ def shown(at: AppTest) -> str:
 def test_a_health_decision_support_profile_gets_its_briefing(app_env: Settings) -> None:
     """The form makes a briefing on screen: MDR with its why, examples, advice, projects, questions, 2022 note."""
     at = fill(
-        open_briefing(),
+        open_app(page="briefing"),
         sector="region",
         domain="health",
         data=["health_records", "images"],
@@ -105,7 +83,12 @@ def test_a_health_decision_support_profile_gets_its_briefing(app_env: Settings) 
 def test_a_state_profile_shows_and_logs_the_gap(app_env: Settings) -> None:
     """A state project is told the corpus has no state projects, and the gap is logged for curators."""
     at = fill(
-        open_briefing(), sector="state", domain="administration", data=["free_text"], decision=False, vendor=False
+        open_app(page="briefing"),
+        sector="state",
+        domain="administration",
+        data=["free_text"],
+        decision=False,
+        vendor=False,
     )
     assert "Ingen af signaturprojekterne blev drevet af staten" in shown(at)
     assert "Medicinsk udstyr" not in shown(at)
@@ -114,7 +97,7 @@ def test_a_state_profile_shows_and_logs_the_gap(app_env: Settings) -> None:
 
 def test_an_incomplete_form_names_what_is_missing(app_env: Settings) -> None:
     """Without a description or data, the page lists the problems by key instead of failing."""
-    at = open_briefing()
+    at = open_app(page="briefing")
     at.text_input(key="brief_title").set_value("Et projekt")
     at.button[0].click().run()
     assert not at.exception
@@ -132,11 +115,7 @@ def test_a_curator_marks_an_entry_superseded_on_the_curator_page(
     from tests.conftest import account_session
 
     build_index(env_settings, use_fake_embedder)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["auth_token"] = account_session(env_settings, "karen", "curator")
-    at.run()
-    at._page_hash = calc_hash("kurator")
-    at.run()
+    at = open_app(account_session(env_settings, "karen", "curator"), "kurator")
     at.radio(key="cur_section").set_value("edit").run()
     at.selectbox(key="cur_edit_id").set_value("handling-api-data").run()
     at.selectbox(key="cur_e_handling-api-data_superseded_by").set_value("handling-mdr-ce")

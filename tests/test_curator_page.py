@@ -2,50 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
-from lessons.build import build_index
 from lessons.corpus import load_corpus, parse_entry
 from lessons.curation import find_entry
-from lessons.embedding import FakeEmbedder
 from lessons.feedback import record_feedback, record_gap
 from lessons.models import Kind, ReviewState
 from lessons.settings import Settings
 from lessons.store import read_current
 from lessons.ui.curator import edit_changes, form_values_to_raw
-from tests.conftest import SOURCE, TINY_ENTRIES, account_session
+from tests.conftest import SOURCE, TINY_ENTRIES, account_session, open_app
 from tests.test_ingest import PAGES, make_pdf
 
-pytestmark = pytest.mark.heavy
+pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
 HOSTILE_TITLE = "<script>alert('x')</script> **fed**"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    """Each test starts like a fresh server process."""
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
 @pytest.fixture
-def page(env_settings: Settings, use_fake_embedder: FakeEmbedder) -> AppTest:
+def page(built: Settings) -> AppTest:
     """The app with an index built, opened on the curator page, signed in as the curator karen."""
-    build_index(env_settings, use_fake_embedder)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.session_state["auth_token"] = account_session(env_settings, "karen", "curator")
-    at.run()
-    at._page_hash = calc_hash("kurator")
-    return run(at)
+    return open_app(account_session(built, "karen", "curator"), "kurator")
 
 
 def sign_in_as(at: AppTest, settings: Settings, name: str, role: str) -> AppTest:
