@@ -37,6 +37,7 @@ __all__ = [
     "auth_state",
     "current_actor",
     "denied_message",
+    "failure_message",
     "oidc_config",
     "remember",
     "role_label",
@@ -185,6 +186,13 @@ def denied_message(exc: PermissionDeniedError, lang: str) -> str:
     return t(
         "auth_denied", lang, role=role_label(exc.actor, lang), needed=t(f"role_{REQUIRED[exc.action].value}", lang)
     )
+
+
+def failure_message(exc: LessonsError, lang: str, key: str) -> str:
+    """What a failed action shows: a refusal by role in words, else the problem in the text ``key``."""
+    if isinstance(exc, PermissionDeniedError):
+        return denied_message(exc, lang)
+    return t(key, lang, problem=safe(str(exc)))
 
 
 # --- the sign-in page and the sidebar -------------------------------------------------------------------

@@ -614,11 +614,8 @@ def _audit_section(settings: Settings, lang: str) -> None:
         require(actor, Action.SEE_AUDIT)
         when = audit.parse_since(since.isoformat()) if since else None
         events = audit.events(settings.data_dir, entry_id=entry_id or None, since=when, limit=AUDIT_ROWS)
-    except PermissionDeniedError as exc:
-        st.error(auth.denied_message(exc, lang))
-        return
     except LessonsError as exc:
-        st.error(t("audit_problem", lang, problem=safe(str(exc))))
+        st.error(auth.failure_message(exc, lang, "audit_problem"))
         return
     if not events:
         st.caption(t("audit_none", lang))

@@ -28,7 +28,7 @@ from lessons.engine import CorpusChanges, IndexStatus
 from lessons.errors import CorpusError, LessonsError, ModelNotFoundError
 from lessons.feedback import FeedbackRecord, Gap, list_gaps, list_negative_feedback
 from lessons.models import Entry
-from lessons.roles import Action, PermissionDeniedError, require
+from lessons.roles import Action, require
 from lessons.search import Searcher
 from lessons.settings import Settings
 from lessons.settings import load as load_settings
@@ -323,11 +323,8 @@ def build_with_progress(settings: Settings, lang: str, *, bootstrap: bool = Fals
             report = build_index(settings, embedder, progress=progress)
         else:
             report = workflow.rebuild(settings, actor, embedder, progress=progress)
-    except PermissionDeniedError as exc:
-        st.error(auth.denied_message(exc, lang))
-        return False
     except LessonsError as exc:
-        st.error(t("build_failed", lang, problem=escape_markdown(str(exc))))
+        st.error(auth.failure_message(exc, lang, "build_failed"))
         return False
     bar.empty()
     st.session_state[BUILT_KEY] = report.manifest.version
