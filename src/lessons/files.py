@@ -27,6 +27,7 @@ __all__ = [
     "dir_mode",
     "file_kind",
     "file_mode",
+    "fsync",
     "fsync_dir",
     "read_regular_file",
     "storage_error",
@@ -166,14 +167,19 @@ def _open_no_follow(path: Path, follow_symlinks: bool) -> int:
         raise storage_error(exc, path, "read") from None
 
 
+def fsync(path: Path) -> None:
+    """Flush a file (or a folder's entries) to disk; raises OSError where it cannot be opened."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def fsync_dir(path: Path) -> None:
     """Flush a folder's entries (a rename in it) to disk; a no-op where folders cannot be opened."""
     with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync(path)
 
 
 def atomic_write(path: Path, data: bytes, *, replacing: Path | None = None) -> None:
