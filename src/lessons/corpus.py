@@ -109,7 +109,7 @@ def parse_entry(data: bytes | str, file: str = "<input>") -> Entry:
     try:
         raw = load_yaml(data)
     except YamlError as exc:
-        raise CorpusError([Problem(file=file, message=exc.message, line=exc.line)]) from None
+        raise CorpusError([exc.problem(file)]) from None
     return validate_entry(raw, file, key_lines(data))
 
 

@@ -398,7 +398,7 @@ def parse_entry_file(data: bytes, name: str) -> tuple[dict[str, Any], dict[str, 
     try:
         raw = load_yaml(text)
     except YamlError as exc:
-        raise EntryError([Problem(file=name, message=exc.message, line=exc.line)]) from None
+        raise EntryError([exc.problem(name)]) from None
     if not isinstance(raw, dict):
         kind = "empty" if raw is None else type(raw).__name__
         raise EntryError([Problem(file=name, message=f"expected a mapping of fields, got {kind}")])

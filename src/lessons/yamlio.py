@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from lessons.errors import Problem
+
 __all__ = ["MAX_YAML_BYTES", "MAX_YAML_DEPTH", "YamlError", "dump_yaml", "key_lines", "load_yaml", "path_lines"]
 
 MAX_YAML_BYTES = 1_000_000
@@ -24,6 +26,10 @@ class YamlError(Exception):
         super().__init__(message)
         self.message = message
         self.line = line
+
+    def problem(self, file: str) -> Problem:
+        """The error as a problem of ``file``, with its line."""
+        return Problem(file=file, message=self.message, line=self.line)
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -207,7 +207,7 @@ def parse_profile(data: bytes | str, file: str = "<profile>") -> ProjectProfile:
     try:
         raw = load_yaml(data)
     except YamlError as exc:
-        raise ProfileError([Problem(file=file, message=exc.message, line=exc.line)]) from None
+        raise ProfileError([exc.problem(file)]) from None
     return validate_profile(raw, file, path_lines(data))
 
 

@@ -262,7 +262,7 @@ def parse_rules(data: bytes | str, file: str = "<rules>") -> RuleSet:
     try:
         raw = load_yaml(data)
     except YamlError as exc:
-        raise RulesError([Problem(file=file, message=exc.message, line=exc.line)]) from None
+        raise RulesError([exc.problem(file)]) from None
     if not isinstance(raw, dict):
         raise RulesError([Problem(file=file, message="expected a mapping with version, area_order, rules, outcomes")])
     try:
