@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +155,41 @@ def test_openapi_docs(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/ask", "/similar", "/entries/{entry_id}", "/health"} <= set(paths)
     assert client.get("/docs").status_code == 200
+
+
+_REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']{1,500})["']|\burl:\s*'([^']{1,500})'""")
+
+
+@pytest.mark.parametrize(
+    ("page", "assets"),
+    [("/docs", {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}), ("/redoc", {"redoc.standalone.js"})],
+)
+def test_docs_pages_work_offline(client: TestClient, page: str, assets: set[str]) -> None:
+    """The docs pages name no other host; every script, style, icon and the schema they load is served here."""
+    response = client.get(page)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert re.search(r"https?:|//[a-z0-9]", html, re.IGNORECASE) is None, html
+    references = {a or b for a, b in _REFERENCE.findall(html)} | set(re.findall(r'spec-url="([^"]{1,500})"', html))
+    assert {ref.rsplit("/", 1)[-1] for ref in references} >= assets | {"openapi.json"}
+    for reference in references:
+        assert reference.startswith("/"), reference
+        served = client.get(reference)
+        assert served.status_code == 200, reference
+        assert len(served.content) > 400, reference
+    script = client.get(f"/docs-assets/{sorted(a for a in assets if a.endswith('.js'))[0]}")
+    assert "javascript" in script.headers["content-type"]
+
+
+def test_swagger_ui_validator_badge_is_off(client: TestClient) -> None:
+    """Swagger UI's validator badge (an image from validator.swagger.io) is switched off."""
+    assert '"validatorUrl": null' in client.get("/docs").text
+
+
+def test_docs_assets_refuse_paths_outside_the_asset_folder(client: TestClient) -> None:
+    """The asset route serves only its own files: traversal and unknown names are 404, never a file elsewhere."""
+    for path in ("/docs-assets/../api.py", "/docs-assets/%2e%2e/%2e%2e/pyproject.toml", "/docs-assets/nothing.js"):
+        assert client.get(path).status_code == 404, path
 
 
 def test_no_index_is_503_then_served_once_built(settings: Settings, fake: FakeEmbedder) -> None:

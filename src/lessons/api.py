@@ -7,6 +7,10 @@ prints), and domain errors turned into JSON errors. Every error has one shape::
     {"error": {"status": 422, "code": "invalid_request", "message": "...", "details": [...]}}
 
 Routes live on one ``APIRouter`` (:data:`router`); a later endpoint is one more function there.
+
+The documentation pages (``/docs``, Swagger UI; ``/redoc``) load their scripts, styles and icon
+from :data:`DOCS_ASSETS` on this server (the files ship in the ``fastapi-offline`` package), not
+from a CDN, so they work on a machine without internet.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -51,6 +56,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_LIST = 20  # values per filter
 JSON_TYPES = ("application/json",)
 EXEMPT_FROM_RATE_LIMIT = frozenset({"/health"})
+DOCS_ASSETS = "/docs-assets"
+# Swagger UI's default validator badge fetches an image from validator.swagger.io: off, so /docs stays offline.
+SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
 
 
 # --------------------------------------------------------------------------- errors
@@ -471,11 +479,13 @@ def create_app(settings: Settings | None = None, *, service: SearchService | Non
             log.warning("not serving yet: %s", service.problem)
         yield
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="lessons",
         version=__version__,
         summary="Experiences of Denmark's 40 public-sector AI signature projects, as JSON. Read-only.",
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
     )
     app.state.service = service
     app.include_router(router)
