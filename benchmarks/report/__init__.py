@@ -1,9 +1,8 @@
-"""The Markdown report (benchmarks/RESULTS.md) and the target verdicts, from the results dict; a module a section."""
+"""The Markdown report (benchmarks/RESULTS.md) and the target verdicts, from typed results; a module a section."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from benchmarks.records import Results
 from benchmarks.report.builds import build_section
 from benchmarks.report.fastquery import query_runtime_section, serve_section
 from benchmarks.report.header import header, targets_section
@@ -16,19 +15,22 @@ from benchmarks.report.targets import targets
 
 __all__ = ["render", "targets"]
 
+SECTIONS = (
+    header,
+    targets_section,
+    query_runtime_section,
+    serve_section,
+    latency_section,
+    startup_section,
+    memory_section,
+    quality_section,
+    build_section,
+    scaling_section,
+    ann_section,
+    notes_section,
+)
 
-def render(results: dict[str, Any]) -> str:
+
+def render(results: Results) -> str:
     """The whole Markdown report."""
-    lines = header(results)
-    lines += targets_section(results)
-    lines += quality_section(results)
-    lines += latency_section(results)
-    lines += build_section(results)
-    lines += startup_section(results)
-    lines += memory_section(results)
-    lines += query_runtime_section(results)
-    lines += serve_section(results)
-    lines += scaling_section(results)
-    lines += ann_section(results)
-    lines += notes_section(results)
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(line for part in SECTIONS for line in part(results)).rstrip() + "\n"

@@ -2,138 +2,94 @@
 
 from __future__ import annotations
 
-from typing import Any
+from benchmarks.records import AppStartup, ColdStart, MemoryRecord, Results, StartupRecord
+from benchmarks.report.format import fmt, median, paragraphs, reports, section, table
 
-from benchmarks.report.format import fmt, get, table
+TITLE = "Start-up: cold start to a first answer"
+MEMORY_TITLE = "Memory"
 
 
-def startup_section(results: dict[str, Any]) -> list[str]:
-    startup = results.get("startup")
-    lines = ["## Start-up: cold start to a first answer", ""]
-    if not isinstance(startup, dict) or "cli" not in startup:
-        return [*lines, f"Not measured: {get(startup, 'error') or 'section not run'}.", ""]
-    lines += [f"Each run is a new process (the OS file cache stays warm). Question: “{startup['question']}”.", ""]
+def _cold_row(label: str, start: ColdStart) -> list[object]:
+    return [label, start.wall.median_s, start.wall.min_s, start.wall.max_s, start.max_rss_mb]
+
+
+def _app(app: AppStartup, cli_median: float) -> list[str]:
+    if app.skipped:
+        return [f"**The app:** skipped. {app.skipped}", ""]
+    if app.error or not app.runs:
+        return [f"**The app:** failed: {app.error or 'no run finished'}", ""]
+    how = "headless chromium (Selenium)" if app.method == "browser" else "AppTest in a new process"
     rows = [
-        [
-            "`lessons ask --json`",
-            startup["cli"]["wall"]["median_s"],
-            startup["cli"]["wall"]["min_s"],
-            startup["cli"]["wall"]["max_s"],
-            startup["cli"]["max_rss_mb"],
-        ],
-        [
-            "floor (import sentence-transformers + FAISS, load, answer)",
-            startup["floor"]["wall"]["median_s"],
-            startup["floor"]["wall"]["min_s"],
-            startup["floor"]["wall"]["max_s"],
-            startup["floor"]["max_rss_mb"],
-        ],
+        [i + 1, r.health_s, r.page_s, r.ready_s, r.first_answer_s, r.answer_after_ask_s, r.peak_rss_mb]
+        for i, r in enumerate(app.runs)
     ]
-    if startup.get("llamaindex"):
-        peer = startup["llamaindex"]
-        rows.append(
-            [
-                "LlamaIndex (load persisted index + model, answer)",
-                peer["wall"]["median_s"],
-                peer["wall"]["min_s"],
-                peer["wall"]["max_s"],
-                peer["max_rss_mb"],
-            ]
-        )
-    lines += [table(["process", "median s", "min s", "max s", "peak RSS MB"], rows), ""]
-    ratios = startup.get("ratios", {})
-    lines += [
-        f"CLI / floor = **{fmt(ratios.get('cli/floor'))}x**"
-        + (f"; LlamaIndex / CLI = {fmt(ratios.get('llamaindex/cli'))}x." if ratios.get("llamaindex/cli") else "."),
+    headers = ["run", "health s", "chat input s", "ready s", "first answer s", "answer after asking s", "peak RSS MB"]
+    lines = [
+        f"**The app** (`streamlit run app.py` headless on a free port; the question asked through {how}"
+        + (f"; {app.problem}" if app.problem else "")
+        + "):",
+        "",
+        table(headers, rows),
         "",
     ]
-    app = startup.get("app") or {}
-    if app.get("skipped"):
-        lines += [f"**The app:** skipped. {app['skipped']}", ""]
-    elif app.get("error"):
-        lines += [f"**The app:** failed: {app['error']}", ""]
-    elif app.get("runs"):
-        first = app["runs"][0]
-        how = "headless chromium (Selenium)" if app["method"] == "browser" else "AppTest in a new process"
+    ready = median([r.ready_s for r in app.runs])
+    if ready is not None:
         lines += [
-            f"**The app** (`streamlit run app.py` headless on a free port; the question asked through {how}"
-            + (f"; {app['problem']}" if app.get("problem") else "")
-            + "):",
+            f"The app is ready to answer after {ready:.1f} s (median), {ready / cli_median:.1f}x the "
+            f"{cli_median:.1f} s the CLI needs for a whole cold answer.",
             "",
         ]
-        rows = [
-            [
-                i + 1,
-                r.get("health_s"),
-                r.get("page_s"),
-                r.get("ready_s"),
-                r["first_answer_s"],
-                r["answer_after_ask_s"],
-                r.get("peak_rss_mb"),
-            ]
-            for i, r in enumerate(app["runs"])
-        ]
-        lines += [
-            table(
-                [
-                    "run",
-                    "health s",
-                    "chat input s",
-                    "model+index loaded s",
-                    "first answer s",
-                    "answer after asking s",
-                    "peak RSS MB",
-                ],
-                rows,
-            ),
-            "",
-        ]
-        cli_median = get(startup, "cli", "wall", "median_s")
-        ready = [r["ready_s"] for r in app["runs"] if r.get("ready_s") is not None]
-        if cli_median and ready:
-            ready_median = sorted(ready)[len(ready) // 2]
-            lines += [
-                f"The app is ready to answer after {ready_median:.1f} s (median), {ready_median / cli_median:.1f}x "
-                f"the {cli_median:.1f} s the CLI needs for a whole cold answer; the model and index are the same, "
-                "so the difference is the app's own start-up work.",
-                "",
-            ]
-        if first.get("health_s") is not None:
-            lines += [
-                "Times are from starting the process. *health*: /_stcore/health answers; *chat input*: the page "
-                "shows the input; *loaded*: the page finished its first run (model and index loaded); *first "
-                "answer*: the answer is rendered after typing the question.",
-                "",
-            ]
+    if app.runs[0].health_s is not None:
+        lines += paragraphs(
+            "Times are from starting the process. *health*: /_stcore/health answers; *chat input*: the page "
+            "shows the input; *ready*: the page finished loading the query path and the index and invites a "
+            "question; *first answer*: the answer is rendered after typing the question."
+        )
     return lines
 
 
-def memory_section(results: dict[str, Any]) -> list[str]:
-    memory = results.get("memory")
-    lines = ["## Memory", ""]
-    if not isinstance(memory, dict) or "query_process" not in memory:
-        return [*lines, f"Not measured: {get(memory, 'error') or 'section not run'}.", ""]
+@reports("startup", StartupRecord, TITLE)
+def startup_section(results: Results, startup: StartupRecord) -> list[str]:
+    """Cold starts of the CLI, the floor and the peer, then the app's."""
     rows = [
-        ["lessons query process (open index + model, answer every question)", memory["query_process"]["max_rss_mb"]]
+        _cold_row("`lessons ask --json`", startup.cli),
+        _cold_row("floor (import sentence-transformers + FAISS, load, answer)", startup.floor),
     ]
-    if "llamaindex_query_process" in memory:
-        rows.append(["LlamaIndex query process (same questions)", memory["llamaindex_query_process"]["max_rss_mb"]])
-    if "build_process" in memory:
-        rows.append(["lessons build process (largest of all builds)", memory["build_process"]["max_rss_mb"]])
-    startup = results.get("startup") or {}
-    if get(startup, "cli", "max_rss_mb"):
-        rows.append(["`lessons ask --json` (one question)", startup["cli"]["max_rss_mb"]])
-    if get(startup, "floor", "max_rss_mb"):
-        rows.append(["floor process (model + FAISS only)", startup["floor"]["max_rss_mb"]])
-    runs = get(startup, "app", "runs") or []
-    peaks = [r.get("peak_rss_mb") for r in runs if r.get("peak_rss_mb")]
-    if peaks:
-        rows.append(["Streamlit app after its first answer", max(peaks)])
-    lines += [
+    if startup.llamaindex is not None:
+        rows.append(_cold_row("LlamaIndex (load persisted index + model, answer)", startup.llamaindex))
+    peer = startup.ratios.get("llamaindex/cli")
+    return [
+        *section(
+            TITLE,
+            f"Each run is a new process (the OS file cache stays warm). Question: “{startup.question}”.",
+            table(["process", "median s", "min s", "max s", "peak RSS MB"], rows),
+            f"CLI / floor = **{fmt(startup.ratios.get('cli/floor'))}x**"
+            + (f"; LlamaIndex / CLI = {fmt(peer)}x." if peer else "."),
+        ),
+        *_app(startup.app, startup.cli.wall.median_s),
+    ]
+
+
+@reports("memory", MemoryRecord, MEMORY_TITLE)
+def memory_section(results: Results, memory: MemoryRecord) -> list[str]:
+    """Peak resident memory of every kind of process measured."""
+    rows: list[list[object]] = [
+        ["lessons query process (open index + query path, answer every question)", memory.query_process.max_rss_mb]
+    ]
+    if memory.llamaindex_query_process is not None:
+        rows.append(["LlamaIndex query process (same questions)", memory.llamaindex_query_process.max_rss_mb])
+    if memory.build_process is not None:
+        rows.append(["lessons build process (largest of all builds)", memory.build_process.max_rss_mb])
+    startup = results.startup
+    if isinstance(startup, StartupRecord):
+        rows.append(["`lessons ask --json` (one question)", startup.cli.max_rss_mb])
+        rows.append(["floor process (sentence-transformers + FAISS only)", startup.floor.max_rss_mb])
+        peaks = [r.peak_rss_mb for r in startup.app.runs if r.peak_rss_mb]
+        if peaks:
+            rows.append(["Streamlit app after its first answer", max(peaks)])
+    return section(
+        MEMORY_TITLE,
         "Peak resident memory (VmHWM) of each process, read from /proc while it runs and by the process itself "
         "at its end. (Not `ru_maxrss`: on Linux a child inherits its parent's high-water mark.)",
-        "",
         table(["process", "peak RSS MB"], rows),
-        "",
-    ]
-    return lines
+    )
