@@ -15,7 +15,7 @@ from lessons.errors import LessonsError
 from lessons.roles import Action, Actor, PermissionDeniedError, Role, require
 from lessons.settings import Settings
 from lessons.ui import auth
-from lessons.ui.render import safe
+from lessons.ui.render import safe, say_later, show_said
 from lessons.words import t
 
 __all__ = ["render_accounts"]
@@ -25,7 +25,7 @@ NEW_KEYS = {"name": "acc_new_name", "role": "acc_new_role", "password": "acc_new
 
 
 def _say(kind: str, text: str) -> None:
-    st.session_state[MESSAGE_KEY] = (kind, text)
+    say_later(MESSAGE_KEY, kind, text)
 
 
 def _admin_store(settings: Settings, lang: str) -> tuple[AccountStore, Actor] | None:
@@ -93,9 +93,7 @@ def _change(settings: Settings, lang: str, name: str, what: str) -> None:
 
 def render_accounts(settings: Settings, lang: str) -> None:
     """The accounts list with its actions, and a form to add one."""
-    message = st.session_state.pop(MESSAGE_KEY, None)
-    if message:
-        getattr(st, message[0])(message[1])
+    show_said(MESSAGE_KEY)
     try:
         accounts = auth.store(settings).accounts()
     except LessonsError as exc:

@@ -29,7 +29,7 @@ from lessons.errors import LessonsError
 from lessons.oidc import OidcConfig, OidcRoleError, actor_from_claims, check_config, identity
 from lessons.roles import Action, Actor, PermissionDeniedError, allows
 from lessons.settings import Settings
-from lessons.ui.render import safe
+from lessons.ui.render import safe, say_later, show_said
 from lessons.words import t
 
 __all__ = [
@@ -97,7 +97,7 @@ def role_label(actor: Actor, lang: str) -> str:
 
 
 def _say(kind: str, text: str) -> None:
-    st.session_state[MESSAGE_KEY] = (kind, text)
+    say_later(MESSAGE_KEY, kind, text)
 
 
 @dataclass(frozen=True)
@@ -235,10 +235,7 @@ def _sign_out(settings: Settings, lang: str) -> None:
 
 def show_message() -> None:
     """Show (once) what the last sign-in step said."""
-    message = st.session_state.pop(MESSAGE_KEY, None)
-    if message:
-        kind, text = message
-        getattr(st, kind)(text)
+    show_said(MESSAGE_KEY)
 
 
 def sign_in_page(settings: Settings, lang: str, state: AuthState) -> None:

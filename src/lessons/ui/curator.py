@@ -34,7 +34,7 @@ from lessons.roles import Action, Actor, PermissionDeniedError, require
 from lessons.settings import Settings
 from lessons.ui import auth
 from lessons.ui.accounts_page import render_accounts
-from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe
+from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe, say_later, show_said
 from lessons.ui.resources import (
     complaint_markdown,
     current_language,
@@ -167,14 +167,7 @@ def match_reason(match: Match, lang: str, limits: Thresholds | None = None) -> s
 
 def _say(kind: str, text: str) -> None:
     """Show a message on the next run (callbacks cannot draw)."""
-    st.session_state[MESSAGE_KEY] = (kind, text)
-
-
-def _show_message() -> None:
-    message = st.session_state.pop(MESSAGE_KEY, None)
-    if message:
-        kind, text = message
-        getattr(st, kind)(text)
+    say_later(MESSAGE_KEY, kind, text)
 
 
 def _actor(settings: Settings, lang: str) -> Actor | None:
@@ -661,7 +654,7 @@ def render() -> None:
         label_visibility="collapsed",
         format_func=lambda s: t(f"cur_section_{s}", lang, n=waiting),
     )
-    _show_message()
+    show_said(MESSAGE_KEY)
     _index_notice(settings, lang, state)
     if section == "add":
         _add_section(settings, corpus, lang)

@@ -39,7 +39,9 @@ __all__ = [
     "render_entry_details",
     "render_overview",
     "safe",
+    "say_later",
     "section_path",
+    "show_said",
     "source_markdown",
 ]
 
@@ -59,6 +61,19 @@ STATUS_COLORS: dict[ProjectStatus, str] = {ProjectStatus.COMPLETED: "green", Pro
 def safe(text: str) -> str:
     """User or corpus text made literal for st.markdown and its relatives."""
     return escape_markdown(text)
+
+
+def say_later(key: str, kind: str, text: str) -> None:
+    """Keep a message (``kind`` is st.error, st.success …) under ``key`` for the next run: callbacks cannot draw."""
+    st.session_state[key] = (kind, text)
+
+
+def show_said(key: str) -> None:
+    """Show, once, the message kept under ``key``."""
+    message = st.session_state.pop(key, None)
+    if message:
+        kind, text = message
+        getattr(st, kind)(text)
 
 
 def _badge(text: str, color: str) -> str:
