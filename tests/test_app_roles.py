@@ -3,6 +3,7 @@ expired and forged sessions, reading behind sign-in, and a missing or damaged ac
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -306,3 +307,21 @@ def test_only_an_admin_manages_accounts_in_the_app(built: Settings) -> None:
     at.button(key="acc_remove_root").click().run()
     assert "kan ikke fjerne sig selv" in shown(at) and store.get("root")
     assert [e.action for e in audit.events(built.data_dir)] == ["account-add", "account-role"]
+
+
+def test_an_admin_unlocks_a_locked_account_in_the_app(built: Settings) -> None:
+    """A locked account shows an unlock button only while locked; the admin's click lifts the lock and is audited."""
+    account_session(built, "nina", "curator")
+    store = accounts.AccountStore(built.data_dir)
+    for _ in range(store.policy.max_attempts):
+        with contextlib.suppress(accounts.SignInError):
+            store.authenticate("nina", "a wrong password, again")
+    assert store.get("nina").locked(accounts.utc_now())
+    at = open_app(account_session(built, "root", "admin"), page="kurator")
+    at.radio(key="cur_section").set_value("accounts").run()
+    assert "acc_unlock_nina" in buttons(at) and "acc_unlock_root" not in buttons(at)
+    at.button(key="acc_unlock_nina").click().run()
+    assert not at.exception, at.exception
+    assert not store.get("nina").locked(accounts.utc_now())
+    assert "acc_unlock_nina" not in buttons(at)
+    assert [e.action for e in audit.events(built.data_dir)] == ["account-unlock"]

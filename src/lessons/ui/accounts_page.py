@@ -114,25 +114,16 @@ def render_accounts(settings: Settings, lang: str) -> None:
                 key=f"acc_role_{account.name}",
                 format_func=lambda v: t(f"role_{v}", lang),
             )
-            mid.button(
-                t("acc_save_role", lang),
-                key=f"acc_set_{account.name}",
-                on_click=_change,
-                args=(settings, lang, account.name, "role"),
-            )
+            actions = [(mid, "role", "set", t("acc_save_role", lang)), (far, "remove", "remove", t("acc_remove", lang))]
             if account.locked(now):
-                right.button(
-                    t("acc_unlock", lang),
-                    key=f"acc_unlock_{account.name}",
+                actions.insert(1, (right, "unlock", "unlock", t("acc_unlock", lang)))
+            for column, what, key, text in actions:
+                column.button(
+                    text,
+                    key=f"acc_{key}_{account.name}",
                     on_click=_change,
-                    args=(settings, lang, account.name, "unlock"),
+                    args=(settings, lang, account.name, what),
                 )
-            far.button(
-                t("acc_remove", lang),
-                key=f"acc_remove_{account.name}",
-                on_click=_change,
-                args=(settings, lang, account.name, "remove"),
-            )
     with st.form("acc_new", clear_on_submit=True, border=True):
         st.markdown(f"**{t('acc_new', lang)}**")
         st.text_input(t("auth_user", lang), key=NEW_KEYS["name"], max_chars=100)
