@@ -405,12 +405,10 @@ def _load_version(path: Path) -> IndexData:
         raise IndexUnusableError(
             f"version {path.name} has {len(chunks)} chunks, the manifest says {manifest.chunk_count}"
         )
-    try:
+    try:  # dtype and shape already checked from its header by _check_npy
         background = np.load(path / BACKGROUND, allow_pickle=False)
     except ValueError as exc:
         raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is unreadable ({exc})") from None
-    if background.ndim != 2 or background.shape[1] != manifest.dimension or background.dtype != np.float32:
-        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} has the wrong shape {background.shape}")
     model, texts, params = _load_no_match(path, manifest)
     return IndexData(
         manifest=manifest,
