@@ -25,11 +25,12 @@ from lessons.embedding import FakeEmbedder
 from lessons.models import Kind
 from lessons.settings import Settings
 from lessons.store import read_current
-from lessons.ui import resources, shell
+from lessons.ui import resources, shell, uploads
 from lessons.ui.curator import match_reason, usual_kind
 from lessons.ui.resources import stale_text
 from tests.conftest import APP, SOURCE, TINY_ENTRIES, account_session, open_app
 from tests.test_app import KOL_LESSON, MDR_QUESTION, open_page, turns
+from tests.test_curator_upload import css_contents
 
 pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 
@@ -37,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Streamlit's own English defaults that a Danish page must not show (a placeholder or an option we can set).
 STREAMLIT_DEFAULTS = ("Choose options", "Choose an option", "Select all", "Add: ")
+# The file uploader's own English, which only a browser shows; a Danish page replaces it with a scoped style.
+UPLOADER_DEFAULTS = ("Upload", "per file", "Drag and drop", "Browse files")
 # Bilingual by design: the language switch names itself in its own language.
 ALLOWED = {"English", "Skift grænsefladen til engelsk / switch the interface to English"}
 
@@ -87,7 +90,12 @@ ENGLISH = _english_fragments()
 
 def assert_danish(at: AppTest, where: str) -> None:
     """The page shows no English interface text and no English Streamlit default, and every multiselect is set up."""
-    shown = shown_strings(at)
+    styles = "\n".join(str(h.value) for h in at.get("html") if "<style>" in str(h.value))
+    for uploader in at.get("file_uploader"):
+        assert f".st-key-{uploader.key}-box " in styles, (
+            f"{where}: file uploader {uploader.proto.label!r} shows Streamlit's own {', '.join(UPLOADER_DEFAULTS)}"
+        )
+    shown = shown_strings(at) + css_contents(styles)  # what the style puts on screen counts as shown
     leaks = sorted(
         {f for f in ENGLISH for s in shown if f in s} | {d for d in STREAMLIT_DEFAULTS for s in shown if d in s}
     )
@@ -146,6 +154,17 @@ def test_a_danish_page_with_an_english_leak_fails_the_check(built: Settings, mon
     at = open_app()
     with pytest.raises(AssertionError, match="English on a Danish page"):
         assert_danish(at, "chat")
+
+
+def test_a_file_uploader_without_our_words_fails_the_check(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The briefing page's uploader passes assert_danish with its style and fails it without."""
+    at = open_app()
+    open_page(at, "briefing")
+    assert_danish(at, "briefing")
+    monkeypatch.setattr(uploads, "uploader_style", lambda box, lang, max_bytes: "<style></style>")
+    at.run()
+    with pytest.raises(AssertionError, match="shows Streamlit's own Upload"):
+        assert_danish(at, "briefing")
 
 
 def test_stale_notice_and_similarity_reasons_are_worded_in_both_languages(tiny_corpus: Path) -> None:

@@ -346,8 +346,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur_ingest": ("Indlæs som kladder", "Ingest as drafts"),
     "cur_ingesting": ("Læser rapporten …", "Reading the report …"),
     "cur_ingested": (
-        "{name}: {verb} {n} kladde(r) ({kinds}); {skipped} sprunget over, fordi teksten allerede findes.",
-        "{name}: {verb} {n} draft(s) ({kinds}); {skipped} skipped because their text already exists.",
+        "{name}: {verb} {n} kladde(r) ({kinds}); {skipped} sprunget over.",
+        "{name}: {verb} {n} draft(s) ({kinds}); {skipped} skipped.",
     ),
     "cur_added": ("tilføjede", "added"),
     "cur_would_add": ("ville tilføje", "would add"),
@@ -362,6 +362,37 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur_all_known": (
         "{name} gav ingen nye kladder: alle {n} fundne erfaringer findes allerede i korpusset.",
         "{name} gave no new drafts: all {n} experiences found are already in the corpus.",
+    ),
+    "cur_all_skipped": (
+        "{name} gav ingen nye kladder: alle {n} fundne erfaringer blev sprunget over; se hvorfor herunder.",
+        "{name} gave no new drafts: all {n} experiences found were skipped; see why below.",
+    ),
+    "cur_skipped_list": ("Sprunget over ({n})", "Skipped ({n})"),
+    "cur_upload_help": (
+        "En PDF-, tekst- eller Markdown-fil på højst {limit}. Afsnit, håndteringseksempler og projektbeskrivelser "
+        "genkendes på overskrifter og etiketter og gemmes som kladder til godkendelse.",
+        "A PDF, text or Markdown file of at most {limit}. Sections, handling examples and project descriptions "
+        "are recognised by their headings and labels and saved as drafts for approval.",
+    ),
+    "upload_button": ("Vælg fil", "Choose a file"),
+    "upload_instructions": (
+        "eller træk den hertil · højst {limit} pr. fil",
+        "or drag it here · at most {limit} per file",
+    ),
+    "upload_drop": ("Slip filen her", "Drop the file here"),
+    "skip_already_ingested": ("allerede indlæst", "already ingested"),
+    "skip_already_ingested_meanwhile": (
+        "allerede indlæst (imens, af en anden kurator)",
+        "already ingested (meanwhile, by another curator)",
+    ),
+    "skip_invalid": ("ugyldig: {problem}", "invalid: {problem}"),
+    "skip_repeat": (
+        "teksten findes allerede i {existing} ({share} af ordene går igen)",
+        "text already in {existing} ({share} of its words)",
+    ),
+    "skip_repeat_meanwhile": (
+        "teksten findes allerede i {existing} ({share} af ordene går igen), tilføjet imens",
+        "text already in {existing} ({share} of its words), added meanwhile",
     ),
     "cur_expected_shape": (
         "Sådan genkendes indholdet: en overskrift på sin egen linje over hvert afsnit (mindst 25 ord); et "

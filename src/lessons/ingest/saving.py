@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,44 @@ from lessons.ingest.parsing import Candidate, candidate_id
 from lessons.ingest.upload import MB, IngestLimits, check_upload
 from lessons.ingest.worker import parse_in_subprocess
 from lessons.models import Entry
+from lessons.words import t
 
-__all__ = ["IngestResult", "Skipped", "ingest_bytes", "ingest_file"]
+__all__ = ["IngestResult", "SkipCause", "Skipped", "ingest_bytes", "ingest_file"]
+
+
+class SkipCause(StrEnum):
+    """Why a recognised entry was not saved; each has its words (``skip_<value>``) in both languages."""
+
+    ALREADY_INGESTED = "already_ingested"  # an entry with its id exists (the same report ingested before)
+    ALREADY_INGESTED_MEANWHILE = "already_ingested_meanwhile"  # ... saved by someone else while this one ran
+    INVALID = "invalid"  # it does not make a valid entry (``problem`` says why)
+    REPEAT = "repeat"  # its text is already in ``existing`` (``share`` of the words)
+    REPEAT_MEANWHILE = "repeat_meanwhile"  # ... which was added while this one ran
 
 
 @dataclass(frozen=True)
 class Skipped:
-    """A recognised entry that was not saved, and why."""
+    """A recognised entry that was not saved, and why (typed: the edges word it in their language)."""
 
     title: str
     page: int | None
-    reason: str
+    cause: SkipCause
     existing: str | None = None
+    share: float | None = None  # for a repeat: the part of its words already in ``existing``
+    problem: str | None = None  # for an invalid entry: the first validation problem
+
+    def describe(self, lang: str, share: str | None = None) -> str:
+        """The reason in ``lang``; ``share`` is the percentage as the caller writes it (default: '73%')."""
+        if share is None:
+            share = f"{self.share or 0:.0%}"
+        return t(
+            f"skip_{self.cause.value}", lang, existing=self.existing or "", share=share, problem=self.problem or ""
+        )
+
+    @property
+    def reason(self) -> str:
+        """The reason in English (the CLI's language)."""
+        return self.describe("en")
 
 
 @dataclass(frozen=True)
@@ -148,19 +175,20 @@ def _plan(
         raw["id"] = candidate_id(title, candidate)
         label = str(raw.get("title", "?"))
         if raw["id"] in taken:
-            skipped.append(Skipped(label, candidate.page, "already ingested", raw["id"]))
+            skipped.append(Skipped(label, candidate.page, SkipCause.ALREADY_INGESTED, raw["id"]))
             continue
         where = f"{Path(name).name}" + (f" p. {candidate.page}" if candidate.page else "")
         note = f"ingested from {where} as a {candidate.reason}"
         try:
             entry = prepare_entry(raw, taken, by=by, file=where, note=note)
         except CorpusError as exc:
-            skipped.append(Skipped(label, candidate.page, f"invalid: {exc.problems[0].message}"))
+            problem = exc.problems[0].message
+            skipped.append(Skipped(label, candidate.page, SkipCause.INVALID, problem=problem))
             continue
         tokens = TextIndex.tokens(entry)
         if not keep_near_duplicates and (repeat := index.repeat_of(tokens, threshold)):
-            reason = f"text already in {repeat.entry.id} ({repeat.contained:.0%} of its words)"
-            skipped.append(Skipped(label, candidate.page, reason, repeat.entry.id))
+            share = repeat.contained
+            skipped.append(Skipped(label, candidate.page, SkipCause.REPEAT, repeat.entry.id, share))
             continue
         created.append(entry)
         taken.add(entry.id)
@@ -184,10 +212,9 @@ def _recheck(
     for entry in created:
         page = entry.source.page
         if entry.id in ids:
-            late.append(Skipped(entry.title, page, "already ingested (meanwhile, by another curator)", entry.id))
+            late.append(Skipped(entry.title, page, SkipCause.ALREADY_INGESTED_MEANWHILE, entry.id))
         elif not keep_near_duplicates and (repeat := index.repeat_of(TextIndex.tokens(entry), threshold)):
-            reason = f"text already in {repeat.entry.id} ({repeat.contained:.0%} of its words), added meanwhile"
-            late.append(Skipped(entry.title, page, reason, repeat.entry.id))
+            late.append(Skipped(entry.title, page, SkipCause.REPEAT_MEANWHILE, repeat.entry.id, repeat.contained))
         else:
             kept.append(entry)
     return kept, late

@@ -34,6 +34,7 @@ from lessons.models import Domain, Entry
 from lessons.search import Searcher
 from lessons.ui.render import safe
 from lessons.ui.resources import ensure_searcher, page_start
+from lessons.ui.uploads import file_uploader
 from lessons.words import label, t
 
 __all__ = ["WIDGET_KEYS", "render"]
@@ -130,7 +131,9 @@ def _form(lang: str) -> dict[str, object] | None:
 
 def _uploaded(lang: str) -> ProjectProfile | None:
     """A profile from an uploaded YAML file, when one is given and valid (problems are shown)."""
-    upload = st.file_uploader(t("brief_form_upload", lang), type=["yaml", "yml"], key=UPLOAD_KEY)
+    upload = file_uploader(
+        t("brief_form_upload", lang), key=UPLOAD_KEY, lang=lang, max_bytes=MAX_PROFILE_BYTES, types=["yaml", "yml"]
+    )
     if upload is None:
         return None
     if upload.size > MAX_PROFILE_BYTES:

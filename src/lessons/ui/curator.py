@@ -28,12 +28,12 @@ from lessons.curation import (
 )
 from lessons.errors import LessonsError
 from lessons.feedback import FeedbackRecord, Gap
-from lessons.ingest import IngestLimits
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
 from lessons.roles import Action, Actor, PermissionDeniedError, require
 from lessons.settings import Settings
 from lessons.ui import auth
 from lessons.ui.accounts_page import render_accounts
+from lessons.ui.curator_upload import percent, render_ingest
 from lessons.ui.render import KIND_COLORS, badges, render_entry_details, safe, say_later, show_said
 from lessons.ui.resources import (
     complaint_markdown,
@@ -55,7 +55,6 @@ SECTION_KEY = "cur_section"
 CONFIRM_KEY = "cur_confirm"
 MESSAGE_KEY = "cur_message"
 EDIT_KEY = "cur_edit_id"
-UPLOAD_KEY = "cur_upload"
 GAP_ROWS = 30
 DEFAULT_KIND = Kind.HANDLING  # what most additions are, until curators' own additions say otherwise
 SECTIONS = ("add", "drafts", "edit", "ingest", "gaps")
@@ -141,11 +140,6 @@ def usual_kind(entries: Iterable[Entry]) -> str:
     """The kind curators add most often by hand (not by ingesting a report); handling examples when none yet."""
     tally = Counter(e.kind.value for e in entries if e.created_by and e.history and "ingested from" not in e.history[0])
     return tally.most_common(1)[0][0] if tally else DEFAULT_KIND.value
-
-
-def percent(share: float, lang: str) -> str:
-    """'14 %' in Danish, '14%' in English."""
-    return f"{share * 100:.0f} %" if lang == "da" else f"{share:.0%}"
 
 
 def match_reason(match: Match, lang: str, limits: Thresholds | None = None) -> str:
@@ -518,58 +512,6 @@ def _edit_section(settings: Settings, corpus: Corpus | None, lang: str, state: a
                 st.markdown(f"- {safe(line)}")
 
 
-def _ingest_section(settings: Settings, lang: str) -> None:
-    upload = st.file_uploader(t("cur_upload", lang), key=UPLOAD_KEY)
-    report = st.text_input(t("cur_report_name", lang), key="cur_report_name")
-    dry_run = st.checkbox(t("cur_dry_run", lang), key="cur_dry_run")
-    if not st.button(t("cur_ingest", lang), key="cur_ingest", type="primary", icon=":material/upload_file:"):
-        return
-    actor = _actor(settings, lang)
-    if upload is None:
-        st.warning(t("cur_no_file", lang))
-        return
-    try:
-        with st.spinner(t("cur_ingesting", lang)):
-            result = workflow.ingest(
-                settings,
-                actor,
-                upload.getvalue(),
-                upload.name,
-                report=report.strip() or None,
-                limits=IngestLimits(),
-                dry_run=dry_run,
-            )
-    except PermissionDeniedError as exc:
-        st.error(auth.denied_message(exc, lang))
-        return
-    except LessonsError as exc:
-        st.error(t("cur_ingest_failed", lang, problem=safe(str(exc))))
-        return
-    kinds = ", ".join(f"{n} {label('kind', k, lang)}" for k, n in sorted(result.counts().items())) or "–"
-    verb = t("cur_would_add" if dry_run else "cur_added", lang)
-    (st.success if result.created else st.caption)(
-        t(
-            "cur_ingested",
-            lang,
-            name=safe(upload.name),
-            verb=verb,
-            n=len(result.created),
-            kinds=safe(kinds),
-            skipped=len(result.skipped),
-        )
-    )
-    for entry in result.created:
-        page = f" · {t('page', lang)} {entry.source.page}" if entry.source.page else ""
-        st.markdown(f"- {safe(label('kind', entry.kind.value, lang))}{page}: **{safe(entry.title)}**")
-    if not result.created:  # say why, and show what the parser recognises
-        if result.skipped:
-            st.info(t("cur_all_known", lang, name=safe(upload.name), n=len(result.skipped)))
-        else:
-            st.warning(t("cur_nothing_found", lang, name=safe(upload.name), pages=result.pages))
-        st.markdown(t("cur_expected_shape", lang))
-        st.code(t("cur_example_report", lang), language=None, wrap_lines=True)
-
-
 def _gaps_section(settings: Settings, lang: str) -> None:
     def gap_row(i: int, gap: Gap) -> None:
         left, right = st.columns([4, 1])
@@ -663,7 +605,7 @@ def render() -> None:
     elif section == "edit":
         _edit_section(settings, corpus, lang, state)
     elif section == "ingest":
-        _ingest_section(settings, lang)
+        render_ingest(settings, lang)
     elif section == "audit":
         _audit_section(settings, lang)
     elif section == "accounts":

@@ -1,0 +1,69 @@
+"""Streamlit's file uploader in our words.
+
+The uploader writes its own English into the browser ("Upload", "200MB per file", "Drag and drop a
+file here"), which no widget parameter changes. :func:`file_uploader` puts it in a keyed container
+and adds a style scoped to that container which hides those words and shows ours from
+:mod:`lessons.words` instead (CSS ``content``). The style is built only from our words and the size
+limit, every character other than a letter, digit or space written as a CSS escape (six hex digits
+and the space that ends an escape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from lessons.words import t
+
+__all__ = ["css_string", "file_uploader", "size_text", "uploader_style"]
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string: letters, digits and spaces as they are, every other character escaped."""
+    return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x} " for c in text) + '"'
+
+
+def size_text(max_bytes: int) -> str:
+    """A size limit as people write it: '25 MB', '64 kB' (whole numbers, decimal units)."""
+    if max_bytes >= 1024 * 1024:
+        return f"{max_bytes // (1024 * 1024)} MB"
+    return f"{max(1, max_bytes // 1000)} kB"
+
+
+def uploader_style(box: str, lang: str, max_bytes: int) -> str:
+    """A <style> that replaces the built-in English of the uploader inside the container keyed ``box``."""
+    zone = f".st-key-{box} [data-testid='stFileUploaderDropzone']"
+    button = f"{zone} [data-testid='stBaseButton-secondary']"
+    instructions = f"{zone} [data-testid='stFileUploaderDropzoneInstructions'] > div"
+    dragging = f"{zone} > input + div:has(> span)"  # shown while a file is dragged over the drop zone
+    words = {
+        "button": t("upload_button", lang),
+        "instructions": t("upload_instructions", lang, limit=size_text(max_bytes)),
+        "drop": t("upload_drop", lang),
+    }
+    rules = (
+        f"{button} [data-testid='stMarkdownContainer'] {{ display: none; }}",
+        f"{button} span[data-has-shortcut]::after {{ content: {css_string(words['button'])}; }}",
+        f"{instructions} > span {{ display: none; }}",
+        f"{instructions}::after {{ content: {css_string(words['instructions'])}; }}",
+        f"{dragging} > span {{ display: none; }}",
+        f"{dragging}::after {{ content: {css_string(words['drop'])}; }}",
+    )
+    return "<style>\n" + "\n".join(rules) + "\n</style>"
+
+
+def file_uploader(
+    label: str,
+    *,
+    key: str,
+    lang: str,
+    max_bytes: int,
+    types: Sequence[str] | None = None,
+    help_text: str | None = None,
+) -> UploadedFile | None:
+    """``st.file_uploader`` for one file, showing our words in ``lang`` and the limit we enforce ourselves."""
+    with st.container(key=f"{key}-box"):
+        st.html(uploader_style(f"{key}-box", lang, max_bytes))
+        return st.file_uploader(label, type=types, key=key, help=help_text)

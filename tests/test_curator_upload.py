@@ -1,0 +1,123 @@
+"""Uploads in the interface language: skip reasons from the words module, and the file uploader in our words."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lessons import words
+from lessons.ingest.saving import SkipCause, Skipped
+from lessons.ui.curator_upload import skip_reason
+from lessons.ui.uploads import css_string, size_text, uploader_style
+from tests.test_curator_page import page, run  # noqa: F401  (the curator page fixture)
+
+# The text of handling-api-data in the tiny corpus, uploaded again under a new heading.
+REPEAT = """Erfaringer med data
+
+Data fra leverandørens system
+
+Udfordring: Projektet manglede adgang til data i fagsystemet. Eksempel på håndtering: Kommunen fik leverandøren \
+til at udstille et API, så data kunne hentes automatisk.
+"""
+ENGLISH_REASONS = ("already ingested", "text already in", "of its words", "invalid:", "meanwhile")
+CONTENT = re.compile(r'content: "((?:[^"\\]|\\[0-9a-f]{6} )*)"')
+
+
+def css_contents(style: str) -> list[str]:
+    """The texts a style puts on screen through CSS ``content``, escapes decoded."""
+    return [re.sub(r"\\([0-9a-f]{6}) ", lambda m: chr(int(m.group(1), 16)), found) for found in CONTENT.findall(style)]
+
+
+def test_every_skip_cause_has_words_in_both_languages() -> None:
+    """Each SkipCause has a skip_<cause> text; Danish and English differ and fill in the entry and share."""
+    for cause in SkipCause:
+        da, en = words.TEXTS[f"skip_{cause.value}"]
+        assert da != en, cause
+        skipped = Skipped("T", 3, cause, existing="handling-x", share=0.9, problem="'title' is empty")
+        for lang in ("da", "en"):
+            text = skip_reason(skipped, lang)
+            assert "{" not in text
+            if cause in (SkipCause.REPEAT, SkipCause.REPEAT_MEANWHILE):
+                assert "handling-x" in text and ("90 %" if lang == "da" else "90%") in text
+            if cause is SkipCause.INVALID:
+                assert "'title' is empty" in text
+
+
+def test_the_english_reason_stays_what_the_cli_prints() -> None:
+    """Skipped.reason is the English wording (the CLI's and the older tests' text)."""
+    repeat = Skipped("T", None, SkipCause.REPEAT, existing="handling-x", share=0.873)
+    assert repeat.reason == "text already in handling-x (87% of its words)"
+    assert skip_reason(repeat, "da") == "teksten findes allerede i handling-x (87 % af ordene går igen)"
+    assert Skipped("T", None, SkipCause.ALREADY_INGESTED).reason == "already ingested"
+
+
+def test_css_string_escapes_everything_but_letters_digits_and_spaces() -> None:
+    """Quotes, backslashes, tags, braces and newlines cannot end the string or the style."""
+    hostile = '"; } body { display: none } </style><script>alert(1)</script>\\\n' * 200
+    quoted = css_string(hostile)
+    assert quoted.startswith('"') and quoted.endswith('"')
+    assert re.fullmatch(r"(?:[^\W_]| |\\[0-9a-f]{6} )*", quoted[1:-1])
+    assert css_contents(f"content: {quoted};") == [hostile]
+    assert css_string("Vælg fil · højst 25 MB") == '"Vælg fil \\0000b7  højst 25 MB"'
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_uploader_style_shows_our_words_for_the_limit(lang: str) -> None:
+    """The style replaces button, instructions and drop text with the words module's, naming our limit."""
+    style = uploader_style("cur_upload-box", lang, 25 * 1024 * 1024)
+    assert style.startswith("<style>") and style.count("</style>") == 1
+    assert ".st-key-cur_upload-box [data-testid='stFileUploaderDropzone']" in style
+    assert css_contents(style) == [
+        words.t("upload_button", lang),
+        words.t("upload_instructions", lang, limit="25 MB"),
+        words.t("upload_drop", lang),
+    ]
+    assert size_text(64_000) == "64 kB"
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_skip_reasons_on_the_danish_page_are_danish(page: AppTest) -> None:  # noqa: F811
+    """Uploading text the corpus has: the page lists the skipped entry with the Danish reason, no English."""
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    page.file_uploader(key="cur_upload").set_value(("data.txt", REPEAT.encode(), "text/plain"))
+    page.button(key="cur_ingest").click()
+    run(page)
+    assert any("alle 1 fundne erfaringer findes allerede" in i.value for i in page.info)
+    [listing] = page.expander
+    assert listing.label == "Sprunget over (1)"
+    shown = "\n".join(m.value for m in listing.markdown)
+    assert "Data fra leverandørens system" in shown
+    assert re.search(r"teksten findes allerede i handling-api-data \(\d+ % af ordene går igen\)", shown), shown
+    assert not any(english in shown for english in ENGLISH_REASONS)
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_skip_reasons_on_the_english_page_are_english(page: AppTest) -> None:  # noqa: F811
+    """The same upload with the English switch on lists the English reason."""
+    page.toggle(key="lang_en").set_value(True)
+    run(page)
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    page.file_uploader(key="cur_upload").set_value(("data.txt", REPEAT.encode(), "text/plain"))
+    page.button(key="cur_ingest").click()
+    run(page)
+    [listing] = page.expander
+    assert listing.label == "Skipped (1)"
+    shown = "\n".join(m.value for m in listing.markdown)
+    assert re.search(r"text already in handling-api-data \(\d+% of its words\)", shown), shown
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_the_upload_section_carries_the_uploader_words(page: AppTest) -> None:  # noqa: F811
+    """The ingest section sends the scoped style with the Danish words along with the uploader."""
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    styles = [str(h.value) for h in page.get("html") if "<style>" in str(h.value)]
+    assert len(styles) == 1 and ".st-key-cur_upload-box" in styles[0]
+    assert words.t("upload_button", "da") in css_contents(styles[0])
