@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -233,3 +233,21 @@ CARD_ANCHOR = re.compile(r'<span id="kort-[0-9a-f]{12}-\d+"></span>')
 def only_card_anchors(html_bodies: list[str]) -> bool:
     """True when every raw HTML element is a card's empty citation target (a hex id and a number)."""
     return all(CARD_ANCHOR.fullmatch(body) for body in html_bodies)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Debian's headless chromium with a fresh profile, downloads into tmp_path/downloads (browser tests only)."""
+    from tests.browser_support import chromium
+
+    with chromium(tmp_path / "chromium-profile", tmp_path / "downloads") as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny corpus indexed once per session with the real model (browser tests copy it)."""
+    from tests.browser_support import build_seed_index
+
+    base = tmp_path_factory.mktemp("seed-index")
+    return build_seed_index(write_tiny_corpus(base / "corpus"), base)

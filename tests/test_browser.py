@@ -2,197 +2,69 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL_DIR = ROOT / "models" / "multilingual-e5-small"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,2000",
+from lessons.corpus import load_corpus
+from lessons.curation import find_entry
+from lessons.models import ReviewState
+from tests.browser_support import (
+    ARTIFACTS,
+    READY_TIMEOUT,
+    add_account,
+    app_env,
+    ask,
+    choose,
+    click,
+    click_button,
+    copy_index,
+    page_text,
+    shot,
+    sidebar_nav,
+    sign_in,
+    streamlit_app,
+    wait_for_text,
+    wait_until,
 )
-START_TIMEOUT = 90
-FIRST_BUILD_TIMEOUT = 420  # the first start builds the index with the real model; a shared 2-core machine is slow
-ANSWER_TIMEOUT = 120
+from tests.test_app_edges import ENGLISH, STREAMLIT_DEFAULTS, UPLOADER_DEFAULTS
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit did not become healthy within {START_TIMEOUT} s:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture
-def app_url(tiny_corpus: Path, tmp_path: Path) -> Iterator[str]:
-    """`streamlit run app.py` over a copy of the tiny corpus and a fresh index, with the real model."""
-    if not (MODEL_DIR / "lessons-model.json").is_file():
-        pytest.skip(f"the real model is not set up in {MODEL_DIR} (no lessons-model.json); run `lessons setup-model`")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "LESSONS_CORPUS_DIR": str(tiny_corpus),
-        "LESSONS_INDEX_DIR": str(tmp_path / "index"),
-        "LESSONS_DATA_DIR": str(tmp_path / "var"),
-        "LESSONS_MODEL": str(MODEL_DIR),
-        "LESSONS_CURATOR": "Karen Kurator",
-    }
-    log = tmp_path / "streamlit.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_healthy(port, proc, log)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+def app_url(tiny_corpus: Path, tmp_path: Path, seed_index: Path) -> Iterator[str]:
+    """The app over a copy of the tiny corpus and of its index, with the real model."""
+    copy_index(seed_index, tmp_path)
+    with streamlit_app(app_env(tiny_corpus, tmp_path), tmp_path / "streamlit.log") as url:
+        yield url
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
-    """Debian's headless chromium with a fresh profile."""
-    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
-        pytest.skip(
-            f"no chromium at {CHROMIUM} or no chromedriver at {CHROMEDRIVER}: apt-get install chromium chromium-driver"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    options.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
-    )
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def _page_text(driver: object) -> str:
-    from selenium.webdriver.common.by import By
-
-    return str(driver.find_element(By.TAG_NAME, "body").text)  # type: ignore[attr-defined]
-
-
-def _wait_for_text(driver: object, *needles: str, times: int = 1, timeout: float = ANSWER_TIMEOUT) -> str:
-    """Wait until the page shows every needle at least ``times`` times; return the page text."""
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = _page_text(driver)
-        if all(text.count(n) >= times for n in needles):
-            return text
-        time.sleep(0.3)
-    pytest.fail(f"page never showed {needles!r} {times} time(s); it shows:\n{text[-3000:]}")
-
-
-def _ask(driver: object, question: str) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    box = WebDriverWait(driver, ANSWER_TIMEOUT).until(  # type: ignore[arg-type]
-        ec.element_to_be_clickable((By.CSS_SELECTOR, 'textarea[data-testid="stChatInputTextArea"]'))
-    )
-    box.click()
-    box.send_keys(question)
-    box.send_keys(Keys.ENTER)
-
-
-def test_a_question_typed_in_the_browser_is_answered_with_cited_cards(app_url: str, browser: object) -> None:
+def test_a_question_typed_in_the_browser_is_answered_with_cited_cards(app_url: str, browser: Any) -> None:
     """Danish, then English after the switch: each answer shows the overview, citations and the MDR card."""
-    from selenium.webdriver.common.by import By
-
     driver = browser
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.get(app_url)  # type: ignore[attr-defined]
-    # The first start builds the index with the real model; the example questions appear when it is ready.
-    _wait_for_text(driver, "Erfaringer fra signaturprojekterne", "Prøv fx at spørge", timeout=START_TIMEOUT + 60)
-    _ask(driver, "Skal vores algoritme CE-mærkes efter MDR?")
-    text = _wait_for_text(driver, "Kort fortalt", "[1] CE-mærkning af algoritmen efter MDR", "Håndteringseksempel")
+    driver.get(app_url)
+    # The example questions appear when the model is loaded and the index open.
+    wait_for_text(driver, "Erfaringer fra signaturprojekterne", "Prøv fx at spørge", timeout=READY_TIMEOUT)
+    ask(driver, "Skal vores algoritme CE-mærkes efter MDR?")
+    text = wait_for_text(driver, "Kort fortalt", "[1] CE-mærkning af algoritmen efter MDR", "Håndteringseksempel")
     assert "Kilde: Testrapport" in text and "Udfordring:" in text
-    driver.save_screenshot(str(ARTIFACTS / "browser-answer-da.png"))  # type: ignore[attr-defined]
+    shot(driver, "browser-answer-da.png")
 
-    _ask(driver, "og i regionerne? <script>window.__xss = 1</script>")
-    _wait_for_text(driver, "og i regionerne? <script>window.__xss = 1</script>", "Sektor fra spørgsmålet: Region")
-    assert driver.execute_script("return window.__xss === undefined")  # type: ignore[attr-defined]
+    ask(driver, "og i regionerne? <script>window.__xss = 1</script>")
+    wait_for_text(driver, "og i regionerne? <script>window.__xss = 1</script>", "Sektor fra spørgsmålet: Region")
+    assert driver.execute_script("return window.__xss === undefined")
 
-    toggle = driver.find_element(By.XPATH, "//label[.//p[text()='English']]")  # type: ignore[attr-defined]
-    toggle.click()
-    _wait_for_text(driver, "Experiences from the signature projects", "In short")
-    _ask(driver, "Does our algorithm need CE marking as a medical device?")
-    text = _wait_for_text(driver, "In short", "Was this answer useful?", times=3)
+    click(driver, "//label[.//p[text()='English']]")
+    wait_for_text(driver, "Experiences from the signature projects", "In short")
+    ask(driver, "Does our algorithm need CE marking as a medical device?")
+    text = wait_for_text(driver, "In short", "Was this answer useful?", times=3)
     assert "Does our algorithm need CE marking as a medical device?" in text
     assert text.count("[1] CE-mærkning af algoritmen efter MDR") >= 2  # Danish card text under English labels
     assert "Handling example" in text and "Source: Testrapport" in text
-    driver.save_screenshot(str(ARTIFACTS / "browser-answer-en.png"))  # type: ignore[attr-defined]
+    shot(driver, "browser-answer-en.png")
 
 
 INLINE_REPORT = """Erfaringer med data i kommunerne
@@ -203,135 +75,186 @@ Udfordring: Projektet manglede adgang til borgernes data i kommunens fagsystem, 
 udstillede dem. Eksempel på håndtering: Kommunen aftalte med leverandøren, at data blev udstillet gennem et API, \
 og projektet hentede data hver nat.
 """
-ENGLISH_DEFAULTS = ("Select all", "Choose options", "Choose an option")
+PASSWORDS = {"karen": "karens long walk-through password", "edda": "eddas long walk-through password"}
+# What the browser puts on screen through CSS `content` (our uploader words) is shown text too.
+PSEUDO_TEXT = """const out = [];
+for (const el of document.querySelectorAll('[data-testid="stFileUploader"] *')) {
+  for (const pseudo of ['::before', '::after']) {
+    const content = getComputedStyle(el, pseudo).content;
+    if (content && content !== 'none' && content !== 'normal') out.push(content);
+  }
+}
+return out;"""
 
 
-def _click(driver: Any, xpath: str, timeout: float = ANSWER_TIMEOUT) -> Any:
+def shown_text(driver: Any) -> str:
+    """The page's visible text and the texts its styles add (the file uploader's words)."""
+    return page_text(driver) + "\n" + "\n".join(driver.execute_script(PSEUDO_TEXT))
+
+
+def assert_danish(driver: Any, where: str) -> str:
+    """What the browser shows has no English interface text and none of Streamlit's own English; return it."""
+    text = shown_text(driver)
+    leaks = sorted(
+        {fragment for fragment in ENGLISH if fragment in text}
+        | {default for default in (*STREAMLIT_DEFAULTS, *UPLOADER_DEFAULTS) if default in text}
+    )
+    assert leaks == [], f"{where}: English on a Danish page: {leaks}\n{text[-2000:]}"
+    return text
+
+
+def _check_citation_scrolls_to_its_card(driver: Any) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    element = WebDriverWait(driver, timeout).until(ec.element_to_be_clickable((By.XPATH, xpath)))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
-    return element
-
-
-def _wait(condition: Any, what: str, timeout: float = ANSWER_TIMEOUT) -> Any:
-    """Poll ``condition`` (bounded in time) until it returns something true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def _shot(driver: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / name))
-
-
-@pytest.mark.xfail(
-    reason="issue 14's walk-through predates sign-in (issue 11): it opens /kurator without signing in an editor, "
-    "and four-eyes then needs a second account to approve; failed in the last clean-clone CI run",
-    strict=False,
-)
-def test_the_walk_through_path(app_url: str, browser: Any, tmp_path: Path) -> None:
-    """Ask, follow up, click a citation, filter, export, upload inline labels, approve, rebuild: all in Danish."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    driver = browser
-    driver.get(app_url)
-    _wait_for_text(driver, "Erfaringer fra signaturprojekterne", "Prøv fx at spørge", timeout=FIRST_BUILD_TIMEOUT)
-    icon = driver.execute_script("return [...document.querySelectorAll('link[rel*=icon]')].map(l => l.href)")
-    assert icon and all(href.startswith(app_url) or href.startswith("data:") for href in icon), icon
-
-    # ask, then follow up: the follow-up moves to handling examples and outcomes
-    _ask(driver, "Skal vores algoritme CE-mærkes efter MDR?")
-    _wait_for_text(driver, "Kort fortalt", "[1] CE-mærkning af algoritmen efter MDR", "Var svaret nyttigt?")
-    _ask(driver, "Hvad gjorde de konkret?")
-    text = _wait_for_text(driver, "Fokus fra spørgsmålet:", "Var svaret nyttigt?", times=1)
-    _wait_for_text(driver, "Var svaret nyttigt?", times=2)
-    focus = next(line for line in _page_text(driver).splitlines() if line.startswith("Fokus fra spørgsmålet:"))
-    assert "Håndteringseksempel" in focus and "Projektbeskrivelse" not in focus
-    assert "Filtre: Afsluttet projekt" not in _page_text(driver)  # the focus is not repeated as a filter
-    _shot(driver, "walk-1-chat.png")
-
-    # a citation is a link that scrolls to its card
     links = driver.find_elements(By.CSS_SELECTOR, 'a[href*="#kort-"]')
     assert links, "the overview's citations are links"
     target = links[0].get_attribute("href").split("#", 1)[1]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", links[0])
     anchor = driver.find_element(By.ID, target)
-    top = _wait(
-        lambda: (
-            (y := driver.execute_script("return arguments[0].getBoundingClientRect().top", anchor)) is not None
-            and -5 <= y < 400
-            and y + 1
-        ),
-        "the cited card to scroll into view",
-        timeout=10,
-    )
-    assert top
+    top = "return arguments[0].getBoundingClientRect().top"
+    wait_until(lambda: -5 <= driver.execute_script(top, anchor) < 400, "the cited card to scroll into view", 10)
     card = driver.find_element(By.CSS_SELECTOR, f".st-key-card-{target}")
     assert "Markeret: citeret i overblikket ovenfor." in card.text and "Kilde:" in card.text
     card.screenshot(str(ARTIFACTS / "walk-2-card.png"))
 
-    # filter: Danish placeholder, no 'Select all'
+
+def _filter_by_sector(driver: Any, sector: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
     sidebar = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSidebar"]')
     box = sidebar.find_element(By.XPATH, ".//div[@data-testid='stMultiSelect'][.//p[text()='Sektor']]//input")
     widget = driver.execute_script("return arguments[0].closest('[data-testid=stMultiSelect]').innerHTML", box)
     assert "Vælg …" in widget and "Choose options" not in widget
     box.click()
-    menu = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, '[role="listbox"]'), "the sector options", 10)
-    options_text = menu[0].text
-    assert "Kommune" in options_text and not any(d in options_text for d in ENGLISH_DEFAULTS), options_text
-    box.send_keys("Kommune")
+
+    def options() -> str:
+        menus = driver.find_elements(By.CSS_SELECTOR, '[role="listbox"]')
+        return str(menus[0].text) if menus else ""
+
+    options_text = wait_until(lambda: sector in options() and options(), "the sector options", 10)
+    assert sector in options_text and not any(d in options_text for d in STREAMLIT_DEFAULTS), options_text
+    box.send_keys(sector)
     box.send_keys(Keys.ENTER)
     box.send_keys(Keys.ESCAPE)
-    _wait_for_text(driver, "Aktive filtre: Kommune", timeout=30)
+    wait_for_text(driver, f"Aktive filtre: {sector}", timeout=30)
 
-    # export the conversation
-    _click(driver, "//div[@data-testid='stDownloadButton']//button")
-    downloads = tmp_path / "downloads"
-    exported = _wait(lambda: [p for p in downloads.glob("*.md") if p.stat().st_size], "the Markdown export", 30)
-    body = exported[0].read_text(encoding="utf-8")
-    assert "Skal vores algoritme CE-mærkes efter MDR?" in body and "Hvad gjorde de konkret?" in body
-    page = _page_text(driver)
-    assert not any(d in page for d in ENGLISH_DEFAULTS)
 
-    # the curator uploads a report written with inline labels
-    driver.get(app_url + "kurator")
-    _wait_for_text(driver, "Kuratering af erfaringer", timeout=60)
-    _click(driver, "//label[.//p[text()='Indlæs rapport']]")
-    report = tmp_path / "erfaringer.txt"
-    report.write_text(INLINE_REPORT, encoding="utf-8")
-    upload = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, 'input[type="file"]'), "the file input", timeout=30)
-    upload[0].send_keys(str(report))
-    _wait_for_text(driver, "erfaringer.txt", timeout=30)
-    _click(driver, "//button[.//p[text()='Indlæs som kladder']]")
-    _wait_for_text(driver, "tilføjede 1 kladde(r) (1 Håndteringseksempel)", timeout=90)
-    _shot(driver, "walk-3-upload.png")
+def test_the_walk_through_path(tiny_corpus: Path, tmp_path: Path, browser: Any, seed_index: Path) -> None:
+    """A team asks, follows up, clicks a citation, filters and exports; a curator signs in and uploads a report with
+    inline labels; an editor approves it (four-eyes) and rebuilds; the status refreshes in place; all in Danish."""
+    from selenium.webdriver.common.by import By
 
-    # approve the draft, then rebuild: the status refreshes in place
-    _click(driver, "//label[.//p[starts-with(text(), 'Kladder')]]")
-    _click(driver, "//button[.//p[text()='Godkend']]")
-    _wait_for_text(driver, "Godkendt:", "1 erfaring tilføjet siden bygningen", timeout=60)
-    _click(driver, "//button[.//p[text()='Genopbyg indekset']]")
-    text = _wait_for_text(driver, "Indekset er genopbygget: version", timeout=180)
-    assert "tilføjet siden bygningen" not in text
-    _wait(  # the rerun replaces the whole status: the stale notice's button goes too, without a reload
-        lambda: not driver.find_elements(By.XPATH, "//button[.//p[text()='Genopbyg indekset']]"),
-        "the rebuild button to disappear",
-        timeout=60,
-    )
-    _shot(driver, "walk-4-rebuilt.png")
+    copy_index(seed_index, tmp_path)
+    env = app_env(tiny_corpus, tmp_path)
+    add_account(env, "karen", "curator", PASSWORDS["karen"])
+    add_account(env, "edda", "editor", PASSWORDS["edda"])
+    driver = browser
+    with streamlit_app(env, tmp_path / "streamlit.log") as url:
+        driver.get(url)
+        wait_for_text(driver, "Erfaringer fra signaturprojekterne", "Prøv fx at spørge", timeout=READY_TIMEOUT)
+        icons = driver.execute_script("return [...document.querySelectorAll('link[rel*=icon]')].map(l => l.href)")
+        assert icons and all(href.startswith(url) or href.startswith("data:") for href in icons), icons
 
-    # the overview opened by URL shows its counts, with the new version as fresh
-    driver.get(app_url + "overblik")
-    text = _wait_for_text(driver, "Erfaringer i alt", "Indekset er opdateret i forhold til korpusset.", timeout=60)
-    assert "Håndteringseksempel: 3" in text
-    _shot(driver, "walk-5-overview.png")
+        # ask, then follow up: the follow-up moves to handling examples and outcomes
+        ask(driver, "Skal vores algoritme CE-mærkes efter MDR?")
+        wait_for_text(driver, "Kort fortalt", "[1] CE-mærkning af algoritmen efter MDR", "Var svaret nyttigt?")
+        ask(driver, "Hvad gjorde de konkret?")
+        wait_for_text(driver, "Fokus fra spørgsmålet:", "Var svaret nyttigt?")
+        text = wait_for_text(driver, "Var svaret nyttigt?", times=2)
+        focus = next(line for line in text.splitlines() if line.startswith("Fokus fra spørgsmålet:"))
+        assert "Håndteringseksempel" in focus and "Projektbeskrivelse" not in focus
+        assert "Filtre: Afsluttet projekt" not in text  # the focus is not repeated as a filter
+        assert_danish(driver, "chat")
+        shot(driver, "walk-1-chat.png")
+
+        # a citation is a link that scrolls to its card, which marks the quoted sentence
+        _check_citation_scrolls_to_its_card(driver)
+
+        # filter: Danish placeholder and options, no 'Select all'
+        _filter_by_sector(driver, "Kommune")
+
+        # export the conversation
+        click(driver, "//div[@data-testid='stDownloadButton']//button")
+        downloads = tmp_path / "downloads"
+        exported = wait_until(lambda: [p for p in downloads.glob("*.md") if p.stat().st_size], "the export", 30)
+        body = exported[0].read_text(encoding="utf-8")
+        assert "Skal vores algoritme CE-mærkes efter MDR?" in body and "Hvad gjorde de konkret?" in body
+        assert_danish(driver, "chat after filter and export")
+
+        # the briefing page's uploader speaks Danish too
+        driver.get(url + "briefing")
+        wait_for_text(driver, "Projektbriefing", "…eller hent en profil (YAML)", timeout=60)
+        assert "Vælg fil" in assert_danish(driver, "briefing")
+
+        # a curator signs in and uploads a report written with inline labels
+        driver.get(url + "kurator")
+        text = wait_for_text(driver, "Kuratering kræver login", "Brugernavn", timeout=60)
+        assert "Kuratering af erfaringer" not in text and "Kuratering" not in sidebar_nav(driver)
+        sign_in(driver, "karen", PASSWORDS["karen"])
+        wait_for_text(driver, "Kuratering af erfaringer", "Logget ind som karen (kurator)")
+        choose(driver, "Indlæs rapport")
+        uploader = wait_until(
+            lambda: driver.find_elements(By.CSS_SELECTOR, '[data-testid="stFileUploaderDropzone"]'), "the uploader", 30
+        )[0]
+        text = assert_danish(driver, "kurator: indlæs rapport")
+        assert "Vælg fil" in text and "højst 25 MB pr. fil" in text
+        uploader.screenshot(str(ARTIFACTS / "walk-3-uploader.png"))
+        report = tmp_path / "erfaringer.txt"
+        report.write_text(INLINE_REPORT, encoding="utf-8")
+        driver.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(str(report))
+        wait_for_text(driver, "erfaringer.txt", timeout=30)
+        click_button(driver, "Indlæs som kladder")
+        wait_for_text(driver, "tilføjede 1 kladde(r) (1 Håndteringseksempel); 0 sprunget over.", timeout=90)
+        assert "Adgang til data fra fagsystemer" in assert_danish(driver, "kurator: upload")
+        shot(driver, "walk-3-upload.png")
+        [draft] = [e for e in load_corpus(tiny_corpus).entries if e.title == "Adgang til data fra fagsystemer"]
+        assert draft.state is ReviewState.DRAFT and draft.created_by == "karen"
+        draft_id = draft.id
+
+        # the same report again: nothing new, and the page says why, in Danish
+        click_button(driver, "Indlæs som kladder")
+        text = wait_for_text(driver, "alle 1 fundne erfaringer findes allerede i korpusset", "Sprunget over (1)")
+        assert "Adgang til data fra fagsystemer: allerede indlæst" in text
+        assert_danish(driver, "kurator: upload again")
+
+        # four-eyes: the curator cannot approve; she signs out and an editor approves
+        choose(driver, "Kladder (1)")
+        text = wait_for_text(driver, "Venter på godkendelse af en redaktør.")
+        assert not driver.find_elements(By.XPATH, "//button[.//p[normalize-space()='Godkend']]")
+        click_button(driver, "Log ud")
+        wait_for_text(driver, "Logget ud.", "Brugernavn")
+        sign_in(driver, "edda", PASSWORDS["edda"])
+        wait_for_text(driver, "Logget ind som edda (redaktør)")
+        choose(driver, "Kladder (1)")
+        click_button(driver, "Godkend")
+        wait_for_text(driver, f"Godkendt: {draft_id}", "1 erfaring tilføjet siden bygningen", timeout=60)
+        entry = find_entry(tiny_corpus, draft_id)[1]
+        assert entry.state is ReviewState.APPROVED and (entry.created_by, entry.approved_by) == ("karen", "edda")
+        assert_danish(driver, "kurator: approved")
+
+        # rebuild: the status refreshes in place, without a reload
+        click_button(driver, "Genopbyg indekset")
+        text = wait_for_text(driver, "Indekset er genopbygget: version", timeout=180)
+        assert "tilføjet siden bygningen" not in text
+        wait_until(
+            lambda: not driver.find_elements(By.XPATH, "//button[.//p[text()='Genopbyg indekset']]"),
+            "the rebuild button to disappear",
+            timeout=60,
+        )
+        shot(driver, "walk-4-rebuilt.png")
+
+        # the overview opened by URL counts the new entry, with the new version as fresh
+        driver.get(url + "overblik")
+        text = wait_for_text(driver, "Erfaringer i alt", "Indekset er opdateret i forhold til korpusset.", timeout=60)
+        assert "Håndteringseksempel: 3" in text
+        assert_danish(driver, "overblik")
+        shot(driver, "walk-5-overview.png")
+
+        # and a team now finds the uploaded experience
+        driver.get(url)
+        wait_for_text(driver, "Prøv fx at spørge", timeout=60)
+        ask(driver, "Hvordan fik kommunen data ud af fagsystemet, når leverandøren ikke udstillede dem?")
+        text = wait_for_text(driver, "Kort fortalt", "Var svaret nyttigt?")
+        assert "Adgang til data fra fagsystemer" in text, text[-3000:]
+        shot(driver, "walk-6-found.png")
