@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .test_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
+from .browser_support import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS
 from .test_serve_load import server  # noqa: F401  (the fixture: uvicorn on 127.0.0.1)
 
 pytestmark = pytest.mark.browser
