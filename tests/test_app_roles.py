@@ -281,23 +281,24 @@ def test_a_malformed_oidc_configuration_is_named_and_local_sign_in_still_works(
     assert "auth_org" not in buttons(at) and [w.label for w in at.text_input] == ["Brugernavn", "Adgangskode"]
 
 
+def add_account(at: AppTest, name: str, role: str, password: str, *, again: str) -> None:
+    """Fill in the accounts section's new-account form (the password twice) and submit it."""
+    at.text_input(key="acc_new_name").set_value(name)
+    at.selectbox(key="acc_new_role").set_value(role)
+    at.text_input(key="acc_new_pw").set_value(password)
+    at.text_input(key="acc_new_pw2").set_value(again)
+    next(b for b in at.button if b.label == "Opret konto").click().run()
+
+
 def test_only_an_admin_manages_accounts_in_the_app(built: Settings) -> None:
     """Editors have no accounts section; an admin adds an account (password twice), unlocks, changes a role."""
     editor = open_app(account_session(built, "edda", "editor"), page="kurator")
     assert "Konti" not in editor.radio(key="cur_section").options
     at = open_app(account_session(built, "root", "admin"), page="kurator")
     at.radio(key="cur_section").set_value("accounts").run()
-    at.text_input(key="acc_new_name").set_value("nina")
-    at.selectbox(key="acc_new_role").set_value("curator")
-    at.text_input(key="acc_new_pw").set_value("ninas long password")
-    at.text_input(key="acc_new_pw2").set_value("ninas long passwort")
-    next(b for b in at.button if b.label == "Opret konto").click().run()
+    add_account(at, "nina", "curator", "ninas long password", again="ninas long passwort")
     assert "De to adgangskoder er ikke ens." in shown(at)
-    at.text_input(key="acc_new_name").set_value("nina")
-    at.selectbox(key="acc_new_role").set_value("curator")
-    at.text_input(key="acc_new_pw").set_value("ninas long password")
-    at.text_input(key="acc_new_pw2").set_value("ninas long password")
-    next(b for b in at.button if b.label == "Opret konto").click().run()
+    add_account(at, "nina", "curator", "ninas long password", again="ninas long password")
     assert "Kontoen nina er oprettet." in shown(at)
     store = accounts.AccountStore(built.data_dir)
     assert store.authenticate("nina", "ninas long password").role is accounts.Role.CURATOR
