@@ -227,6 +227,19 @@ def open_app(token: str | None = None, page: str | None = None) -> AppTest:
     return at
 
 
+def run(at: AppTest) -> AppTest:
+    """Run the app again (after a click or a typed value) and check nothing failed."""
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def page(built: Settings, fresh_streamlit: None) -> AppTest:
+    """The app with an index built, opened on the curator page, signed in as the curator karen."""
+    return open_app(account_session(built, "karen", "curator"), "kurator")
+
+
 CARD_ANCHOR = re.compile(r'<span id="kort-[0-9a-f]{12}-\d+"></span>')
 
 

@@ -14,7 +14,7 @@ from lessons.models import Kind, ReviewState
 from lessons.settings import Settings
 from lessons.store import read_current
 from lessons.ui.curator import edit_changes, form_values_to_raw
-from tests.conftest import SOURCE, TINY_ENTRIES, account_session, open_app
+from tests.conftest import SOURCE, TINY_ENTRIES, account_session, run
 from tests.test_ingest import PAGES, make_pdf
 
 pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
@@ -22,23 +22,10 @@ pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 HOSTILE_TITLE = "<script>alert('x')</script> **fed**"
 
 
-@pytest.fixture
-def page(built: Settings) -> AppTest:
-    """The app with an index built, opened on the curator page, signed in as the curator karen."""
-    return open_app(account_session(built, "karen", "curator"), "kurator")
-
-
 def sign_in_as(at: AppTest, settings: Settings, name: str, role: str) -> AppTest:
     """Switch the session to another account (as signing out and in again would)."""
     at.session_state["auth_token"] = account_session(settings, name, role)
     return run(at)
-
-
-def run(at: AppTest) -> AppTest:
-    """Run and check nothing failed."""
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def texts(at: AppTest) -> str:

@@ -11,7 +11,7 @@ from lessons import words
 from lessons.ingest.saving import SkipCause, Skipped
 from lessons.ui.curator_upload import skip_reason
 from lessons.ui.uploads import css_string, size_text, uploader_style
-from tests.test_curator_page import page, run  # noqa: F401  (the curator page fixture)
+from tests.conftest import run
 
 # The text of handling-api-data in the tiny corpus, uploaded again under a new heading.
 REPEAT = """Erfaringer med data
@@ -79,7 +79,7 @@ def test_the_uploader_style_shows_our_words_for_the_limit(lang: str) -> None:
 
 @pytest.mark.heavy
 @pytest.mark.usefixtures("fresh_streamlit")
-def test_skip_reasons_on_the_danish_page_are_danish(page: AppTest) -> None:  # noqa: F811
+def test_skip_reasons_on_the_danish_page_are_danish(page: AppTest) -> None:
     """Uploading text the corpus has: the page lists the skipped entry with the Danish reason, no English."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
@@ -97,7 +97,7 @@ def test_skip_reasons_on_the_danish_page_are_danish(page: AppTest) -> None:  # n
 
 @pytest.mark.heavy
 @pytest.mark.usefixtures("fresh_streamlit")
-def test_skip_reasons_on_the_english_page_are_english(page: AppTest) -> None:  # noqa: F811
+def test_skip_reasons_on_the_english_page_are_english(page: AppTest) -> None:
     """The same upload with the English switch on lists the English reason."""
     page.toggle(key="lang_en").set_value(True)
     run(page)
@@ -114,7 +114,7 @@ def test_skip_reasons_on_the_english_page_are_english(page: AppTest) -> None:  #
 
 @pytest.mark.heavy
 @pytest.mark.usefixtures("fresh_streamlit")
-def test_the_upload_section_carries_the_uploader_words(page: AppTest) -> None:  # noqa: F811
+def test_the_upload_section_carries_the_uploader_words(page: AppTest) -> None:
     """The ingest section sends the scoped style with the Danish words along with the uploader."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)

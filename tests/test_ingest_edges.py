@@ -17,7 +17,7 @@ from lessons.ingest.parsing import is_date_line, parse_report, report_title
 from lessons.ingest.saving import ingest_bytes
 from lessons.models import ENTRY_ID_PATTERN, slugify
 from lessons.settings import Settings
-from tests.test_curator_page import page, run  # noqa: F401  (the curator page fixture)
+from tests.conftest import run
 
 pytestmark = pytest.mark.heavy
 
@@ -145,7 +145,7 @@ def test_an_inline_upload_becomes_a_draft(env_settings: Settings, use_fake_embed
     assert result.created[0].id in load_corpus(env_settings.corpus_dir).by_id()
 
 
-def test_an_empty_upload_says_why_and_shows_the_expected_shape(page: AppTest) -> None:  # noqa: F811
+def test_an_empty_upload_says_why_and_shows_the_expected_shape(page: AppTest) -> None:
     """An upload that yields nothing gets a warning with the reason, the expected shape and an example."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
@@ -158,7 +158,7 @@ def test_an_empty_upload_says_why_and_shows_the_expected_shape(page: AppTest) ->
     assert not page.success
 
 
-def test_an_inline_upload_on_the_page_adds_a_draft(page: AppTest) -> None:  # noqa: F811
+def test_an_inline_upload_on_the_page_adds_a_draft(page: AppTest) -> None:
     """The same inline text uploaded on the curator page is added as one handling example."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
@@ -169,7 +169,7 @@ def test_an_inline_upload_on_the_page_adds_a_draft(page: AppTest) -> None:  # no
     assert not page.code
 
 
-def test_curator_reasons_for_skipping_everything(page: AppTest, tmp_path: Path) -> None:  # noqa: F811
+def test_curator_reasons_for_skipping_everything(page: AppTest, tmp_path: Path) -> None:
     """Uploading the same text twice: the second time says all experiences are already in the corpus."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
