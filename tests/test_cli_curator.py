@@ -140,9 +140,9 @@ def test_edit_retire_show(cli: Settings) -> None:
     """edit changes a field with a reason; retire needs a reason; show prints the file with history."""
     edited = runner.invoke(app, ["edit", "handling-api-data", "--outcome", "Data hentes nu dagligt.", "--reason", "ny"])
     assert edited.exit_code == 0, edited.output
-    assert "edited by karen (via root): outcome (ny)" in edited.output
-    cleared = runner.invoke(app, ["edit", "handling-api-data", "--clear", "outcome"])
-    assert cleared.exit_code == 0 and "edited by karen (via root): outcome" in cleared.output
+    assert "revision proposed by karen (via root): outcome (ny)" in edited.output
+    cleared = runner.invoke(app, ["edit", "handling-api-data", "--clear", "outcome"])  # back to the approved text
+    assert cleared.exit_code == 0 and "revision withdrawn by karen (via root)" in cleared.output
     bad = runner.invoke(app, ["edit", "handling-api-data", "--domain", "space"])
     assert bad.exit_code == 2 and "[domain]" in bad.output
     assert runner.invoke(app, ["retire", "handling-api-data"]).exit_code == 2

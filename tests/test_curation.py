@@ -224,20 +224,21 @@ def test_dense_similarity_flags_when_words_differ(settings: Settings, fake: Fake
 
 
 def test_edit_changes_fields_and_records_history(tiny_corpus: Path) -> None:
-    """An edit changes the given fields, keeps the state and id, and adds a history line with the reason."""
+    """An edit of a draft changes the given fields, keeps the state and id, and adds a history line with the reason."""
+    draft, _ = add_entry(tiny_corpus, LESSON, by="Karen")
     entry = edit_entry(
         tiny_corpus,
-        "handling-api-data",
+        draft.id,
         {"outcome": "Data hentes nu dagligt.", "areas": ["infrastructure"], "source.page": 12},
         by="Ole",
         reason="teamets opfølgning",
     )
     assert entry.outcome == "Data hentes nu dagligt."
     assert entry.areas == [entry.areas[0]] and entry.areas[0].value == "infrastructure"
-    assert entry.source.page == 12 and entry.source.report == "Testrapport"
-    assert entry.state is ReviewState.APPROVED
+    assert entry.source.page == 12 and entry.source.report == draft.source.report
+    assert entry.state is ReviewState.DRAFT and entry.revision is None
     assert entry.history[-1].endswith("edited by Ole: outcome, areas, source.page (teamets opfølgning)")
-    assert _entry(tiny_corpus, "handling-api-data") == entry
+    assert _entry(tiny_corpus, draft.id) == entry
 
 
 def test_edit_refuses_bad_values_and_locked_fields(tiny_corpus: Path) -> None:
@@ -259,8 +260,11 @@ def test_edit_refuses_bad_values_and_locked_fields(tiny_corpus: Path) -> None:
 
 
 def test_edit_of_kind_moves_the_file(tiny_corpus: Path) -> None:
-    """Changing the kind moves the entry to its kind's folder, leaving no copy behind."""
-    entry = edit_entry(tiny_corpus, "advice-data", {"kind": "finding"}, by="k")
+    """Changing the kind moves the entry to its kind's folder (when its revision is approved), leaving no copy."""
+    pending = edit_entry(tiny_corpus, "advice-data", {"kind": "finding"}, by="k")
+    assert pending.kind is Kind.ADVICE and pending.revision is not None
+    assert (tiny_corpus / "entries" / "advice" / "advice-data.yaml").is_file()
+    entry = approve_entry(tiny_corpus, "advice-data", by="editor")
     assert entry.kind is Kind.FINDING
     assert (tiny_corpus / "entries" / "finding" / "advice-data.yaml").is_file()
     assert not (tiny_corpus / "entries" / "advice" / "advice-data.yaml").exists()

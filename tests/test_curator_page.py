@@ -160,24 +160,58 @@ def test_approve_then_rebuild_with_progress(page: AppTest, env_settings: Setting
 
 
 def test_edit_and_retire_from_the_page(page: AppTest, env_settings: Settings) -> None:
-    """An entry's field is changed with a reason, then it is retired; both land in its history."""
+    """An approved entry's edit becomes a pending revision (the approved text kept); retiring drops it."""
     page.radio(key="cur_section").set_value("edit")
     run(page)
     page.selectbox(key="cur_edit_id").set_value("handling-api-data")
     run(page)
+    assert "dine ændringer gemmes som en rettelse" in texts(page)
     page.text_area(key="cur_e_handling-api-data_outcome").set_value("Data hentes nu hver nat.")
     page.text_input(key="cur_edit_reason_handling-api-data").set_value("opfølgning")
     page.button(key="cur_save_edit_handling-api-data").click()
     run(page)
+    assert any("Gemt som rettelse af handling-api-data" in s.value for s in page.success), texts(page)
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
-    assert entry.outcome == "Data hentes nu hver nat."
-    assert entry.history[-1].endswith("edited by karen: outcome (opfølgning)")
+    assert entry.outcome is None and entry.revision is not None
+    assert entry.revision.changes == {"outcome": "Data hentes nu hver nat."}
+    assert entry.history[-1].endswith("revision proposed by karen: outcome (opfølgning)")
+    assert page.text_area(key="cur_e_handling-api-data_outcome").value == "Data hentes nu hver nat."
+    assert "venter på godkendelse (skrevet af karen)" in texts(page)
     page.text_input(key="cur_edit_reason_handling-api-data").set_value("erstattet af ny erfaring")
     page.button(key="cur_edit_retire_handling-api-data").click()
     run(page)
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
-    assert entry.state is ReviewState.RETIRED
-    assert entry.history[-1].endswith("retired by karen: erstattet af ny erfaring")
+    assert entry.state is ReviewState.RETIRED and entry.revision is None
+    assert "retired by karen: erstattet af ny erfaring" in entry.history[-1]
+
+
+def test_review_queue_shows_a_revision_field_by_field(page: AppTest, env_settings: Settings) -> None:
+    """A pending revision is in the queue with before/after; its author cannot approve it, another editor can."""
+    from lessons import workflow
+    from lessons.roles import Actor, Role
+
+    new = "Kommunen fik et API; data hentes <b>hver nat</b>."
+    workflow.edit(env_settings, Actor("lars", Role.EDITOR), "handling-api-data", {"handling": new})
+    run(page)
+    assert "Kladder (0) · rettelser (1)" in page.radio(key="cur_section").options
+    page.radio(key="cur_section").set_value("drafts")
+    run(page)
+    shown = texts(page)
+    assert "Rettelse af en godkendt erfaring, skrevet af lars" in shown
+    assert "**Håndtering**" in shown and "Godkendt nu (det brugerne ser)" in shown
+    assert "så data kunne hentes automatisk" in shown and "hver nat" in shown and "<b>" not in shown
+    assert "cur_approve_handling-api-data" not in [b.key for b in page.button]  # karen is a curator
+    assert "cur_withdraw_handling-api-data" not in [b.key for b in page.button]  # and not its author
+    sign_in_as(page, env_settings, "lars", "editor")
+    assert "cur_approve_handling-api-data" not in [b.key for b in page.button]  # its author
+    assert "Du har selv skrevet rettelsen" in texts(page)
+    sign_in_as(page, env_settings, "edda", "editor")
+    page.button(key="cur_approve_handling-api-data").click()
+    run(page)
+    _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
+    assert entry.handling == new and entry.revision is None and entry.approved_by == "edda"
+    assert any("Indekset er ikke opdateret" in w.value for w in page.warning)
+    assert "Kladder (0)" in page.radio(key="cur_section").options
 
 
 def test_upload_ingests_a_pdf_into_drafts(page: AppTest, env_settings: Settings) -> None:

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from lessons.build import build_index
 from lessons.cli import app
 from lessons.corpus import load_corpus, write_entry
-from lessons.curation import add_entry, edit_entry
+from lessons.curation import add_entry, approve_entry, edit_entry
 from lessons.embedding import FakeEmbedder
 from lessons.errors import CorpusError
 from lessons.settings import Settings
@@ -157,6 +157,7 @@ def test_written_files_and_index_versions_follow_the_umask(settings: Settings, f
         edit_entry(
             root, "handling-api-data", {"kind": "finding", "challenge": None, "handling": None, "body": "B"}, by="K"
         )
+        approve_entry(root, "handling-api-data", by="E")  # the revision moves the file when approved
         build_index(settings, fake)
     files = [root / "entries" / "advice" / f"{entry.id}.yaml", root / "entries" / "finding" / "handling-api-data.yaml"]
     version = settings.index_dir / "versions" / str(read_current(settings.index_dir))
@@ -335,21 +336,19 @@ def _crash_before(n: int, step: Callable[[], object]) -> int:
 
 def test_a_kind_changing_edit_killed_at_any_moment_leaves_one_file(tiny_corpus: Path, tmp_path: Path) -> None:
     """Killed before each file-system step of a kind change: the corpus validates, one file, old or new content."""
+    edit_entry(  # an approved entry: the kind changes (and the file moves) when its revision is approved
+        tiny_corpus,
+        "handling-mdr-ce",
+        {"kind": "finding", "challenge": None, "handling": None, "outcome": None, "body": "Flyttet"},
+        by="K",
+    )
     pristine = tmp_path / "pristine"
     shutil.copytree(tiny_corpus, pristine)
     outcomes: list[str] = []
     for n in range(1, 20):
         shutil.rmtree(tiny_corpus)
         shutil.copytree(pristine, tiny_corpus)
-        code = _crash_before(
-            n,
-            lambda: edit_entry(
-                tiny_corpus,
-                "handling-mdr-ce",
-                {"kind": "finding", "challenge": None, "handling": None, "outcome": None, "body": "Flyttet"},
-                by="K",
-            ),
-        )
+        code = _crash_before(n, lambda: approve_entry(tiny_corpus, "handling-mdr-ce", by="E"))
         corpus = load_corpus(tiny_corpus)  # raises if two files hold the id
         entry = corpus.by_id()["handling-mdr-ce"]
         found = sorted(p.name for p in (tiny_corpus / "entries").rglob("handling-mdr-ce.yaml"))

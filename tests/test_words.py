@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lessons import words
-from lessons.models import TEXT_FIELDS, Area, Domain, Kind, ProjectStatus, ReviewState, Sector
+from lessons.models import REVISABLE_FIELDS, TEXT_FIELDS, Area, Domain, Kind, ProjectStatus, ReviewState, Sector
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [*sorted((ROOT / "src" / "lessons").rglob("*.py")), ROOT / "app.py"]
@@ -49,6 +49,7 @@ def test_every_text_has_both_languages(key: str) -> None:
         ("status", [m.value for m in ProjectStatus]),
         ("state", [m.value for m in ReviewState]),
         ("field", list(TEXT_FIELDS)),
+        ("entry_field", list(REVISABLE_FIELDS)),
     ],
 )
 def test_every_vocabulary_value_is_labelled_in_both_languages(vocabulary: str, values: list[str]) -> None:

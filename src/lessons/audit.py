@@ -86,7 +86,7 @@ class AuditEvent:
     def changes(self) -> list[Change]:
         """The fields that differ between before and after (history and timestamps left out)."""
         old, new = self.before or {}, self.after or {}
-        skip = {"history", "created_at", "approved_at", "retired_at"}
+        skip = {"history", "created_at", "approved_at", "retired_at", "revision"}
         return [
             Change(name, old.get(name), new.get(name))
             for name in sorted(set(old) | set(new))

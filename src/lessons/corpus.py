@@ -56,8 +56,8 @@ class Corpus:
 
 
 def entry_hash(entry: Entry) -> str:
-    """sha256 of an entry's canonical JSON (its curation history excluded)."""
-    return hashlib.sha256(entry.model_dump_json(exclude={"history"}).encode("utf-8")).hexdigest()
+    """sha256 of an entry's canonical JSON (its curation history and pending revision excluded: neither is served)."""
+    return hashlib.sha256(entry.model_dump_json(exclude={"history", "revision"}).encode("utf-8")).hexdigest()
 
 
 def corpus_hash(entries: Iterable[Entry]) -> str:

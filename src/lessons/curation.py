@@ -5,6 +5,12 @@ Every change goes through :class:`~lessons.models.Entry` validation and
 and appends one line to its ``history``. New entries start as drafts: curators
 see them, users do not, until someone approves them.
 
+An edit to an approved entry does not change the served text: it is kept as the
+entry's pending :class:`~lessons.models.Revision` (in the same file, under
+``revision:``) until an editor who is none of its authors approves it, which applies
+it in one atomic write. A second edit amends the same revision; its authors may
+withdraw it. Drafts and retired entries are edited directly, as before.
+
 Near-duplicates are found lexically (content-word sets, so it works without the
 model) and, when an index and embedder are at hand, densely as well.
 """
@@ -21,16 +27,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from filelock import FileLock, Timeout
+from pydantic import ValidationError
 
 from lessons.chunking import chunk_entry
 from lessons.corpus import Corpus, entry_path, load_corpus, superseded_problems, validate_entry, write_entry
 from lessons.errors import CorpusError, LessonsError, Problem
 from lessons.files import read_regular_file, storage_error
-from lessons.models import Entry, ReviewState, slugify
+from lessons.models import REVISABLE_FIELDS, Entry, ReviewState, Revision, slugify
 from lessons.roles import person
 from lessons.text import content_stems, markdown_heading, normalise, words
 from lessons.words import labels
-from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml
+from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml, path_lines
 
 if TYPE_CHECKING:
     from lessons.embedding import Embedder
@@ -42,13 +49,17 @@ __all__ = [
     "CurationError",
     "DenseScorer",
     "EntryError",
+    "FieldChange",
     "FourEyesError",
     "Match",
     "NearDuplicateError",
+    "NotYourRevisionError",
+    "RevisionError",
     "Thresholds",
     "add_entry",
     "approve_entry",
     "authors",
+    "awaiting_review",
     "checked_corpus",
     "closest_entries",
     "content_tokens",
@@ -62,6 +73,10 @@ __all__ = [
     "prepare_entry",
     "read_entry_upload",
     "retire_entry",
+    "revision_changes",
+    "revision_file_problems",
+    "revision_problems",
+    "withdraw_revision",
 ]
 
 # Fields lessons sets itself when an entry is added, approved or retired.
@@ -89,6 +104,14 @@ class CorpusInvalidError(CurationError):
 
 class FourEyesError(CurationError):
     """An editor tried to approve a draft they wrote or changed themselves."""
+
+
+class RevisionError(CurationError):
+    """A pending revision cannot be approved or amended: it no longer applies to its entry."""
+
+
+class NotYourRevisionError(CurationError):
+    """A curator tried to withdraw a revision they did not write (an editor may withdraw any)."""
 
 
 class EntryError(CorpusError):
@@ -560,6 +583,17 @@ def _save_changed(root: Path, old_path: Path, entry: Entry) -> Path:
     return write_entry(root, entry, replacing=old_path)
 
 
+def _pending(entry: Entry, file: str) -> Entry:
+    """The entry as its pending revision would make it; :class:`RevisionError` when that no longer fits."""
+    problems = revision_problems(entry, file)
+    if problems:
+        lines = [f"the pending revision of {entry.id} no longer applies, so nothing was changed:"]
+        lines += [f"  {p}" for p in problems]
+        lines.append(f"withdraw it (`lessons withdraw {entry.id}`) and make the change again")
+        raise RevisionError("\n".join(lines))
+    return entry.proposed()
+
+
 def edit_entry(
     root: Path,
     entry_id: str,
@@ -570,17 +604,26 @@ def edit_entry(
 ) -> Entry:
     """Change fields of an entry (None clears one). The id and the curation fields cannot be edited.
 
-    The state is kept: an approved entry stays approved and its new text is
-    served after the next build. Raises :class:`CorpusError` naming a bad field.
+    A draft or retired entry is changed in place. An approved entry is not: the
+    change becomes (or amends) its pending :class:`~lessons.models.Revision`, and the
+    approved text stays what builds serve until another editor approves the revision
+    (:func:`approve_entry`). Either way the result is validated as a whole entry first,
+    and a bad field raises :class:`EntryError` naming it; nothing is written then.
+    Returns the entry as saved (for an approved one: the approved text with its revision).
     """
-    locked = [name for name in ("id", *CURATION_FIELDS) if name in changes]
+    locked = [name for name in ("id", *CURATION_FIELDS, "revision") if name in changes]
     if locked:
         hint = "ids are permanent; retire the entry and add a new one" if "id" in locked else "use approve or retire"
+        if "revision" in locked:
+            hint = "edit the fields themselves; an edit of an approved entry becomes its revision"
         raise EntryError([Problem(file=entry_id, field=name, message=f"cannot be edited ({hint})") for name in locked])
     with curation_lock(root):
         corpus = checked_corpus(root)
         path, entry = find_entry(root, entry_id, corpus)
-        data = entry.model_dump(mode="json", exclude_none=True)
+        file = str(path.relative_to(root))
+        revising = entry.state is ReviewState.APPROVED
+        start = _pending(entry, file) if revising else entry
+        data = start.model_dump(mode="json", exclude_none=True, exclude={"revision"})
         changed: list[str] = []
         for name, given in changes.items():
             target, key = (data, name)
@@ -597,11 +640,115 @@ def edit_entry(
             raise CurationError(f"{entry_id}: nothing to change (the given values are what the entry holds)")
         when = _now()
         detail = ", ".join(changed) + (f" ({reason})" if reason and reason.strip() else "")
-        data["history"] = [*entry.history, _history_line(when, "edited", by, detail)]
-        updated = _validated(data, str(path.relative_to(root)))
-        _check_superseded(corpus, updated, str(path.relative_to(root)))
+        if revising:
+            proposed = _validated(data, file)  # the entry as it would be: every field checked, as for a draft
+            _check_superseded(corpus, proposed, file)
+            updated = _revised(entry, proposed, by=by, when=when, detail=detail, file=file)
+        else:
+            data["history"] = [*entry.history, _history_line(when, "edited", by, detail)]
+            updated = _validated(data, file)
+            _check_superseded(corpus, updated, file)
         _save_changed(root, path, updated)
     return updated
+
+
+def _revised(live: Entry, proposed: Entry, *, by: str, when: datetime, detail: str, file: str) -> Entry:
+    """``live`` with a pending revision that makes it ``proposed`` (amending the one it has), or without one
+    when ``proposed`` is the approved text again."""
+    old, new = live.content(), proposed.content()
+    changes = {name: new[name] for name in REVISABLE_FIELDS if name in new and new[name] != old.get(name)}
+    cleared = [name for name in REVISABLE_FIELDS if name in old and name not in new]
+    previous = live.revision
+    if not changes and not cleared:  # the edit restores the approved text: nothing is pending any more
+        line = _history_line(when, "revision withdrawn", by, "the edit restores the approved text")
+        return _validated(
+            {**live.model_dump(mode="json", exclude_none=True, exclude={"revision"}), "history": [*live.history, line]},
+            file,
+        )
+    names = [*(previous.authors if previous else []), by]
+    people: dict[str, str] = {}
+    for name in names:
+        people.setdefault(person(name), name)
+    revision = Revision(
+        base=live.content_digest(),
+        changes=changes,
+        cleared=cleared,
+        authors=list(people.values()),
+        proposed_at=previous.proposed_at if previous else when,
+        updated_at=when,
+    )
+    action = "revision amended" if previous else "revision proposed"
+    data = live.model_dump(mode="json", exclude_none=True, exclude={"revision"})
+    data["history"] = [*live.history, _history_line(when, action, by, detail)]
+    data["revision"] = revision.model_dump(mode="json")
+    return _validated(data, file)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field a pending revision changes: its approved value and its proposed value (None: empty)."""
+
+    field: str
+    before: Any
+    after: Any
+
+
+def revision_changes(entry: Entry) -> list[FieldChange]:
+    """What the entry's pending revision changes, field by field in the entry's order (empty when none).
+
+    Raises :class:`RevisionError` when the revision no longer applies.
+    """
+    if entry.revision is None:
+        return []
+    proposed = _pending(entry, entry.id)
+    old, new = entry.content(), proposed.content()
+    return [
+        FieldChange(name, old.get(name), new.get(name)) for name in REVISABLE_FIELDS if old.get(name) != new.get(name)
+    ]
+
+
+def revision_problems(
+    entry: Entry, file: str, lines: Mapping[tuple[str | int, ...], int] | None = None
+) -> list[Problem]:
+    """Why the entry's pending revision no longer applies (empty when it does, or when there is none).
+
+    It no longer applies when the approved entry changed since the revision was made
+    (its ``base`` differs), or when the entry it would make does not validate.
+    ``lines`` (from :func:`lessons.yamlio.path_lines`) gives each problem its line.
+    """
+    revision = entry.revision
+    if revision is None:
+        return []
+    where = dict(lines or {})
+    problems: list[Problem] = []
+    if revision.base != entry.content_digest():
+        problems.append(
+            Problem(
+                file=file,
+                field="revision.base",
+                line=where.get(("revision", "base")),
+                message=(
+                    "the approved entry changed after this revision was proposed "
+                    f"(by {', '.join(revision.authors)}), so it may undo that change; "
+                    f"withdraw it (`lessons withdraw {entry.id}`) and edit again"
+                ),
+            )
+        )
+    try:
+        entry.proposed()
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [str(part) for part in err["loc"]]
+            line = where.get(("revision", "changes", loc[0])) if loc else None
+            problems.append(
+                Problem(
+                    file=file,
+                    field=".".join(["revision", "changes", *loc]) if loc else "revision",
+                    line=line or where.get(("revision",)),
+                    message=f"the entry this revision would make is not valid: {err['msg']}",
+                )
+            )
+    return problems
 
 
 HISTORY_HEAD = 600
@@ -632,15 +779,22 @@ def authors(entry: Entry) -> set[str]:
 
 
 def approve_entry(root: Path, entry_id: str, *, by: str, allow_self: bool = False) -> Entry:
-    """Approve a draft (or reinstate a retired entry): it is served to users after the next build.
+    """Approve a draft, reinstate a retired entry, or approve an approved entry's pending revision.
 
-    Four-eyes: the approver must not be one of its :func:`authors`, unless
-    ``allow_self`` (a setting for one-person teams); the history then says self-approved.
+    Served to users after the next build. Four-eyes: the approver must not be one of
+    the draft's :func:`authors` (or of the revision's authors), unless ``allow_self``
+    (a setting for one-person teams); the history then says self-approved. Approving
+    a revision applies it, records it in the history, and removes it, in one write.
     """
     with curation_lock(root):
-        path, entry = find_entry(root, entry_id)
+        corpus = checked_corpus(root)
+        path, entry = find_entry(root, entry_id, corpus)
         if entry.state is ReviewState.APPROVED:
-            raise CurationError(f"{entry_id} is already approved")
+            if entry.revision is None:
+                raise CurationError(f"{entry_id} is already approved and has no pending revision")
+            updated = _apply_revision(corpus, path, entry, by=by, allow_self=allow_self)
+            _save_changed(root, path, updated)
+            return updated
         own = person(by) in authors(entry)
         if own and not allow_self:
             raise FourEyesError(
@@ -665,8 +819,66 @@ def approve_entry(root: Path, entry_id: str, *, by: str, allow_self: bool = Fals
     return updated
 
 
+def _apply_revision(corpus: Corpus, path: Path, entry: Entry, *, by: str, allow_self: bool) -> Entry:
+    """The approved entry with its pending revision applied (four-eyes checked), not yet written."""
+    if entry.revision is None:
+        raise CurationError(f"{entry.id} has no pending revision")
+    file = str(path.relative_to(corpus.root))
+    proposed = _pending(entry, file)
+    writers = entry.revision.authors
+    own = person(by) in {person(name) for name in writers}
+    if own and not allow_self:
+        raise FourEyesError(
+            f"the pending revision of {entry.id} was written by {', '.join(writers)}; another editor must approve "
+            "it (four-eyes; a one-person team can set LESSONS_ALLOW_SELF_APPROVAL=1)"
+        )
+    when = _now()
+    fields = ", ".join(change.field for change in revision_changes(entry))
+    action = "revision self-approved" if own else "revision approved"
+    data = proposed.model_dump(mode="json", exclude_none=True)
+    data.update(
+        state=ReviewState.APPROVED.value,
+        approved_by=by,
+        approved_at=when.isoformat(),
+        history=[*entry.history, _history_line(when, action, by, f"{fields}; written by {', '.join(writers)}")],
+    )
+    updated = _validated(data, file)
+    _check_superseded(corpus, updated, file)
+    return updated
+
+
+def withdraw_revision(
+    root: Path, entry_id: str, *, by: str, reason: str | None = None, authors_only: bool = True
+) -> Entry:
+    """Drop an approved entry's pending revision; the approved text stays as it is.
+
+    With ``authors_only`` (a curator) only one of the revision's authors may withdraw it;
+    an editor, reviewing it, may withdraw anyone's (:class:`NotYourRevisionError` otherwise).
+    """
+    with curation_lock(root):
+        path, entry = find_entry(root, entry_id)
+        revision = entry.revision
+        if revision is None:
+            raise CurationError(f"{entry_id} has no pending revision to withdraw")
+        if authors_only and person(by) not in {person(name) for name in revision.authors}:
+            raise NotYourRevisionError(
+                f"the pending revision of {entry_id} was written by {', '.join(revision.authors)}; "
+                "only they, or an editor, can withdraw it"
+            )
+        when = _now()
+        detail = normalise(reason).strip() if reason else None
+        data = entry.model_dump(mode="json", exclude_none=True, exclude={"revision"})
+        data["history"] = [*entry.history, _history_line(when, "revision withdrawn", by, detail)]
+        updated = _validated(data, str(path.relative_to(root)))
+        _save_changed(root, path, updated)
+    return updated
+
+
 def retire_entry(root: Path, entry_id: str, *, reason: str, by: str) -> Entry:
-    """Retire an entry: kept in the corpus with its history, no longer retrieved after the next build."""
+    """Retire an entry: kept in the corpus with its history, no longer retrieved after the next build.
+
+    A pending revision is dropped (the history says so): a retired entry is edited directly.
+    """
     if not reason or not reason.strip():
         raise EntryError([Problem(file=entry_id, field="reason", message="say why the entry is retired")])
     with curation_lock(root):
@@ -674,11 +886,15 @@ def retire_entry(root: Path, entry_id: str, *, reason: str, by: str) -> Entry:
         if entry.state is ReviewState.RETIRED:
             raise CurationError(f"{entry_id} is already retired")
         when = _now()
+        detail = normalise(reason)
+        if entry.revision is not None:
+            detail += f"; its pending revision by {', '.join(entry.revision.authors)} was dropped"
         updated = entry.model_copy(
             update={
                 "state": ReviewState.RETIRED,
                 "retired_at": when,
-                "history": [*entry.history, _history_line(when, "retired", by, normalise(reason))],
+                "revision": None,
+                "history": [*entry.history, _history_line(when, "retired", by, detail)],
             }
         )
         updated = _validated(updated.model_dump(mode="json", exclude_none=True), str(path.relative_to(root)))
@@ -690,3 +906,30 @@ def drafts(corpus: Corpus) -> list[Entry]:
     """Entries waiting for review, oldest first."""
     waiting = [e for e in corpus.entries if e.state is ReviewState.DRAFT]
     return sorted(waiting, key=lambda e: (e.created_at or datetime.min.replace(tzinfo=UTC), e.id))
+
+
+def _waiting_since(entry: Entry) -> datetime:
+    if entry.revision is not None:
+        return entry.revision.proposed_at
+    return entry.created_at or datetime.min.replace(tzinfo=UTC)
+
+
+def awaiting_review(corpus: Corpus) -> list[Entry]:
+    """What an editor has to review, oldest first: drafts, and approved entries with a pending revision."""
+    waiting = [e for e in corpus.entries if e.state is ReviewState.DRAFT or e.revision is not None]
+    return sorted(waiting, key=lambda e: (_waiting_since(e), e.id))
+
+
+def revision_file_problems(corpus: Corpus) -> list[Problem]:
+    """Every pending revision of the corpus that no longer applies, with file, field and line (for validate)."""
+    problems: list[Problem] = []
+    for entry in corpus.entries:
+        if entry.revision is None:
+            continue
+        path = corpus.files[entry.id]
+        try:
+            lines = path_lines(read_regular_file(path, max_bytes=MAX_YAML_BYTES, inside=corpus.root))
+        except (OSError, LessonsError):
+            lines = {}
+        problems.extend(revision_problems(entry, str(path.relative_to(corpus.root)), lines))
+    return problems

@@ -7,10 +7,12 @@ forms can list the valid values and reject anything else by name.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -24,6 +26,7 @@ from pydantic import (
 
 __all__ = [
     "KIND_FIELDS",
+    "REVISABLE_FIELDS",
     "TEXT_FIELDS",
     "Area",
     "Domain",
@@ -31,6 +34,7 @@ __all__ = [
     "Kind",
     "ProjectStatus",
     "ReviewState",
+    "Revision",
     "Sector",
     "Source",
 ]
@@ -132,6 +136,47 @@ class Source(BaseModel):
     page: int | None = Field(default=None, ge=1, le=10_000)
 
 
+# Fields lessons sets itself (state, who, when, history) and the pending revision: never part of a revision.
+_NOT_REVISABLE = frozenset(
+    {"id", "state", "created_by", "created_at", "approved_by", "approved_at", "retired_at", "history", "revision"}
+)
+
+
+class Revision(BaseModel):
+    """Changes to an approved entry that wait for a second editor; until then the approved text is served.
+
+    Kept in the entry's own file under ``revision:``. ``changes`` holds the new value of each
+    changed field, ``cleared`` the fields the revision empties; ``base`` is the
+    :meth:`Entry.content_digest` of the approved entry the revision was made against, so a
+    revision whose entry changed since is told apart (it no longer applies). ``authors`` are
+    everyone who wrote it: none of them may approve it (four-eyes).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    changes: dict[str, Any] = Field(default_factory=dict)
+    cleared: list[str] = Field(default_factory=list, max_length=40)
+    authors: list[_Name] = Field(min_length=1, max_length=100)
+    proposed_at: datetime
+    updated_at: datetime
+
+    @model_validator(mode="after")
+    def _fields_are_revisable(self) -> Revision:
+        unknown = [name for name in [*self.changes, *self.cleared] if name not in REVISABLE_FIELDS]
+        if unknown:
+            raise ValueError(
+                f"a revision cannot change the field(s): {', '.join(sorted(map(str, unknown)))[:300]}; "
+                f"it may change: {', '.join(REVISABLE_FIELDS)}"
+            )
+        both = sorted(set(self.changes) & set(self.cleared))
+        if both:
+            raise ValueError(f"field(s) both changed and cleared: {', '.join(both)}")
+        if not self.changes and not self.cleared:
+            raise ValueError("a revision must change at least one field; remove the empty revision")
+        return self
+
+
 class Entry(BaseModel):
     """One curated experience. Challenge, handling and outcome keep the source's wording."""
 
@@ -179,6 +224,8 @@ class Entry(BaseModel):
     approved_at: datetime | None = None
     retired_at: datetime | None = None
     history: list[str] = Field(default_factory=list, max_length=1000)
+    # Changes to an approved entry waiting for a second editor (not served until approved).
+    revision: Revision | None = None
 
     @field_validator("areas", "tags", "organisations")
     @classmethod
@@ -204,6 +251,15 @@ class Entry(BaseModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _revision_only_when_approved(self) -> Entry:
+        if self.revision is not None and self.state is not ReviewState.APPROVED:
+            raise ValueError(
+                f"a {self.state.value} entry cannot have a pending revision (only approved entries do); "
+                "remove the revision: block or edit the entry directly"
+            )
+        return self
+
     @field_validator("superseded_by")
     @classmethod
     def _not_itself(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -226,11 +282,35 @@ class Entry(BaseModel):
         parts = [self.title, *(text for _, text in self.text_fields())]
         return "\n\n".join(parts)
 
+    def content(self) -> dict[str, Any]:
+        """The fields a revision may change, as JSON values (empty ones left out)."""
+        data = self.model_dump(mode="json", include=set(REVISABLE_FIELDS), exclude_none=True)
+        return {key: value for key, value in data.items() if value != []}
+
+    def content_digest(self) -> str:
+        """sha256 of :meth:`content`: what a pending revision was made against."""
+        return hashlib.sha256(json.dumps(self.content(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def proposed(self) -> Entry:
+        """The entry as its pending revision would make it (itself when there is none).
+
+        Raises pydantic's ValidationError when the revision does not fit the entry.
+        """
+        if self.revision is None:
+            return self
+        data = self.model_dump(mode="json", exclude={"revision"}, exclude_none=True)
+        data.update(self.revision.changes)
+        for name in self.revision.cleared:
+            data.pop(name, None)
+        return Entry.model_validate(data)
+
     @property
     def retrievable(self) -> bool:
         """Only approved entries are served to users."""
         return self.state is ReviewState.APPROVED
 
+
+REVISABLE_FIELDS: tuple[str, ...] = tuple(name for name in Entry.model_fields if name not in _NOT_REVISABLE)
 
 _SLUG_TABLE = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "ü": "u", "ö": "oe", "ä": "ae"})
 # Code and markup are not words: a script or style element with its content, then any tag (bounded: linear).

@@ -34,9 +34,9 @@ __all__ = ["EntryNotFoundError", "LoadedVersion", "SearchService", "entry_to_jso
 log = logging.getLogger(__name__)
 
 MAX_ENTRY_ID_CHARS = 200
-# Fields of an entry that are not for readers of the API: review state and who curated it.
+# Fields of an entry that are not for readers of the API: review state, who curated it, and an unapproved revision.
 _PRIVATE_FIELDS = frozenset(
-    {"state", "history", "created_by", "created_at", "approved_by", "approved_at", "retired_at"}
+    {"state", "history", "created_by", "created_at", "approved_by", "approved_at", "retired_at", "revision"}
 )
 
 

@@ -65,6 +65,36 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "outcome": ("Resultat", "Outcome"),
         "body": ("Tekst", "Text"),
     },
+    # every field a revision of an approved entry may change (lessons.models.REVISABLE_FIELDS)
+    "entry_field": {
+        "kind": ("Type", "Kind"),
+        "title": ("Titel", "Title"),
+        "summary": ("Resumé", "Summary"),
+        "tags": ("Søgeord", "Tags"),
+        "areas": ("Udfordringsområder", "Challenge areas"),
+        "sector": ("Sektor", "Sector"),
+        "domain": ("Domæne", "Domain"),
+        "project": ("Projekt", "Project"),
+        "organisations": ("Organisationer", "Organisations"),
+        "location": ("Sted", "Location"),
+        "grant_mio_kr": ("Bevilling (mio. kr.)", "Grant (million kr)"),
+        "period": ("Periode", "Period"),
+        "project_status": ("Projektstatus", "Project status"),
+        "purpose": ("Formål", "Purpose"),
+        "solution": ("Løsning", "Solution"),
+        "description": ("Beskrivelse", "Description"),
+        "prerequisites": ("Forudsætninger", "Prerequisites"),
+        "direct_gains": ("Direkte gevinster", "Direct gains"),
+        "derived_gains": ("Afledte gevinster", "Derived gains"),
+        "ending": ("Afslutning", "How it ended"),
+        "challenge": ("Udfordring", "Challenge"),
+        "handling": ("Håndtering", "Handling"),
+        "outcome": ("Resultat", "Outcome"),
+        "body": ("Tekst", "Text"),
+        "source": ("Kilde", "Source"),
+        "as_of": ("Som beskrevet pr.", "As of"),
+        "superseded_by": ("Erstattet af", "Replaced by"),
+    },
     # the project profile of the briefing (lessons.briefing.profile)
     "profile_field": {
         "title": ("Titel", "Title"),
@@ -322,7 +352,45 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur_valid": ("Erfaringen er gyldig og kan gemmes som {id}.", "The experience is valid and can be saved as {id}."),
     "cur_problems": ("Erfaringen kan ikke gemmes:", "The experience cannot be saved:"),
     "cur_saved": ("Gemt som kladde: {id}", "Saved as draft: {id}"),
-    "cur_no_drafts": ("Ingen kladder venter på godkendelse.", "No drafts are waiting for review."),
+    "cur_no_drafts": (
+        "Ingen kladder eller rettelser venter på godkendelse.",
+        "No drafts or revisions are waiting for review.",
+    ),
+    "cur_section_drafts_revisions": ("Kladder ({n}) · rettelser ({m})", "Drafts ({n}) · revisions ({m})"),
+    "rev_by": ("Rettelse af en godkendt erfaring, skrevet af {by} {at}", "Revision of an approved entry by {by} {at}"),
+    "rev_before": ("Godkendt nu (det brugerne ser)", "Approved now (what users see)"),
+    "rev_after": ("Foreslået", "Proposed"),
+    "rev_approve": ("Godkend rettelsen", "Approve the revision"),
+    "rev_own": (
+        "Du har selv skrevet rettelsen; en anden redaktør skal godkende den.",
+        "You wrote this revision; another editor must approve it.",
+    ),
+    "rev_withdraw": ("Træk rettelsen tilbage", "Withdraw the revision"),
+    "rev_withdrawn": (
+        "Rettelsen af {id} er trukket tilbage; den godkendte tekst er uændret.",
+        "The revision of {id} is withdrawn; the approved text is unchanged.",
+    ),
+    "rev_saved": (
+        "Gemt som rettelse af {id}. Brugerne ser den godkendte tekst, indtil en anden redaktør godkender rettelsen.",
+        "Saved as a revision of {id}. Users see the approved text until another editor approves the revision.",
+    ),
+    "rev_pending": (
+        "Erfaringen har en rettelse, der venter på godkendelse (skrevet af {by}). Formularen viser den foreslåede "
+        "tekst; gemmer du, bliver din ændring en del af rettelsen.",
+        "This entry has a revision waiting for approval (by {by}). The form shows the proposed text; saving adds "
+        "your change to the revision.",
+    ),
+    "rev_stale": (
+        "Rettelsen af {id} passer ikke længere til erfaringen, fordi den er ændret siden. Træk rettelsen tilbage "
+        "og ret igen.",
+        "The revision of {id} no longer fits the entry, which has changed since. Withdraw it and edit again.",
+    ),
+    "rev_how": (
+        "Erfaringen er godkendt: dine ændringer gemmes som en rettelse, som en anden redaktør skal godkende, før "
+        "brugerne ser den.",
+        "This entry is approved: your changes are saved as a revision that another editor must approve before "
+        "users see it.",
+    ),
     "cur_created": ("Oprettet af {by} {at}", "Created by {by} {at}"),
     "cur_approve": ("Godkend", "Approve"),
     "cur_approved": (
@@ -478,8 +546,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "auth_sign_in_first": ("Log ind først.", "Sign in first."),
     "auth_four_eyes": (
-        "En kladde kan ikke godkendes af den, der har skrevet eller rettet den. En anden redaktør skal godkende den.",
-        "A draft cannot be approved by whoever wrote or changed it. Another editor must approve it.",
+        "En kladde eller rettelse kan ikke godkendes af den, der har skrevet eller rettet den. En anden redaktør "
+        "skal godkende den.",
+        "A draft or revision cannot be approved by whoever wrote or changed it. Another editor must approve it.",
     ),
     "auth_needs_editor": ("Venter på godkendelse af en redaktør.", "Waiting for an editor to approve it."),
     "auth_rebuild_editor": (

@@ -7,6 +7,10 @@ event with the entry before and after to the audit log. Four-eyes approval is
 enforced by :func:`lessons.curation.approve_entry` itself, with the setting
 ``allow_self_approval``. The audit log is opened before the change, so an action
 whose record could not be written is refused rather than done unrecorded.
+
+An edit of an approved entry is audited as ``revise`` (before: the approved text,
+after: the text the revision proposes); its approval as ``approve-revision`` (or
+``self-approve-revision``), its withdrawal as ``withdraw-revision``.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from lessons.curation import (
     edit_entry,
     find_entry,
     retire_entry,
+    withdraw_revision,
 )
 from lessons.models import Entry
-from lessons.roles import Action, Actor, require
+from lessons.roles import Action, Actor, allows, require
 from lessons.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,17 +39,31 @@ if TYPE_CHECKING:
     from lessons.ingest import IngestLimits
     from lessons.ingest.saving import IngestResult
 
-__all__ = ["add", "approve", "edit", "ingest", "rebuild", "retire"]
+__all__ = ["add", "approve", "edit", "ingest", "rebuild", "retire", "withdraw"]
 
 
 def _dump(entry: Entry) -> dict[str, Any]:
-    return entry.model_dump(mode="json", exclude_none=True)
+    """The entry as served (its pending revision, if any, is recorded as its own before/after)."""
+    return entry.model_dump(mode="json", exclude_none=True, exclude={"revision"})
+
+
+def _current(settings: Settings, entry_id: str) -> Entry | None:
+    try:
+        return find_entry(settings.corpus_dir, entry_id)[1]
+    except Exception:  # the core call that follows reports the real problem
+        return None
 
 
 def _before(settings: Settings, entry_id: str) -> dict[str, Any] | None:
+    entry = _current(settings, entry_id)
+    return None if entry is None else _dump(entry)
+
+
+def _proposed(entry: Entry) -> dict[str, Any] | None:
+    """The entry as its pending revision would make it (None when it has none or it no longer applies)."""
     try:
-        return _dump(find_entry(settings.corpus_dir, entry_id)[1])
-    except Exception:  # the core call that follows reports the real problem
+        return _dump(entry.proposed()) if entry.revision is not None else None
+    except ValueError:
         return None
 
 
@@ -81,7 +100,24 @@ def edit(
     audit.writable(settings.data_dir)
     before = _before(settings, entry_id)
     entry = edit_entry(settings.corpus_dir, entry_id, changes, by=str(actor), reason=reason)
-    audit.record(settings.data_dir, actor, "edit", entry_id=entry.id, before=before, after=_dump(entry), detail=reason)
+    if entry.revision is not None:
+        writers = ", ".join(entry.revision.authors)
+        detail = f"pending revision by {writers}, waiting for another editor" + (f"; {reason}" if reason else "")
+        after = _proposed(entry)
+        audit.record(settings.data_dir, actor, "revise", entry_id=entry.id, before=before, after=after, detail=detail)
+    elif before is not None and entry.history and " revision withdrawn by " in entry.history[-1]:
+        audit.record(
+            settings.data_dir,
+            actor,
+            "withdraw-revision",
+            entry_id=entry.id,
+            after=_dump(entry),
+            detail="the edit restores the approved text",
+        )
+    else:
+        audit.record(
+            settings.data_dir, actor, "edit", entry_id=entry.id, before=before, after=_dump(entry), detail=reason
+        )
     return entry
 
 
@@ -89,9 +125,23 @@ def approve(settings: Settings, actor: Actor | None, entry_id: str) -> Entry:
     """Approve a draft or reinstate a retired entry as ``actor`` (editor or above), four-eyes unless allowed."""
     actor = require(actor, Action.APPROVE)
     audit.writable(settings.data_dir)
-    before = _before(settings, entry_id)
+    current = _current(settings, entry_id)
+    before = None if current is None else _dump(current)
     entry = approve_entry(settings.corpus_dir, entry_id, by=str(actor), allow_self=settings.allow_self_approval)
     last = entry.history[-1] if entry.history else ""
+    if current is not None and current.revision is not None:
+        own = " revision self-approved by " in last
+        writers = ", ".join(current.revision.authors)
+        audit.record(
+            settings.data_dir,
+            actor,
+            "self-approve-revision" if own else "approve-revision",
+            entry_id=entry.id,
+            before=before,
+            after=_dump(entry),
+            detail=f"revision by {writers}" + (" (self-approval allowed: LESSONS_ALLOW_SELF_APPROVAL)" if own else ""),
+        )
+        return entry
     action = next((word for word in ("self-approved", "reinstated") if f" {word} by " in last), "approved")
     audit.record(
         settings.data_dir,
@@ -100,6 +150,26 @@ def approve(settings: Settings, actor: Actor | None, entry_id: str) -> Entry:
         entry_id=entry.id,
         before=before,
         after=_dump(entry),
+    )
+    return entry
+
+
+def withdraw(settings: Settings, actor: Actor | None, entry_id: str, *, reason: str | None = None) -> Entry:
+    """Withdraw an approved entry's pending revision as ``actor``: a curator their own, an editor anyone's."""
+    actor = require(actor, Action.DRAFT)
+    audit.writable(settings.data_dir)
+    current = _current(settings, entry_id)
+    proposed = _proposed(current) if current is not None else None
+    authors_only = not allows(actor.role, Action.APPROVE)
+    entry = withdraw_revision(settings.corpus_dir, entry_id, by=str(actor), reason=reason, authors_only=authors_only)
+    audit.record(
+        settings.data_dir,
+        actor,
+        "withdraw-revision",
+        entry_id=entry.id,
+        before=proposed,
+        after=_dump(entry),
+        detail=reason,
     )
     return entry
 

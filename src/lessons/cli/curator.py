@@ -1,4 +1,4 @@
-"""Curator commands of the `lessons` CLI: add, edit, approve, retire, drafts, show, ingest.
+"""Curator commands of the `lessons` CLI: add, edit, approve, withdraw, retire, drafts, show, ingest.
 
 The CLI runs on the server: whoever can run it can write the corpus (the operating system is the
 trust boundary). Each change is recorded under the OS user, or ``$LESSONS_CURATOR`` acting through
@@ -21,7 +21,8 @@ from lessons.cli.common import CURATE, app, err, errors, load_settings, out
 from lessons.errors import LessonsError
 
 if TYPE_CHECKING:
-    from lessons.curation import Match
+    from lessons.curation import FieldChange, Match
+    from lessons.models import Entry
 
 # --- options shared by add and edit ---------------------------------------------------------------
 
@@ -141,6 +142,36 @@ def _print_matches(matches: list[Match], heading: str) -> None:
         out.print(f"  {flag}{m.entry.id} ({m.entry.state.value}, {m.score:.0%}): {m.entry.title} [{m.reason}]")
 
 
+def _text(value: object) -> str:
+    if value is None:
+        return "(empty)"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return " ".join(str(text).split())
+
+
+def _print_changes(changes: list[FieldChange], indent: str = "  ") -> None:
+    """A revision field by field: the approved value (-) and the proposed one (+)."""
+    for change in changes:
+        out.print(f"{indent}{change.field}:")
+        out.print(f"{indent}  - {_text(change.before)}")
+        out.print(f"{indent}  + {_text(change.after)}")
+
+
+def _print_revision(entry: Entry) -> None:
+    """Who wrote an entry's pending revision, and what it changes (or why it no longer applies)."""
+    from lessons.curation import RevisionError, revision_changes
+
+    revision = entry.revision
+    if revision is None:
+        return
+    updated = revision.updated_at.isoformat(timespec="minutes")
+    out.print(f"pending revision of {entry.id} by {', '.join(revision.authors)} (last changed {updated}):")
+    try:
+        _print_changes(revision_changes(entry))
+    except RevisionError as exc:
+        out.print(f"  {exc}")
+
+
 def _confirm_near_duplicate(exc: LessonsError) -> bool:
     """Ask on a terminal whether to save a near-duplicate; never on a pipe or in a script."""
     if not sys.stdin.isatty():
@@ -239,29 +270,64 @@ def edit(
         if not changes:
             raise LessonsError("nothing to change: give a field option such as --title, or --clear FIELD")
         entry = workflow.edit(settings, cli_actor(), entry_id, changes, reason=reason)
-        out.print(f"edited {entry.id} ({entry.state.value}): {entry.history[-1]}")
-        if entry.retrievable:
-            out.print("run `lessons build` to serve the new text")
+        out.print(f"{entry.id} ({entry.state.value}): {entry.history[-1]}")
+        if entry.revision is not None:
+            out.print(
+                "saved as a pending revision: the approved text is still what users get, until another editor "
+                f"runs `lessons approve {entry.id}` (and then `lessons build`)"
+            )
+            _print_revision(entry)
+        elif entry.retrievable:
+            out.print("the approved text is unchanged; nothing waits for review")
 
 
 @app.command(rich_help_panel=CURATE)
 def approve(
     entry_ids: Annotated[list[str], typer.Argument(help="One or more entry ids.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be approved (a revision field by field).")
+    ] = False,
 ) -> None:
-    """Approve drafts (or reinstate retired entries); they are served after the next `lessons build`.
+    """Approve drafts, pending revisions of approved entries, or reinstate retired entries.
 
-    Four-eyes: nobody approves a draft they wrote or changed, unless LESSONS_ALLOW_SELF_APPROVAL=1.
+    They are served after the next `lessons build`. A revision is shown field by field (- approved, + proposed)
+    as it is approved. Four-eyes: nobody approves a draft or revision they wrote or changed, unless
+    LESSONS_ALLOW_SELF_APPROVAL=1.
     """
     with errors():
         from lessons import workflow
+        from lessons.curation import find_entry
         from lessons.roles import cli_actor
 
         settings = load_settings()
         actor = cli_actor()
         for entry_id in entry_ids:
+            _, current = find_entry(settings.corpus_dir, entry_id)
+            if current.revision is not None:
+                _print_revision(current)
+            elif dry_run:
+                out.print(f"{entry_id} ({current.state.value}): {current.title}")
+            if dry_run:
+                continue
             entry = workflow.approve(settings, actor, entry_id)
             out.print(f"{entry.history[-1].split(' ', 1)[1]}: {entry.id}")
-        out.print("run `lessons build` to serve them")
+        if not dry_run:
+            out.print("run `lessons build` to serve them")
+
+
+@app.command(rich_help_panel=CURATE)
+def withdraw(
+    entry_id: Annotated[str, typer.Argument(help="The entry whose pending revision is withdrawn.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the entry's history.")] = None,
+) -> None:
+    """Withdraw the pending revision of an approved entry (your own; an editor may withdraw anyone's)."""
+    with errors():
+        from lessons import workflow
+        from lessons.roles import cli_actor
+
+        settings = load_settings()
+        entry = workflow.withdraw(settings, cli_actor(), entry_id, reason=reason)
+        out.print(f"{entry.history[-1].split(' ', 1)[1]}: {entry.id}; its approved text stays as it is")
 
 
 @app.command(rich_help_panel=CURATE)
@@ -283,40 +349,54 @@ def retire(
 def drafts(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List the drafts waiting for review, oldest first."""
+    """List what waits for review, oldest first: drafts, and approved entries with a pending revision."""
     with errors():
         from lessons.corpus import load_corpus
-        from lessons.curation import drafts as list_drafts
+        from lessons.curation import awaiting_review
 
         settings = load_settings()
-        waiting = list_drafts(load_corpus(settings.corpus_dir))
+        waiting = awaiting_review(load_corpus(settings.corpus_dir))
         if as_json:
-            payload = [e.model_dump(mode="json", exclude_none=True) for e in waiting]
+            payload = [
+                {"review": "revision" if e.revision else "draft", **e.model_dump(mode="json", exclude_none=True)}
+                for e in waiting
+            ]
             sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
             return
         if not waiting:
-            out.print("no drafts waiting for review")
+            out.print("nothing waits for review: no drafts and no pending revisions")
             return
-        out.print(f"{len(waiting)} draft(s) waiting for review:")
+        revisions = sum(1 for e in waiting if e.revision is not None)
+        out.print(f"{len(waiting) - revisions} draft(s) and {revisions} revision(s) waiting for review:")
         for e in waiting:
             where = " · ".join(str(x) for x in (e.source.report, e.source.section, e.source.page) if x)
+            if e.revision is not None:
+                at = e.revision.updated_at.isoformat(timespec="minutes")
+                out.print(f"\n{e.id}  [{e.kind.value}]  revision by {', '.join(e.revision.authors)} at {at}")
+                out.print(f"  {e.title}")
+                fields = ", ".join(name for name in (*e.revision.changes, *e.revision.cleared))
+                out.print(f"  changes: {fields} (`lessons approve --dry-run {e.id}` shows them)")
+                continue
             created = e.created_at.isoformat(timespec="minutes") if e.created_at else "?"
-            out.print(f"\n{e.id}  [{e.kind.value}]  by {e.created_by or '?'} at {created}")
+            out.print(f"\n{e.id}  [{e.kind.value}]  draft by {e.created_by or '?'} at {created}")
             out.print(f"  {e.title}")
             out.print(f"  source: {where}")
 
 
 @app.command(rich_help_panel=CURATE)
 def show(entry_id: Annotated[str, typer.Argument(help="The entry's id.")]) -> None:
-    """Print one entry's file (any state), with its history."""
+    """Print one entry's file (any state), with its history, and what its pending revision changes."""
     with errors():
         from lessons.corpus import read_entry_file
         from lessons.curation import find_entry
 
         settings = load_settings()
-        path, _entry = find_entry(settings.corpus_dir, entry_id)
+        path, entry = find_entry(settings.corpus_dir, entry_id)
         out.print(f"# {path}")
         out.print(read_entry_file(settings.corpus_dir, path).decode("utf-8"), end="")
+        if entry.revision is not None:
+            out.print("")
+            _print_revision(entry)
 
 
 @app.command(rich_help_panel=CURATE)

@@ -40,14 +40,21 @@ def validate() -> None:
     """Check every corpus file; report every problem with its file, field and line."""
     with errors():
         from lessons.corpus import load_corpus
+        from lessons.curation import revision_file_problems
+        from lessons.errors import CorpusError
 
         settings = load_settings()
         corpus = load_corpus(settings.corpus_dir)
+        stale = revision_file_problems(corpus)  # pending revisions that no longer apply to their entry
+        if stale:
+            raise CorpusError(stale)
         counts: dict[str, int] = {}
         for entry in corpus.entries:
             counts[entry.kind.value] = counts.get(entry.kind.value, 0) + 1
         summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        out.print(f"ok: {len(corpus.entries)} entries in {settings.corpus_dir} ({summary})")
+        pending = sum(1 for entry in corpus.entries if entry.revision is not None)
+        revisions = f"; {pending} pending revision(s), each applies to its entry" if pending else ""
+        out.print(f"ok: {len(corpus.entries)} entries in {settings.corpus_dir} ({summary}){revisions}")
         from lessons.briefing.rules import DEFAULT_RULES, check_rules, load_rules
 
         rules = load_rules()  # a malformed rules file fails here, with file, key path and line

@@ -18,18 +18,21 @@ from lessons import audit, workflow
 from lessons.corpus import Corpus
 from lessons.curation import (
     EntryError,
+    FieldChange,
     FourEyesError,
     Match,
     NearDuplicateError,
+    RevisionError,
     Thresholds,
+    awaiting_review,
     closest_entries,
-    drafts,
     prepare_entry,
+    revision_changes,
 )
 from lessons.errors import LessonsError
 from lessons.feedback import FeedbackRecord, Gap
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
-from lessons.roles import Action, Actor, PermissionDeniedError, require
+from lessons.roles import Action, Actor, PermissionDeniedError, person, require
 from lessons.settings import Settings
 from lessons.ui import auth
 from lessons.ui.accounts_page import render_accounts
@@ -231,6 +234,17 @@ def _approve(settings: Settings, lang: str, entry_id: str) -> None:
         _say("success", t("cur_approved", lang, id=safe(entry_id)))
 
 
+def _withdraw(settings: Settings, lang: str, entry_id: str, reason_key: str) -> None:
+    actor = _actor(settings, lang)
+    reason = str(st.session_state.get(reason_key) or "") or None
+    if not _succeeded(lambda: workflow.withdraw(settings, actor, entry_id, reason=reason), lang):
+        return
+    st.session_state.pop(reason_key, None)
+    for key in _edit_keys(entry_id).values():  # the edit form shows the approved text again
+        st.session_state.pop(key, None)
+    _say("success", t("rev_withdrawn", lang, id=safe(entry_id)))
+
+
 def _retire(settings: Settings, lang: str, entry_id: str, reason_key: str) -> None:
     actor = _actor(settings, lang)
     reason = str(st.session_state.get(reason_key) or "")
@@ -357,12 +371,87 @@ def _entry_header(entry: Entry, lang: str) -> None:
     st.caption(safe(where))
 
 
+def _value_text(name: str, value: Any, lang: str) -> str:
+    """A field's value as a reviewer reads it: vocabulary values in the interface language, lists joined."""
+    if value is None or value in ("", []):
+        return t("cur_none", lang)
+    vocabulary = {"kind": "kind", "areas": "area", "sector": "sector", "domain": "domain", "project_status": "status"}
+    if name in vocabulary:
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(label(vocabulary[name], str(v), lang) for v in values)
+    if name == "source" and isinstance(value, dict):
+        return " · ".join(str(value[k]) for k in ("report", "section", "page") if value.get(k))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}" if lang == "en" else f"{value:g}".replace(".", ",")
+    return str(value)
+
+
+def _show_changes(changes: list[FieldChange], lang: str) -> None:
+    """A pending revision field by field: the approved value beside the proposed one."""
+    for change in changes:
+        st.markdown(f"**{safe(label('entry_field', change.field, lang))}**")
+        left, right = st.columns(2)
+        left.caption(t("rev_before", lang))
+        left.markdown(safe(_value_text(change.field, change.before, lang)))
+        right.caption(t("rev_after", lang))
+        right.markdown(safe(_value_text(change.field, change.after, lang)))
+
+
+def _revision_card(settings: Settings, entry: Entry, lang: str, state: auth.AuthState) -> None:
+    """An approved entry's pending revision: who, what changes (before/after), approve or withdraw."""
+    revision = entry.revision
+    if revision is None:
+        return
+    _entry_header(entry, lang)
+    at = revision.updated_at.isoformat(timespec="minutes")
+    st.caption(safe(t("rev_by", lang, by=", ".join(revision.authors), at=at)))
+    try:
+        changes = revision_changes(entry)
+    except RevisionError as exc:
+        st.warning(safe(str(exc)))
+        changes = []
+    _show_changes(changes, lang)
+    me = person(str(state.actor)) if state.actor is not None else ""
+    mine = me in {person(name) for name in revision.authors}
+    columns = st.columns([1, 1, 2, 1])
+    if state.may(Action.APPROVE) and (not mine or settings.allow_self_approval):
+        columns[0].button(
+            t("rev_approve", lang),
+            key=f"cur_approve_{entry.id}",
+            type="primary",
+            on_click=_approve,
+            args=(settings, lang, entry.id),
+            disabled=not changes,
+        )
+    else:
+        columns[0].caption(t("rev_own" if mine and state.may(Action.APPROVE) else "auth_needs_editor", lang))
+    columns[1].button(t("cur_edit", lang), key=f"cur_open_{entry.id}", on_click=_open_edit, args=(entry.id,))
+    if mine or state.may(Action.APPROVE):
+        reason_key = f"cur_withdraw_reason_{entry.id}"
+        columns[2].text_input(
+            t("cur_reason", lang), key=reason_key, label_visibility="collapsed", placeholder=t("cur_reason", lang)
+        )
+        columns[3].button(
+            t("rev_withdraw", lang),
+            key=f"cur_withdraw_{entry.id}",
+            on_click=_withdraw,
+            args=(settings, lang, entry.id, reason_key),
+        )
+
+
 def _drafts_section(settings: Settings, corpus: Corpus | None, lang: str, state: auth.AuthState) -> None:
-    waiting = drafts(corpus) if corpus is not None else []
+    """The review queue: drafts, and approved entries with a pending revision, oldest first."""
+    waiting = awaiting_review(corpus) if corpus is not None else []
     if corpus is None or not waiting:
         st.info(t("cur_no_drafts", lang))
         return
     for entry in waiting:
+        if entry.revision is not None:
+            with st.container(border=True):
+                _revision_card(settings, entry, lang, state)
+            continue
         with st.container(border=True):
             _entry_header(entry, lang)
             created = entry.created_at.isoformat(timespec="minutes") if entry.created_at else ""
@@ -448,12 +537,14 @@ def _save_edit(settings: Settings, lang: str, entry: Entry, reason_key: str) -> 
     values = {field: st.session_state.get(key) for field, key in keys.items()}
     changes = edit_changes(entry, values)
     reason = st.session_state.get(reason_key)
-    if not _succeeded(lambda: workflow.edit(settings, actor, entry.id, changes, reason=reason), lang):
+    saved: list[Entry] = []
+    if not _succeeded(lambda: saved.append(workflow.edit(settings, actor, entry.id, changes, reason=reason)), lang):
         return
     for key in keys.values():  # show the saved values next time
         st.session_state.pop(key, None)
     st.session_state.pop(reason_key, None)
-    _say("success", t("cur_edited", lang, id=safe(entry.id)))
+    pending = bool(saved) and saved[0].revision is not None
+    _say("success", t("rev_saved" if pending else "cur_edited", lang, id=safe(entry.id)))
 
 
 def _edit_section(settings: Settings, corpus: Corpus | None, lang: str, state: auth.AuthState) -> None:
@@ -469,7 +560,16 @@ def _edit_section(settings: Settings, corpus: Corpus | None, lang: str, state: a
         key=EDIT_KEY,
         format_func=lambda i: f"{entries[i].title} · {i} ({label('state', entries[i].state, lang)})",
     )
-    entry = entries[entry_id]
+    live = entries[entry_id]
+    entry = live
+    if live.revision is not None:  # the form holds the proposed text: saving amends the revision
+        try:
+            entry = live.proposed()
+            st.info(t("rev_pending", lang, by=safe(", ".join(live.revision.authors))))
+        except ValueError:
+            st.warning(t("rev_stale", lang, id=safe(live.id)))
+    elif live.state is ReviewState.APPROVED:
+        st.caption(t("rev_how", lang))
     keys = _edit_keys(entry.id)
     for field, value in _entry_values(entry).items():
         st.session_state.setdefault(keys[field], value)
@@ -504,6 +604,13 @@ def _edit_section(settings: Settings, corpus: Corpus | None, lang: str, state: a
             t("cur_retire", lang),
             key=f"cur_edit_retire_{entry.id}",
             on_click=_retire,
+            args=(settings, lang, entry.id, reason_key),
+        )
+    if live.revision is not None:
+        columns[1].button(
+            t("rev_withdraw", lang),
+            key=f"cur_edit_withdraw_{entry.id}",
+            on_click=_withdraw,
             args=(settings, lang, entry.id, reason_key),
         )
     if entry.history:
@@ -583,7 +690,8 @@ def render() -> None:
     except LessonsError as exc:
         st.error(safe(str(exc)))
         corpus = None
-    waiting = len(drafts(corpus)) if corpus is not None else 0
+    waiting = awaiting_review(corpus) if corpus is not None else []
+    revisions = sum(1 for entry in waiting if entry.revision is not None)
     sections = SECTIONS + (EDITOR_SECTIONS if state.may(Action.SEE_AUDIT) else ())
     sections += ADMIN_SECTIONS if state.may(Action.MANAGE_ACCOUNTS) else ()
     if st.session_state.get(SECTION_KEY) not in sections:
@@ -594,7 +702,11 @@ def render() -> None:
         key=SECTION_KEY,
         horizontal=True,
         label_visibility="collapsed",
-        format_func=lambda s: t(f"cur_section_{s}", lang, n=waiting),
+        format_func=lambda s: (
+            t("cur_section_drafts_revisions", lang, n=len(waiting) - revisions, m=revisions)
+            if s == "drafts" and revisions
+            else t(f"cur_section_{s}", lang, n=len(waiting) - revisions)
+        ),
     )
     show_said(MESSAGE_KEY)
     _index_notice(settings, lang, state)
