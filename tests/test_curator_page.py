@@ -165,7 +165,7 @@ def test_edit_and_retire_from_the_page(page: AppTest, env_settings: Settings) ->
     run(page)
     page.selectbox(key="cur_edit_id").set_value("handling-api-data")
     run(page)
-    assert "dine ændringer gemmes som en rettelse" in texts(page)
+    assert "ændringer gemmes som en rettelse" in texts(page)
     page.text_area(key="cur_e_handling-api-data_outcome").set_value("Data hentes nu hver nat.")
     page.text_input(key="cur_edit_reason_handling-api-data").set_value("opfølgning")
     page.button(key="cur_save_edit_handling-api-data").click()
@@ -204,7 +204,7 @@ def test_review_queue_shows_a_revision_field_by_field(page: AppTest, env_setting
     assert "cur_withdraw_handling-api-data" not in [b.key for b in page.button]  # and not its author
     sign_in_as(page, env_settings, "lars", "editor")
     assert "cur_approve_handling-api-data" not in [b.key for b in page.button]  # its author
-    assert "Du har selv skrevet rettelsen" in texts(page)
+    assert "Rettelsen er skrevet af jer selv" in texts(page)
     sign_in_as(page, env_settings, "edda", "editor")
     page.button(key="cur_approve_handling-api-data").click()
     run(page)

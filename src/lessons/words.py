@@ -362,7 +362,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rev_after": ("Foreslået", "Proposed"),
     "rev_approve": ("Godkend rettelsen", "Approve the revision"),
     "rev_own": (
-        "Du har selv skrevet rettelsen; en anden redaktør skal godkende den.",
+        "Rettelsen er skrevet af jer selv; en anden redaktør skal godkende den.",
         "You wrote this revision; another editor must approve it.",
     ),
     "rev_withdraw": ("Træk rettelsen tilbage", "Withdraw the revision"),
@@ -376,7 +376,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "rev_pending": (
         "Erfaringen har en rettelse, der venter på godkendelse (skrevet af {by}). Formularen viser den foreslåede "
-        "tekst; gemmer du, bliver din ændring en del af rettelsen.",
+        "tekst; når I gemmer, bliver ændringen en del af rettelsen.",
         "This entry has a revision waiting for approval (by {by}). The form shows the proposed text; saving adds "
         "your change to the revision.",
     ),
@@ -386,7 +386,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The revision of {id} no longer fits the entry, which has changed since. Withdraw it and edit again.",
     ),
     "rev_how": (
-        "Erfaringen er godkendt: dine ændringer gemmes som en rettelse, som en anden redaktør skal godkende, før "
+        "Erfaringen er godkendt: ændringer gemmes som en rettelse, som en anden redaktør skal godkende, før "
         "brugerne ser den.",
         "This entry is approved: your changes are saved as a revision that another editor must approve before "
         "users see it.",
