@@ -529,13 +529,30 @@ def find_entry(root: Path, entry_id: str, corpus: Corpus | None = None) -> tuple
 
 
 def _check_superseded(corpus: Corpus, entry: Entry, file: str) -> None:
-    """Refuse an entry whose ``superseded_by`` names no entry or closes a loop (the corpus was valid before)."""
-    entries = {**corpus.by_id(), entry.id: entry}
+    """Refuse an entry whose ``superseded_by`` names no entry or closes a loop (the corpus was valid before).
+
+    Checked twice: against the entries as served, and as they will be once every pending
+    revision is approved, so two revisions cannot each go live and close a loop together.
+    """
     files: dict[str, str] = {k: str(v.relative_to(corpus.root)) for k, v in corpus.files.items()}
     files[entry.id] = file
-    problems = superseded_problems(entries, files)
-    if problems:
-        raise EntryError(problems)
+    served = {**corpus.by_id(), entry.id: entry}
+    pending = {key: _proposed_or_live(value) for key, value in served.items()}
+    pending[entry.id] = _proposed_or_live(entry)
+    for view in (served, pending):
+        problems = superseded_problems(view, files)
+        if problems:
+            raise EntryError(problems)
+
+
+def _proposed_or_live(entry: Entry) -> Entry:
+    """The entry as its pending revision would make it; as it is when it has none or the revision no longer fits."""
+    if entry.revision is None:
+        return entry
+    try:
+        return entry.proposed()
+    except ValidationError:
+        return entry
 
 
 def add_entry(
