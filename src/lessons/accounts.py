@@ -122,14 +122,23 @@ class AccountError(LessonsError):
 
 
 class SignInError(LessonsError):
-    """A sign-in is refused: wrong name or password, or a locked account."""
+    """A sign-in is refused: wrong name or password, or a locked account.
+
+    ``account`` is the account's name when the name is known (for the audit log; the
+    message is the same either way), and ``locked_now`` says this failure locked it.
+    """
+
+    def __init__(self, message: str, *, account: str | None = None, locked_now: bool = False) -> None:
+        super().__init__(message)
+        self.account = account
+        self.locked_now = locked_now
 
 
 class AccountLockedError(SignInError):
     """A sign-in on a locked account; ``minutes`` until it may be tried again."""
 
-    def __init__(self, message: str, minutes: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, minutes: int, *, account: str | None = None) -> None:
+        super().__init__(message, account=account)
         self.minutes = minutes
 
 
@@ -376,12 +385,12 @@ class AccountStore:
         locked_until = _parse(locked)
         if locked_until is not None and locked_until > now:
             minutes = max(1, round((locked_until - now).total_seconds() / 60))
-            raise AccountLockedError(self._locked_message(minutes), minutes)
+            raise AccountLockedError(self._locked_message(minutes), minutes, account=key)
         try:
             self.hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            self._failed(key, now)
-            raise wrong from None
+            locked_now = self._failed(key, now)
+            raise SignInError(str(wrong), account=key, locked_now=locked_now) from None
         with self._connect() as conn:
             conn.execute(
                 "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = ? WHERE name = ?",
@@ -397,20 +406,24 @@ class AccountStore:
             f"try again in {minutes} minute(s), or ask an admin to run `lessons users unlock`"
         )
 
-    def _failed(self, name: str, now: datetime) -> None:
-        """Count a failed sign-in; the last allowed one locks the account (counted in one transaction)."""
+    def _failed(self, name: str, now: datetime) -> bool:
+        """Count a failed sign-in; the last allowed one locks the account (counted in one transaction).
+
+        True when this failure locked the account.
+        """
         with self._connect() as conn:
             row = conn.execute("SELECT failed_attempts FROM users WHERE name = ?", (name,)).fetchone()
             if row is None:
-                return
+                return False
             failed = row[0] + 1
             if failed >= self.policy.max_attempts:
                 conn.execute(
                     "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE name = ?",
                     (_iso(now + self.policy.lockout), name),
                 )
-            else:
-                conn.execute("UPDATE users SET failed_attempts = ? WHERE name = ?", (failed, name))
+                return True
+            conn.execute("UPDATE users SET failed_attempts = ? WHERE name = ?", (failed, name))
+            return False
 
     # --- sessions ------------------------------------------------------------------------------------
 
@@ -464,11 +477,11 @@ class AccountStore:
         except AccountError:
             raise SessionExpiredError("the account no longer exists") from None
 
-    def oidc_session(self, identity: str, name: str, role: Role) -> None:
+    def oidc_session(self, identity: str, name: str, role: Role) -> bool:
         """Record activity of an organisation sign-in, identified by issuer, subject and issue time.
 
-        A new identity starts a session; a known one must not have been idle longer
-        than the policy allows (else :class:`SessionExpiredError`, and that sign-in
+        A new identity starts a session (True: a new sign-in); a known one must not have been
+        idle longer than the policy allows (else :class:`SessionExpiredError`, and that sign-in
         stays ended: the cookie cannot revive it).
         """
         key = _token_hash("oidc:" + identity)
@@ -487,18 +500,20 @@ class AccountStore:
                 )
         if expired is not None:
             raise expired
+        return live is None
 
-    def end_oidc_session(self, identity: str) -> None:
-        """End an organisation sign-in's session (on sign-out)."""
-        self.end_session("oidc:" + identity)
+    def end_oidc_session(self, identity: str) -> bool:
+        """End an organisation sign-in's session (on sign-out); True when one was open."""
+        return self.end_session("oidc:" + identity)
 
-    def end_session(self, token: str) -> None:
-        """Sign out: the token no longer resumes."""
+    def end_session(self, token: str) -> bool:
+        """Sign out: the token no longer resumes. True when a live session ended."""
         with self._connect() as conn:
-            conn.execute(
+            cursor = conn.execute(
                 "UPDATE sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
                 (_iso(self.clock()), _token_hash(token)),
             )
+            return cursor.rowcount > 0
 
     @staticmethod
     def _end_sessions(conn: sqlite3.Connection, name: str, now: str) -> None:

@@ -3,8 +3,9 @@
 One append-only SQLite table under ``settings.data_dir`` (``audit.sqlite3``;
 triggers refuse updates and deletes). Curator actions from the app and the CLI, and
 account changes, are recorded by :mod:`lessons.workflow` and the ``lessons users``
-commands. Passwords never reach it. Editors and admins read it in the app;
-``lessons audit`` prints it.
+commands; sign-ins, failed sign-ins, lock-outs and sign-outs by :mod:`lessons.signin`
+(:func:`record_sign_in`, which caps what a flood of failures can add). Passwords never
+reach it. Editors and admins read it in the app; ``lessons audit`` prints it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sqlite3
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,17 @@ from lessons.database import Schema, check_regular, sqlite_session
 from lessons.errors import LessonsError
 from lessons.roles import Actor
 
-__all__ = ["DB_NAME", "AuditError", "AuditEvent", "Change", "events", "parse_since", "record", "writable"]
+__all__ = [
+    "DB_NAME",
+    "AuditError",
+    "AuditEvent",
+    "Change",
+    "events",
+    "parse_since",
+    "record",
+    "record_sign_in",
+    "writable",
+]
 
 DB_NAME = "audit.sqlite3"
 SCHEMA_VERSION = 1
@@ -142,6 +153,50 @@ def record(
                 text,
             ),
         )
+
+
+_INSERT = (
+    "INSERT INTO audit (at, actor, role, source, action, entry_id, before, after, detail) "
+    "VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, ?)"
+)
+
+
+def record_sign_in(
+    data_dir: Path,
+    action: str,
+    *,
+    name: str,
+    role: str,
+    source: str,
+    detail: str | None = None,
+    limit: int | None = None,
+    window: timedelta | None = None,
+    clock: Clock = utc_now,
+) -> bool:
+    """Append a sign-in event (never with a password); True when it was written.
+
+    With ``limit`` and ``window``: at most ``limit`` events of this action for this
+    name within any ``window``, plus one ``<action>-not-recorded`` event saying that
+    more came and were left out; further ones in the window are not written. So a flood
+    of failed sign-ins adds no more than the lock-out itself lets through.
+    """
+    now = clock().astimezone(UTC)
+    at = now.isoformat(timespec="seconds")
+    text = " ".join(detail.split())[:MAX_DETAIL_CHARS] if detail else None
+    with _connect(data_dir) as conn:
+        if limit is not None and window is not None:
+            since = (now - window).isoformat(timespec="seconds")
+            count = "SELECT COUNT(*) FROM audit WHERE at >= ? AND actor = ? AND action = ?"
+            if conn.execute(count, (since, name, action)).fetchone()[0] >= limit:
+                capped = f"{action}-not-recorded"
+                if conn.execute(count, (since, name, capped)).fetchone()[0]:
+                    return False
+                minutes = round(window.total_seconds() / 60)
+                note = f"more than {limit} within {minutes} minute(s); further ones in that time are not recorded"
+                conn.execute(_INSERT, (at, name, role, source, capped, note))
+                return False
+        conn.execute(_INSERT, (at, name, role, source, action, text))
+    return True
 
 
 def parse_since(text: str) -> datetime:

@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from lessons import signin
 from lessons.accounts import (
     AccountLockedError,
     AccountStore,
@@ -139,7 +140,7 @@ def _oidc_actor(settings: Settings, claims: Mapping[str, Any], lang: str) -> Act
         return None
     try:
         actor = actor_from_claims(claims, settings)
-        store(settings, create=True).oidc_session(key, actor.name, actor.role)
+        signin.oidc_signed_in(settings.data_dir, store(settings, create=True), key, actor)  # audits a new sign-in
     except OidcRoleError as exc:
         st.session_state[OIDC_DENIED_KEY] = t("auth_oidc_no_role", lang, problem=safe(str(exc)))
         return None
@@ -147,7 +148,7 @@ def _oidc_actor(settings: Settings, claims: Mapping[str, Any], lang: str) -> Act
         st.session_state[OIDC_ENDED_KEY] = key
         _say("warning", _expired_text(exc, settings, lang))
         return None
-    except AccountsUnavailableError:
+    except LessonsError:  # the accounts database or the audit log cannot be used: no curation access
         return None
     return actor
 
@@ -204,9 +205,7 @@ def _sign_in(settings: Settings, lang: str) -> None:
     password = str(st.session_state.get(PASSWORD_KEY) or "")
     st.session_state.pop(PASSWORD_KEY, None)
     try:
-        accounts = store(settings)
-        account = accounts.authenticate(name, password)
-        st.session_state[TOKEN_KEY] = accounts.start_session(account)
+        _account, st.session_state[TOKEN_KEY] = signin.sign_in(settings.data_dir, store(settings), name, password)
     except AccountLockedError as exc:
         _say("error", t("auth_locked", lang, minutes=exc.minutes))
         return
@@ -219,17 +218,17 @@ def _sign_in(settings: Settings, lang: str) -> None:
     st.session_state.pop(MESSAGE_KEY, None)
 
 
-def _sign_out(settings: Settings, lang: str) -> None:
+def _sign_out(settings: Settings, lang: str, actor: Actor | None = None) -> None:
     token = st.session_state.pop(TOKEN_KEY, None)
-    if token:
-        with suppress(AccountsUnavailableError):
-            store(settings).end_session(str(token))
     claims = _claims()
-    if claims:
-        key = identity(claims)
+    key = identity(claims) if claims else None
+    if key:
         st.session_state[OIDC_ENDED_KEY] = key
-        with suppress(AccountsUnavailableError):
-            store(settings).end_oidc_session(key)
+    if token or key:
+        with suppress(LessonsError):  # signed out in this session whatever the databases say
+            signin.sign_out(
+                settings.data_dir, store(settings), actor, token=str(token) if token else None, oidc_identity=key
+            )
     _say("info", t("auth_signed_out", lang))
 
 
@@ -285,7 +284,7 @@ def sidebar(settings: Settings, lang: str, actor: Actor | None) -> None:
     with st.sidebar:
         st.markdown(t("auth_signed_in_as", lang, name=safe(actor.name), role=role_label(actor, lang)))
         if st.button(t("auth_sign_out", lang), key="auth_sign_out", icon=":material/logout:"):
-            _sign_out(settings, lang)
+            _sign_out(settings, lang, actor)
             if actor.source == "oidc":
                 st.logout()
             st.rerun()

@@ -1,0 +1,109 @@
+"""Signing in and out as the app does it: checked by :mod:`lessons.accounts`, recorded in :mod:`lessons.audit`.
+
+Every outcome is an audit event: ``sign-in`` (local or organisation), ``sign-in-failed``,
+``lock-out`` (the failure that locked the account), ``sign-in-refused`` (a try on a locked
+account) and ``sign-out``. The password never reaches the log, nor does a name that is not
+an account's (people type their password into the name field): those failures are recorded
+under one ``(unknown name)``. Failures are capped per name (:func:`lessons.audit.record_sign_in`)
+at what the lock-out lets through in its period, so a flood of wrong passwords or made-up names
+cannot grow the log faster than that. A sign-in whose event cannot be written is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lessons import audit
+from lessons.accounts import Account, AccountLockedError, AccountStore, SignInError
+from lessons.roles import Actor
+
+__all__ = ["UNKNOWN_NAME", "oidc_signed_in", "sign_in", "sign_out"]
+
+UNKNOWN_NAME = "(unknown name)"
+NO_ROLE = "-"
+
+
+def sign_in(data_dir: Path, accounts: AccountStore, name: str, password: str) -> tuple[Account, str]:
+    """Check a local sign-in and start a session: (account, session token); every outcome is audited.
+
+    Raises what :meth:`AccountStore.authenticate` raises (:class:`SignInError`,
+    :class:`AccountLockedError`) after recording it, and :class:`lessons.audit.AuditError`
+    when the audit log cannot be written (then nobody is signed in).
+    """
+    audit.writable(data_dir)
+    policy = accounts.policy
+    clock = accounts.clock
+    try:
+        account = accounts.authenticate(name, password)
+    except AccountLockedError as exc:
+        audit.record_sign_in(
+            data_dir,
+            "sign-in-refused",
+            name=exc.account or UNKNOWN_NAME,
+            role=NO_ROLE,
+            source="app",
+            detail=f"the account is locked for {exc.minutes} more minute(s)",
+            limit=1,
+            window=policy.lockout,
+            clock=clock,
+        )
+        raise
+    except SignInError as exc:
+        known = exc.account is not None
+        audit.record_sign_in(
+            data_dir,
+            "sign-in-failed",
+            name=exc.account or UNKNOWN_NAME,
+            role=NO_ROLE,
+            source="app",
+            detail="wrong password" if known else "no account has that name",
+            limit=policy.max_attempts,
+            window=policy.lockout,
+            clock=clock,
+        )
+        if exc.locked_now and exc.account is not None:
+            minutes = round(policy.lockout.total_seconds() / 60)
+            audit.record_sign_in(
+                data_dir,
+                "lock-out",
+                name=exc.account,
+                role=NO_ROLE,
+                source="app",
+                detail=f"locked for {minutes} minute(s) after {policy.max_attempts} failed sign-ins in a row",
+                clock=clock,
+            )
+        raise
+    token = accounts.start_session(account)
+    audit.record_sign_in(data_dir, "sign-in", name=account.name, role=account.role.value, source="app", clock=clock)
+    return account, token
+
+
+def oidc_signed_in(data_dir: Path, accounts: AccountStore, identity: str, actor: Actor) -> None:
+    """Record an organisation sign-in's activity; its first sight (a new sign-in) is audited.
+
+    Raises :class:`lessons.accounts.SessionExpiredError` for a sign-in idle too long.
+    """
+    if accounts.oidc_session(identity, actor.name, actor.role):
+        audit.record_sign_in(
+            data_dir, "sign-in", name=actor.name, role=actor.role.value, source="oidc", clock=accounts.clock
+        )
+
+
+def sign_out(
+    data_dir: Path,
+    accounts: AccountStore,
+    actor: Actor | None,
+    *,
+    token: str | None = None,
+    oidc_identity: str | None = None,
+) -> None:
+    """End a local session and/or an organisation sign-in; a session that was open is audited as ``sign-out``."""
+    ended = False
+    if token:
+        ended = accounts.end_session(token) or ended
+    if oidc_identity:
+        ended = accounts.end_oidc_session(oidc_identity) or ended
+    if ended and actor is not None:
+        audit.record_sign_in(
+            data_dir, "sign-out", name=actor.name, role=actor.role.value, source=actor.source, clock=accounts.clock
+        )
