@@ -122,5 +122,5 @@ def test_a_curator_marks_an_entry_superseded_on_the_curator_page(
     at.button(key="cur_save_edit_handling-api-data").click().run()
     assert not at.exception, at.exception
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
-    assert entry.superseded_by == "handling-mdr-ce"
-    assert entry.history[-1].endswith("edited by karen: superseded_by")
+    assert entry.revision is not None and entry.revision.changes == {"superseded_by": "handling-mdr-ce"}
+    assert entry.history[-1].endswith("revision proposed by karen: superseded_by")  # an approved entry: for review

@@ -101,7 +101,8 @@ def test_audit_prints_entry_changes_and_filters(admin_cli: Settings, monkeypatch
     runner.invoke(app, ["edit", "advice-data", "--title", "Overblik over data først", "--reason", "klarere"])
     shown = runner.invoke(app, ["audit", "--entry", "advice-data"])
     assert shown.exit_code == 0, shown.output
-    assert "alice (via root) (admin, cli)  edit advice-data: klarere" in shown.output
+    assert "alice (via root) (admin, cli)  revise advice-data: pending revision by alice (via root)" in shown.output
+    assert "waiting for another editor; klarere" in shown.output
     assert "title: Skab overblik over data -> Overblik over data først" in shown.output
     assert runner.invoke(app, ["audit", "--since", "2999-01-01"]).output.strip() == "no audit events for that selection"
     bad = runner.invoke(app, ["audit", "--since", "yesterday"])

@@ -82,7 +82,9 @@ def test_add_approve_build_ask(cli: Settings) -> None:
     asked = json.loads(runner.invoke(app, ["ask", "fælles datamodel nattelig udtrækskørsel", "--json"]).output)
     assert asked["hits"][0]["entry_id"] == NEW_ID
     assert asked["hits"][0]["source"]["page"] == 3
-    assert runner.invoke(app, ["drafts"]).output.strip() == "no drafts waiting for review"
+    assert (
+        runner.invoke(app, ["drafts"]).output.strip() == "nothing waits for review: no drafts and no pending revisions"
+    )
 
 
 def test_add_from_markdown_and_errors_name_file_line_and_field(cli: Settings, tmp_path: Path) -> None:
