@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,20 @@ def test_organisation_sign_in_is_recorded_once_per_sign_in(accounts: AccountStor
     assert _log(data) == [
         ("ida@example.org", "curator", "oidc", "sign-in"),
         ("ida@example.org", "curator", "oidc", "sign-out"),
+    ]
+
+
+def test_an_organisation_sign_in_without_a_role_is_recorded_once_per_period(tmp_path: Path, clock: Clock) -> None:
+    """The app sees a role-less OIDC sign-in on every run; it is recorded once per lock-out period, plus one note."""
+    data = tmp_path / "var"
+    for _ in range(50):
+        signin.oidc_refused(data, "ida@example.org", "no role claim", window=timedelta(minutes=15), clock=clock)
+    clock.advance(minutes=16)
+    signin.oidc_refused(data, "ida@example.org", "no role claim", window=timedelta(minutes=15), clock=clock)
+    assert [(a, s, act) for a, _, s, act in _log(data)] == [
+        ("ida@example.org", "oidc", "sign-in-refused"),
+        ("ida@example.org", "oidc", "sign-in-refused-not-recorded"),
+        ("ida@example.org", "oidc", "sign-in-refused"),
     ]
 
 

@@ -97,6 +97,11 @@ def _name(claims: Mapping[str, Any]) -> str:
     return "oidc-" + hashlib.sha256(subject.encode("utf-8", "replace")).hexdigest()[:12]
 
 
+def recorded_name(claims: Mapping[str, Any]) -> str:
+    """The name an organisation sign-in is recorded under (also when it maps to no role)."""
+    return _name(claims)
+
+
 def _claim_values(value: Any) -> list[str]:
     if isinstance(value, str):
         return [part for part in value.replace(",", " ").split() if part][:MAX_CLAIM_VALUES]

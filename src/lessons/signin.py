@@ -11,13 +11,14 @@ cannot grow the log faster than that. A sign-in whose event cannot be written is
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from lessons import audit
-from lessons.accounts import Account, AccountLockedError, AccountStore, SignInError
+from lessons.accounts import Account, AccountLockedError, AccountStore, Clock, SignInError, utc_now
 from lessons.roles import Actor
 
-__all__ = ["UNKNOWN_NAME", "oidc_signed_in", "sign_in", "sign_out"]
+__all__ = ["UNKNOWN_NAME", "oidc_refused", "oidc_signed_in", "sign_in", "sign_out"]
 
 UNKNOWN_NAME = "(unknown name)"
 NO_ROLE = "-"
@@ -87,6 +88,24 @@ def oidc_signed_in(data_dir: Path, accounts: AccountStore, identity: str, actor:
         audit.record_sign_in(
             data_dir, "sign-in", name=actor.name, role=actor.role.value, source="oidc", clock=accounts.clock
         )
+
+
+def oidc_refused(data_dir: Path, name: str, reason: str, *, window: timedelta, clock: Clock = utc_now) -> None:
+    """Record an organisation sign-in that maps to no role (``sign-in-refused``), once per ``window`` per name.
+
+    The app sees such a sign-in on every page run; the cap keeps that from filling the log.
+    """
+    audit.record_sign_in(
+        data_dir,
+        "sign-in-refused",
+        name=name,
+        role=NO_ROLE,
+        source="oidc",
+        detail=reason,
+        limit=1,
+        window=window,
+        clock=clock,
+    )
 
 
 def sign_out(

@@ -27,7 +27,7 @@ from lessons.accounts import (
     SignInError,
 )
 from lessons.errors import LessonsError
-from lessons.oidc import OidcConfig, OidcRoleError, actor_from_claims, check_config, identity
+from lessons.oidc import OidcConfig, OidcRoleError, actor_from_claims, check_config, identity, recorded_name
 from lessons.roles import Action, Actor, PermissionDeniedError, allows
 from lessons.settings import Settings
 from lessons.ui.render import safe, say_later, show_said
@@ -143,6 +143,8 @@ def _oidc_actor(settings: Settings, claims: Mapping[str, Any], lang: str) -> Act
         signin.oidc_signed_in(settings.data_dir, store(settings, create=True), key, actor)  # audits a new sign-in
     except OidcRoleError as exc:
         st.session_state[OIDC_DENIED_KEY] = t("auth_oidc_no_role", lang, problem=safe(str(exc)))
+        with suppress(LessonsError):  # refused either way; the record is capped per name
+            signin.oidc_refused(settings.data_dir, recorded_name(claims), str(exc), window=policy(settings).lockout)
         return None
     except SessionExpiredError as exc:
         st.session_state[OIDC_ENDED_KEY] = key
