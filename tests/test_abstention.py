@@ -29,6 +29,17 @@ from lessons.search import Filters, Searcher
 from lessons.settings import Settings
 from lessons.store import NOMATCH_FILES, NOMATCH_PARAMS, VERSIONS, load_index, read_current
 
+from .conftest import ROOT
+
+# The question files the no-match model is measured on, named one by one: a new frozen set is
+# added here only after its first measurement, so no test reads it before then.
+MEASURED_SETS = [
+    ROOT / "eval" / "questions.yaml",
+    ROOT / "eval" / "holdout.yaml",
+    ROOT / "eval" / "blind.yaml",
+    ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml",
+]
+
 # --- fitting and calibration ------------------------------------------------------------------
 
 
@@ -89,7 +100,7 @@ def _clusters(seed: int = 3) -> tuple[np.ndarray, list[TrainingQuestion]]:
 def test_training_calibrates_on_held_out_categories_and_reports_them() -> None:
     """Held-out categories: few answerable flagged, most off-topic flagged; the three states are all reachable."""
     vectors, questions = _clusters()
-    model, report = train_model(vectors, questions, [0.0] * len(questions), folds=4)
+    model, report = train_model(vectors, questions, [0.0] * len(questions), folds=4, repeats=1)
     combined = report.held_out["combined"]
     # whole categories held out are not exchangeable with the calibration folds, so allow some slack over 2 %
     assert combined["answerable_no_match"] <= 0.1
@@ -99,6 +110,24 @@ def test_training_calibrates_on_held_out_categories_and_reports_them() -> None:
     assert low <= high
     states = {model.confidence(score) for score in (low - 1, (low + high) / 2 if high > low else low, high + 1)}
     assert Confidence.NO_MATCH in states and Confidence.MATCH in states
+
+
+def test_repeated_cross_fitting_steadies_the_cut_offs() -> None:
+    """Pooling three rounds of held-out scores moves the cut-offs less between fold assignments than one round."""
+    vectors, questions = _clusters()
+    lexical = [0.0] * len(questions)
+    spread = {}
+    for repeats in (1, 3):
+        cuts = [
+            train_model(vectors, questions, lexical, folds=4, repeats=repeats, seed=seed)[0].cutoffs["combined"]
+            for seed in (0, 3, 6, 9)
+        ]
+        spread[repeats] = np.std(np.array(cuts), axis=0)
+    assert (spread[3] < spread[1]).all(), spread
+    _, report = train_model(vectors, questions, lexical, folds=4)
+    assert report.repeats == 3 and report.to_json()["repeats"] == 3
+    with pytest.raises(ValueError, match="repeats"):
+        train_model(vectors, questions, lexical, repeats=0)
 
 
 def test_the_model_round_trips_through_plain_arrays_and_json() -> None:
@@ -129,6 +158,20 @@ def test_package_training_data_is_large_varied_and_in_both_languages() -> None:
         assert {q.language for q in questions if q.group == group} == {"da", "en"}, group
     mixed = training_questions(titles=["Titel", "Titel"], summaries=[""], projects=["P"], background=["vejret"])
     assert [q.text for q in mixed].count("Titel") == 1 and mixed[-1].group == "background"
+
+
+def test_no_training_question_is_a_question_it_is_measured_on() -> None:
+    """The package's training questions share no question (case and spacing aside) with the evaluation files."""
+    from lessons.evaluation import load_questions
+
+    def key(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    training = {key(q.text) for q in package_questions()}
+    files = [path for path in MEASURED_SETS if path.is_file()]
+    assert files, "no evaluation file found"
+    shared = {f"{path.name}: {q.q}" for path in files for q in load_questions(path) if key(q.q) in training}
+    assert not shared
 
 
 # --- the index and the searcher (fake embedder) ------------------------------------------------

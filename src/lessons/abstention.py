@@ -19,8 +19,10 @@ A second logistic regression combines the three into one score. Both stages are 
 
 **Three states from one score.** The cut-offs come from split-conformal calibration on
 in-domain questions the model was *not* trained on: the training questions are split into
-folds by category, each fold is scored by a model fitted without it, and the cut-offs are
-the empirical quantiles of those held-out scores. A new answerable question is then
+folds by category, each fold is scored by a model fitted without it, three times over
+different category-to-fold assignments, and the cut-offs are the empirical quantiles of
+the pooled held-out scores (one assignment alone moves them with the luck of which
+categories share a fold). A new answerable question is then
 flagged ``no_match`` with probability at most ``false_no_match`` (2 %), and falls below
 ``match`` with probability at most ``false_weak`` (10 %). Off-topic questions get no such
 guarantee (nobody can list every topic), so the same held-out folds, which leave whole
@@ -349,6 +351,7 @@ class TrainingReport:
     in_domain: int = 0
     off_topic: int = 0
     folds: int = 0
+    repeats: int = 1  # rounds of cross-fitting over different category-to-fold assignments
     # per rule: {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     held_out: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -359,6 +362,7 @@ class TrainingReport:
             "in_domain": self.in_domain,
             "off_topic": self.off_topic,
             "folds": self.folds,
+            "repeats": self.repeats,
             "held_out": self.held_out,
         }
 
@@ -392,12 +396,51 @@ def _cutoffs(answerable: FloatArray, false_no_match: float, false_weak: float) -
     return no_below, max(no_below, conformal_cutoff(answerable, false_weak))
 
 
+def _held_out_scores(
+    x: Vectors,
+    y: FloatArray,
+    labels: npt.NDArray[np.int8],
+    lex: FloatArray,
+    fold: npt.NDArray[np.int64],
+    folds: int,
+    l2: float,
+    neighbours: int,
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """One round of cross-fitting: each fold's features and scores from models fitted without it.
+
+    Returns the stacked features (probe logit, kNN margin, lexical) and each rule's held-out
+    score; the combination's own scores are nested (fitted on the other folds' held-out features).
+    """
+    held = fold >= 0
+    probe = np.full(len(y), np.nan)
+    knn = np.full(len(y), np.nan)
+    for f in range(folds):
+        test = fold == f
+        if not test.any():
+            continue
+        train = ~test
+        w, b = fit_logistic(x[train], y[train], l2=l2)
+        probe[test] = x[test].astype(np.float64) @ w + b
+        knn[test] = _knn_margin(x[train], labels[train], x[test], neighbours)
+    features = np.column_stack([probe, knn, lex])
+    combined = np.full(len(y), np.nan)
+    for f in range(folds):
+        test = fold == f
+        if not test.any():
+            continue
+        train = held & ~test
+        w2, b2 = _standardised_fit(features[train], y[train], 1e-3)
+        combined[test] = features[test] @ w2 + b2
+    return features, {"probe": probe, "knn": knn, "combined": combined}
+
+
 def train_model(
     vectors: Vectors,
     questions: Sequence[TrainingQuestion],
     lexical: Sequence[float],
     *,
     folds: int = 10,
+    repeats: int = 3,
     l2: float = 0.01,
     neighbours: int = 10,
     false_no_match: float = 0.02,
@@ -408,69 +451,71 @@ def train_model(
 
     ``vectors`` are the questions' vectors (query prompt), ``lexical`` their own-word BM25
     scores against the corpus. Every written question is scored by models fitted without its
-    whole category (cross-fitting); the cut-offs are conformal quantiles of the held-out
-    in-domain scores, and the report gives each rule's rates on the held-out questions.
+    whole category (cross-fitting), ``repeats`` times over different random category-to-fold
+    assignments: one assignment makes the low quantiles (a handful of scores) depend on which
+    categories happened to share a fold, so the cut-offs are conformal quantiles of the pooled
+    held-out in-domain scores of all rounds. The report gives each rule's rates on held-out
+    questions, averaged over the rounds, each fold under cut-offs that never saw its questions.
     """
     x = np.asarray(vectors, dtype=np.float32)
     if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
         raise ValueError("one vector and one lexical score per training question")
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
     lex = np.asarray(lexical, dtype=np.float64)
     labels = y.astype(np.int8)
-    fold = _fold_of(questions, folds, seed)
-    held = fold >= 0
+    rounds = [_fold_of(questions, folds, seed + r) for r in range(repeats)]
+    held = rounds[0] >= 0  # the same questions are held out in every round (only their folds differ)
     calib_in = held & (y == 1)
     calib_off = held & (y == 0)
     if not calib_in.any() or not calib_off.any():
         raise ValueError("training needs written in-domain and off-topic questions")
-
-    oof = {rule: np.full(len(questions), np.nan) for rule in ("probe", "knn")}
-    for f in range(folds):
-        test = fold == f
-        if not test.any():
-            continue
-        train = ~test
-        w, b = fit_logistic(x[train], y[train], l2=l2)
-        oof["probe"][test] = x[test].astype(np.float64) @ w + b
-        oof["knn"][test] = _knn_margin(x[train], labels[train], x[test], neighbours)
-
-    def stack(probe: FloatArray, knn: FloatArray, lexical_scores: FloatArray) -> FloatArray:
-        return np.column_stack([probe, knn, lexical_scores])
-
-    features = stack(oof["probe"], oof["knn"], lex)
-    # the combination's own held-out scores: fitted on the other folds' held-out features (nested)
-    oof_combined = np.full(len(questions), np.nan)
-    for f in range(folds):
-        test = fold == f
-        if not test.any():
-            continue
-        train = held & ~test
-        w2, b2 = _standardised_fit(features[train], y[train], 1e-3)
-        oof_combined[test] = features[test] @ w2 + b2
-    combine_w, combine_b = _standardised_fit(features[held], y[held], 1e-3)
-    scores = {"probe": oof["probe"], "knn": oof["knn"], "combined": oof_combined}
+    results = [_held_out_scores(x, y, labels, lex, fold, folds, l2, neighbours) for fold in rounds]
 
     cutoffs: dict[str, tuple[float, float]] = {}
     report = TrainingReport(
-        questions=len(questions), in_domain=int(y.sum()), off_topic=int(len(y) - y.sum()), folds=folds
+        questions=len(questions),
+        in_domain=int(y.sum()),
+        off_topic=int(len(y) - y.sum()),
+        folds=folds,
+        repeats=repeats,
     )
-    for rule, values in scores.items():
-        cutoffs[rule] = _cutoffs(values[calib_in], false_no_match, false_weak)
-        # measured as cross-conformal: each fold under cut-offs calibrated on the other folds only
-        states = np.full(len(questions), "", dtype=object)
-        for f in range(folds):
-            test = fold == f
-            if not test.any():
-                continue
-            no_below, match_from = _cutoffs(values[calib_in & ~test], false_no_match, false_weak)
-            states[test] = np.where(values[test] < no_below, "no", np.where(values[test] < match_from, "weak", "match"))
-        answerable, off_topic = states[calib_in], states[calib_off]
+    for rule in RULES:
+        pooled = np.concatenate([scores[rule][calib_in] for _, scores in results])
+        cutoffs[rule] = _cutoffs(pooled, false_no_match, false_weak)
+        # cross-conformal: each fold under cut-offs from the other questions' scores (of every round)
+        rates = []
+        for fold, (_, scores) in zip(rounds, results, strict=True):
+            values = scores[rule]
+            states = np.full(len(questions), "", dtype=object)
+            for f in range(folds):
+                test = fold == f
+                if not test.any():
+                    continue
+                others = np.concatenate([s[rule][calib_in & ~test] for _, s in results])
+                no_below, match_from = _cutoffs(others, false_no_match, false_weak)
+                states[test] = np.where(
+                    values[test] < no_below, "no", np.where(values[test] < match_from, "weak", "match")
+                )
+            answerable, off_topic = states[calib_in], states[calib_off]
+            rates.append(
+                [
+                    np.mean(answerable == "no"),
+                    np.mean(answerable == "weak"),
+                    np.mean(off_topic == "no"),
+                    np.mean(off_topic == "match"),
+                ]
+            )
+        mean = np.mean(rates, axis=0)
         report.held_out[rule] = {
-            "answerable_no_match": round(float(np.mean(answerable == "no")), 4),
-            "answerable_weak": round(float(np.mean(answerable == "weak")), 4),
-            "off_topic_no_match": round(float(np.mean(off_topic == "no")), 4),
-            "off_topic_match": round(float(np.mean(off_topic == "match")), 4),
+            name: round(float(value), 4)
+            for name, value in zip(
+                ("answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"), mean, strict=True
+            )
         }
+    stacked = np.concatenate([features[held] for features, _ in results])
+    combine_w, combine_b = _standardised_fit(stacked, np.tile(y[held], repeats), 1e-3)
     probe_w, probe_b = fit_logistic(x, y, l2=l2)
     model = NoMatchModel(
         probe=probe_w,
