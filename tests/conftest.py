@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from lessons import embedding, engine
 from lessons.abstention import Confidence
 from lessons.embedding import FakeEmbedder
 from lessons.search import Searcher
-from lessons.settings import Settings
+from lessons.settings import DEFAULT_MODEL_DIR, Settings
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -134,6 +135,35 @@ def real_fake_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(corpus_dir=REAL_CORPUS, index_dir=base / "index", data_dir=base / "var", model="fake-embedder")
     build_index(settings, FakeEmbedder())
     return settings
+
+
+REAL_MODEL = ROOT / DEFAULT_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def real_model_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The real corpus indexed once per session with the real model, from scratch (read-only for its users).
+
+    One full build (chunks and the no-match model's ~1,400 training texts) serves every slow
+    test that needs a real index; tests that build their own start from a copy of it
+    (:func:`seed_index`), so they embed only what it lacks, as a curator's rebuild does.
+    """
+    if not (REAL_MODEL / "lessons-model.json").is_file():
+        pytest.skip(f"the real model is not set up at {REAL_MODEL}; run `lessons setup-model`")
+    from lessons.build import build_index
+    from lessons.embedding import load_embedder
+
+    base = tmp_path_factory.mktemp("real-model-index")
+    settings = Settings(
+        corpus_dir=REAL_CORPUS, index_dir=base / "index", data_dir=base / "var", model=str(REAL_MODEL), threads=2
+    )
+    build_index(settings, load_embedder(settings))
+    return settings
+
+
+def seed_index(source: Settings, index_dir: Path) -> None:
+    """Start ``index_dir`` as a copy of a built index: its next build then reuses the vectors it can (by content)."""
+    shutil.copytree(source.index_dir, index_dir, ignore=shutil.ignore_patterns("build.lock"))
 
 
 # Marker words that pin the no-match decision in tests of what each state *shows*. The fake

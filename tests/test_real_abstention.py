@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 
 from lessons.abstention import Confidence, package_questions
-from lessons.build import build_index
-from lessons.embedding import load_embedder
 from lessons.engine import open_searcher
 from lessons.evaluation import load_questions
 from lessons.search import Filters, Searcher
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 
-from .conftest import REAL_CORPUS, ROOT
+from .conftest import ROOT
 
 MODEL = ROOT / DEFAULT_MODEL_DIR
 DEV = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
@@ -57,11 +55,9 @@ OFF_TOPIC: dict[str, list[str]] = {
 
 
 @pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
-    """A searcher over a fresh index of the real corpus, built with the real model."""
-    settings = Settings(corpus_dir=REAL_CORPUS, index_dir=tmp_path_factory.mktemp("index"), model=str(MODEL))
-    build_index(settings, load_embedder(settings))
-    return open_searcher(settings)[0]
+def searcher(real_model_index: Settings) -> Searcher:
+    """A searcher over the session's fresh index of the real corpus, built with the real model."""
+    return open_searcher(real_model_index)[0]
 
 
 def test_the_test_questions_are_not_training_questions() -> None:

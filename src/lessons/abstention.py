@@ -399,9 +399,9 @@ def _cutoffs(answerable: FloatArray, false_no_match: float, false_weak: float) -
 def _held_out_scores(
     x: Vectors,
     y: FloatArray,
-    labels: npt.NDArray[np.int8],
     lex: FloatArray,
     fold: npt.NDArray[np.int64],
+    *,
     folds: int,
     l2: float,
     neighbours: int,
@@ -412,6 +412,7 @@ def _held_out_scores(
     score; the combination's own scores are nested (fitted on the other folds' held-out features).
     """
     held = fold >= 0
+    labels = y.astype(np.int8)
     probe = np.full(len(y), np.nan)
     knn = np.full(len(y), np.nan)
     for f in range(folds):
@@ -471,7 +472,7 @@ def train_model(
     calib_off = held & (y == 0)
     if not calib_in.any() or not calib_off.any():
         raise ValueError("training needs written in-domain and off-topic questions")
-    results = [_held_out_scores(x, y, labels, lex, fold, folds, l2, neighbours) for fold in rounds]
+    results = [_held_out_scores(x, y, lex, fold, folds=folds, l2=l2, neighbours=neighbours) for fold in rounds]
 
     cutoffs: dict[str, tuple[float, float]] = {}
     report = TrainingReport(
