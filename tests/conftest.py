@@ -146,7 +146,7 @@ def real_model_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
     One full build (chunks and the no-match model's ~1,400 training texts) serves every slow
     test that needs a real index; tests that build their own start from a copy of it
-    (:func:`seed_index`), so they embed only what it lacks, as a curator's rebuild does.
+    (:func:`copy_built_index`), so they embed only what it lacks, as a curator's rebuild does.
     """
     if not (REAL_MODEL / "lessons-model.json").is_file():
         pytest.skip(f"the real model is not set up at {REAL_MODEL}; run `lessons setup-model`")
@@ -161,7 +161,7 @@ def real_model_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-def seed_index(source: Settings, index_dir: Path) -> None:
+def copy_built_index(source: Settings, index_dir: Path) -> None:
     """Start ``index_dir`` as a copy of a built index: its next build then reuses the vectors it can (by content)."""
     shutil.copytree(source.index_dir, index_dir, ignore=shutil.ignore_patterns("build.lock"))
 
@@ -288,9 +288,13 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def seed_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny corpus indexed once per session with the real model (browser tests copy it)."""
+def seed_index(tmp_path_factory: pytest.TempPathFactory, real_model_index: Settings) -> Path:
+    """The tiny corpus indexed once per session with the real model (browser tests copy it).
+
+    It starts from a copy of the session's real-model index, so its build embeds nothing new.
+    """
     from tests.browser_support import build_seed_index
 
     base = tmp_path_factory.mktemp("seed-index")
+    copy_built_index(real_model_index, base / "index")
     return build_seed_index(write_tiny_corpus(base / "corpus"), base)

