@@ -33,50 +33,43 @@ def sign_in(data_dir: Path, accounts: AccountStore, name: str, password: str) ->
     """
     audit.writable(data_dir)
     policy = accounts.policy
-    clock = accounts.clock
     try:
         account = accounts.authenticate(name, password)
     except AccountLockedError as exc:
-        audit.record_sign_in(
-            data_dir,
-            "sign-in-refused",
-            name=exc.account or UNKNOWN_NAME,
-            role=NO_ROLE,
-            source="app",
-            detail=f"the account is locked for {exc.minutes} more minute(s)",
-            limit=1,
-            window=policy.lockout,
-            clock=clock,
-        )
+        detail = f"the account is locked for {exc.minutes} more minute(s)"
+        _failure(data_dir, accounts, "sign-in-refused", exc, detail=detail, limit=1)
         raise
     except SignInError as exc:
-        known = exc.account is not None
-        audit.record_sign_in(
-            data_dir,
-            "sign-in-failed",
-            name=exc.account or UNKNOWN_NAME,
-            role=NO_ROLE,
-            source="app",
-            detail="wrong password" if known else "no account has that name",
-            limit=policy.max_attempts,
-            window=policy.lockout,
-            clock=clock,
-        )
+        detail = "wrong password" if exc.account is not None else "no account has that name"
+        _failure(data_dir, accounts, "sign-in-failed", exc, detail=detail, limit=policy.max_attempts)
         if exc.locked_now and exc.account is not None:
             minutes = round(policy.lockout.total_seconds() / 60)
-            audit.record_sign_in(
-                data_dir,
-                "lock-out",
-                name=exc.account,
-                role=NO_ROLE,
-                source="app",
-                detail=f"locked for {minutes} minute(s) after {policy.max_attempts} failed sign-ins in a row",
-                clock=clock,
-            )
+            detail = f"locked for {minutes} minute(s) after {policy.max_attempts} failed sign-ins in a row"
+            _failure(data_dir, accounts, "lock-out", exc, detail=detail)
         raise
     token = accounts.start_session(account)
-    audit.record_sign_in(data_dir, "sign-in", name=account.name, role=account.role.value, source="app", clock=clock)
+    audit.record_sign_in(
+        data_dir, "sign-in", name=account.name, role=account.role.value, source="app", clock=accounts.clock
+    )
     return account, token
+
+
+def _failure(
+    data_dir: Path, accounts: AccountStore, action: str, exc: SignInError, *, detail: str, limit: int | None = None
+) -> None:
+    """A local sign-in that started no session, under the account's name (else UNKNOWN_NAME) and no role;
+    with ``limit``, at most that many such events per name within the lock-out period."""
+    audit.record_sign_in(
+        data_dir,
+        action,
+        name=exc.account or UNKNOWN_NAME,
+        role=NO_ROLE,
+        source="app",
+        detail=detail,
+        limit=limit,
+        window=accounts.policy.lockout if limit is not None else None,
+        clock=accounts.clock,
+    )
 
 
 def oidc_signed_in(data_dir: Path, accounts: AccountStore, identity: str, actor: Actor) -> None:
