@@ -283,3 +283,21 @@ def test_form_helpers_keep_only_the_kinds_fields() -> None:
     assert edit_changes(entry, {"outcome": "Nyt", "organisations": "X"}) == {"outcome": "Nyt", "organisations": ["X"]}
     moved = edit_changes(entry, {"kind": "finding", "body": "Tekst"})
     assert moved == {"kind": "finding", "body": "Tekst", "challenge": None, "handling": None}
+
+
+def test_a_pending_revision_is_withdrawn_from_the_review_queue(page: AppTest, built: Settings) -> None:
+    """A curator withdraws their own pending revision with a reason; the approved text stays and the reason is kept."""
+    from lessons import workflow
+    from lessons.roles import Actor, Role
+
+    entry_id = "handling-api-data"
+    _, approved = find_entry(built.corpus_dir, entry_id)
+    workflow.edit(built, Actor("karen", Role.CURATOR), entry_id, {"handling": "Data hentes nu hver nat via API."})
+    at = page
+    at.radio(key="cur_section").set_value("drafts").run()
+    at.text_input(key=f"cur_withdraw_reason_{entry_id}").set_value("forkert projekt")
+    at.button(key=f"cur_withdraw_{entry_id}").click().run()
+    assert not at.exception, at.exception
+    _, entry = find_entry(built.corpus_dir, entry_id)
+    assert entry.revision is None and entry.handling == approved.handling
+    assert "forkert projekt" in entry.history[-1]

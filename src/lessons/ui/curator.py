@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from lessons import audit, workflow
 from lessons.corpus import Corpus
@@ -399,6 +400,39 @@ def _show_changes(changes: list[FieldChange], lang: str) -> None:
         right.markdown(safe(_value_text(change.field, change.after, lang)))
 
 
+def _approve_button(
+    column: DeltaGenerator, settings: Settings, entry_id: str, text: str, lang: str, *, disabled: bool = False
+) -> None:
+    """The review queue's approve button (a draft, or an approved entry's pending revision)."""
+    column.button(
+        text,
+        key=f"cur_approve_{entry_id}",
+        type="primary",
+        on_click=_approve,
+        args=(settings, lang, entry_id),
+        disabled=disabled,
+    )
+
+
+def _with_reason(
+    field: DeltaGenerator,
+    button: DeltaGenerator,
+    text: str,
+    lang: str,
+    *,
+    reason_key: str,
+    key: str,
+    on_click: Callable[[Settings, str, str, str], None],
+    args: tuple[Settings, str, str],
+) -> None:
+    """A reason field and the button that acts with it (retire a draft, withdraw a pending revision);
+    the callback gets ``args`` and the reason field's key."""
+    field.text_input(
+        t("cur_reason", lang), key=reason_key, label_visibility="collapsed", placeholder=t("cur_reason", lang)
+    )
+    button.button(text, key=key, on_click=on_click, args=(*args, reason_key))
+
+
 def _revision_card(settings: Settings, entry: Entry, lang: str, state: auth.AuthState) -> None:
     """An approved entry's pending revision: who, what changes (before/after), approve or withdraw."""
     revision = entry.revision
@@ -417,27 +451,20 @@ def _revision_card(settings: Settings, entry: Entry, lang: str, state: auth.Auth
     mine = me in {person(name) for name in revision.authors}
     columns = st.columns([1, 1, 2, 1])
     if state.may(Action.APPROVE) and (not mine or settings.allow_self_approval):
-        columns[0].button(
-            t("rev_approve", lang),
-            key=f"cur_approve_{entry.id}",
-            type="primary",
-            on_click=_approve,
-            args=(settings, lang, entry.id),
-            disabled=not changes,
-        )
+        _approve_button(columns[0], settings, entry.id, t("rev_approve", lang), lang, disabled=not changes)
     else:
         columns[0].caption(t("rev_own" if mine and state.may(Action.APPROVE) else "auth_needs_editor", lang))
     columns[1].button(t("cur_edit", lang), key=f"cur_open_{entry.id}", on_click=_open_edit, args=(entry.id,))
     if mine or state.may(Action.APPROVE):
-        reason_key = f"cur_withdraw_reason_{entry.id}"
-        columns[2].text_input(
-            t("cur_reason", lang), key=reason_key, label_visibility="collapsed", placeholder=t("cur_reason", lang)
-        )
-        columns[3].button(
+        _with_reason(
+            columns[2],
+            columns[3],
             t("rev_withdraw", lang),
+            lang,
+            reason_key=f"cur_withdraw_reason_{entry.id}",
             key=f"cur_withdraw_{entry.id}",
             on_click=_withdraw,
-            args=(settings, lang, entry.id, reason_key),
+            args=(settings, lang, entry.id),
         )
 
 
@@ -461,25 +488,19 @@ def _drafts_section(settings: Settings, corpus: Corpus | None, lang: str, state:
             _show_matches([m for m in closest_entries(corpus.entries, entry, k=3) if m.near_duplicate], lang)
             columns = st.columns([1, 1, 2, 1])
             if state.may(Action.APPROVE):
-                columns[0].button(
-                    t("cur_approve", lang),
-                    key=f"cur_approve_{entry.id}",
-                    type="primary",
-                    on_click=_approve,
-                    args=(settings, lang, entry.id),
-                )
+                _approve_button(columns[0], settings, entry.id, t("cur_approve", lang), lang)
             else:
                 columns[0].caption(t("auth_needs_editor", lang))
             columns[1].button(t("cur_edit", lang), key=f"cur_open_{entry.id}", on_click=_open_edit, args=(entry.id,))
-            reason_key = f"cur_reason_{entry.id}"
-            columns[2].text_input(
-                t("cur_reason", lang), key=reason_key, label_visibility="collapsed", placeholder=t("cur_reason", lang)
-            )
-            columns[3].button(
+            _with_reason(
+                columns[2],
+                columns[3],
                 t("cur_retire", lang),
+                lang,
+                reason_key=f"cur_reason_{entry.id}",
                 key=f"cur_retire_{entry.id}",
                 on_click=_retire,
-                args=(settings, lang, entry.id, reason_key),
+                args=(settings, lang, entry.id),
             )
 
 
