@@ -339,3 +339,11 @@ def test_report_names_no_absolute_path(tmp_path: Path) -> None:
     text = render(results)
     assert "/x/" not in text and str(tmp_path) not in text and str(Path.home()) + "/" not in text
     assert "`eval/questions.yaml`" in text
+
+
+def test_committed_results_read_back_typed_and_make_the_committed_report() -> None:
+    """benchmarks/results.json validates into the records, and RESULTS.md is exactly its rendering."""
+    folder = Path(__file__).resolve().parent.parent / "benchmarks"
+    results = load_results(folder / "results.json")
+    assert [t.model_dump() for t in targets(results)] == [t.model_dump() for t in results.targets]
+    assert render(results) == (folder / "RESULTS.md").read_text(encoding="utf-8")

@@ -143,35 +143,37 @@ def test_briefings_with_the_real_model(searcher: Searcher) -> None:
     assert first.outcome is Outcome.STOPPED and first.evidence
 
 
-# How far a score may move between the two query runtimes (measured on both eval sets: dense cosine
-# scores move by at most ~0.001, fused hybrid scores, min-max normalised over the candidates, by ~0.004).
-# Two chunks can only swap places when their reference scores are closer than twice this.
-SCORE_TOLERANCE = {Mode.DENSE: 0.005, Mode.HYBRID: 0.01}
+# How far an entry's score may move between the two query runtimes. Dense scores are cosines: measured
+# moves on both eval sets are at most 0.0017. Fused hybrid scores are min-max normalised over the
+# candidate pool, which amplifies the same move: measured at most 0.017. Two entries can only swap
+# places when their scores are closer than twice the tolerance.
+SCORE_TOLERANCE = {Mode.DENSE: 0.005, Mode.HYBRID: 0.03}
 
 
 def _assert_scores_agree(searcher: Searcher, question: str, light: Any, reference: Any) -> None:
-    """Same searcher, the two question vectors: each chunk's score moves less than the tolerance.
+    """Same searcher, the two question vectors: each entry's score moves less than the tolerance.
 
-    Chunks in both top-10 lists are compared directly; a chunk in only one list must sit at the other
-    list's boundary (its score within the tolerance of the other list's last score).
+    Results hold one chunk per entry, so entries are compared (an entry's score is its best chunk's). Entries
+    in both top-10 lists are compared directly; an entry in only one list must sit at the other list's
+    boundary (its score within the tolerance of the other list's last score).
     """
     for mode, tolerance in SCORE_TOLERANCE.items():
-        fast = {h.chunk.id: h.score for h in searcher.search(question, 10, mode=mode, vector=light).hits}
-        slow = {h.chunk.id: h.score for h in searcher.search(question, 10, mode=mode, vector=reference).hits}
-        for chunk in fast.keys() & slow.keys():
-            assert abs(fast[chunk] - slow[chunk]) <= tolerance, (question, mode, chunk, fast[chunk], slow[chunk])
+        fast = {h.chunk.entry_id: h.score for h in searcher.search(question, 10, mode=mode, vector=light).hits}
+        slow = {h.chunk.entry_id: h.score for h in searcher.search(question, 10, mode=mode, vector=reference).hits}
+        for entry in fast.keys() & slow.keys():
+            assert abs(fast[entry] - slow[entry]) <= tolerance, (question, mode, entry, fast[entry], slow[entry])
         for mine, other in ((fast, slow), (slow, fast)):
-            for chunk in mine.keys() - other.keys():
-                assert mine[chunk] <= min(other.values()) + tolerance, (question, mode, chunk, mine[chunk])
+            for entry in mine.keys() - other.keys():
+                assert mine[entry] <= min(other.values()) + tolerance, (question, mode, entry, mine[entry])
 
 
 def test_eval_figures_of_the_light_path_match_sentence_transformers(real_settings: Settings) -> None:
     """`lessons eval` figures agree within 0.01 (one question where that is finer than a question); flips are ties.
 
     On eval/holdout.yaml (40 answerable questions) one question's recall@10 moving from 1/2 to 2/2, because
-    two chunks 0.0005 apart in score swap places at rank 10, moves the average by 0.0125. A set of n
+    two entries with almost equal scores swap places at rank 10, moves the average by 0.0125. A set of n
     answerable questions cannot show a difference finer than one question, 1/n, so figures must agree
-    within max(0.01, 1/n), and every ranking difference must be a near-tie: each chunk's score moves by
+    within max(0.01, 1/n), and every ranking difference must be a near-tie: each entry's score moves by
     less than SCORE_TOLERANCE between the runtimes.
     """
     light, _ = open_searcher(real_settings)
