@@ -38,10 +38,21 @@ from benchmarks.records import (
     save_results,
 )
 
-SECTIONS = ("builds", "quality", "latency", "startup", "memory", "scaling", "ann", "query_runtime", "serve")
+SECTIONS = (
+    "builds",
+    "quality",
+    "latency",
+    "process_latency",
+    "startup",
+    "memory",
+    "scaling",
+    "ann",
+    "query_runtime",
+    "serve",
+)
 # The sections that measure issue 13's targets together: per-question time against the peer, cold starts,
 # memory of query processes, the query runtimes, and `lessons serve` under load.
-GROUPS = {"issue13": ("latency", "startup", "memory", "query_runtime", "serve")}
+GROUPS = {"issue13": ("latency", "process_latency", "startup", "memory", "query_runtime", "serve")}
 MIN_TIMED_QUERIES = 200
 
 
@@ -207,7 +218,7 @@ class Run:
         self.searcher, _warnings = open_searcher(settings)
         self.results["query_runtime_used"] = type(self.searcher.embedder).__name__
         self.questions = [q.q for s in self.sets for q in s.questions]
-        needs_pipelines = {"quality", "latency", "startup", "memory"} & set(self.args.sections)
+        needs_pipelines = {"quality", "latency", "process_latency", "startup", "memory"} & set(self.args.sections)
         if needs_pipelines:
             self.section("pipelines", self.build_pipelines)
 
@@ -217,16 +228,15 @@ class Run:
         from benchmarks.peers import PEER_CONFIGS, LlamaIndexPeer, llamaindex_missing
 
         report = self.serve / "corpus" / "reports" / REPORT_TEXT.name
-        self.naive = NaivePipeline.build(self.embedder, report)
         ours_chars = sum(len(c.text) for c in self.searcher.chunks)
-        systems: dict[str, Any] = {
-            "lessons": {"chunks": len(self.searcher.chunks), "chars_embedded": ours_chars},
-            "naive": {
+        systems: dict[str, Any] = {"lessons": {"chunks": len(self.searcher.chunks), "chars_embedded": ours_chars}}
+        if {"quality", "latency"} & set(self.args.sections):  # the naive pipeline is compared there only
+            self.naive = NaivePipeline.build(self.embedder, report)
+            systems["naive"] = {
                 "chunks": len(self.naive.chunks),
                 "chars_embedded": sum(map(len, self.naive.chunks)),
                 "build_s": round(self.naive.build_seconds, 3),
-            },
-        }
+            }
         self.peer_problem = "skipped (--no-peer)" if self.args.no_peer else llamaindex_missing()
         if self.peer_problem is None:
             # the prefixed peer only matters for quality; latency and start-up use the defaults
@@ -283,6 +293,30 @@ class Run:
         if peer is not None:
             systems["llamaindex-defaults"] = lambda q: peer.retrieve(q, 5)
         return measure_latency(self.questions, systems, repetitions=reps, phased=instrumented(self.searcher))
+
+    def process_latency(self) -> dict[str, Any]:
+        from benchmarks.latency import process_latency
+
+        reps = (
+            self.args.reps
+            if self.args.quick
+            else max(self.args.reps, math.ceil(MIN_TIMED_QUERIES / max(1, len(self.questions))))
+        )
+        workers: dict[str, dict[str, Any]] = {
+            "lessons": {
+                "system": "lessons",
+                "corpus_dir": str(self.serve / "corpus"),
+                "index_dir": str(self.serve / "index"),
+                "model": self.model,
+            }
+        }
+        if "defaults" in self.peers:
+            workers["llamaindex-defaults"] = {
+                "system": "llamaindex",
+                "persist_dir": str(self.work / "peer-defaults"),
+                "model": self.model,
+            }
+        return process_latency(self.questions, workers, repetitions=reps)
 
     def startup(self) -> dict[str, Any]:
         from benchmarks.startup import app_startup, cold_starts, startup_ratios
@@ -442,7 +476,8 @@ def _keep_other_sections(results: dict[str, Any], previous: dict[str, Any], meas
     if "quality" in kept or "latency" in kept:
         kept.append("pipelines")  # their build figures belong to the run that built the pipelines
     for name in kept:
-        if results.get(name) is not None or previous.get(name) is None:
+        # the pipelines' figures belong to the kept quality and latency sections, so the previous ones win
+        if previous.get(name) is None or (results.get(name) is not None and name != "pipelines"):
             continue
         results[name] = previous[name]
         for key in ("section_seconds", "load_average"):
@@ -485,7 +520,7 @@ def main(argv: list[str]) -> int:
     _log(f"work folder {run.work}; questions: " + ", ".join(f"{s.label} ({len(s.questions)})" for s in run.sets))
     try:
         run.prepare()
-        for name in ("quality", "latency", "scaling", "ann", "startup", "memory", "query_runtime", "serve"):
+        for name in SECTIONS[1:]:
             if name in args.sections:
                 run.section(name, getattr(run, "serve_section" if name == "serve" else name))
     finally:

@@ -24,7 +24,7 @@ from lessons.embedding import Embedder, Progress
 from lessons.search import Searcher
 from lessons.store import IndexData
 
-__all__ = ["PHASES", "floor_query", "instrumented", "measure_latency"]
+__all__ = ["PHASES", "floor_query", "instrumented", "measure_latency", "process_latency"]
 
 PHASES = ("embedding", "dense", "bm25", "fusion")
 
@@ -199,4 +199,106 @@ def _ratios(systems: dict[str, dict[str, Any]]) -> dict[str, float | None]:
         if name.startswith("llamaindex") and ours:
             out[f"{name}/lessons median"] = ratio(stats["median_ms"], ours["median_ms"])
             out[f"{name}/lessons p95"] = ratio(stats["p95_ms"], ours["p95_ms"])
+    return out
+
+
+class _Stream:
+    """A worker process answering questions one at a time (``benchmarks.worker answer-stream``)."""
+
+    def __init__(self, args: dict[str, Any], timeout: float) -> None:
+        import json
+        import subprocess
+        import sys
+
+        from benchmarks.common import ROOT, child_env
+
+        self._json = json
+        self.timeout = timeout
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker", "answer-stream", json.dumps(args)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=ROOT,
+            env=child_env(),
+        )
+        self._expect("READY")
+
+    def _expect(self, prefix: str) -> str:
+        assert self.process.stdout is not None
+        deadline = time.perf_counter() + self.timeout
+        while time.perf_counter() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the worker exited ({self.process.poll()}) before {prefix!r}")
+            if line.startswith(prefix):
+                return line[len(prefix) :].strip()
+        raise TimeoutError(f"no {prefix!r} from the worker within {self.timeout:.0f} s")
+
+    def ask(self, question: str) -> float:
+        """Seconds the worker took to answer, timed inside it (no pipe overhead)."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(self._json.dumps(question) + "\n")
+        self.process.stdin.flush()
+        return float(self._expect(TIME_MARKER))
+
+    def close(self) -> None:
+        """Ask the worker to stop; kill it if it does not."""
+        import subprocess
+
+        try:
+            if self.process.stdin is not None:
+                self.process.stdin.write("\n")
+                self.process.stdin.close()
+            self.process.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+TIME_MARKER = "BENCH-TIME "
+
+
+def process_latency(
+    questions: Sequence[str],
+    workers: dict[str, dict[str, Any]],
+    *,
+    repetitions: int = 2,
+    warmup: int = 5,
+    timeout: float = 900,
+) -> dict[str, Any]:
+    """Every system in its own process, as it runs in production, asked the same questions interleaved.
+
+    In one process, torch's OpenMP threads (the peer, the floor) and the light engine compete for the
+    cores and distort each other's times; here each system has only its own runtime loaded. Each
+    question goes to every worker in rotating order; the time is measured inside the worker.
+    """
+    streams: dict[str, _Stream] = {}
+    try:
+        for name, args in workers.items():
+            streams[name] = _Stream(args, timeout)
+        for stream in streams.values():
+            for question in list(questions)[:warmup]:
+                stream.ask(question)
+        times: dict[str, list[float]] = {name: [] for name in streams}
+        names = list(streams)
+        step = 0
+        for _ in range(repetitions):
+            for question in questions:
+                for name in names[step % len(names) :] + names[: step % len(names)]:
+                    times[name].append(streams[name].ask(question))
+                step += 1
+    finally:
+        for stream in streams.values():
+            stream.close()
+    out: dict[str, Any] = {
+        "questions": len(questions),
+        "repetitions": repetitions,
+        "systems": {name: summary_ms(samples) for name, samples in times.items()},
+    }
+    if "lessons" in times:
+        out["paired_ratio_lessons_to"] = {
+            name: _paired(times["lessons"], samples) for name, samples in times.items() if name != "lessons"
+        }
     return out

@@ -22,6 +22,7 @@ __all__ = [
     "LatencyRecord",
     "MemoryRecord",
     "PipelinesRecord",
+    "ProcessLatencyRecord",
     "QualityRecord",
     "QueryRuntimeRecord",
     "Record",
@@ -216,6 +217,15 @@ class LatencyRecord(Record):
     paired_ratio_to_floor: dict[str, Paired] = {}
     paired_ratio_lessons_to: dict[str, Paired] = {}
     ratios: dict[str, float | None]
+
+
+class ProcessLatencyRecord(Record):
+    """Section ``process_latency``: each system in its own process, the same questions interleaved."""
+
+    questions: int
+    repetitions: int
+    systems: dict[str, Timing]
+    paired_ratio_lessons_to: dict[str, Paired] = {}
 
 
 # --- scaling and ANN -------------------------------------------------------------------------------
@@ -504,6 +514,7 @@ class Results(Record):
     pipelines: PipelinesRecord | SectionError | None = None
     quality: QualityRecord | SectionError | None = None
     latency: LatencyRecord | SectionError | None = None
+    process_latency: ProcessLatencyRecord | SectionError | None = None
     scaling: ScalingRecord | SectionError | None = None
     ann: AnnRecord | SectionError | None = None
     startup: StartupRecord | SectionError | None = None
@@ -518,6 +529,7 @@ SECTION_RECORDS: dict[str, type[Record]] = {
     "pipelines": PipelinesRecord,
     "quality": QualityRecord,
     "latency": LatencyRecord,
+    "process_latency": ProcessLatencyRecord,
     "scaling": ScalingRecord,
     "ann": AnnRecord,
     "startup": StartupRecord,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RESULT_MARKER = "BENCH-RESULT "
+TIME_MARKER = "BENCH-TIME "
 ROOT = Path(__file__).resolve().parent.parent
 STARTED = time.perf_counter()
 
@@ -119,6 +120,43 @@ def task_peer_query(args: dict[str, Any]) -> dict[str, Any]:
     return {"answer_s": time.perf_counter() - started, "questions": len(questions), "answered": answered}
 
 
+def task_answer_stream(args: dict[str, Any]) -> dict[str, Any]:
+    """One system in its own process (as it runs in production): load, then time each question read from stdin.
+
+    ``system`` is ``lessons`` (opened as the CLI opens it: the light query path when the index records it)
+    or ``llamaindex`` (the persisted peer). Prints ``READY`` once loaded, then one ``BENCH-TIME seconds``
+    line per question line; stops at an empty line or the end of input.
+    """
+    if args["system"] == "lessons":
+        from lessons.engine import open_searcher
+        from lessons.settings import Settings
+
+        settings = Settings(corpus_dir=Path(args["corpus_dir"]), index_dir=Path(args["index_dir"]), model=args["model"])
+        searcher, _warnings = open_searcher(settings)
+
+        def answer(question: str) -> object:
+            return searcher.search(question, 5)
+
+    else:
+        from benchmarks.peers import LlamaIndexPeer
+
+        peer = LlamaIndexPeer.load(Path(args["persist_dir"]), Path(args["model"]), "defaults")
+
+        def answer(question: str) -> object:
+            return peer.retrieve(question, 5)
+
+    print("READY", flush=True)
+    answered = 0
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        started = time.perf_counter()
+        answer(json.loads(line))
+        print(f"{TIME_MARKER}{time.perf_counter() - started:.6f}", flush=True)
+        answered += 1
+    return {"answered": answered}
+
+
 def task_apptest(args: dict[str, Any]) -> dict[str, Any]:
     """The app without a browser: streamlit's AppTest runs app.py, then asks one question."""
     from streamlit.testing.v1 import AppTest
@@ -193,6 +231,7 @@ TASKS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "peer-query": task_peer_query,
     "apptest": task_apptest,
     "encode": task_encode,
+    "answer-stream": task_answer_stream,
 }
 
 

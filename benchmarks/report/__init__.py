@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchmarks.records import Results
 from benchmarks.report.builds import build_section
-from benchmarks.report.fastquery import query_runtime_section, serve_section
+from benchmarks.report.fastquery import process_latency_section, query_runtime_section, serve_section
 from benchmarks.report.header import header, targets_section
 from benchmarks.report.latency import latency_section
 from benchmarks.report.notes import notes_section
@@ -18,6 +18,7 @@ __all__ = ["render", "targets"]
 SECTIONS = (
     header,
     targets_section,
+    process_latency_section,
     query_runtime_section,
     serve_section,
     latency_section,
