@@ -264,6 +264,7 @@ class Measured:
     stderr: str
     seconds: float
     max_rss_mb: float
+    cpu_s: float = 0.0  # user + system CPU of the child: what its work costs, whatever else the machine runs
 
     def result(self) -> dict[str, Any]:
         """The JSON object a benchmark worker printed after RESULT_MARKER (raises if none)."""
@@ -304,13 +305,13 @@ def run_measured(
         deadline = started + timeout
         peak = 0.0
         while True:
-            pid, status, _usage = os.wait4(proc.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
             if time.perf_counter() > deadline:
                 proc.kill()
-                pid, status, _usage = os.wait4(proc.pid, 0)
+                pid, status, usage = os.wait4(proc.pid, 0)
                 break
             time.sleep(0.005)
         seconds = time.perf_counter() - started
@@ -323,6 +324,7 @@ def run_measured(
             stderr=err.read().decode("utf-8", "replace"),
             seconds=seconds,
             max_rss_mb=round(peak, 1),
+            cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
         )
 
 

@@ -325,6 +325,7 @@ class ProcessRun(Record):
 
     wall_s: float
     max_rss_mb: float
+    cpu_s: float | None = None  # user + system CPU: the cost of the start whatever the machine's load
     hits: int | None = None
     import_s: float | None = None
     load_s: float | None = None
@@ -337,6 +338,7 @@ class ColdStart(Record):
 
     runs: list[ProcessRun]
     wall: Seconds
+    cpu: Seconds | None = None
     max_rss_mb: float
 
 

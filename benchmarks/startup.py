@@ -44,13 +44,19 @@ def _cli_run(serve: Path, model: str, question: str) -> dict[str, Any]:
     if measured.returncode != 0:
         raise RuntimeError(f"lessons ask failed ({measured.returncode}): {measured.stderr[-2000:]}")
     answer = json.loads(measured.stdout.splitlines()[-1])
-    return {"wall_s": round(measured.seconds, 3), "max_rss_mb": measured.max_rss_mb, "hits": len(answer["hits"])}
+    return {
+        "wall_s": round(measured.seconds, 3),
+        "cpu_s": measured.cpu_s,
+        "max_rss_mb": measured.max_rss_mb,
+        "hits": len(answer["hits"]),
+    }
 
 
 def _worker_run(task: str, args: dict[str, Any]) -> dict[str, Any]:
     result, measured = run_worker(task, args)
     return {
         "wall_s": round(measured.seconds, 3),
+        "cpu_s": measured.cpu_s,
         "max_rss_mb": measured.max_rss_mb,
         **{k: round(v, 3) for k, v in result.items() if k.endswith("_s")},
     }
@@ -83,6 +89,7 @@ def cold_starts(
         name: {
             "runs": items,
             "wall": summary_s([r["wall_s"] for r in items]),
+            "cpu": summary_s([r["cpu_s"] for r in items]),
             "max_rss_mb": max(r["max_rss_mb"] for r in items),
         }
         for name, items in runs.items()

@@ -304,6 +304,7 @@ def test_only_selects_sections_and_groups() -> None:
     """--only takes sections and the issue13 group, in run order; an unknown name is refused."""
     assert parse_args(["--only", "serve,issue13"]).sections == [
         "latency",
+        "process_latency",
         "startup",
         "memory",
         "query_runtime",

@@ -10,7 +10,8 @@ MEMORY_TITLE = "Memory"
 
 
 def _cold_row(label: str, start: ColdStart) -> list[object]:
-    return [label, start.wall.median_s, start.wall.min_s, start.wall.max_s, start.max_rss_mb]
+    cpu = start.cpu.median_s if start.cpu else None
+    return [label, start.wall.median_s, start.wall.min_s, start.wall.max_s, cpu, start.max_rss_mb]
 
 
 def _app(app: AppStartup, cli_median: float) -> list[str]:
@@ -62,7 +63,7 @@ def startup_section(results: Results, startup: StartupRecord) -> list[str]:
         *section(
             TITLE,
             f"Each run is a new process (the OS file cache stays warm). Question: “{startup.question}”.",
-            table(["process", "median s", "min s", "max s", "peak RSS MB"], rows),
+            table(["process", "median s", "min s", "max s", "CPU median s", "peak RSS MB"], rows),
             f"CLI / floor = **{fmt(startup.ratios.get('cli/floor'))}x**"
             + (f"; LlamaIndex / CLI = {fmt(peer)}x." if peer else "."),
         ),
