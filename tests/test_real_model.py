@@ -189,7 +189,5 @@ def test_eval_figures_of_the_light_path_match_sentence_transformers(real_setting
                 if expected[metric] is not None:
                     difference = abs(float(figures[metric] or 0) - float(expected[metric] or 0))
                     assert difference <= max(0.01, one_question) + 1e-9, (questions.name, fast.mode, metric)
-            changed = [a["q"] for a, b in zip(fast.details, slow.details, strict=True) if a["top"] != b["top"]]
-            assert len(changed) <= 0.1 * len(items), (questions.name, fast.mode, changed)
         for item in items:
             _assert_scores_agree(light, item.q, light.embed(item.q), reference.embed(item.q))
