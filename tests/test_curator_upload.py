@@ -12,6 +12,7 @@ from lessons.ingest.saving import SkipCause, Skipped
 from lessons.ui.curator_upload import skip_reason
 from lessons.ui.uploads import css_string, size_text, uploader_style
 from tests.conftest import run
+from tests.test_ingest_edges import INLINE
 
 # The text of handling-api-data in the tiny corpus, uploaded again under a new heading.
 REPEAT = """Erfaringer med data
@@ -121,3 +122,19 @@ def test_the_upload_section_carries_the_uploader_words(page: AppTest) -> None:
     styles = [str(h.value) for h in page.get("html") if "<style>" in str(h.value)]
     assert len(styles) == 1 and ".st-key-cur_upload-box" in styles[0]
     assert words.t("upload_button", "da") in css_contents(styles[0])
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_the_draft_count_includes_an_upload_at_once(page: AppTest) -> None:
+    """After an upload saved a draft, the section list already says 'Kladder (1)' next to the result."""
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    assert "Kladder (0)" in [str(o) for o in page.radio(key="cur_section").options]
+    page.file_uploader(key="cur_upload").set_value(("erfaringer.txt", INLINE.encode(), "text/plain"))
+    page.button(key="cur_ingest").click()
+    run(page)
+    assert "Kladder (1)" in [str(o) for o in page.radio(key="cur_section").options]
+    assert any("tilføjede 1 kladde(r) (1 Håndteringseksempel)" in s.value for s in page.success)
+    run(page)  # the result is shown once, not on every later run
+    assert not page.success

@@ -18,6 +18,7 @@ from lessons.words import label, t
 __all__ = ["UPLOAD_KEY", "percent", "render_ingest", "skip_reason"]
 
 UPLOAD_KEY = "cur_upload"
+RESULT_KEY = "cur_ingest_result"  # an ingest's result, kept for the redraw after it saved drafts
 KNOWN = frozenset(
     {SkipCause.ALREADY_INGESTED, SkipCause.ALREADY_INGESTED_MEANWHILE, SkipCause.REPEAT, SkipCause.REPEAT_MEANWHILE}
 )
@@ -45,7 +46,10 @@ def render_ingest(settings: Settings, lang: str, limits: IngestLimits | None = N
     )
     report = st.text_input(t("cur_report_name", lang), key="cur_report_name")
     dry_run = st.checkbox(t("cur_dry_run", lang), key="cur_dry_run")
+    kept = st.session_state.pop(RESULT_KEY, None)
     if not st.button(t("cur_ingest", lang), key="cur_ingest", type="primary", icon=":material/upload_file:"):
+        if kept is not None:  # the result of the ingest before the redraw that counted its drafts
+            _show_result(kept[0], kept[1], lang, dry_run=False)
         return
     actor = auth.current_actor(settings, lang)  # checked again now, not taken from what the page showed
     if upload is None:
@@ -65,6 +69,9 @@ def render_ingest(settings: Settings, lang: str, limits: IngestLimits | None = N
     except LessonsError as exc:
         st.error(auth.failure_message(exc, lang, "cur_ingest_failed"))
         return
+    if result.created and not dry_run:  # redraw the whole page, so the section list counts the new drafts
+        st.session_state[RESULT_KEY] = (result, upload.name)
+        st.rerun()
     _show_result(result, upload.name, lang, dry_run)
 
 
