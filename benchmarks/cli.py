@@ -538,9 +538,16 @@ def main(argv: list[str]) -> int:
     previous = args.out / "results.json"
     if args.only is not None and not args.quick and previous.is_file():
         _keep_other_sections(data, json.loads(previous.read_text(encoding="utf-8")), list(run.records))
-    results = Results.model_validate(data)
-    results.targets = targets(results)
     args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        results = Results.model_validate(data)
+    except ValueError:
+        # keep what was measured: a run that cannot be merged must not lose its figures
+        raw = args.out / "results-unvalidated.json"
+        raw.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        _log(f"the results did not validate; the raw figures are in {shown_path(raw)}")
+        raise
+    results.targets = targets(results)
     save_results(results, args.out / "results.json")
     (args.out / "RESULTS.md").write_text(render(results), encoding="utf-8")
     _log(f"wrote {shown_path(args.out / 'RESULTS.md')} and results.json in {time.perf_counter() - started:.0f} s")
