@@ -61,7 +61,8 @@ def process_latency_section(results: Results, data: ProcessLatencyRecord) -> lis
         "does: questions embedded by the light engine, no torch; LlamaIndex loads its persisted index and "
         "sentence-transformers), then asked the same questions in rotating order; each answer is timed inside "
         "its process. In one process (the *Query latency* section) torch's threads and the light engine compete "
-        "for the same cores and distort each other.",
+        "for the same cores and distort each other. A busy machine slows the peer's two torch threads more than "
+        "the light engine's one, so on a quiet machine the ratio is higher than under the load recorded here.",
         table(["system", "answers", "median ms", "p95 ms", "p10 ms"], rows),
         "lessons / other, paired per question and repetition: " + ("; ".join(paired) or "–") + ".",
     )
