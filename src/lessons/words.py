@@ -809,6 +809,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "brief_form_upload": ("…eller hent en profil (YAML)", "…or load a profile (YAML)"),
     "brief_form_submit": ("Lav briefingen", "Make the briefing"),
     "brief_form_problem": ("Profilen kan ikke bruges:", "The profile cannot be used:"),
+    "brief_form_too_large": (
+        "{name}: {size} byte; en profil må højst fylde {limit} byte",
+        "{name}: {size} bytes; a profile may be {limit} bytes at most",
+    ),
     "brief_making": ("Samler erfaringerne …", "Gathering the lessons …"),
     "brief_download_md": ("Hent som Markdown", "Download as Markdown"),
     "brief_download_pdf": ("Hent som PDF", "Download as PDF"),

@@ -137,7 +137,10 @@ def _uploaded(lang: str) -> ProjectProfile | None:
     if upload is None:
         return None
     if upload.size > MAX_PROFILE_BYTES:
-        st.error(safe(f"{upload.name}: {upload.size:,} bytes; a profile may be {MAX_PROFILE_BYTES:,}"))
+        sizes = {"size": f"{upload.size:,}", "limit": f"{MAX_PROFILE_BYTES:,}"}
+        if lang == "da":
+            sizes = {key: value.replace(",", ".") for key, value in sizes.items()}
+        st.error(safe(t("brief_form_too_large", lang, name=upload.name, **sizes)))
         return None
     try:
         profile = parse_profile(upload.getvalue(), upload.name)
