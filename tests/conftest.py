@@ -264,6 +264,13 @@ def run(at: AppTest) -> AppTest:
     return at
 
 
+def upload(page: AppTest, name: str, data: bytes, mime: str = "text/plain") -> AppTest:
+    """Give the curator page's uploader one file, press the ingest button and run the page again."""
+    page.file_uploader(key="cur_upload").set_value((name, data, mime))
+    page.button(key="cur_ingest").click()
+    return run(page)
+
+
 @pytest.fixture
 def page(built: Settings, fresh_streamlit: None) -> AppTest:
     """The app with an index built, opened on the curator page, signed in as the curator karen."""

@@ -14,7 +14,7 @@ from lessons.models import Kind, ReviewState
 from lessons.settings import Settings
 from lessons.store import read_current
 from lessons.ui.curator import edit_changes, form_values_to_raw
-from tests.conftest import SOURCE, TINY_ENTRIES, account_session, run
+from tests.conftest import SOURCE, TINY_ENTRIES, account_session, run, upload
 from tests.test_ingest import PAGES, make_pdf
 
 pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
@@ -218,15 +218,11 @@ def test_upload_ingests_a_pdf_into_drafts(page: AppTest, env_settings: Settings)
     """An uploaded PDF becomes drafts with page numbers; a renamed executable gets a clear message."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
-    page.file_uploader(key="cur_upload").set_value(("rapport.pdf", make_pdf(PAGES), "application/pdf"))
-    page.button(key="cur_ingest").click()
-    run(page)
+    upload(page, "rapport.pdf", make_pdf(PAGES), "application/pdf")
     assert page.success and "tilføjede 3 kladde(r)" in page.success[0].value, texts(page)
     pages = {e.kind: e.source.page for e in load_corpus(env_settings.corpus_dir).entries if e.state.value == "draft"}
     assert pages == {Kind.FINDING: 1, Kind.HANDLING: 2, Kind.PROJECT: 3}
-    page.file_uploader(key="cur_upload").set_value(("rapport.pdf", b"\x7fELF\x02\x01" + bytes(64), "application/pdf"))
-    page.button(key="cur_ingest").click()
-    run(page)
+    upload(page, "rapport.pdf", b"\x7fELF\x02\x01" + bytes(64), "application/pdf")
     assert page.error and "Linux executable" in page.error[0].value
 
 

@@ -11,7 +11,7 @@ from lessons import words
 from lessons.ingest.saving import SkipCause, Skipped
 from lessons.ui.curator_upload import skip_reason
 from lessons.ui.uploads import css_string, size_text, uploader_style
-from tests.conftest import run
+from tests.conftest import run, upload
 from tests.test_ingest_edges import INLINE
 
 # The text of handling-api-data in the tiny corpus, uploaded again under a new heading.
@@ -84,9 +84,7 @@ def test_skip_reasons_on_the_danish_page_are_danish(page: AppTest) -> None:
     """Uploading text the corpus has: the page lists the skipped entry with the Danish reason, no English."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
-    page.file_uploader(key="cur_upload").set_value(("data.txt", REPEAT.encode(), "text/plain"))
-    page.button(key="cur_ingest").click()
-    run(page)
+    upload(page, "data.txt", REPEAT.encode())
     assert any("alle 1 fundne erfaringer findes allerede" in i.value for i in page.info)
     [listing] = page.expander
     assert listing.label == "Sprunget over (1)"
@@ -104,9 +102,7 @@ def test_skip_reasons_on_the_english_page_are_english(page: AppTest) -> None:
     run(page)
     page.radio(key="cur_section").set_value("ingest")
     run(page)
-    page.file_uploader(key="cur_upload").set_value(("data.txt", REPEAT.encode(), "text/plain"))
-    page.button(key="cur_ingest").click()
-    run(page)
+    upload(page, "data.txt", REPEAT.encode())
     [listing] = page.expander
     assert listing.label == "Skipped (1)"
     shown = "\n".join(m.value for m in listing.markdown)
@@ -131,9 +127,7 @@ def test_the_draft_count_includes_an_upload_at_once(page: AppTest) -> None:
     page.radio(key="cur_section").set_value("ingest")
     run(page)
     assert "Kladder (0)" in [str(o) for o in page.radio(key="cur_section").options]
-    page.file_uploader(key="cur_upload").set_value(("erfaringer.txt", INLINE.encode(), "text/plain"))
-    page.button(key="cur_ingest").click()
-    run(page)
+    upload(page, "erfaringer.txt", INLINE.encode())
     assert "Kladder (1)" in [str(o) for o in page.radio(key="cur_section").options]
     assert any("tilføjede 1 kladde(r) (1 Håndteringseksempel)" in s.value for s in page.success)
     run(page)  # the result is shown once, not on every later run

@@ -17,7 +17,7 @@ from lessons.ingest.parsing import is_date_line, parse_report, report_title
 from lessons.ingest.saving import ingest_bytes
 from lessons.models import ENTRY_ID_PATTERN, slugify
 from lessons.settings import Settings
-from tests.conftest import run
+from tests.conftest import run, upload
 
 pytestmark = pytest.mark.heavy
 
@@ -149,9 +149,7 @@ def test_an_empty_upload_says_why_and_shows_the_expected_shape(page: AppTest) ->
     """An upload that yields nothing gets a warning with the reason, the expected shape and an example."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
-    page.file_uploader(key="cur_upload").set_value(("noter.txt", b"Bare en kort note uden overskrifter.", "text/plain"))
-    page.button(key="cur_ingest").click()
-    run(page)
+    upload(page, "noter.txt", b"Bare en kort note uden overskrifter.")
     assert any("noter.txt gav ingen kladder" in w.value for w in page.warning)
     assert any("Sådan genkendes indholdet" in m.value for m in page.markdown)
     assert page.code and "Eksempel på håndtering:" in page.code[0].value
@@ -162,9 +160,7 @@ def test_an_inline_upload_on_the_page_adds_a_draft(page: AppTest) -> None:
     """The same inline text uploaded on the curator page is added as one handling example."""
     page.radio(key="cur_section").set_value("ingest")
     run(page)
-    page.file_uploader(key="cur_upload").set_value(("erfaringer.txt", INLINE.encode(), "text/plain"))
-    page.button(key="cur_ingest").click()
-    run(page)
+    upload(page, "erfaringer.txt", INLINE.encode())
     assert any("tilføjede 1 kladde(r) (1 Håndteringseksempel)" in s.value for s in page.success)
     assert not page.code
 
@@ -174,7 +170,5 @@ def test_curator_reasons_for_skipping_everything(page: AppTest, tmp_path: Path) 
     page.radio(key="cur_section").set_value("ingest")
     run(page)
     for _ in range(2):
-        page.file_uploader(key="cur_upload").set_value(("erfaringer.txt", INLINE.encode(), "text/plain"))
-        page.button(key="cur_ingest").click()
-        run(page)
+        upload(page, "erfaringer.txt", INLINE.encode())
     assert any("alle 1 fundne erfaringer findes allerede" in i.value for i in page.info)
