@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from lessons import words
 from lessons.build import build_lock
 from lessons.cli import app
 from lessons.corpus import load_corpus
@@ -165,6 +166,18 @@ def test_ingest_report_then_again(cli: Settings) -> None:
     assert "Status på signaturprojekterne 2022" in first.output
     second = runner.invoke(app, ["ingest", str(REPORT), "-v"])
     assert "added 0 draft(s)" in second.output and "= " in second.output
+
+
+def test_ingest_summary_counts_skips_by_cause_in_the_words_of_the_app(cli: Settings, tmp_path: Path) -> None:
+    """The summary names each skip cause with the words module's label, not 'already in the corpus' for all."""
+    from tests.test_curator_upload import INVALID_PROJECT, REPEAT
+
+    path = tmp_path / "rapport.txt"
+    path.write_text(REPEAT + "\n" + INVALID_PROJECT, encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    invalid, repeat = words.label("skip", "invalid", "en"), words.label("skip", "repeat", "en")
+    assert f"skipped 2 (1 {invalid}, 1 {repeat})" in " ".join(result.output.split())
 
 
 def test_ingest_pdf_dry_run_lists_pages(cli: Settings, tmp_path: Path) -> None:

@@ -22,6 +22,13 @@ Data fra leverandørens system
 Udfordring: Projektet manglede adgang til data i fagsystemet. Eksempel på håndtering: Kommunen fik leverandøren \
 til at udstille et API, så data kunne hentes automatisk.
 """
+# A project description whose grant is over the schema's limit: recognised, but not a valid entry.
+INVALID_PROJECT = """Et meget stort projekt
+
+Budget: Projektet modtager 99999 mio. kr. og løber fra primo 2021 til ultimo 2022.
+Formål: At forebygge forværringer hos borgere med kroniske sygdomme.
+Løsning: En algoritme advarer personalet om forværring ud fra målinger i hjemmet.
+"""
 ENGLISH_REASONS = ("already ingested", "text already in", "of its words", "invalid:", "meanwhile")
 CONTENT = re.compile(r'content: "((?:[^"\\]|\\[0-9a-f]{6} )*)"')
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lessons import words
+from lessons.ingest.saving import SkipCause
 from lessons.models import REVISABLE_FIELDS, TEXT_FIELDS, Area, Domain, Kind, ProjectStatus, ReviewState, Sector
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +51,7 @@ def test_every_text_has_both_languages(key: str) -> None:
         ("state", [m.value for m in ReviewState]),
         ("field", list(TEXT_FIELDS)),
         ("entry_field", list(REVISABLE_FIELDS)),
+        ("skip", [m.value for m in SkipCause]),
     ],
 )
 def test_every_vocabulary_value_is_labelled_in_both_languages(vocabulary: str, values: list[str]) -> None:

@@ -95,6 +95,14 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "as_of": ("Som beskrevet pr.", "As of"),
         "superseded_by": ("Erstattet af", "Replaced by"),
     },
+    # why a recognised entry was not saved (lessons.ingest.saving.SkipCause), as counted in a summary
+    "skip": {
+        "already_ingested": ("allerede indlæst", "already ingested"),
+        "already_ingested_meanwhile": ("indlæst imens af en anden kurator", "ingested meanwhile by another curator"),
+        "invalid": ("ugyldige", "invalid"),
+        "repeat": ("teksten findes allerede", "text already in the corpus"),
+        "repeat_meanwhile": ("teksten tilføjet imens", "text added meanwhile"),
+    },
     # the project profile of the briefing (lessons.briefing.profile)
     "profile_field": {
         "title": ("Titel", "Title"),

@@ -437,7 +437,7 @@ def ingest(
         verb = "would add" if dry_run else "added"
         out.print(
             f"{report.name} ({result.report!r}, {result.pages} page(s)): {verb} {len(result.created)} draft(s) "
-            f"({kinds}); skipped {len(result.skipped)} already in the corpus"
+            f"({kinds}); skipped {len(result.skipped)}" + (f" ({result.skip_summary('en')})" if result.skipped else "")
         )
         if verbose:
             for entry in result.created:

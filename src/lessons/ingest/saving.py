@@ -20,7 +20,7 @@ from lessons.ingest.parsing import Candidate, candidate_id
 from lessons.ingest.upload import MB, IngestLimits, check_upload
 from lessons.ingest.worker import parse_in_subprocess
 from lessons.models import Entry
-from lessons.words import t
+from lessons.words import label, t
 
 __all__ = ["IngestResult", "SkipCause", "Skipped", "ingest_bytes", "ingest_file"]
 
@@ -73,6 +73,11 @@ class IngestResult:
     def counts(self) -> dict[str, int]:
         """Created drafts per kind."""
         return dict(Counter(e.kind.value for e in self.created))
+
+    def skip_summary(self, lang: str) -> str:
+        """The skipped entries counted by cause, in ``lang``: '2 already ingested, 1 invalid' ('' for none)."""
+        counted = Counter(s.cause for s in self.skipped)
+        return ", ".join(f"{counted[cause]} {label('skip', cause, lang)}" for cause in SkipCause if counted[cause])
 
 
 def _write_all(root: Path, entries: list[Entry]) -> None:
