@@ -8,9 +8,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lessons import words
+from lessons.ingest import SUPPORTED
 from lessons.ingest.saving import SkipCause, Skipped
 from lessons.ui.curator_upload import skip_reason
-from lessons.ui.uploads import css_string, size_text, uploader_style
+from lessons.ui.uploads import accepts, css_string, size_text, uploader_style, wrong_type_message
 from tests.conftest import run, upload
 from tests.test_ingest_edges import INLINE
 
@@ -139,3 +140,45 @@ def test_the_draft_count_includes_an_upload_at_once(page: AppTest) -> None:
     assert any("tilføjede 1 kladde(r) (1 Håndteringseksempel)" in s.value for s in page.success)
     run(page)  # the result is shown once, not on every later run
     assert not page.success
+
+
+def test_the_type_check_names_the_file_and_the_accepted_types() -> None:
+    """accepts() goes by suffix in any letter case; the refusal names the file (literal, shortened) and the types."""
+    assert accepts("Rapport.PDF", ["pdf", "txt"]) and accepts("a.b.md", [".md"])
+    assert not accepts("rapport.docx", ["pdf"]) and not accepts("pdf", ["pdf"]) and not accepts("x.pdf.exe", ["pdf"])
+    da = wrong_type_message("rapport_*v2*.docx", ["pdf", "md"], "da")
+    en = wrong_type_message("rapport_*v2*.docx", ["pdf", "md"], "en")
+    assert da != en
+    for text in (da, en):
+        assert "rapport\\_\\*v2\\*.docx" in text and ".pdf, .md" in text
+    long = wrong_type_message("x" * 100_000 + ".exe", ["pdf"], "da")
+    assert len(long) < 400 and "…" in long
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_wrong_file_type_is_refused_on_the_server_in_our_words(page: AppTest, lang: str) -> None:
+    """The uploader has no browser-side type filter; a .docx gets our message in the page's language, nothing else."""
+    if lang == "en":
+        page.toggle(key="lang_en").set_value(True)
+        run(page)
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    assert list(page.file_uploader(key="cur_upload").proto.type) == []  # Streamlit's own refusal is English
+    upload(page, "rapport.docx", b"PK\x03\x04" + bytes(64), mime="application/octet-stream")
+    expected = wrong_type_message("rapport.docx", list(SUPPORTED), lang)
+    assert [e.value for e in page.error] == [expected]
+    assert "rapport.docx" in expected and ".pdf, .txt, .text, .md, .markdown" in expected
+    assert not page.success and not page.expander
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_a_file_of_an_accepted_type_in_capitals_is_ingested(page: AppTest) -> None:
+    """The server-side check lets 'DATA.TXT' through to the ingest (which checks its bytes as before)."""
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    upload(page, "DATA.TXT", REPEAT.encode())
+    assert not page.error
+    assert any("alle 1 fundne erfaringer findes allerede" in i.value for i in page.info)

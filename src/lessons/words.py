@@ -456,6 +456,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "or drag it here · at most {limit} per file",
     ),
     "upload_drop": ("Slip filen her", "Drop the file here"),
+    "upload_wrong_type": (
+        "{name} kan ikke bruges her: kun filer af typen {types} tages imod. Vælg en anden fil.",
+        "{name} cannot be used here: only {types} files are accepted. Choose another file.",
+    ),
     "skip_already_ingested": ("allerede indlæst", "already ingested"),
     "skip_already_ingested_meanwhile": (
         "allerede indlæst (imens, af en anden kurator)",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from lessons import workflow
 from lessons.errors import LessonsError
-from lessons.ingest import IngestLimits
+from lessons.ingest import SUPPORTED, IngestLimits
 from lessons.ingest.saving import IngestResult, SkipCause, Skipped
 from lessons.settings import Settings
 from lessons.ui import auth
@@ -42,6 +42,7 @@ def render_ingest(settings: Settings, lang: str, limits: IngestLimits | None = N
         key=UPLOAD_KEY,
         lang=lang,
         max_bytes=limits.max_bytes,
+        types=list(SUPPORTED),
         help_text=t("cur_upload_help", lang, limit=size_text(limits.max_bytes)),
     )
     report = st.text_input(t("cur_report_name", lang), key="cur_report_name")

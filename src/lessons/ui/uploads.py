@@ -6,18 +6,26 @@ and adds a style scoped to that container which hides those words and shows ours
 :mod:`lessons.words` instead (CSS ``content``). The style is built only from our words and the size
 limit, every character other than a letter, digit or space written as a CSS escape (six hex digits
 and the space that ends an escape).
+
+The accepted file types are checked here, on the server, not by the browser: Streamlit's own
+client-side type check shows its English error on a Danish page. A file of another type gets our
+message, naming the file and the accepted types, and is not handed to the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePath
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from lessons.ui.render import safe
 from lessons.words import t
 
-__all__ = ["css_string", "file_uploader", "size_text", "uploader_style"]
+__all__ = ["accepts", "css_string", "file_uploader", "size_text", "uploader_style", "wrong_type_message"]
+
+MAX_NAME_CHARS = 120  # a file name is the browser's to choose: shown at most this long
 
 
 def css_string(text: str) -> str:
@@ -54,6 +62,21 @@ def uploader_style(box: str, lang: str, max_bytes: int) -> str:
     return "<style>\n" + "\n".join(rules) + "\n</style>"
 
 
+def _suffixes(types: Sequence[str]) -> list[str]:
+    return [f".{kind.lower().lstrip('.')}" for kind in types]
+
+
+def accepts(name: str, types: Sequence[str]) -> bool:
+    """Whether the file ``name`` has one of the ``types`` ('pdf' or '.pdf'; any letter case)."""
+    return PurePath(name).suffix.lower() in _suffixes(types)
+
+
+def wrong_type_message(name: str, types: Sequence[str], lang: str) -> str:
+    """Why the file ``name`` is refused, naming it (made literal, shortened) and the accepted types."""
+    shown = name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+    return t("upload_wrong_type", lang, name=safe(shown), types=", ".join(_suffixes(types)))
+
+
 def file_uploader(
     label: str,
     *,
@@ -63,7 +86,15 @@ def file_uploader(
     types: Sequence[str] | None = None,
     help_text: str | None = None,
 ) -> UploadedFile | None:
-    """``st.file_uploader`` for one file, showing our words in ``lang`` and the limit we enforce ourselves."""
+    """``st.file_uploader`` for one file, showing our words in ``lang`` and the limit we enforce ourselves.
+
+    ``types`` (suffixes) are checked here: a file of another type is refused with our message and None
+    is returned. The browser is given no type filter (its refusal would be Streamlit's English).
+    """
     with st.container(key=f"{key}-box"):
         st.html(uploader_style(f"{key}-box", lang, max_bytes))
-        return st.file_uploader(label, type=types, key=key, help=help_text)
+        upload = st.file_uploader(label, key=key, help=help_text)
+        if upload is not None and types is not None and not accepts(upload.name, types):
+            st.error(wrong_type_message(upload.name, types, lang))
+            return None
+        return upload
