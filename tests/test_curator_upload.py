@@ -8,6 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lessons import words
+from lessons.corpus import validate_entry
+from lessons.errors import CorpusError, Problem
 from lessons.ingest import SUPPORTED
 from lessons.ingest.saving import SkipCause, Skipped
 from lessons.ui.curator_upload import skip_reason
@@ -30,6 +32,14 @@ Budget: Projektet modtager 99999 mio. kr. og løber fra primo 2021 til ultimo 20
 Formål: At forebygge forværringer hos borgere med kroniske sygdomme.
 Løsning: En algoritme advarer personalet om forværring ud fra målinger i hjemmet.
 """
+VALID = {
+    "id": "handling-test",
+    "kind": "handling",
+    "title": "Adgang til data",
+    "challenge": "Projektet manglede data.",
+    "handling": "Kommunen fik et API.",
+    "source": {"report": "Rapport"},
+}
 ENGLISH_REASONS = ("already ingested", "text already in", "of its words", "invalid:", "meanwhile")
 CONTENT = re.compile(r'content: "((?:[^"\\]|\\[0-9a-f]{6} )*)"')
 
@@ -44,7 +54,8 @@ def test_every_skip_cause_has_words_in_both_languages() -> None:
     for cause in SkipCause:
         da, en = words.TEXTS[f"skip_{cause.value}"]
         assert da != en, cause
-        skipped = Skipped("T", 3, cause, existing="handling-x", share=0.9, problem="'title' is empty")
+        problem = Problem("x.yaml", "'title' is empty", field="title")
+        skipped = Skipped("T", 3, cause, existing="handling-x", share=0.9, problem=problem)
         for lang in ("da", "en"):
             text = skip_reason(skipped, lang)
             assert "{" not in text
@@ -182,3 +193,55 @@ def test_a_file_of_an_accepted_type_in_capitals_is_ingested(page: AppTest) -> No
     upload(page, "DATA.TXT", REPEAT.encode())
     assert not page.error
     assert any("alle 1 fundne erfaringer findes allerede" in i.value for i in page.info)
+
+
+def _problem(**changes: object) -> Problem:
+    """The first problem the schema finds in a valid handling entry with ``changes`` (None removes a field)."""
+    raw = {key: value for key, value in {**VALID, **changes}.items() if value is not None}
+    with pytest.raises(CorpusError) as caught:
+        validate_entry(raw, "x.yaml")
+    return caught.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "da", "en"),
+    [
+        ({"grant_mio_kr": 99999}, "Bevilling (mio. kr.) er for stor: højst 10.000", "Grant (million kr) is too large"),
+        ({"grant_mio_kr": -1}, "Bevilling (mio. kr.) er for lille: mindst 0", "Grant (million kr) is too small"),
+        ({"title": "x" * 301}, "Titel er for lang: højst 300 tegn", "Title is too long: at most 300 characters"),
+        ({"challenge": "x " * 10_001}, "Udfordring er for lang: højst 20.000 tegn", "at most 20,000 characters"),
+        ({"title": " "}, "Titel er tom", "Title is empty"),
+        ({"title": None}, "Titel mangler", "Title is missing"),
+        ({"tags": [f"t{i}" for i in range(51)]}, "Søgeord har for mange: højst 50", "Tags has too many: at most 50"),
+        ({"handling": None}, "mangler Håndtering (skal udfyldes for typen Håndteringseksempel)", "lacks Handling ("),
+    ],
+)
+def test_common_validation_problems_are_worded_in_both_languages(changes: dict[str, object], da: str, en: str) -> None:
+    """What the schema finds most often in an ingested entry reads in our words, the Danish without English."""
+    problem = _problem(**changes)
+    assert problem.describe("da") == da
+    assert en in problem.describe("en")
+    assert not any(word in problem.describe("da") for word in ("should", "Input", "Value error", "needs"))
+
+
+def test_other_validation_problems_say_the_text_is_the_validators() -> None:
+    """A problem without our words (an unknown sector) is the validator's English, said to be that in Danish."""
+    problem = _problem(sector="planet")
+    da = problem.describe("da")
+    assert da.startswith("Sektor: valideringens besked (på engelsk): “") and problem.message in da
+    assert problem.describe("en") == f"Sector: {problem.message}"
+    unplaced = Problem("x.yaml", "expected a mapping of fields, got list")
+    assert unplaced.describe("da") == "valideringens besked (på engelsk): “expected a mapping of fields, got list”"
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_an_invalid_entry_is_skipped_with_a_danish_reason(page: AppTest) -> None:
+    """A project over the grant limit is listed as skipped with the Danish wording of the problem, no English."""
+    page.radio(key="cur_section").set_value("ingest")
+    run(page)
+    upload(page, "projekt.txt", INVALID_PROJECT.encode())
+    [listing] = page.expander
+    shown = "\n".join(m.value for m in listing.markdown)
+    assert "ugyldig: Bevilling (mio. kr.) er for stor: højst 10.000" in shown, shown
+    assert "Input should" not in shown and "Grant" not in shown

@@ -100,7 +100,10 @@ def _problems_from_validation(file: str, exc: ValidationError, lines: dict[str, 
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown field (check the spelling; see docs for the fields of each kind)"
-        problems.append(Problem(file=file, field=field, line=line, message=message))
+        values = tuple(
+            (key, value) for key, value in (err.get("ctx") or {}).items() if isinstance(value, str | int | float)
+        )
+        problems.append(Problem(file=file, field=field, line=line, message=message, code=err["type"], values=values))
     return problems
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
+
+from lessons.words import label, t
 
 __all__ = [
     "BuildLockedError",
@@ -26,12 +29,20 @@ class LessonsError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a corpus file: where, which field, what."""
+    """One thing wrong with a corpus file: where, which field, what.
+
+    ``message`` is English (the CLI's language). A problem found by the schema also carries the
+    validator's ``code`` (pydantic's error type, or our own such as ``kind_fields``) and its
+    ``values`` (the limit, the missing fields), so an edge can word it in another language
+    (:meth:`describe`).
+    """
 
     file: str
     message: str
     field: str | None = None
     line: int | None = None
+    code: str | None = dataclasses.field(default=None, compare=False)
+    values: tuple[tuple[str, str | int | float], ...] = dataclasses.field(default=(), compare=False)
 
     def __str__(self) -> str:
         where = self.file
@@ -40,6 +51,51 @@ class Problem:
         if self.field:
             where += f" [{self.field}]"
         return f"{where}: {self.message}"
+
+    def describe(self, lang: str) -> str:
+        """What is wrong, without where, in ``lang``: the common schema problems in our words, any
+        other as the validator's English text, said to be that."""
+        values = dict(self.values)
+        name = self.field or ""
+        top, _, rest = name.partition(".")
+        shown = (label("entry_field", top, lang) + (f" ({rest})" if rest else "")) if top else ""
+        key = _PROBLEM_WORDS.get(self.code or "")
+        if key == "problem_kind_fields":
+            fields = str(values.get("fields", "")).split(", ")
+            return t(
+                key,
+                lang,
+                kind=label("kind", str(values.get("kind", "")), lang),
+                fields=", ".join(label("entry_field", f, lang) for f in fields),
+            )
+        limit = next((values[k] for k in ("max_length", "min_length", "le", "lt", "ge", "gt") if k in values), None)
+        if key is not None and shown and (limit is not None or key in ("problem_missing", "problem_empty")):
+            return t(key, lang, field=shown, limit=_number(limit, lang) if limit is not None else "")
+        return t("problem_other" if shown else "problem_other_unplaced", lang, field=shown, message=self.message)
+
+
+# The schema problems worded in our own words (pydantic's error types, and ours from lessons.models).
+_PROBLEM_WORDS = {
+    "missing": "problem_missing",
+    "string_too_short": "problem_empty",
+    "string_too_long": "problem_too_long",
+    "too_long": "problem_too_many",
+    "less_than_equal": "problem_too_large",
+    "less_than": "problem_too_large",
+    "greater_than_equal": "problem_too_small",
+    "greater_than": "problem_too_small",
+    "kind_fields": "problem_kind_fields",
+}
+
+
+def _number(value: str | int | float, lang: str) -> str:
+    """A limit as the language writes it: 20.000 in Danish, 20,000 in English (whole numbers without decimals)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int):
+        return str(value).replace(".", ",") if lang == "da" else str(value)
+    text = f"{value:,}"
+    return text.replace(",", ".") if lang == "da" else text
 
 
 class ProblemsError(LessonsError):

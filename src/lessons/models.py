@@ -23,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "KIND_FIELDS",
@@ -241,7 +242,11 @@ class Entry(BaseModel):
         required, optional = KIND_FIELDS[self.kind]
         missing = [name for name in required if not getattr(self, name)]
         if missing:
-            raise ValueError(f"a {self.kind.value} entry needs the field(s): {', '.join(missing)}")
+            raise PydanticCustomError(  # typed, so an edge can word it in Danish (lessons.errors.Problem.describe)
+                "kind_fields",
+                "a {kind} entry needs the field(s): {fields}",
+                {"kind": self.kind.value, "fields": ", ".join(missing)},
+            )
         allowed = set(required) | set(optional)
         foreign = [name for name in TEXT_FIELDS if name not in allowed and getattr(self, name)]
         if foreign:

@@ -466,6 +466,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "already ingested (meanwhile, by another curator)",
     ),
     "skip_invalid": ("ugyldig: {problem}", "invalid: {problem}"),
+    # a validation problem of an entry (lessons.errors.Problem.describe); {field} is the field's label
+    "problem_missing": ("{field} mangler", "{field} is missing"),
+    "problem_empty": ("{field} er tom", "{field} is empty"),
+    "problem_too_long": ("{field} er for lang: højst {limit} tegn", "{field} is too long: at most {limit} characters"),
+    "problem_too_many": ("{field} har for mange: højst {limit}", "{field} has too many: at most {limit}"),
+    "problem_too_large": ("{field} er for stor: højst {limit}", "{field} is too large: at most {limit}"),
+    "problem_too_small": ("{field} er for lille: mindst {limit}", "{field} is too small: at least {limit}"),
+    "problem_kind_fields": (
+        "mangler {fields} (skal udfyldes for typen {kind})",
+        "lacks {fields} (required for the kind {kind})",
+    ),
+    "problem_other": (
+        "{field}: valideringens besked (på engelsk): “{message}”",
+        "{field}: {message}",
+    ),
+    "problem_other_unplaced": ("valideringens besked (på engelsk): “{message}”", "{message}"),
     "skip_repeat": (
         "teksten findes allerede i {existing} ({share} af ordene går igen)",
         "text already in {existing} ({share} of its words)",

@@ -13,7 +13,7 @@ from typing import Any
 
 from lessons.corpus import Corpus, entry_hash, entry_path, write_entry
 from lessons.curation import Thresholds, checked_corpus, curation_lock, prepare_entry
-from lessons.errors import CorpusError, IngestError, StorageError, UnsafeFileError
+from lessons.errors import CorpusError, IngestError, Problem, StorageError, UnsafeFileError
 from lessons.files import read_regular_file, storage_error
 from lessons.ingest.dedupe import Deadline, TextIndex
 from lessons.ingest.parsing import Candidate, candidate_id
@@ -44,15 +44,14 @@ class Skipped:
     cause: SkipCause
     existing: str | None = None
     share: float | None = None  # for a repeat: the part of its words already in ``existing``
-    problem: str | None = None  # for an invalid entry: the first validation problem
+    problem: Problem | None = None  # for an invalid entry: the first validation problem
 
     def describe(self, lang: str, share: str | None = None) -> str:
         """The reason in ``lang``; ``share`` is the percentage as the caller writes it (default: '73%')."""
         if share is None:
             share = f"{self.share or 0:.0%}"
-        return t(
-            f"skip_{self.cause.value}", lang, existing=self.existing or "", share=share, problem=self.problem or ""
-        )
+        problem = self.problem.describe(lang) if self.problem else ""
+        return t(f"skip_{self.cause.value}", lang, existing=self.existing or "", share=share, problem=problem)
 
     @property
     def reason(self) -> str:
@@ -187,8 +186,7 @@ def _plan(
         try:
             entry = prepare_entry(raw, taken, by=by, file=where, note=note)
         except CorpusError as exc:
-            problem = exc.problems[0].message
-            skipped.append(Skipped(label, candidate.page, SkipCause.INVALID, problem=problem))
+            skipped.append(Skipped(label, candidate.page, SkipCause.INVALID, problem=exc.problems[0]))
             continue
         tokens = TextIndex.tokens(entry)
         if not keep_near_duplicates and (repeat := index.repeat_of(tokens, threshold)):
