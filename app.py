@@ -1,4 +1,4 @@
-"""lessons: the Streamlit chat. Run with `make run` (or `streamlit run app.py`).
+"""lessons: the Streamlit chat. Run with `make run` (or `lessons app`; plain `streamlit run app.py` works too).
 
 This file only wires pages together; the pages live in lessons.ui and the logic in the core modules.
 Which pages exist depends on who is signed in: anonymous visitors get the reading pages (unless

@@ -357,6 +357,7 @@ class AppStartup(Record):
     """The app's starts, or why they were not measured."""
 
     method: str | None = None
+    command: str | None = None  # the command started (None in runs before `lessons app`: `streamlit run app.py`)
     problem: str | None = None
     runs: list[AppRun] = []
     first_answer: Seconds | None = None

@@ -159,15 +159,11 @@ return last.innerText.length > 80 ? 'answer' : null;
 """
 
 
-def _one_app_run(driver: Any, env: dict[str, str], question: str, ready_texts: list[str], log: Path) -> dict[str, Any]:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    port = free_port()
-    args = [
-        str(BIN / "streamlit"),
-        "run",
-        "app.py",
+def app_command(port: int | str) -> list[str]:
+    """What `make run` runs, on ``port``: `lessons app` (Streamlit with the server-start warm-up) and its flags."""
+    return [
+        str(BIN / "lessons"),
+        "app",
         "--server.headless",
         "true",
         "--server.port",
@@ -177,6 +173,19 @@ def _one_app_run(driver: Any, env: dict[str, str], question: str, ready_texts: l
         "--server.fileWatcherType",
         "none",
     ]
+
+
+def app_command_text() -> str:
+    """The measured command as a reader would type it (the port as PORT)."""
+    return " ".join(["lessons", *app_command("PORT")[1:]])
+
+
+def _one_app_run(driver: Any, env: dict[str, str], question: str, ready_texts: list[str], log: Path) -> dict[str, Any]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    port = free_port()
+    args = app_command(port)
     with log.open("ab") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
@@ -259,6 +268,7 @@ def app_startup(serve: Path, model: str, question: str, repetitions: int, log_di
         runs = [_apptest_run(env, question) for _ in range(repetitions)]
     return {
         "method": method,
+        "command": app_command_text() if method == "browser" else None,
         "problem": problem,
         "runs": runs,
         "first_answer": summary_s([r["first_answer_s"] for r in runs]),

@@ -110,12 +110,16 @@ def _wait_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @contextmanager
-def streamlit_app(env: dict[str, str], log: Path, *extra: str, port: int | None = None) -> Iterator[str]:
-    """`streamlit run app.py` on 127.0.0.1 at a free port (or ``port``); yields its URL, stops it on exit."""
+def streamlit_app(
+    env: dict[str, str], log: Path, *extra: str, port: int | None = None, launcher: bool = False
+) -> Iterator[str]:
+    """`streamlit run app.py` (with ``launcher``: `lessons app`, as `make run`) on 127.0.0.1 at a free port
+    (or ``port``); yields its URL, stops it on exit."""
     _require_model()
     port = port or free_port()
+    start = ["lessons.cli", "app"] if launcher else ["streamlit", "run", str(ROOT / "app.py")]
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", *start,
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra,
     ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""End to end: `streamlit run app.py` with the real model, driven by headless chromium through Selenium."""
+"""End to end: `streamlit run app.py` (and `lessons app`) with the real model, driven by headless chromium."""
 
 from __future__ import annotations
 
@@ -40,6 +40,22 @@ def app_url(tiny_corpus: Path, tmp_path: Path, seed_index: Path) -> Iterator[str
     copy_index(seed_index, tmp_path)
     with streamlit_app(app_env(tiny_corpus, tmp_path), tmp_path / "streamlit.log") as url:
         yield url
+
+
+def test_lessons_app_answers_a_question_typed_as_soon_as_the_page_shows(
+    tiny_corpus: Path, tmp_path: Path, browser: Any, seed_index: Path
+) -> None:
+    """`lessons app` (make run): a question typed the moment the chat input appears is echoed and answered."""
+    copy_index(seed_index, tmp_path)
+    log = tmp_path / "streamlit.log"
+    with streamlit_app(app_env(tiny_corpus, tmp_path), log, launcher=True) as url:
+        browser.get(url)
+        ask(browser, "Skal vores algoritme CE-mærkes efter MDR?")  # as soon as the input is there, ready or not
+        wait_for_text(browser, "Skal vores algoritme CE-mærkes efter MDR?")
+        text = wait_for_text(browser, "[1] CE-mærkning af algoritmen efter MDR", timeout=READY_TIMEOUT)
+        assert "Kort fortalt" in text and "Kilde: Testrapport" in text
+    console = log.read_text(errors="replace")
+    assert "Traceback" not in console and "lessons app:" not in console  # no warm-up notice, no error
 
 
 def test_a_question_typed_in_the_browser_is_answered_with_cited_cards(app_url: str, browser: Any) -> None:

@@ -86,7 +86,8 @@ def _cold_start_targets(results: Results) -> list[Target]:
         else Target(
             name=app_name,
             met=ready <= APP_READY_TARGET_S,
-            detail=f"median {ready:.2f} s from `streamlit run` to the page inviting a question "
+            detail=f"median {ready:.2f} s from `{(startup.app.command or 'streamlit run').split(' --')[0]}` to the "
+            "page inviting a question "
             f"({len(startup.app.runs)} runs); first answer rendered at {fmt(answered)} s",
         )
     )

@@ -26,9 +26,8 @@ def _app(app: AppStartup, cli_median: float) -> list[str]:
     ]
     headers = ["run", "health s", "chat input s", "ready s", "first answer s", "answer after asking s", "peak RSS MB"]
     lines = [
-        f"**The app** (`streamlit run app.py` headless on a free port; the question asked through {how}"
-        + (f"; {app.problem}" if app.problem else "")
-        + "):",
+        f"**The app** (`{app.command or 'streamlit run app.py'}` headless on a free port; the question asked "
+        f"through {how}" + (f"; {app.problem}" if app.problem else "") + "):",
         "",
         table(headers, rows),
         "",

@@ -1,4 +1,4 @@
-"""`lessons serve`: the read-only HTTP API (lessons.api) on uvicorn."""
+"""`lessons serve`: the read-only HTTP API (lessons.api) on uvicorn; `lessons app`: the Streamlit app."""
 
 from __future__ import annotations
 
@@ -50,3 +50,18 @@ def serve(
             timeout_graceful_shutdown=10,
             server_header=False,
         )
+
+
+@app.command(
+    "app",
+    rich_help_panel=USE,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run_app(ctx: typer.Context) -> None:
+    """Start the web app (Streamlit), loading the query path and index as the server starts.
+
+    Streamlit's options pass through, e.g. `lessons app --server.port 8502`.
+    """
+    from lessons.ui.launch import main
+
+    main(ctx.args)

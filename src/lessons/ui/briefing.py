@@ -27,7 +27,6 @@ from lessons.briefing.profile import (
     validate_profile,
 )
 from lessons.briefing.render_md import blocks_markdown, render_markdown
-from lessons.briefing.render_pdf import render_pdf
 from lessons.briefing.rules import RulesError, RuleSet, check_rules, load_rules
 from lessons.errors import LessonsError, QuestionError
 from lessons.models import Domain, Entry
@@ -182,6 +181,8 @@ def _pdf(briefing: Briefing, logged: bool, lang: str) -> bytes:
     """The briefing's PDF, made once per briefing and language (reruns of the page reuse it)."""
     cache: dict[str, bytes] = st.session_state.setdefault(PDF_KEY, {})  # emptied when a new briefing is made
     if lang not in cache:
+        from lessons.briefing.render_pdf import render_pdf  # reportlab: loaded when a PDF is made, not at start
+
         cache[lang] = render_pdf(briefing, lang, gaps_logged=logged)
     return cache[lang]
 

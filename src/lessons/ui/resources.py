@@ -9,12 +9,10 @@ start with a progress bar; a stale one is announced with a rebuild button.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -33,7 +31,8 @@ from lessons.search import Searcher
 from lessons.settings import Settings
 from lessons.settings import load as load_settings
 from lessons.store import read_current
-from lessons.ui import auth
+from lessons.ui import auth, warmup
+from lessons.ui.warmup import Background
 from lessons.words import t
 
 __all__ = [
@@ -51,6 +50,7 @@ __all__ = [
     "language_switch",
     "load_corpus_cached",
     "page_start",
+    "preload",
     "rebuild_button",
     "settings_or_stop",
     "show_built",
@@ -66,44 +66,6 @@ INDEX_WAIT = 120.0  # seconds a page waits for an index version to open once the
 POLL_SECONDS = 0.5  # how often the loading progress looks at the model
 LOAD_TIMEOUT = 900.0  # after this long a load that has not finished is reported as stuck
 SHOWN_IDS = 5
-
-T = TypeVar("T")
-
-
-class Background(Generic[T]):
-    """A value computed once in a daemon thread, so a page can draw (and take questions) while it loads."""
-
-    def __init__(self, compute: Callable[[], T], name: str) -> None:
-        self.started = time.monotonic()
-        self._done = threading.Event()
-        self._value: T | None = None
-        self._error: BaseException | None = None
-        self._compute = compute
-        threading.Thread(target=self._run, name=name, daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._compute()
-        except BaseException as exc:  # handed to whoever asks for the result
-            self._error = exc
-        finally:
-            self._done.set()
-
-    def done(self) -> bool:
-        """True once the value (or its error) is there."""
-        return self._done.is_set()
-
-    def elapsed(self) -> float:
-        """Seconds since the computation started."""
-        return time.monotonic() - self.started
-
-    def wait(self, timeout: float | None = None) -> T:
-        """The value, waiting at most ``timeout`` seconds; raises the computation's error, or TimeoutError."""
-        if not self._done.wait(timeout):
-            raise TimeoutError(f"still loading after {self.elapsed():.0f} s")
-        if self._error is not None:
-            raise self._error
-        return self._value  # type: ignore[return-value]
 
 
 def current_language() -> str:
@@ -235,10 +197,18 @@ def _open(settings_key: str, version: str | None, settings: Settings) -> LoadedI
     )
 
 
+def _start_index_job(settings_key: str, version: str | None, settings: Settings) -> Background[LoadedIndex]:
+    return Background(lambda: _open(settings_key, version, settings), name="lessons-index")
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _index_job(settings_key: str, version: str | None, _settings: Settings) -> Background[LoadedIndex]:
-    """The searcher for one index version (CURRENT), opening in the background once per process."""
-    return Background(lambda: _open(settings_key, version, _settings), name="lessons-index")
+    """The searcher for one index version (CURRENT), opening in the background once per process.
+
+    The job the launcher started for this version as the server started (lessons.ui.warmup) is taken over.
+    """
+    warmed: Background[LoadedIndex] | None = warmup.take("index", (settings_key, version))
+    return warmed or _start_index_job(settings_key, version, _settings)
 
 
 def _loaded(settings_key: str, version: str | None, settings: Settings) -> LoadedIndex:
@@ -251,7 +221,28 @@ def _loaded(settings_key: str, version: str | None, settings: Settings) -> Loade
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _status(settings_key: str, version: str | None, signature: str, _settings: Settings) -> IndexStatus:
+    warmed: Background[IndexStatus] | None = warmup.take("status", (settings_key, version, signature))
+    if warmed is not None:
+        with suppress(Exception):  # a failed warm-up is computed again below, where its error reaches the page
+            return warmed.wait(LOAD_TIMEOUT)
     return engine.index_status(_settings)
+
+
+def preload(settings: Settings) -> None:
+    """Start opening the current index version and its status, for the first page to take over.
+
+    Called by the server's warm-up (lessons.ui.launch) before any session runs; with no index yet it
+    does nothing (the first page builds one, with progress).
+    """
+    version = read_current(settings.index_dir)
+    if version is None:
+        return
+    key = _key(settings)
+    warmup.offer("index", (key, version), _start_index_job(key, version, settings))
+    signature = corpus_signature(settings.corpus_dir)
+    warmup.offer(
+        "status", (key, version, signature), Background(lambda: engine.index_status(settings), name="lessons-status")
+    )
 
 
 def index_status_cached(settings: Settings) -> IndexStatus:
@@ -392,6 +383,7 @@ def ensure_searcher(
         st.error(t("model_problem", lang, problem=escape_markdown(str(exc))))
         return None
     except LessonsError as exc:  # IndexUnusableError: damaged, or built with another model
+        _index_job.clear()  # the next run tries again (after a rebuild, or once a passing problem is gone)
         st.error(t("index_problem", lang, problem=escape_markdown(str(exc))))
         rebuild_button(settings, lang, "rebuild_unusable")
         return None
