@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from lessons import audit, signin
-from lessons.accounts import AccountLockedError, AccountStore, Policy, SignInError
+from lessons.accounts import AccountLockedError, AccountStore, Policy, SessionExpiredError, SignInError
 from lessons.cli import app
 from lessons.roles import Actor, Role
 from lessons.settings import Settings
-from tests.conftest import TEST_PASSWORD, account_session, open_app
+from tests.conftest import TEST_PASSWORD, account_session, open_app, run
 from tests.test_accounts import FAST, Clock
 
 PASSWORD = "korrekt-hest-batteri-hæfteklamme"
@@ -160,3 +161,85 @@ def test_the_app_records_its_sign_ins_and_sign_outs(built: Settings) -> None:
     new = [(e.actor, e.source, e.action) for e in audit.events(built.data_dir)[before:]]
     assert new == [("karen", "app", "sign-in-failed"), ("karen", "app", "sign-in"), ("karen", "app", "sign-out")]
     assert TEST_PASSWORD.encode() not in _raw(built.data_dir) and WRONG.encode() not in _raw(built.data_dir)
+
+
+def test_an_idle_session_is_audited_when_its_user_comes_back(
+    accounts: AccountStore, tmp_path: Path, clock: Clock
+) -> None:
+    """A local session idle past the limit ends with one session-expired event: who, role, and the last activity."""
+    data = tmp_path / "var"
+    _account, token = signin.sign_in(data, accounts, "edda", PASSWORD)
+    clock.advance(minutes=10)
+    assert signin.resume(data, accounts, token).name == "edda"  # activity: the idle time starts again
+    clock.advance(minutes=31)
+    with pytest.raises(SessionExpiredError) as caught:
+        signin.resume(data, accounts, token)
+    assert caught.value.idle is not None
+    with pytest.raises(SessionExpiredError) as again:
+        signin.resume(data, accounts, token)
+    assert again.value.idle is None  # ended before: not a second expiry
+    assert _log(data) == [("edda", "editor", "app", "sign-in"), ("edda", "editor", "app", "session-expired")]
+    expired = audit.events(data)[-1]
+    assert expired.at == clock.now
+    assert expired.detail == (
+        "no activity since 2026-11-30T09:10:00+00:00; sessions end after 30 minute(s) without activity"
+    )
+
+
+def test_sessions_nobody_came_back_to_are_expired_at_the_next_sign_in_step(
+    accounts: AccountStore, tmp_path: Path, clock: Clock
+) -> None:
+    """A session left idle (tab closed) is ended and audited once, when anyone next signs in; live ones are not."""
+    data = tmp_path / "var"
+    accounts.add("karen", Role.CURATOR, PASSWORD)
+    signin.sign_in(data, accounts, "edda", PASSWORD)
+    actor = Actor("ida@example.org", Role.CURATOR, source="oidc")
+    signin.oidc_signed_in(data, accounts, "issuer|sub|123", actor)
+    clock.advance(minutes=20)
+    _karen, token = signin.sign_in(data, accounts, "karen", PASSWORD)
+    clock.advance(minutes=11)
+    signin.resume(data, accounts, token)  # karen is active; edda and ida have been idle 31 minutes
+    signin.resume(data, accounts, token)
+    assert _log(data) == [
+        ("edda", "editor", "app", "sign-in"),
+        ("ida@example.org", "curator", "oidc", "sign-in"),
+        ("karen", "curator", "app", "sign-in"),
+        ("edda", "editor", "app", "session-expired"),
+        ("ida@example.org", "curator", "oidc", "session-expired"),
+    ]
+    with pytest.raises(SessionExpiredError) as caught:  # the cookie cannot revive the ended organisation sign-in
+        signin.oidc_signed_in(data, accounts, "issuer|sub|123", actor)
+    assert caught.value.idle is None and len(_log(data)) == 5
+
+
+def test_an_idle_organisation_sign_in_is_audited_when_seen_again(
+    accounts: AccountStore, tmp_path: Path, clock: Clock
+) -> None:
+    """An OIDC sign-in seen again after the idle time is refused and recorded as session-expired."""
+    data = tmp_path / "var"
+    actor = Actor("ida@example.org", Role.CURATOR, source="oidc")
+    signin.oidc_signed_in(data, accounts, "issuer|sub|123", actor)
+    clock.advance(minutes=31)
+    with pytest.raises(SessionExpiredError) as caught:
+        signin.oidc_signed_in(data, accounts, "issuer|sub|123", actor)
+    assert caught.value.idle is not None
+    assert _log(data)[-1] == ("ida@example.org", "curator", "oidc", "session-expired")
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_the_app_audits_an_idle_session_and_says_it_expired(built: Settings) -> None:
+    """A signed-in curator idle past the limit is signed out by the page, told why, and the expiry is audited."""
+    token = account_session(built, "karen", "curator")
+    at = open_app(token, page="kurator")
+    assert at.button(key="auth_sign_out")
+    minutes = built.session_idle_minutes + 1
+    with sqlite3.connect(built.data_dir / "accounts.sqlite3") as conn:  # the last activity, moved back
+        conn.execute("UPDATE sessions SET last_seen = datetime(last_seen, ?)", (f"-{minutes} minutes",))
+    before = len(audit.events(built.data_dir))
+    run(at)
+    assert [(e.actor, e.source, e.action) for e in audit.events(built.data_dir)[before:]] == [
+        ("karen", "app", "session-expired")
+    ]
+    assert any(f"{built.session_idle_minutes:g} minutter" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert "auth_sign_out" not in {b.key for b in at.button}

@@ -42,6 +42,7 @@ __all__ = [
     "AccountStore",
     "AccountsUnavailableError",
     "Clock",
+    "IdleSession",
     "Policy",
     "SessionExpiredError",
     "SignInError",
@@ -142,8 +143,27 @@ class AccountLockedError(SignInError):
         self.minutes = minutes
 
 
+@dataclass(frozen=True)
+class IdleSession:
+    """A session ended because it was idle too long: whose, from where, its last activity and when it was ended."""
+
+    name: str
+    source: str
+    role: str
+    last_seen: datetime
+    ended_at: datetime
+
+
 class SessionExpiredError(LessonsError):
-    """A session ended: idle too long, signed out, or its account changed."""
+    """A session ended: idle too long, signed out, or its account changed.
+
+    ``idle`` is the session this check found idle too long and ended (for the audit log); None
+    for a session that had ended before (signed out, password changed) or is unknown.
+    """
+
+    def __init__(self, message: str, *, idle: IdleSession | None = None) -> None:
+        super().__init__(message)
+        self.idle = idle
 
 
 @dataclass(frozen=True)
@@ -452,7 +472,10 @@ class AccountStore:
         if now - _time(last_seen) > self.policy.idle:
             conn.execute("UPDATE sessions SET ended_at = ? WHERE token_hash = ?", (_iso(now), key))
             minutes = round(self.policy.idle.total_seconds() / 60)
-            raise SessionExpiredError(f"the session expired after {minutes} minute(s) without activity; sign in again")
+            raise SessionExpiredError(
+                f"the session expired after {minutes} minute(s) without activity; sign in again",
+                idle=IdleSession(name, source, role, _time(last_seen), now),
+            )
         conn.execute("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (_iso(now), key))
         return name, source, role
 
@@ -501,6 +524,24 @@ class AccountStore:
         if expired is not None:
             raise expired
         return live is None
+
+    def end_idle_sessions(self, limit: int = 1000) -> list[IdleSession]:
+        """End the sessions idle longer than the policy allows that nobody came back to (at most ``limit``,
+        the longest idle first); the ones ended now. A session is ended once: by this or by its own resume."""
+        now = self.clock()
+        ended: list[IdleSession] = []
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT token_hash, name, source, role, last_seen FROM sessions WHERE ended_at IS NULL "
+                "ORDER BY last_seen LIMIT ?",
+                (limit,),
+            ).fetchall()
+            for key, name, source, role, last_seen in rows:
+                seen = _time(last_seen)
+                if now - seen > self.policy.idle:
+                    conn.execute("UPDATE sessions SET ended_at = ? WHERE token_hash = ?", (_iso(now), key))
+                    ended.append(IdleSession(name, source, role, seen, now))
+        return ended
 
     def end_oidc_session(self, identity: str) -> bool:
         """End an organisation sign-in's session (on sign-out); True when one was open."""

@@ -1,12 +1,14 @@
 """Signing in and out as the app does it: checked by :mod:`lessons.accounts`, recorded in :mod:`lessons.audit`.
 
-Every outcome is an audit event: ``sign-in`` (local or organisation), ``sign-in-failed``,
-``lock-out`` (the failure that locked the account), ``sign-in-refused`` (a try on a locked
-account) and ``sign-out``. The password never reaches the log, nor does a name that is not
-an account's (people type their password into the name field): those failures are recorded
-under one ``(unknown name)``. Failures are capped per name (:func:`lessons.audit.record_sign_in`)
-at what the lock-out lets through in its period, so a flood of wrong passwords or made-up names
-cannot grow the log faster than that. A sign-in whose event cannot be written is refused.
+Every outcome is an audit event: ``sign-in`` (local or organisation), ``sign-in-failed``, ``lock-out``
+(the failure that locked the account), ``sign-in-refused`` (a try on a locked account),
+``sign-out`` and ``session-expired`` (a session ended after the idle time without activity: found
+when its user came back, or when any sign-in step next ran). The password never reaches the log, nor
+does a name that is not an account's (people type their password into the name field): those
+failures are recorded under one ``(unknown name)``. Failures are capped per name
+(:func:`lessons.audit.record_sign_in`) at what the lock-out lets through in its period, so a flood
+of wrong passwords or made-up names cannot grow the log faster than that. A sign-in whose event
+cannot be written is refused.
 """
 
 from __future__ import annotations
@@ -15,10 +17,19 @@ from datetime import timedelta
 from pathlib import Path
 
 from lessons import audit
-from lessons.accounts import Account, AccountLockedError, AccountStore, Clock, SignInError, utc_now
+from lessons.accounts import (
+    Account,
+    AccountLockedError,
+    AccountStore,
+    Clock,
+    IdleSession,
+    SessionExpiredError,
+    SignInError,
+    utc_now,
+)
 from lessons.roles import Actor
 
-__all__ = ["UNKNOWN_NAME", "oidc_refused", "oidc_signed_in", "sign_in", "sign_out"]
+__all__ = ["UNKNOWN_NAME", "end_idle", "oidc_refused", "oidc_signed_in", "resume", "sign_in", "sign_out"]
 
 UNKNOWN_NAME = "(unknown name)"
 NO_ROLE = "-"
@@ -32,6 +43,7 @@ def sign_in(data_dir: Path, accounts: AccountStore, name: str, password: str) ->
     when the audit log cannot be written (then nobody is signed in).
     """
     audit.writable(data_dir)
+    end_idle(data_dir, accounts)
     policy = accounts.policy
     try:
         account = accounts.authenticate(name, password)
@@ -52,6 +64,46 @@ def sign_in(data_dir: Path, accounts: AccountStore, name: str, password: str) ->
         data_dir, "sign-in", name=account.name, role=account.role.value, source="app", clock=accounts.clock
     )
     return account, token
+
+
+def resume(data_dir: Path, accounts: AccountStore, token: str) -> Account:
+    """The account of a live local session (which counts as activity), else :class:`SessionExpiredError`.
+
+    A session this finds idle too long is ended and audited as ``session-expired``; so are
+    other sessions idle too long (:func:`end_idle`). Raises :class:`lessons.audit.AuditError`
+    when that event cannot be written (the session has ended either way).
+    """
+    try:
+        account = accounts.resume(token)
+    except SessionExpiredError as exc:
+        if exc.idle is not None:
+            _expired(data_dir, accounts, exc.idle)
+        raise
+    end_idle(data_dir, accounts)
+    return account
+
+
+def end_idle(data_dir: Path, accounts: AccountStore) -> int:
+    """End and audit the sessions idle too long that nobody came back to; how many were ended."""
+    ended = accounts.end_idle_sessions()
+    for session in ended:
+        _expired(data_dir, accounts, session)
+    return len(ended)
+
+
+def _expired(data_dir: Path, accounts: AccountStore, session: IdleSession) -> None:
+    """Record a session ended by idleness (``session-expired``): whose, its last activity, the allowed idle time."""
+    minutes = round(accounts.policy.idle.total_seconds() / 60)
+    seen = session.last_seen.isoformat(timespec="seconds")
+    audit.record_sign_in(
+        data_dir,
+        "session-expired",
+        name=session.name,
+        role=session.role,
+        source=session.source,
+        detail=f"no activity since {seen}; sessions end after {minutes} minute(s) without activity",
+        clock=accounts.clock,
+    )
 
 
 def _failure(
@@ -75,12 +127,20 @@ def _failure(
 def oidc_signed_in(data_dir: Path, accounts: AccountStore, identity: str, actor: Actor) -> None:
     """Record an organisation sign-in's activity; its first sight (a new sign-in) is audited.
 
-    Raises :class:`lessons.accounts.SessionExpiredError` for a sign-in idle too long.
+    Raises :class:`lessons.accounts.SessionExpiredError` for a sign-in idle too long (audited as
+    ``session-expired`` when this finds it so).
     """
-    if accounts.oidc_session(identity, actor.name, actor.role):
+    try:
+        new = accounts.oidc_session(identity, actor.name, actor.role)
+    except SessionExpiredError as exc:
+        if exc.idle is not None:
+            _expired(data_dir, accounts, exc.idle)
+        raise
+    if new:
         audit.record_sign_in(
             data_dir, "sign-in", name=actor.name, role=actor.role.value, source="oidc", clock=accounts.clock
         )
+    end_idle(data_dir, accounts)
 
 
 def oidc_refused(data_dir: Path, name: str, reason: str, *, window: timedelta, clock: Clock = utc_now) -> None:
@@ -119,3 +179,4 @@ def sign_out(
         audit.record_sign_in(
             data_dir, "sign-out", name=actor.name, role=actor.role.value, source=actor.source, clock=accounts.clock
         )
+    end_idle(data_dir, accounts)

@@ -115,7 +115,7 @@ class AuthState:
 
 
 def _expired_text(exc: SessionExpiredError, settings: Settings, lang: str) -> str:
-    if "expired" in str(exc):
+    if exc.idle is not None:
         return t("auth_expired", lang, minutes=f"{settings.session_idle_minutes:g}")
     return t("auth_ended", lang)
 
@@ -125,11 +125,11 @@ def _local_actor(settings: Settings, lang: str) -> Actor | None:
     if not token:
         return None
     try:
-        return store(settings).resume(str(token)).actor()
+        return signin.resume(settings.data_dir, store(settings), str(token)).actor()  # audits an idle expiry
     except SessionExpiredError as exc:
         st.session_state.pop(TOKEN_KEY, None)
         _say("warning", _expired_text(exc, settings, lang))
-    except AccountsUnavailableError:
+    except LessonsError:  # the accounts database or the audit log cannot be used: no curation access
         st.session_state.pop(TOKEN_KEY, None)
     return None
 
