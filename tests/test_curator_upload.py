@@ -44,6 +44,15 @@ ENGLISH_REASONS = ("already ingested", "text already in", "of its words", "inval
 CONTENT = re.compile(r'content: "((?:[^"\\]|\\[0-9a-f]{6} )*)"')
 
 
+def ingest_section(page: AppTest, lang: str = "da") -> AppTest:
+    """The curator page in ``lang`` (the English switch on for 'en'), on its ingest section."""
+    if lang == "en":
+        page.toggle(key="lang_en").set_value(True)
+        run(page)
+    page.radio(key="cur_section").set_value("ingest")
+    return run(page)
+
+
 def css_contents(style: str) -> list[str]:
     """The texts a style puts on screen through CSS ``content``, escapes decoded."""
     return [re.sub(r"\\([0-9a-f]{6}) ", lambda m: chr(int(m.group(1), 16)), found) for found in CONTENT.findall(style)]
@@ -101,8 +110,7 @@ def test_the_uploader_style_shows_our_words_for_the_limit(lang: str) -> None:
 @pytest.mark.usefixtures("fresh_streamlit")
 def test_skip_reasons_on_the_danish_page_are_danish(page: AppTest) -> None:
     """Uploading text the corpus has: the page lists the skipped entry with the Danish reason, no English."""
-    page.radio(key="cur_section").set_value("ingest")
-    run(page)
+    ingest_section(page)
     upload(page, "data.txt", REPEAT.encode())
     assert any("alle 1 fundne erfaringer findes allerede" in i.value for i in page.info)
     [listing] = page.expander
@@ -117,10 +125,7 @@ def test_skip_reasons_on_the_danish_page_are_danish(page: AppTest) -> None:
 @pytest.mark.usefixtures("fresh_streamlit")
 def test_skip_reasons_on_the_english_page_are_english(page: AppTest) -> None:
     """The same upload with the English switch on lists the English reason."""
-    page.toggle(key="lang_en").set_value(True)
-    run(page)
-    page.radio(key="cur_section").set_value("ingest")
-    run(page)
+    ingest_section(page, "en")
     upload(page, "data.txt", REPEAT.encode())
     [listing] = page.expander
     assert listing.label == "Skipped (1)"
@@ -132,8 +137,7 @@ def test_skip_reasons_on_the_english_page_are_english(page: AppTest) -> None:
 @pytest.mark.usefixtures("fresh_streamlit")
 def test_the_upload_section_carries_the_uploader_words(page: AppTest) -> None:
     """The ingest section sends the scoped style with the Danish words along with the uploader."""
-    page.radio(key="cur_section").set_value("ingest")
-    run(page)
+    ingest_section(page)
     styles = [str(h.value) for h in page.get("html") if "<style>" in str(h.value)]
     assert len(styles) == 1 and ".st-key-cur_upload-box" in styles[0]
     assert words.t("upload_button", "da") in css_contents(styles[0])
@@ -143,8 +147,7 @@ def test_the_upload_section_carries_the_uploader_words(page: AppTest) -> None:
 @pytest.mark.usefixtures("fresh_streamlit")
 def test_the_draft_count_includes_an_upload_at_once(page: AppTest) -> None:
     """After an upload saved a draft, the section list already says 'Kladder (1)' next to the result."""
-    page.radio(key="cur_section").set_value("ingest")
-    run(page)
+    ingest_section(page)
     assert "Kladder (0)" in [str(o) for o in page.radio(key="cur_section").options]
     upload(page, "erfaringer.txt", INLINE.encode())
     assert "Kladder (1)" in [str(o) for o in page.radio(key="cur_section").options]
@@ -171,11 +174,7 @@ def test_the_type_check_names_the_file_and_the_accepted_types() -> None:
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_a_wrong_file_type_is_refused_on_the_server_in_our_words(page: AppTest, lang: str) -> None:
     """The uploader has no browser-side type filter; a .docx gets our message in the page's language, nothing else."""
-    if lang == "en":
-        page.toggle(key="lang_en").set_value(True)
-        run(page)
-    page.radio(key="cur_section").set_value("ingest")
-    run(page)
+    ingest_section(page, lang)
     assert list(page.file_uploader(key="cur_upload").proto.type) == []  # Streamlit's own refusal is English
     upload(page, "rapport.docx", b"PK\x03\x04" + bytes(64), mime="application/octet-stream")
     expected = wrong_type_message("rapport.docx", list(SUPPORTED), lang)
@@ -188,8 +187,7 @@ def test_a_wrong_file_type_is_refused_on_the_server_in_our_words(page: AppTest, 
 @pytest.mark.usefixtures("fresh_streamlit")
 def test_a_file_of_an_accepted_type_in_capitals_is_ingested(page: AppTest) -> None:
     """The server-side check lets 'DATA.TXT' through to the ingest (which checks its bytes as before)."""
-    page.radio(key="cur_section").set_value("ingest")
-    run(page)
+    ingest_section(page)
     upload(page, "DATA.TXT", REPEAT.encode())
     assert not page.error
     assert any("alle 1 fundne erfaringer findes allerede" in i.value for i in page.info)
@@ -238,8 +236,7 @@ def test_other_validation_problems_say_the_text_is_the_validators() -> None:
 @pytest.mark.usefixtures("fresh_streamlit")
 def test_an_invalid_entry_is_skipped_with_a_danish_reason(page: AppTest) -> None:
     """A project over the grant limit is listed as skipped with the Danish wording of the problem, no English."""
-    page.radio(key="cur_section").set_value("ingest")
-    run(page)
+    ingest_section(page)
     upload(page, "projekt.txt", INVALID_PROJECT.encode())
     [listing] = page.expander
     shown = "\n".join(m.value for m in listing.markdown)

@@ -13,6 +13,8 @@ cannot be written is refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,14 +75,21 @@ def resume(data_dir: Path, accounts: AccountStore, token: str) -> Account:
     other sessions idle too long (:func:`end_idle`). Raises :class:`lessons.audit.AuditError`
     when that event cannot be written (the session has ended either way).
     """
-    try:
+    with _expiry_audited(data_dir, accounts):
         account = accounts.resume(token)
+    end_idle(data_dir, accounts)
+    return account
+
+
+@contextmanager
+def _expiry_audited(data_dir: Path, accounts: AccountStore) -> Iterator[None]:
+    """Audit a session the block found idle too long (and ended), then let its SessionExpiredError go on."""
+    try:
+        yield
     except SessionExpiredError as exc:
         if exc.idle is not None:
             _expired(data_dir, accounts, exc.idle)
         raise
-    end_idle(data_dir, accounts)
-    return account
 
 
 def end_idle(data_dir: Path, accounts: AccountStore) -> int:
@@ -130,12 +139,8 @@ def oidc_signed_in(data_dir: Path, accounts: AccountStore, identity: str, actor:
     Raises :class:`lessons.accounts.SessionExpiredError` for a sign-in idle too long (audited as
     ``session-expired`` when this finds it so).
     """
-    try:
+    with _expiry_audited(data_dir, accounts):
         new = accounts.oidc_session(identity, actor.name, actor.role)
-    except SessionExpiredError as exc:
-        if exc.idle is not None:
-            _expired(data_dir, accounts, exc.idle)
-        raise
     if new:
         audit.record_sign_in(
             data_dir, "sign-in", name=actor.name, role=actor.role.value, source="oidc", clock=accounts.clock
