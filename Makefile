@@ -27,7 +27,7 @@ index: model
 	$(BIN)/lessons build
 
 run: index
-	$(BIN)/lessons app --server.headless true --server.port $(PORT) --browser.gatherUsageStats false --server.fileWatcherType none
+	$(BIN)/python -m lessons.ui.launch --server.headless true --server.port $(PORT) --browser.gatherUsageStats false --server.fileWatcherType none
 
 dev: index
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT) --server.fileWatcherType auto --server.runOnSave true

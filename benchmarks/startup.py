@@ -160,10 +160,11 @@ return last.innerText.length > 80 ? 'answer' : null;
 
 
 def app_command(port: int | str) -> list[str]:
-    """What `make run` runs, on ``port``: `lessons app` (Streamlit with the server-start warm-up) and its flags."""
+    """What `make run` runs, on ``port``: the launcher behind `lessons app` (Streamlit with the warm-up), its flags."""
     return [
-        str(BIN / "lessons"),
-        "app",
+        str(BIN / "python"),
+        "-m",
+        "lessons.ui.launch",
         "--server.headless",
         "true",
         "--server.port",
@@ -177,7 +178,7 @@ def app_command(port: int | str) -> list[str]:
 
 def app_command_text() -> str:
     """The measured command as a reader would type it (the port as PORT)."""
-    return " ".join(["lessons", *app_command("PORT")[1:]])
+    return " ".join(["python", *app_command("PORT")[1:]])
 
 
 def _one_app_run(driver: Any, env: dict[str, str], question: str, ready_texts: list[str], log: Path) -> dict[str, Any]:

@@ -213,10 +213,10 @@ def test_the_launcher_names_the_missing_app_script(
 
 
 def test_make_run_is_the_command_the_benchmark_measures() -> None:
-    """`make run` starts `lessons app` with the flags benchmarks/startup.py times, so the bench measures production."""
+    """`make run` starts the launcher with the flags benchmarks/startup.py times, so the bench measures production."""
     from benchmarks.startup import app_command
 
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     run = re.search(r"^run: .*\n\t(.+)$", makefile, flags=re.MULTILINE)
     assert run is not None
-    assert run.group(1).split() == ["$(BIN)/lessons", *app_command("$(PORT)")[1:]]
+    assert run.group(1).split() == ["$(BIN)/python", *app_command("$(PORT)")[1:]]

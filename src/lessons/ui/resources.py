@@ -63,7 +63,7 @@ VERSION_KEY = "index_version"
 BUILT_KEY = "index_just_built"
 MODEL_QUICK_WAIT = 1.0  # seconds a page waits for the model before showing progress and staying responsive
 INDEX_WAIT = 120.0  # seconds a page waits for an index version to open once the model is loaded
-POLL_SECONDS = 0.5  # how often the loading progress looks at the model
+POLL_SECONDS = 0.25  # how often the loading progress looks at the model
 LOAD_TIMEOUT = 900.0  # after this long a load that has not finished is reported as stuck
 SHOWN_IDS = 5
 
