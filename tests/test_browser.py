@@ -216,6 +216,12 @@ def test_the_walk_through_path(tiny_corpus: Path, tmp_path: Path, browser: Any, 
         text = assert_danish(driver, "kurator: indlæs rapport")
         assert "Vælg fil" in text and "højst 25 MB pr. fil" in text
         uploader.screenshot(str(ARTIFACTS / "walk-3-uploader.png"))
+        # a file of another type is refused by the server in Danish (the browser's own refusal is English)
+        wrong = tmp_path / "notat.docx"
+        wrong.write_bytes(b"PK\x03\x04" + bytes(64))
+        driver.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(str(wrong))
+        text = wait_for_text(driver, "notat.docx kan ikke bruges her: kun filer af typen .pdf, .txt", timeout=30)
+        assert "not allowed" not in text and "notat.docx" in assert_danish(driver, "kurator: forkert filtype")
         report = tmp_path / "erfaringer.txt"
         report.write_text(INLINE_REPORT, encoding="utf-8")
         driver.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(str(report))
