@@ -18,10 +18,11 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
-$(MODEL_DIR)/lessons-model.json: | $(BIN)/.installed
+# the converted model and its ONNX export for the light query path (the export's marker is written last)
+$(MODEL_DIR)/onnx/lessons-onnx.json: | $(BIN)/.installed
 	$(BIN)/lessons setup-model
 
-model: setup $(MODEL_DIR)/lessons-model.json
+model: setup $(MODEL_DIR)/onnx/lessons-onnx.json
 
 index: model
 	$(BIN)/lessons build

@@ -74,7 +74,9 @@ def _q4_tensor(rng: np.random.Generator, rows: int, cols: int, known_block: int 
             blocks.append(np.float16(KNOWN_SCALE).tobytes() + KNOWN_NIBBLES)
         else:
             scale = np.float16(rng.uniform(0.005, 0.05))
-            blocks.append(scale.tobytes() + rng.integers(0, 256, 16, dtype=np.uint8).tobytes())
+            nibbles = rng.integers(0, 256, 16, dtype=np.uint8)
+            nibbles[0] &= 0xF0  # weight 0 is code 0: q4_0 gives the block's largest-magnitude weight code 0
+            blocks.append(scale.tobytes() + nibbles.tobytes())
     return b"".join(blocks)
 
 

