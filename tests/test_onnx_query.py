@@ -97,7 +97,9 @@ def test_export_matches_torch_and_is_recorded(tiny_export: Path) -> None:
 
     reference = SentenceTransformer(str(tiny_export), device="cpu").encode_query(["hello world"])
     embedder = OnnxQueryEmbedder(
-        name="tiny", fingerprint="", folder=tiny_export / EXPORT_DIR, tokenizer=tiny_export / "tokenizer.json"
+        name="tiny",
+        fingerprint="",
+        folder=tiny_export / EXPORT_DIR,
     )
     light = embedder.embed_queries(["hello world"])
     assert float(np.dot(reference[0], light[0])) > 0.999
@@ -160,7 +162,7 @@ def test_other_onnx_weights_are_refused(tiny_export: Path, tmp_path: Path) -> No
 def test_missing_export_is_refused(tiny_model: Path, tmp_path: Path) -> None:
     """An index expecting an ONNX export that the model folder lacks is refused with the fix."""
     manifest = _manifest(tmp_path, tiny_model, "ab" * 32)
-    with pytest.raises(IndexUnusableError, match=r"model.onnx, model.onnx.data is missing"):
+    with pytest.raises(IndexUnusableError, match=r"model.onnx, model.onnx.data, tokenizer-pieces.txt.* is missing"):
         select_query_embedder(_settings(tmp_path, tiny_model), manifest, model_fingerprint=model_fingerprint)
 
 
@@ -303,7 +305,9 @@ def test_onnx_vectors_match_sentence_transformers() -> None:
     assert len(questions) >= 150
     reference = SentenceTransformerEmbedder(str(MODEL)).embed_queries(questions)
     light = OnnxQueryEmbedder(
-        name=str(MODEL), fingerprint="", folder=MODEL / EXPORT_DIR, tokenizer=MODEL / "tokenizer.json"
+        name=str(MODEL),
+        fingerprint="",
+        folder=MODEL / EXPORT_DIR,
     ).embed_queries(questions)
     cosines = np.sum(reference * light, axis=1) / (np.linalg.norm(reference, axis=1) * np.linalg.norm(light, axis=1))
     assert float(cosines.min()) >= 0.99, f"lowest cosine {cosines.min():.4f}"

@@ -80,3 +80,29 @@ def test_tokenizer_refuses_an_oversized_file(tmp_path: Path, monkeypatch: pytest
     path.write_text('{"model": {"type": "Unigram"}}', encoding="utf-8")
     with pytest.raises(TokenizerFormatError, match="bytes, more than"):
         UnigramTokenizer(path)
+
+
+def test_compact_copy_gives_the_same_ids(tiny_model: Path, tmp_path: Path) -> None:
+    """The compact copy written beside the ONNX export tokenizes every adversarial text as tokenizer.json does."""
+    full = UnigramTokenizer(tiny_model / "tokenizer.json")
+    full.save(tmp_path)
+    compact = UnigramTokenizer.load(tmp_path)
+    for text in ADVERSARIAL:
+        assert compact.encode(text) == full.encode(text), repr(text[:40])
+
+
+def test_damaged_compact_copy_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    """A compact copy with a missing, cut or unreadable file is refused with the folder named."""
+    from lessons.unigram import COMPACT_FILES
+
+    UnigramTokenizer(tiny_model / "tokenizer.json").save(tmp_path)
+    pieces = tmp_path / COMPACT_FILES[0]
+    pieces.write_bytes(pieces.read_bytes()[:-8])  # fewer pieces than scores
+    with pytest.raises(TokenizerFormatError, match="damaged"):
+        UnigramTokenizer.load(tmp_path)
+    (tmp_path / COMPACT_FILES[2]).write_text("[]", encoding="utf-8")
+    with pytest.raises(TokenizerFormatError, match=str(tmp_path)):
+        UnigramTokenizer.load(tmp_path)
+    (tmp_path / COMPACT_FILES[1]).unlink()
+    with pytest.raises(TokenizerFormatError, match="cannot read"):
+        UnigramTokenizer.load(tmp_path)

