@@ -30,6 +30,7 @@ import pytest
 import lessons
 from lessons.ingest import IngestLimits
 from lessons.settings import Settings
+from lessons.unigram import MAX_TOKENIZER_BYTES
 from lessons.yamlio import MAX_YAML_BYTES
 from tests.reliability_report import record
 
@@ -130,6 +131,9 @@ CASES: dict[str, Case] = {
     ),
     "lessons.models._SLUG_TAG": _case(5000, ("", "<", "x"), ("", "<a", ""), ("<", "a", "")),
     "lessons.models._SLUG_WORD": _case(5000, ("", "a", "!"), ("", "a!", "")),
+    # the tokenizer: its own tokenizer.json's normaliser classes (made by lessons.convert), and every question
+    "lessons.unigram._CLASS_ITEM": _case(MAX_TOKENIZER_BYTES, ("", "\\x{41}-", "!"), ("", "\\x{", "")),
+    "lessons.unigram._SPACES": _case(QUESTION, ("a", " ", "b"), ("", " x", "")),
     "lessons.text._ACRONYM_BREAK": _case(UPLOAD, ("A-", "\t", "\n!"), ("A-\n", " \n", "!"), ("", "A-\n", "")),
     "lessons.text._BROKEN_WORD": _case(UPLOAD, ("a-", " ", "\n!"), ("a-\n", "\n", "!"), ("", "a-", "")),
     "lessons.text._BULLETS": _case(UPLOAD, ("", "\u2022", ""), ("", "a", "")),

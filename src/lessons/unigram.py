@@ -234,13 +234,29 @@ class UnigramTokenizer:
 
     def _set_specials(self, specials: list[_Special]) -> None:
         self._specials = {s.content: s for s in specials}
-        # Leftmost, longest special token first; an lstrip token takes the whitespace before it.
-        alternatives = sorted(specials, key=lambda s: -len(s.content))
-        self._special_pattern = (
-            re.compile("|".join((r"\s*" if s.lstrip else "") + re.escape(s.content) for s in alternatives))
-            if alternatives
-            else None
-        )
+
+    def _split_specials(self, text: str) -> list[str | _Special]:
+        """The text cut around its special tokens (leftmost first, the longest at one place); an lstrip
+        token takes the whitespace before it. Each token's next place is found once per step past it, so
+        this is linear in the text for a fixed set of tokens."""
+        parts: list[str | _Special] = []
+        nearest = {s.content: text.find(s.content) for s in self._specials.values()}
+        pos = 0
+        while True:
+            found = [(at, -len(content), content) for content, at in nearest.items() if at >= 0]
+            if not found:
+                break
+            at, _, content = min(found)
+            special = self._specials[content]
+            before = text[pos:at]
+            parts.append(before.rstrip() if special.lstrip else before)
+            parts.append(special)
+            pos = at + len(content)
+            for other, place in nearest.items():
+                if 0 <= place < pos:
+                    nearest[other] = text.find(other, pos)
+        parts.append(text[pos:])
+        return parts
 
     # ------------------------------------------------------------------ encoding
 
@@ -289,19 +305,16 @@ class UnigramTokenizer:
         if not normalised.startswith(_METASPACE):
             normalised = _METASPACE + normalised
         ids: list[int] = []
-        for word in re.split(f"(?={_METASPACE})", normalised):
-            if word:
-                ids += self._segment(word)
+        for word in normalised.split(_METASPACE)[1:]:  # it starts with the marker: the first piece is empty
+            ids += self._segment(_METASPACE + word)
         return ids
 
     def encode(self, text: str) -> list[int]:
         """The ids of ``<s> text </s>``, the text cut to ``max_length - 2`` tokens."""
         ids: list[int] = []
-        pos = 0
-        if self._special_pattern is not None:
-            for match in self._special_pattern.finditer(text):
-                ids += self._encode_text(text[pos : match.start()])
-                ids.append(self._specials[match.group().lstrip()].ident)
-                pos = match.end()
-        ids += self._encode_text(text[pos:])
+        for part in self._split_specials(text):
+            if isinstance(part, str):
+                ids += self._encode_text(part)
+            else:
+                ids.append(part.ident)
         return self._prefix + ids[: self.max_length - len(self._prefix) - len(self._suffix)] + self._suffix
