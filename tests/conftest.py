@@ -179,7 +179,7 @@ def scripted_states(monkeypatch: pytest.MonkeyPatch) -> None:
     """Questions containing 'kage' are no_match, 'ungefähr' weak, anything else match (filters still apply)."""
 
     def decide(
-        self: Searcher, text: str, vector: object, best_lexical: float, margin: float
+        self: Searcher, text: str, vector: object, best_lexical: float, margin: float, **_: float
     ) -> tuple[Confidence, float, dict[str, float]]:
         lowered = text.lower()
         if NO_MATCH_MARKER in lowered:

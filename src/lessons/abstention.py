@@ -12,8 +12,13 @@ small model looks at the *question* itself:
 2. **kNN margin.** The mean cosine of the question's ``k`` nearest in-domain training
    questions minus the same for the off-topic ones.
 3. **Lexical evidence.** The best BM25 score of the question's own words in the corpus.
+4. **Coverage.** The IDF-weighted share of the question's subject words (its content
+   words minus generic framing words such as municipality, region, project, data) that
+   occur in the passages it retrieved (:class:`lessons.search._Coverage`): a question that
+   names a corpus place or borrows the domain's framing but asks about something else
+   retrieves passages that lack its subject.
 
-A second logistic regression combines the three into one score. Both stages are fitted at
+A second logistic regression combines them into one score. Both stages are fitted at
 ``lessons build`` with numpy (Newton's method, no scikit-learn on any path), so any
 ``LESSONS_MODEL`` gets its own model, stored in the index version as plain arrays.
 
@@ -50,6 +55,7 @@ import numpy.typing as npt
 from lessons.yamlio import load_yaml
 
 __all__ = [
+    "FEATURES",
     "RULES",
     "Confidence",
     "NoMatchModel",
@@ -67,6 +73,8 @@ FloatArray = npt.NDArray[np.float64]
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
 RULES = ("probe", "knn", "combined")
+# What the combination weighs, in order; a model built before coverage existed weighs the first three.
+FEATURES = ("probe", "knn", "lexical", "coverage")
 
 
 class Confidence(StrEnum):
@@ -236,7 +244,7 @@ class NoMatchModel:
     probe_bias: float
     reference: Vectors  # (n, dimension), the training questions' vectors
     reference_labels: npt.NDArray[np.int8]  # (n,), 1 in-domain, 0 off-topic
-    combine: tuple[float, float, float]  # weights of (probe logit, kNN margin, lexical)
+    combine: tuple[float, ...]  # weights of FEATURES, in order (three before coverage existed)
     combine_bias: float
     cutoffs: dict[str, tuple[float, float]]  # rule -> (no_match below, match from)
     neighbours: int = 10
@@ -269,18 +277,23 @@ class NoMatchModel:
         """The vector dimension the model expects."""
         return int(self.probe.shape[0])
 
-    def rule_scores(self, vector: npt.ArrayLike, lexical: float) -> dict[str, float]:
-        """The score of each rule in :data:`RULES` for one question vector and its own-word BM25 score."""
+    def rule_scores(self, vector: npt.ArrayLike, lexical: float, coverage: float = 1.0) -> dict[str, float]:
+        """The score of each rule in :data:`RULES` for one question: its vector, own-word BM25 score and coverage."""
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         probe = float(query[0].astype(np.float64) @ self.probe + self.probe_bias)
         knn = self.knn_margin(query)
-        a, b, c = self.combine
-        combined = a * probe + b * knn + c * float(lexical) + self.combine_bias
+        values = (probe, knn, float(lexical), float(coverage))
+        combined = sum(w * v for w, v in zip(self.combine, values, strict=False)) + self.combine_bias
         return {"probe": probe, "knn": knn, "combined": combined}
 
-    def score(self, vector: npt.ArrayLike, lexical: float) -> float:
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The features the combination weighs (a prefix of :data:`FEATURES`)."""
+        return FEATURES[: len(self.combine)]
+
+    def score(self, vector: npt.ArrayLike, lexical: float, coverage: float = 1.0) -> float:
         """The combined score (a logit: above 0 reads as in-domain)."""
-        return self.rule_scores(vector, lexical)["combined"]
+        return self.rule_scores(vector, lexical, coverage)["combined"]
 
     def confidence(self, score: float, rule: str = "combined") -> Confidence:
         """The state a score falls in under a rule's cut-offs."""
@@ -320,8 +333,8 @@ class NoMatchModel:
         if labels.shape != (reference.shape[0],) or not set(np.unique(labels)) <= {0, 1}:
             raise ValueError("reference labels do not match the reference vectors")
         combine = [float(v) for v in params["combine"]]
-        if len(combine) != 4:
-            raise ValueError("combine needs three weights and a bias")
+        if len(combine) not in (4, len(FEATURES) + 1):
+            raise ValueError(f"combine needs {len(FEATURES)} weights (or 3, before coverage) and a bias")
         cutoffs = {str(rule): (float(pair[0]), float(pair[1])) for rule, pair in dict(params["cutoffs"]).items()}
         if set(cutoffs) != set(RULES):
             raise ValueError(f"cut-offs for {sorted(cutoffs)}, expected {sorted(RULES)}")
@@ -333,8 +346,8 @@ class NoMatchModel:
             probe_bias=float(probe[-1]),
             reference=reference,
             reference_labels=labels,
-            combine=(combine[0], combine[1], combine[2]),
-            combine_bias=combine[3],
+            combine=tuple(combine[:-1]),
+            combine_bias=combine[-1],
             cutoffs=cutoffs,
             neighbours=int(params.get("neighbours", 10)),
         )
@@ -399,7 +412,7 @@ def _cutoffs(answerable: FloatArray, false_no_match: float, false_weak: float) -
 def _held_out_scores(
     x: Vectors,
     y: FloatArray,
-    lex: FloatArray,
+    extra: FloatArray,
     fold: npt.NDArray[np.int64],
     *,
     folds: int,
@@ -408,8 +421,9 @@ def _held_out_scores(
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
     """One round of cross-fitting: each fold's features and scores from models fitted without it.
 
-    Returns the stacked features (probe logit, kNN margin, lexical) and each rule's held-out
-    score; the combination's own scores are nested (fitted on the other folds' held-out features).
+    Returns the stacked features (probe logit, kNN margin, then the question's own columns of
+    ``extra``: lexical, coverage) and each rule's held-out score; the combination's own scores
+    are nested (fitted on the other folds' held-out features).
     """
     held = fold >= 0
     labels = y.astype(np.int8)
@@ -423,7 +437,7 @@ def _held_out_scores(
         w, b = fit_logistic(x[train], y[train], l2=l2)
         probe[test] = x[test].astype(np.float64) @ w + b
         knn[test] = _knn_margin(x[train], labels[train], x[test], neighbours)
-    features = np.column_stack([probe, knn, lex])
+    features = np.column_stack([probe, knn, extra])
     combined = np.full(len(y), np.nan)
     for f in range(folds):
         test = fold == f
@@ -439,6 +453,7 @@ def train_model(
     vectors: Vectors,
     questions: Sequence[TrainingQuestion],
     lexical: Sequence[float],
+    coverage: Sequence[float] | None = None,
     *,
     folds: int = 10,
     repeats: int = 3,
@@ -451,20 +466,25 @@ def train_model(
     """Fit the probe and the combination, calibrate the cut-offs on held-out folds, and measure them.
 
     ``vectors`` are the questions' vectors (query prompt), ``lexical`` their own-word BM25
-    scores against the corpus. Every written question is scored by models fitted without its
-    whole category (cross-fitting), ``repeats`` times over different random category-to-fold
-    assignments: one assignment makes the low quantiles (a handful of scores) depend on which
-    categories happened to share a fold, so the cut-offs are conformal quantiles of the pooled
+    scores against the corpus, ``coverage`` the share of their subject words in the passages
+    they retrieve (None: a model without the coverage feature, as before it existed).
+    Every written question is scored by models fitted without its whole category
+    (cross-fitting), ``repeats`` times over different random category-to-fold assignments:
+    one assignment makes the low quantiles (a handful of scores) depend on which categories
+    happened to share a fold, so the cut-offs are conformal quantiles of the pooled
     held-out in-domain scores of all rounds. The report gives each rule's rates on held-out
     questions, averaged over the rounds, each fold under cut-offs that never saw its questions.
     """
     x = np.asarray(vectors, dtype=np.float32)
     if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
         raise ValueError("one vector and one lexical score per training question")
+    if coverage is not None and len(coverage) != len(questions):
+        raise ValueError("one coverage score per training question")
     if repeats < 1:
         raise ValueError("repeats must be at least 1")
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
-    lex = np.asarray(lexical, dtype=np.float64)
+    columns = [lexical] if coverage is None else [lexical, coverage]
+    extra = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
     labels = y.astype(np.int8)
     rounds = [_fold_of(questions, folds, seed + r) for r in range(repeats)]
     held = rounds[0] >= 0  # the same questions are held out in every round (only their folds differ)
@@ -472,7 +492,7 @@ def train_model(
     calib_off = held & (y == 0)
     if not calib_in.any() or not calib_off.any():
         raise ValueError("training needs written in-domain and off-topic questions")
-    results = [_held_out_scores(x, y, lex, fold, folds=folds, l2=l2, neighbours=neighbours) for fold in rounds]
+    results = [_held_out_scores(x, y, extra, fold, folds=folds, l2=l2, neighbours=neighbours) for fold in rounds]
 
     cutoffs: dict[str, tuple[float, float]] = {}
     report = TrainingReport(
@@ -523,7 +543,7 @@ def train_model(
         probe_bias=probe_b,
         reference=np.ascontiguousarray(x),
         reference_labels=labels,
-        combine=(float(combine_w[0]), float(combine_w[1]), float(combine_w[2])),
+        combine=tuple(float(w) for w in combine_w),
         combine_bias=combine_b,
         cutoffs=cutoffs,
         neighbours=neighbours,

@@ -22,7 +22,7 @@ from lessons.errors import BuildLockedError, IndexUnusableError
 from lessons.files import storage_error
 from lessons.lexicon import background_topics
 from lessons.query_encoder import light_runtime_for
-from lessons.search import own_lexical_scores
+from lessons.search import own_lexical_scores, passage_coverage_scores
 from lessons.settings import Settings
 from lessons.store import IndexData, Manifest, load_index, prune_versions, write_version
 
@@ -92,7 +92,9 @@ def _no_match_model(
     previous: IndexData | None,
     embedder: Embedder,
     chunks: list[Chunk],
+    chunk_vectors: np.ndarray,
     questions: list[TrainingQuestion],
+    *,
     progress: BuildProgress | None,
 ) -> tuple[NoMatchModel, list[str], dict[str, Any]]:
     """Train the no-match model, embedding only training texts the previous version did not hold."""
@@ -107,9 +109,11 @@ def _no_match_model(
         if progress:
             progress("train", start + len(batch), len(todo) + 1)
     vectors = np.stack([known[t] for t in texts]).astype(np.float32)
-    lexical = own_lexical_scores([c.text for c in chunks], texts)
+    chunk_texts = [c.text for c in chunks]
+    lexical = own_lexical_scores(chunk_texts, texts)
     with threadpool_limits(limits=1):  # a few small dense fits: BLAS threads only contend on a shared machine
-        model, report = train_model(vectors, questions, lexical)
+        coverage = passage_coverage_scores(chunk_texts, chunk_vectors, texts, vectors)
+        model, report = train_model(vectors, questions, lexical, coverage)
     if progress:
         progress("train", len(todo) + 1, len(todo) + 1)
     info = {"training_hash": training_hash(questions), "report": report.to_json()}
@@ -183,7 +187,7 @@ def _build(
         elif progress:
             progress("embed", 0, 0)
         background, background_hash = _background(previous, embedder)
-        no_match = _no_match_model(previous, embedder, chunks, _training_set(entries), progress)
+        no_match = _no_match_model(previous, embedder, chunks, vectors, _training_set(entries), progress=progress)
         light = light_runtime_for(embedder.name)
         manifest = write_version(
             settings.index_dir,

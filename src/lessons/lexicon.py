@@ -1,4 +1,4 @@
-"""Curated word lists shipped with the package: the glossary and the off-topic background."""
+"""Curated word lists shipped with the package: the glossary, the off-topic background, the framing words."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from importlib import resources
 
 from lessons.yamlio import load_yaml
 
-__all__ = ["background_topics", "glossary_groups"]
+__all__ = ["background_topics", "framing_words", "glossary_groups"]
 
 
 def _load(name: str) -> dict[str, list[object]]:
@@ -27,3 +27,9 @@ def glossary_groups() -> tuple[tuple[str, ...], ...]:
 def background_topics() -> tuple[str, ...]:
     """Everyday off-topic phrases that no-match detection compares questions against."""
     return tuple(str(topic) for topic in _load("background.yaml")["topics"])
+
+
+@cache
+def framing_words() -> tuple[str, ...]:
+    """Words that frame a public-sector question whatever its subject (left out of the coverage feature)."""
+    return tuple(str(word) for word in _load("framing.yaml")["words"])

@@ -30,10 +30,10 @@ from lessons.abstention import Confidence
 from lessons.chunking import Chunk, ChunkMeta
 from lessons.embedding import Embedder
 from lessons.errors import QuestionError
-from lessons.lexicon import glossary_groups
+from lessons.lexicon import framing_words, glossary_groups
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.store import IndexData
-from lessons.text import lexical_tokens, normalise, tokens
+from lessons.text import content_stems, lexical_tokens, normalise, tokens, words
 
 __all__ = [
     "Confidence",
@@ -46,6 +46,7 @@ __all__ = [
     "detect_language",
     "expand_query",
     "own_lexical_scores",
+    "passage_coverage_scores",
     "prepare_question",
 ]
 
@@ -190,6 +191,8 @@ class SearchResult:
     best_dense: float = 0.0
     best_lexical: float = 0.0
     margin: float = 0.0
+    # the IDF-weighted share of the question's subject words found in its best dense passages (1.0: all)
+    coverage: float = 1.0
     confidence: Confidence = Confidence.MATCH
     # the no-match model's score (a logit; None when the index predates the model or nothing was scored)
     decision_score: float | None = None
@@ -342,6 +345,95 @@ def own_lexical_scores(chunk_texts: Sequence[str], texts: Sequence[str]) -> list
     return out
 
 
+# --- coverage: is the question's subject in what it retrieved? ---------------------------------
+
+# How many of the best dense passages the coverage feature reads (the cards a user sees).
+COVERAGE_PASSAGES = 5
+
+
+@cache
+def _framing_stems() -> frozenset[str]:
+    return frozenset(content_stems(w.lower() for w in framing_words()))
+
+
+@cache
+def _glossary_siblings() -> dict[str, frozenset[str]]:
+    """Each glossary stem's group: a question word counts as covered when any form of its group is."""
+    out: dict[str, set[str]] = {}
+    for group in glossary_groups():
+        stems = content_stems(w for term in group for w in words(term))
+        for stem_ in stems:
+            out.setdefault(stem_, set()).update(stems)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+class _Coverage:
+    """The IDF-weighted share of a question's subject words found in given passages.
+
+    A question's subject words are its content stems (stop words and one-letter words
+    dropped, Danish Snowball stems as for the corpus) minus the framing words of
+    ``data/framing.yaml`` (municipality, region, project, data, …). A word counts as
+    covered when it, or a glossary form of it, occurs in one of the passages; rare words
+    weigh more (IDF over the chunks; a word the corpus lacks weighs most). A question
+    with no subject words left is fully covered (nothing it asks about is missing).
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self.passages = [frozenset(content_stems(words(t))) for t in texts]
+        n = len(self.passages)
+        counts: dict[str, int] = {}
+        for passage in self.passages:
+            for stem_ in passage:
+                counts[stem_] = counts.get(stem_, 0) + 1
+        self.idf = {stem_: math.log(1.0 + n / (1.0 + df)) for stem_, df in counts.items()}
+        self.unseen = math.log(1.0 + n)
+
+    @staticmethod
+    def subject(text: str) -> set[str]:
+        """The question's subject stems (content words minus framing words)."""
+        return content_stems(words(text)) - _framing_stems()
+
+    def share(self, text: str, passages: Iterable[int]) -> float:
+        """The IDF-weighted share of the question's subject stems found in the passages (0 to 1)."""
+        subject = self.subject(text)
+        if not subject:
+            return 1.0
+        found: set[str] = set()
+        for i in passages:
+            found.update(self.passages[int(i)])
+        siblings = _glossary_siblings()
+        total = covered = 0.0
+        for stem_ in subject:
+            weight = self.idf.get(stem_, self.unseen)
+            total += weight
+            if stem_ in found or not found.isdisjoint(siblings.get(stem_, ())):
+                covered += weight
+        return covered / total
+
+
+def passage_coverage_scores(
+    chunk_texts: Sequence[str],
+    chunk_vectors: npt.NDArray[np.float32],
+    texts: Sequence[str],
+    vectors: npt.NDArray[np.float32],
+    passages: int = COVERAGE_PASSAGES,
+) -> list[float]:
+    """The coverage feature of each text against its best dense passages (to train the no-match model).
+
+    The same as a search's ``coverage`` for that text and vector, computed in one batch.
+    """
+    if not len(chunk_texts) or not len(texts):
+        return [1.0] * len(texts)
+    coverage = _Coverage(chunk_texts)
+    similarities = np.asarray(vectors, dtype=np.float32) @ np.asarray(chunk_vectors, dtype=np.float32).T
+    k = min(passages, similarities.shape[1])
+    out = []
+    for text, row in zip(texts, similarities, strict=True):
+        top = np.argsort(-row, kind="stable")[:k]
+        out.append(coverage.share(text, top))
+    return out
+
+
 # --- the searcher ------------------------------------------------------------------------------
 
 
@@ -373,6 +465,7 @@ class Searcher:
         self.chunks = data.chunks
         self._vectors = data.vectors()
         self._lexical = _Lexical([c.text for c in self.chunks])
+        self._coverage = _Coverage([c.text for c in self.chunks])
 
     @property
     def version(self) -> str:
@@ -443,7 +536,8 @@ class Searcher:
         best_lexical = float(self._own_lexical(text).max())
         background = self.data.background
         margin = best_dense - float((background @ query_vector).max()) if len(background) else best_dense
-        confidence, score, rule_scores = self.decide(text, query_vector, best_lexical, margin)
+        coverage = self._coverage.share(text, np.argsort(-dense_all, kind="stable")[:COVERAGE_PASSAGES])
+        confidence, score, rule_scores = self.decide(text, query_vector, best_lexical, margin, coverage=coverage)
         reason = None if confidence is Confidence.MATCH else "off_topic"
         if confidence is not Confidence.NO_MATCH and filters.active:
             if not hits or best_filtered < self.ranking.min_filtered_score:
@@ -459,6 +553,7 @@ class Searcher:
             best_dense=best_dense,
             best_lexical=best_lexical,
             margin=margin,
+            coverage=coverage,
             confidence=confidence,
             decision_score=score,
             reason=reason,
@@ -466,17 +561,24 @@ class Searcher:
         )
 
     def decide(
-        self, text: str, vector: npt.NDArray[np.float32], best_lexical: float, margin: float
+        self,
+        text: str,
+        vector: npt.NDArray[np.float32],
+        best_lexical: float,
+        margin: float,
+        *,
+        coverage: float = 1.0,
     ) -> tuple[Confidence, float | None, dict[str, float]]:
         """The state of a question from the index's no-match model (or the old margin rule without one).
 
-        ``text`` is the prepared question; the model itself reads only its vector and lexical score.
+        ``text`` is the prepared question; the model itself reads only its vector, its lexical
+        score and the coverage of its subject words by the passages it retrieved.
         """
         model = self.data.no_match_model
         if model is None:
             matched = self._matches(margin, best_lexical)
             return (Confidence.MATCH if matched else Confidence.NO_MATCH), None, {"margin": margin}
-        scores = model.rule_scores(vector, best_lexical)
+        scores = model.rule_scores(vector, best_lexical, coverage=coverage)
         scores["margin"] = margin
         return model.confidence(scores["combined"]), scores["combined"], scores
 
