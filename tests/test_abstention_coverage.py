@@ -27,6 +27,7 @@ def test_a_question_whose_subject_is_in_the_passages_is_covered() -> None:
     coverage = _Coverage(PASSAGES)
     assert coverage.share("Hvad gjorde Sønderborg med leverandøren og API'en?", [0]) == pytest.approx(1.0)
     assert coverage.share("Hvornår er der loppemarked med bagekonkurrence?", [0, 1, 2]) == 0.0
+    assert coverage.share("مرحبا بالعالم، كيف حالك؟ שלום", [0, 1, 2]) == 0.0  # words of any script count
 
 
 def test_a_corpus_place_asked_about_something_else_is_partly_covered() -> None:
@@ -84,7 +85,8 @@ def test_the_built_model_weighs_coverage_and_an_old_model_still_loads(settings: 
     a, b = model.rule_scores(vector, 1.0, 0.0)["combined"], model.rule_scores(vector, 1.0, 1.0)["combined"]
     assert b - a == pytest.approx(model.combine[3])
     params = json.loads(json.dumps(model.params()))
-    old = NoMatchModel.from_parts(model.arrays(), {**params, "combine": [*params["combine"][:3], params["combine"][-1]]})
+    before = [*params["combine"][:3], params["combine"][-1]]  # three weights and a bias: the earlier format
+    old = NoMatchModel.from_parts(model.arrays(), {**params, "combine": before})
     assert old.features == FEATURES[:3]
     assert old.rule_scores(vector, 1.0, 0.0) == old.rule_scores(vector, 1.0, 1.0)
     with pytest.raises(ValueError, match="weights"):

@@ -33,7 +33,7 @@ from lessons.errors import QuestionError
 from lessons.lexicon import framing_words, glossary_groups
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.store import IndexData
-from lessons.text import content_stems, lexical_tokens, normalise, tokens, words
+from lessons.text import content_stems, lexical_tokens, normalise, tokens
 
 __all__ = [
     "Confidence",
@@ -361,7 +361,7 @@ def _glossary_siblings() -> dict[str, frozenset[str]]:
     """Each glossary stem's group: a question word counts as covered when any form of its group is."""
     out: dict[str, set[str]] = {}
     for group in glossary_groups():
-        stems = content_stems(w for term in group for w in words(term))
+        stems = content_stems(w for term in group for w in tokens(term))
         for stem_ in stems:
             out.setdefault(stem_, set()).update(stems)
     return {k: frozenset(v) for k, v in out.items()}
@@ -370,8 +370,8 @@ def _glossary_siblings() -> dict[str, frozenset[str]]:
 class _Coverage:
     """The IDF-weighted share of a question's subject words found in given passages.
 
-    A question's subject words are its content stems (stop words and one-letter words
-    dropped, Danish Snowball stems as for the corpus) minus the framing words of
+    A question's subject words are its content stems (word tokens of any script, stop words
+    and one-letter words dropped, Danish Snowball stems as for the corpus) minus the framing words of
     ``data/framing.yaml`` (municipality, region, project, data, …). A word counts as
     covered when it, or a glossary form of it, occurs in one of the passages; rare words
     weigh more (IDF over the chunks; a word the corpus lacks weighs most). A question
@@ -379,7 +379,7 @@ class _Coverage:
     """
 
     def __init__(self, texts: Sequence[str]) -> None:
-        self.passages = [frozenset(content_stems(words(t))) for t in texts]
+        self.passages = [frozenset(content_stems(tokens(t))) for t in texts]
         n = len(self.passages)
         counts: dict[str, int] = {}
         for passage in self.passages:
@@ -391,7 +391,7 @@ class _Coverage:
     @staticmethod
     def subject(text: str) -> set[str]:
         """The question's subject stems (content words minus framing words)."""
-        return content_stems(words(text)) - _framing_stems()
+        return content_stems(tokens(text)) - _framing_stems()
 
     def share(self, text: str, passages: Iterable[int]) -> float:
         """The IDF-weighted share of the question's subject stems found in the passages (0 to 1)."""
@@ -536,7 +536,7 @@ class Searcher:
         best_lexical = float(self._own_lexical(text).max())
         background = self.data.background
         margin = best_dense - float((background @ query_vector).max()) if len(background) else best_dense
-        coverage = self._coverage.share(text, np.argsort(-dense_all, kind="stable")[:COVERAGE_PASSAGES])
+        coverage = self._coverage_of(text, dense_all)
         confidence, score, rule_scores = self.decide(text, query_vector, best_lexical, margin, coverage=coverage)
         reason = None if confidence is Confidence.MATCH else "off_topic"
         if confidence is not Confidence.NO_MATCH and filters.active:
@@ -581,6 +581,13 @@ class Searcher:
         scores = model.rule_scores(vector, best_lexical, coverage=coverage)
         scores["margin"] = margin
         return model.confidence(scores["combined"]), scores["combined"], scores
+
+    def _coverage_of(self, text: str, dense: npt.NDArray[np.float32]) -> float:
+        """The coverage feature over the best dense passages; 1.0 for a model that does not weigh it."""
+        model = self.data.no_match_model
+        if model is None or "coverage" not in model.features:  # indexes built before it existed
+            return 1.0
+        return self._coverage.share(text, np.argsort(-dense, kind="stable")[:COVERAGE_PASSAGES])
 
     def _refused(self, text: str, language: str, filters: Filters, reason: str) -> SearchResult:
         """A question with nothing to search for: no_match, with the reason."""
