@@ -192,7 +192,7 @@ def test_version_pruned_while_being_loaded(settings: Settings, monkeypatch: pyte
     settings = settings.model_copy(update={"keep_versions": 2})
     build_index(settings, fake)
     first = store.read_current(settings.index_dir)
-    real_sha256 = store._sha256
+    real_sha256 = store.sha256_file
     fired: list[str] = []
 
     def concurrent_builds(path: Path) -> str:
@@ -203,7 +203,7 @@ def test_version_pruned_while_being_loaded(settings: Settings, monkeypatch: pyte
             assert not (settings.index_dir / "versions" / str(first)).exists()
         return real_sha256(path)
 
-    monkeypatch.setattr(store, "_sha256", concurrent_builds)
+    monkeypatch.setattr(store, "sha256_file", concurrent_builds)
     data = store.load_index(settings.index_dir)
     assert fired
     assert data.manifest.version == store.read_current(settings.index_dir) != first

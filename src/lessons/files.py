@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import stat
 import tempfile
@@ -165,6 +166,15 @@ def _open_no_follow(path: Path, follow_symlinks: bool) -> int:
         if exc.errno == errno.ENXIO:
             raise UnsafeFileError(str(path), "is a socket or device, not a regular file; remove it") from None
         raise storage_error(exc, path, "read") from None
+
+
+def sha256_file(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks of 1 MiB (model and index files run to hundreds of MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def fsync(path: Path) -> None:

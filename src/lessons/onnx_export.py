@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lessons.errors import ModelNotFoundError
-from lessons.files import fsync
+from lessons.files import fsync, sha256_file
 
 __all__ = [
     "DATA_FILE",
@@ -100,14 +100,6 @@ def max_length(model_dir: Path) -> int:
 # --------------------------------------------------------------------------- hashing and the marker
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export_files() -> tuple[str, ...]:
     """The files of an export besides its marker, in the order their digests are combined."""
     from lessons.unigram import COMPACT_FILES
@@ -117,7 +109,7 @@ def export_files() -> tuple[str, ...]:
 
 def combined_sha256(folder: Path) -> str:
     """One digest for the graph, its weights and the tokenizer's compact copy: sha256 over each file's sha256."""
-    parts = [f"{name}:{_sha256(folder / name)}" for name in export_files()]
+    parts = [f"{name}:{sha256_file(folder / name)}" for name in export_files()]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 

@@ -30,7 +30,6 @@ At question time :func:`select_query_embedder` decides:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -44,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lessons.errors import IndexUnusableError
+from lessons.files import sha256_file
 from lessons.settings import Settings
 
 __all__ = [
@@ -134,11 +134,7 @@ def _sha256_file(path: Path) -> str:
         known = _hash_cache.get(key)
     if known is not None:
         return known
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    value = digest.hexdigest()
+    value = sha256_file(path)
     with _hash_lock:
         _hash_cache[key] = value
     return value

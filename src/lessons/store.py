@@ -41,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lessons.abstention import NoMatchModel
 from lessons.chunking import Chunk
 from lessons.errors import IndexUnusableError
-from lessons.files import dir_mode, fsync_dir
+from lessons.files import dir_mode, fsync_dir, sha256_file
 
 __all__ = [
     "FORMAT_VERSION",
@@ -168,14 +168,6 @@ class IndexData:
         return np.asarray(self.index.reconstruct_n(0, self.index.ntotal), dtype=np.float32)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_file(path: Path, data: bytes) -> None:
     with path.open("wb") as fh:
         fh.write(data)
@@ -257,7 +249,7 @@ def write_version(
             package_version=package_version,
             built_at=now.isoformat(timespec="seconds"),
             chunk_words=chunk_words,
-            checksums={name: _sha256(tmp / name) for name in files},
+            checksums={name: sha256_file(tmp / name) for name in files},
             entry_hashes=dict(entry_hashes or {}),
             background_hash=background_hash,
             no_match=no_match_info,
@@ -383,7 +375,7 @@ def _load_version(path: Path) -> IndexData:
         if not file.is_file():
             raise IndexUnusableError(f"index version {path.name} is missing {name}")
         expected = manifest.checksums.get(name)
-        if expected is None or _sha256(file) != expected:
+        if expected is None or sha256_file(file) != expected:
             raise IndexUnusableError(f"index file {name} in version {path.name} is damaged (checksum mismatch)")
     _check_vectors_size(path, manifest)
     _check_npy(path, BACKGROUND, np.float32, lambda shape: len(shape) == 2 and shape[1] == manifest.dimension)
