@@ -30,6 +30,10 @@ BLIND3 = EVAL / "blind3.yaml"
 # sha256 of eval/blind3.yaml, the third blind set, frozen before the method changed after
 # blind2 was spent. Same rule: never edit it; revert the file instead of updating the hash.
 BLIND3_SHA256 = "74897371f72933cb748ea59ff2fde8b9ee1f6dc88d1d4534255ad58e6a8fe4f9"
+BLIND4 = EVAL / "blind4.yaml"
+# sha256 of eval/blind4.yaml, the fourth blind set, frozen before the method changed after
+# blind3 was spent. Same rule: never edit it; revert the file instead of updating the hash.
+BLIND4_SHA256 = "624859d1d579fbbbc61702e6c2e5b5784cf56743610904e8bedfb922d5d89dfc"
 CATEGORY_PREFIX = "# --- category:"
 
 
@@ -59,8 +63,8 @@ def test_every_gold_alternative_occurs_in_some_corpus_chunk(path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("path", "sha256"),
-    [(BLIND, BLIND_SHA256), (BLIND2, BLIND2_SHA256), (BLIND3, BLIND3_SHA256)],
-    ids=["blind", "blind2", "blind3"],
+    [(BLIND, BLIND_SHA256), (BLIND2, BLIND2_SHA256), (BLIND3, BLIND3_SHA256), (BLIND4, BLIND4_SHA256)],
+    ids=["blind", "blind2", "blind3", "blind4"],
 )
 def test_blind_sets_are_frozen(path: Path, sha256: str) -> None:
     """Each blind set is byte-for-byte the file frozen before the issue 10 method changed (again)."""
@@ -78,7 +82,7 @@ def test_blind_set_shape() -> None:
     assert sum(off_topic.values()) >= 72 and min(off_topic["da"], off_topic["en"]) >= 30
 
 
-@pytest.mark.parametrize("frozen", [BLIND, BLIND2, BLIND3], ids=lambda p: p.name)
+@pytest.mark.parametrize("frozen", [BLIND, BLIND2, BLIND3, BLIND4], ids=lambda p: p.name)
 def test_blind_set_shares_no_question_with_other_sets(frozen: Path) -> None:
     """No blind question repeats a question of the other eval sets or the shared dev set."""
     blind = {q.q.strip().lower() for q in _questions(frozen)}
@@ -111,13 +115,13 @@ def _categories(path: Path) -> list[str | None]:
 
 @pytest.mark.parametrize(
     ("path", "answerable_min", "off_topic_min", "off_topic_per_language_min"),
-    [(BLIND2, 40, 100, 45), (BLIND3, 45, 120, 60)],
-    ids=["blind2", "blind3"],
+    [(BLIND2, 40, 100, 45), (BLIND3, 45, 120, 60), (BLIND4, 55, 140, 70)],
+    ids=["blind2", "blind3", "blind4"],
 )
 def test_later_blind_set_shape(
     path: Path, answerable_min: int, off_topic_min: int, off_topic_per_language_min: int
 ) -> None:
-    """blind2/blind3 have enough answerable questions per language, off-topic ones in both, and very short ones."""
+    """blind2-4 have enough answerable questions per language, off-topic ones in both, and very short ones."""
     questions = _questions(path)
     answerable = Counter(q.lang for q in questions if not q.oos)
     off_topic = Counter(q.lang for q in questions if q.oos)
@@ -128,7 +132,9 @@ def test_later_blind_set_shape(
     assert sum(1 for q in questions if not q.oos and len(q.q.split()) <= 3) >= 8  # very short questions
 
 
-@pytest.mark.parametrize(("path", "categories_min"), [(BLIND2, 15), (BLIND3, 18)], ids=["blind2", "blind3"])
+@pytest.mark.parametrize(
+    ("path", "categories_min"), [(BLIND2, 15), (BLIND3, 18), (BLIND4, 20)], ids=["blind2", "blind3", "blind4"]
+)
 def test_later_blind_off_topic_questions_each_sit_in_a_category(path: Path, categories_min: int) -> None:
     """Each off-topic question sits under a category comment, no answerable one does; enough categories, both langs."""
     questions = _questions(path)
@@ -148,3 +154,9 @@ def test_blind3_categories_are_not_those_of_the_earlier_blind_sets() -> None:
     """blind3's off-topic categories are new: none has the name of a blind or blind2 category."""
     earlier = {c for path in (BLIND, BLIND2) for c in _categories(path) if c is not None}
     assert {c for c in _categories(BLIND3) if c is not None}.isdisjoint(earlier)
+
+
+def test_blind4_categories_are_not_those_of_the_earlier_blind_sets() -> None:
+    """blind4's off-topic categories are new: none has the name of a blind, blind2 or blind3 category."""
+    earlier = {c for path in (BLIND, BLIND2, BLIND3) for c in _categories(path) if c is not None}
+    assert {c for c in _categories(BLIND4) if c is not None}.isdisjoint(earlier)
