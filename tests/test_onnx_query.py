@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from lessons import query_encoder
+from lessons import onnx_export, query_encoder
 from lessons.embedding import FakeEmbedder, model_fingerprint
 from lessons.errors import IndexUnusableError, ModelNotFoundError
 from lessons.onnx_export import DATA_FILE, EXPORT_DIR, GRAPH_FILE, MARKER_FILE, export_onnx, q4_blocks, read_export
@@ -205,6 +205,18 @@ def test_corrupt_graph_recorded_by_the_index_falls_back_with_the_error(tiny_expo
     assert choice.notice is not None and "did not load" in choice.notice and "\n" not in choice.notice
 
 
+def test_export_of_another_dimension_falls_back_with_a_notice(tiny_export: Path, tmp_path: Path) -> None:
+    """An export whose vectors are not the index's dimension gives sentence-transformers and a notice saying so."""
+    info = read_export(tiny_export)
+    assert info is not None
+    manifest = _manifest(tmp_path, tiny_export, info.sha256).model_copy(
+        update={"dimension": 16, "model_fingerprint": model_fingerprint(str(tiny_export), 16)}
+    )
+    choice = select_query_embedder(_settings(tmp_path, tiny_export), manifest, model_fingerprint=model_fingerprint)
+    assert choice.embedder is None
+    assert choice.notice is not None and "32-dimensional vectors" in choice.notice and "onnxruntime" in choice.notice
+
+
 @pytest.fixture
 def onnx_index(
     env_settings: Settings,
@@ -221,15 +233,18 @@ def onnx_index(
 
     folder = tmp_path / "model"
     shutil.copytree(tiny_export, folder)
-    info = read_export(folder)
-    assert info is not None
     use_fake_embedder.name = str(folder)
     use_fake_embedder.fingerprint = model_fingerprint(str(folder), use_fake_embedder.dimension)
     monkeypatch.setenv("LESSONS_MODEL", str(folder))
     settings = env_settings.model_copy(update={"model": str(folder)})
-    monkeypatch.setattr(build_module, "light_runtime_for", lambda model: query_encoder.LightRuntime(ONNX, info.sha256))
+    monkeypatch.setattr(onnx_export, "SETTLED_NS", 0)  # the copy is seconds old: stamp it anyway
+    info = read_export(folder)
+    assert info is not None and info.stamps
+    light = query_encoder.LightRuntime(ONNX, info.sha256, info.stamps)
+    monkeypatch.setattr(build_module, "light_runtime_for", lambda model: light)
     build_index(settings, use_fake_embedder)
-    assert load_index(settings.index_dir).manifest.query_runtime == ONNX
+    manifest = load_index(settings.index_dir).manifest
+    assert manifest.query_runtime == ONNX and manifest.query_weights_stamps == info.stamps
     return settings
 
 
@@ -310,3 +325,146 @@ def test_real_tokenizer_matches_the_tokenizers_library() -> None:
     assert len(texts) > 500
     different = [t[:60] for t in texts if ours.encode(t) != reference.encode(t).ids]
     assert different == []
+
+
+# --------------------------------------------------------------------------- stamps: the export checked without hashing
+
+
+def _alter_keeping_size_and_mtime(path: Path) -> None:
+    """Flip one byte of ``path`` in place and set its mtime back, as a careful forger would."""
+    import time
+
+    before = path.stat()
+    time.sleep(0.05)  # past the file system clock's tick, so the change gets a ctime of its own
+    with path.open("r+b") as fh:
+        fh.seek(before.st_size // 2)
+        byte = fh.read(1)
+        fh.seek(before.st_size // 2)
+        fh.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert after.st_ctime_ns != before.st_ctime_ns
+
+
+def _no_full_hash(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Record every full hash of an export (the query path must not need one when the stamps match)."""
+    calls: list[Path] = []
+    real = onnx_export.combined_sha256
+
+    def counting(folder: Path) -> str:
+        calls.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(onnx_export, "combined_sha256", counting)
+    return calls
+
+
+def test_fresh_files_are_not_stamped(tiny_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files changed under SETTLED_NS before the hash get no stamps (a same-tick change could hide); older ones do."""
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_export, folder)
+    fresh = read_export(folder)
+    assert fresh is not None and fresh.stamps == {}
+    monkeypatch.setattr(onnx_export, "SETTLED_NS", 0)
+    settled = read_export(folder)
+    assert settled is not None and settled.sha256 == fresh.sha256
+    assert sorted(settled.stamps) == sorted(onnx_export.export_files())
+    assert settled.stamps == onnx_export.export_stamps(folder / EXPORT_DIR)
+
+
+@pytest.fixture
+def stamped(tiny_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Settings, Any]:
+    """Settings naming a copy of the tiny export, and an index manifest recording its sha256 and stamps."""
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_export, folder)
+    monkeypatch.setattr(onnx_export, "SETTLED_NS", 0)
+    info = read_export(folder)
+    assert info is not None and info.stamps
+    manifest = _manifest(tmp_path, folder, info.sha256).model_copy(update={"query_weights_stamps": info.stamps})
+    return _settings(tmp_path, folder), manifest
+
+
+def test_stamped_export_opens_without_hashing(stamped: tuple[Settings, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the export's files carry the stamps the build recorded, the query path takes its sha256 unhashed."""
+    settings, manifest = stamped
+    calls = _no_full_hash(monkeypatch)
+    query_encoder._hash_cache.clear()
+    choice = select_query_embedder(settings, manifest, model_fingerprint=model_fingerprint)
+    assert isinstance(choice.embedder, OnnxQueryEmbedder) and choice.notice is None
+    assert calls == [] and query_encoder.stamps_match(settings, manifest)
+
+
+def test_byte_changed_with_size_and_mtime_restored_is_refused(
+    stamped: tuple[Settings, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A byte flipped, size and mtime set back with os.utime: the ctime differs, so it is hashed and refused."""
+    settings, manifest = stamped
+    folder = Path(settings.model) / EXPORT_DIR
+    select_query_embedder(settings, manifest, model_fingerprint=model_fingerprint)  # opened once in this process
+    calls = _no_full_hash(monkeypatch)
+    _alter_keeping_size_and_mtime(folder / DATA_FILE)
+    assert not query_encoder.stamps_match(settings, manifest)
+    with pytest.raises(IndexUnusableError, match="altered or damaged"):
+        select_query_embedder(settings, manifest, model_fingerprint=model_fingerprint)
+    assert calls == [folder]  # neither the stamps nor the process's own memory of the hash let it through
+
+
+def test_copied_model_folder_works_through_the_full_hash(
+    stamped: tuple[Settings, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy of the model folder (other inodes and ctimes) is hashed in full and accepted."""
+    import shutil
+
+    settings, manifest = stamped
+    copy = tmp_path / "copied" / "model"
+    shutil.copytree(settings.model, copy)
+    moved = settings.model_copy(update={"model": str(copy)})
+    calls = _no_full_hash(monkeypatch)
+    assert not query_encoder.stamps_match(moved, manifest)
+    choice = select_query_embedder(moved, manifest, model_fingerprint=model_fingerprint)
+    assert isinstance(choice.embedder, OnnxQueryEmbedder)
+    assert calls == [copy / EXPORT_DIR]
+
+
+def test_status_says_whether_the_export_is_checked_by_stamps(
+    onnx_index: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lessons status` says the export is checked by its stamps; for a copied folder, hashed until a build."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from lessons.cli import app as cli_app
+
+    result = CliRunner().invoke(cli_app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "checked at each start by its file stamps" in result.stdout
+    copy = tmp_path / "copied" / Path(onnx_index.model).name
+    shutil.copytree(onnx_index.model, copy)
+    monkeypatch.setenv("LESSONS_MODEL", str(copy))
+    result = CliRunner().invoke(cli_app, ["status"])
+    assert result.exit_code == 0, result.output
+    assert "hashed in full" in result.stdout and "lessons build" in result.stdout
+
+
+def test_tampered_stamps_cannot_make_an_altered_export_accepted(onnx_index: Settings) -> None:
+    """Stamps rewritten in the manifest to match an altered export break the manifest's checksum: refused."""
+    from typer.testing import CliRunner
+
+    from lessons.cli import app as cli_app
+    from lessons.store import MANIFEST, VERSIONS, read_current
+
+    folder = Path(onnx_index.model) / EXPORT_DIR
+    _alter_keeping_size_and_mtime(folder / DATA_FILE)
+    version = onnx_index.index_dir / VERSIONS / str(read_current(onnx_index.index_dir)) / MANIFEST
+    data = json.loads(version.read_text(encoding="utf-8"))
+    data["query_weights_stamps"] = onnx_export.export_stamps(folder)  # the forger's stamps of the altered files
+    version.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    result = CliRunner().invoke(cli_app, ["ask", "Skal algoritmen CE-mærkes efter MDR?"])
+    assert result.exit_code == 1
+    assert "checksum does not match" in result.stderr and "Traceback" not in result.output

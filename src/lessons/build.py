@@ -205,6 +205,7 @@ def _build(
             no_match=no_match,
             query_runtime=light.name if light else "",
             query_weights=light.weights if light else "",
+            query_weights_stamps=light.stamps if light else None,
             corpus_files_sha256=files_digest or "",
         )
         if progress:

@@ -31,6 +31,8 @@ __all__ = [
     "fsync",
     "fsync_dir",
     "read_regular_file",
+    "sha256_file",
+    "stat_stamp",
     "storage_error",
     "umask",
 ]
@@ -175,6 +177,16 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def stat_stamp(path: Path) -> tuple[int, int, int, int, int]:
+    """A file's identity as the OS keeps it: size, mtime, ctime (ns), inode and device (links followed).
+
+    Any write, ``touch`` or replacement changes it: ``os.utime`` can set the mtime back, but the ctime is
+    always the kernel's clock at the change, and a copy or a re-made file has another inode (or device).
+    """
+    info = path.stat()
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
 
 
 def fsync(path: Path) -> None:

@@ -13,6 +13,13 @@ question needs neither torch nor sentence-transformers. What is written, into ``
   from, the variant and the time the export took. An index build records that sha256 as the weights its
   questions must be embedded with.
 
+Checking an export at question time: hashing its 123 MB costs a query process 0.15–0.3 s, so an index build
+(which hashes the files in full) records beside the sha256 each file's *stamp* (:func:`lessons.files.stat_stamp`:
+size, mtime, ctime, inode, device). A query process whose files still carry those stamps takes the sha256 the
+build computed; any other stamp (a copied, touched, rewritten or re-made file) means a full hash, which must
+still match. The stamps live in the index version's manifest, covered by its checksum, where only builds
+write: nothing in the model folder can make the query path skip the hash.
+
 Weights: every ``MatMul`` with a constant weight becomes onnxruntime's ``MatMulNBits`` (4-bit codes in
 blocks of 32 along the input dimension, one scale per block, int8 arithmetic: ``accuracy_level`` 4), and the
 word-embedding table is stored as the same 4-bit codes (in int8) with a scale per block of 32, gathered and
@@ -32,7 +39,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lessons.errors import ModelNotFoundError
-from lessons.files import fsync, sha256_file
+from lessons.files import fsync, sha256_file, stat_stamp
 
 __all__ = [
     "DATA_FILE",
@@ -51,8 +58,10 @@ __all__ = [
     "ExportInfo",
     "export_files",
     "export_onnx",
+    "export_stamps",
     "max_length",
     "read_export",
+    "stamped_sha256",
 ]
 
 EXPORT_DIR = "onnx"
@@ -70,6 +79,12 @@ _CHECK_TEXTS = (
     "query: ✓ <mask> ÆØÅ æøå — 2022",
 )
 _CHECK_MIN_COSINE = 0.999
+SETTLED_NS = 2_000_000_000
+"""Files are stamped only when their last change (ctime) is at least this old at the moment they are hashed.
+
+The kernel stamps a change with a clock that advances in ticks (milliseconds); a second write within the
+tick of the first could leave size, mtime and ctime as they were. A file unchanged for two seconds before
+the hash started gets a new ctime from any later change."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,9 @@ class ExportInfo:
     source_fingerprint: str
     seconds: float
     bytes: int
+    # each file's stat stamp, taken around the full hash that gave ``sha256``; empty when not verified or when
+    # a file changed too recently (or during the hash) to be stamped (see SETTLED_NS)
+    stamps: dict[str, list[int]] = field(default_factory=dict, compare=False)
 
     @property
     def graph(self) -> Path:
@@ -122,8 +140,30 @@ def combined_sha256(folder: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
+def export_stamps(folder: Path) -> dict[str, list[int]]:
+    """Each export file's stat stamp (size, mtime, ctime, inode, device), by name; raises OSError."""
+    return {name: list(stat_stamp(folder / name)) for name in export_files()}
+
+
+def stamped_sha256(folder: Path) -> tuple[str, dict[str, list[int]]]:
+    """The export's :func:`combined_sha256` and the stamps of the files it read, or no stamps.
+
+    Stamps are given only when every file's stamp is the same before and after the hash (nothing changed
+    while it read) and every file was last changed at least :data:`SETTLED_NS` before the hash started.
+    """
+    started = time.time_ns()
+    before = export_stamps(folder)
+    sha = combined_sha256(folder)
+    if export_stamps(folder) != before or any(stamp[2] > started - SETTLED_NS for stamp in before.values()):
+        return sha, {}
+    return sha, before
+
+
 def read_export(model_dir: Path, *, verify: bool = True) -> ExportInfo | None:
-    """The export in ``model_dir/onnx`` if its marker is ours and (with ``verify``) both files hash to it."""
+    """The export in ``model_dir/onnx`` if its marker is ours and (with ``verify``) its files hash to it.
+
+    With ``verify`` the files are hashed in full and the result carries their stamps (:func:`stamped_sha256`).
+    """
     folder = model_dir / EXPORT_DIR
     marker = folder / MARKER_FILE
     try:
@@ -135,14 +175,18 @@ def read_export(model_dir: Path, *, verify: bool = True) -> ExportInfo | None:
         if not all((folder / name).is_file() for name in export_files()):
             return None
         sha = str(data.get("sha256", ""))
-        if verify and combined_sha256(folder) != sha:
-            return None
+        stamps: dict[str, list[int]] = {}
+        if verify:
+            found, stamps = stamped_sha256(folder)
+            if found != sha:
+                return None
         return ExportInfo(
             folder=folder,
             sha256=sha,
             source_fingerprint=str(data.get("source_fingerprint", "")),
             seconds=float(data.get("seconds", 0.0)),
             bytes=int(data.get("bytes", 0)),
+            stamps=stamps,
         )
     except (OSError, ValueError, TypeError):
         return None

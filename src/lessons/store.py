@@ -107,6 +107,9 @@ class Manifest(BaseModel):
     # sha256 of the package's weights file: the exact weights it must read (lessons.query_encoder).
     query_runtime: str = ""
     query_weights: str = ""
+    # the stat stamp (size, mtime, ctime, inode, device) of each ONNX export file, taken around the build's
+    # full hash that gave query_weights: a query process finding the same stamps skips hashing 123 MB
+    query_weights_stamps: dict[str, list[int]] = Field(default_factory=dict)
     corpus_files_sha256: str = ""  # the entry files as read by the build (lessons.corpus.corpus_files_digest)
     format_version: int = FORMAT_VERSION
 
@@ -209,6 +212,7 @@ def write_version(
     no_match: tuple[NoMatchModel, list[str], dict[str, Any]] | None = None,
     query_runtime: str = "",
     query_weights: str = "",
+    query_weights_stamps: dict[str, list[int]] | None = None,
     corpus_files_sha256: str = "",
 ) -> Manifest:
     """Write a new version in a temporary folder, rename it into place, then point CURRENT at it."""
@@ -255,6 +259,7 @@ def write_version(
             no_match=no_match_info,
             query_runtime=query_runtime,
             query_weights=query_weights,
+            query_weights_stamps=dict(query_weights_stamps or {}),
             corpus_files_sha256=corpus_files_sha256,
         )
         _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))

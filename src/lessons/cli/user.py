@@ -51,6 +51,16 @@ def status() -> None:
         out.print(f"{m.entry_count} entries, {m.chunk_count} chunks, lessons {m.package_version}")
         light = f"{m.query_runtime} (weights {m.query_weights[:12]})" if m.query_runtime else "none"
         out.print(f"light query runtime recorded: {light}")
+        if m.query_runtime == "onnx":
+            from lessons.query_encoder import stamps_match
+
+            if stamps_match(settings, m):
+                out.print("ONNX export checked at each start by its file stamps (unchanged since the build hashed it)")
+            else:
+                out.print(
+                    "ONNX export hashed in full at each start (about 0.2 s): its files are not the ones this build "
+                    "stamped (copied, touched or exported again). Run `lessons build` to record them."
+                )
         for warning in st.warnings:
             out.print(f"warning: {warning}")
         if st.stale:
