@@ -87,7 +87,7 @@ def ready(at: Any) -> bool:
 def test_the_first_page_takes_over_the_index_the_warm_up_opened(built: Settings, opens: Opens) -> None:
     """warm() opens the current version before any session; the first page is ready at once and opens nothing."""
     version = read_current(built.index_dir)
-    assert launch.warm(modules=()) is None
+    assert launch.warm(imports=()) is None
     assert warmup.offered() == {
         "index": (resources._key(load_settings()), version),
         "status": (resources._key(load_settings()), version, resources.corpus_signature(built.corpus_dir)),
@@ -107,7 +107,7 @@ def test_a_version_swapped_in_after_the_warm_up_is_opened_by_the_page(
 ) -> None:
     """When a rebuild swaps CURRENT after the warm-up, the page opens and answers from the new version."""
     old = read_current(built.index_dir)
-    launch.warm(modules=())
+    launch.warm(imports=())
     opens.wait_for(1)
     (tiny_corpus / "entries" / "handling" / "handling-kol-maalinger.yaml").write_text(KOL_LESSON, encoding="utf-8")
     build_index(built, fake)
@@ -148,7 +148,7 @@ def test_a_failed_warm_load_is_shown_by_the_page_and_the_next_visit_loads_afresh
     """The warm-up's load error reaches the page as a message (no traceback); the next run opens the index again."""
     counter = Opens(fail_first=True)
     monkeypatch.setattr(engine, "open_searcher", counter.wrap(engine.open_searcher))
-    launch.warm(modules=())
+    launch.warm(imports=())
     at = open_app()
     for _ in range(int(WAIT / 0.5)):
         if at.error:
@@ -165,19 +165,64 @@ def test_a_failed_warm_load_is_shown_by_the_page_and_the_next_visit_loads_afresh
     assert ready(at) and counter.versions == [read_current(built.index_dir)]
 
 
-def test_warm_up_imports_the_pages_in_app_py_order() -> None:
-    """The warm-up imports what app.py imports after its skeleton, in the same order (no crossed import locks)."""
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
-    after_skeleton: list[str] = []
-    seen_skeleton = False
-    for node in tree.body:
-        seen_skeleton = seen_skeleton or "shell.skeleton()" in ast.unparse(node)
-        if seen_skeleton and isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lessons"):
-            if node.module == "lessons.ui":
-                after_skeleton += [f"lessons.ui.{alias.name}" for alias in node.names]
-            else:
-                after_skeleton.append(node.module)
-    assert list(launch.PAGE_MODULES) == after_skeleton
+def test_page_imports_are_app_py_lessons_imports_after_its_skeleton(tmp_path: Path) -> None:
+    """page_imports lists a script's lessons imports after shell.skeleton(), in order, and nothing before or else."""
+    script = tmp_path / "app.py"
+    script.write_text(
+        "import streamlit as st\n"
+        "from lessons.ui import shell\n"
+        "from lessons.words import t\n"
+        "holder = shell.skeleton()\n"
+        "import json\n"
+        "from lessons.ui import chat, curator  # noqa: E402\n"
+        "import lessons.roles, os\n"
+        "from lessons.words import t as words\n"
+        "if holder:\n"
+        "    from lessons.ui import overview\n",
+        encoding="utf-8",
+    )
+    assert launch.page_imports(script) == (
+        ("lessons.ui", ("chat", "curator")),
+        ("lessons.roles", ()),
+        ("lessons.words", ("t",)),
+    )
+    script.write_text("from lessons.ui import chat\n", encoding="utf-8")  # no skeleton: nothing to warm
+    assert launch.page_imports(script) == ()
+
+
+_WARM_THEN_APP = """
+import ast, sys
+from pathlib import Path
+from lessons.ui import launch
+script = Path(sys.argv[1])
+launch.import_pages(launch.page_imports(script))
+warmed = {name for name in sys.modules if name.startswith("lessons")}
+source = script.read_text(encoding="utf-8")
+after = source[source.index(launch.SKELETON):]
+for node in ast.parse(source).body:
+    if isinstance(node, (ast.Import, ast.ImportFrom)) and ast.get_source_segment(source, node) in after:
+        exec(compile(ast.Module(body=[node], type_ignores=[]), str(script), "exec"), {})
+print(sorted(warmed))
+print(sorted(name for name in sys.modules if name.startswith("lessons") and name not in warmed))
+"""
+
+
+@pytest.mark.slow
+def test_the_warm_up_imports_everything_the_app_imports_after_its_skeleton() -> None:
+    """In a fresh process, running app.py's own page imports after the warm-up's loads no lessons module it missed."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _WARM_THEN_APP, str(ROOT / "app.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    warmed, missed = (ast.literal_eval(line) for line in done.stdout.strip().splitlines()[-2:])
+    assert {"lessons.ui.chat", "lessons.ui.curator", "lessons.roles", "lessons.words"} <= set(warmed)
+    assert missed == []
 
 
 def test_the_launcher_starts_the_warm_up_then_streamlit_with_the_options_given(

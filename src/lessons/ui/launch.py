@@ -18,28 +18,53 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["PAGE_MODULES", "app_script", "main", "start_warm_up", "warm"]
+__all__ = ["app_script", "import_pages", "main", "page_imports", "start_warm_up", "warm"]
 
 CHECKOUT = Path(__file__).resolve().parents[3]
+SKELETON = "shell.skeleton()"
+"""The call after which app.py imports its pages (it draws the page's frame first)."""
 
-# The modules app.py imports after its skeleton, in app.py's order (the same order keeps the warm-up's
-# and the first session's imports from waiting on each other in a cycle).
-PAGE_MODULES: tuple[str, ...] = (
-    "lessons.roles",
-    "lessons.ui.auth",
-    "lessons.ui.briefing",
-    "lessons.ui.chat",
-    "lessons.ui.curator",
-    "lessons.ui.overview",
-    "lessons.ui.projects",
-    "lessons.ui.resources",
-    "lessons.words",
-)
+PageImport = tuple[str, tuple[str, ...]]
 
 
-def warm(modules: Sequence[str] = PAGE_MODULES) -> str | None:
+def page_imports(script: Path) -> tuple[PageImport, ...]:
+    """The ``lessons`` imports of ``script`` (app.py) after it draws its skeleton, in its order.
+
+    Each is ``(module, names)``: ``from lessons.ui import auth, chat`` is ``("lessons.ui", ("auth", "chat"))``,
+    ``import lessons.roles`` is ``("lessons.roles", ())``. app.py is the one list of its pages: the warm-up
+    reads it here rather than keeping a copy, and imports them in the same order (so the warm-up's and the
+    first session's imports cannot wait on each other in a cycle). Raises OSError or SyntaxError.
+    """
+    import ast
+
+    tree = ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
+    found: list[PageImport] = []
+    drawn = False
+    for node in tree.body:
+        if not drawn:
+            drawn = SKELETON in ast.unparse(node)
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and _ours(node.module or ""):
+            found.append((node.module or "", tuple(alias.name for alias in node.names)))
+        elif isinstance(node, ast.Import):
+            found += [(alias.name, ()) for alias in node.names if _ours(alias.name)]
+    return tuple(found)
+
+
+def _ours(module: str) -> bool:
+    return module == "lessons" or module.startswith("lessons.")
+
+
+def import_pages(imports: Sequence[PageImport]) -> None:
+    """Run each import as app.py's statement would (``from m import a`` imports submodule ``m.a`` if there is one)."""
+    for module, names in imports:
+        importlib.__import__(module, fromlist=names)
+
+
+def warm(imports: Sequence[PageImport] | None = None) -> str | None:
     """Read the settings, start opening the current index for the first page, and import the pages' modules.
 
+    ``imports``: what to import (default: :func:`page_imports` of :func:`app_script`).
     Returns None, or a one-line notice when the settings are bad (the page shows the full message).
     """
     from lessons.errors import LessonsError
@@ -52,8 +77,7 @@ def warm(modules: Sequence[str] = PAGE_MODULES) -> str | None:
     from lessons.ui import resources
 
     resources.preload(settings)
-    for name in modules:
-        importlib.import_module(name)
+    import_pages(page_imports(app_script()) if imports is None else imports)
     return None
 
 
