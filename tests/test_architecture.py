@@ -78,3 +78,39 @@ def test_the_core_never_imports_the_edges() -> None:
         if not name.startswith(("lessons.cli", "lessons.ui")):
             assert not {t for t in targets if t.startswith(("lessons.cli", "lessons.ui"))}, name
     assert graph["lessons.words"] == set()
+
+
+def _hand_made_yaml_problems(source: str) -> list[int]:
+    """Lines where an ``except YamlError as exc`` handler builds a Problem with ``line=exc.line`` by hand."""
+    found: list[int] = []
+    for handler in ast.walk(ast.parse(source)):
+        if not isinstance(handler, ast.ExceptHandler) or handler.name is None or handler.type is None:
+            continue
+        if "YamlError" not in ast.unparse(handler.type):
+            continue
+        for node in ast.walk(handler):
+            if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("Problem"):
+                own_line = f"{handler.name}.line"
+                if any(k.arg == "line" and ast.unparse(k.value) == own_line for k in node.keywords):
+                    found.append(node.lineno)
+    return found
+
+
+def test_yaml_errors_become_problems_through_their_own_method() -> None:
+    """A YAML error is turned into a Problem (file, line, what) by YamlError.problem, never rebuilt by hand."""
+    hand_made = {
+        str(path.relative_to(SRC)): lines
+        for path in sorted((SRC / "lessons").rglob("*.py"))
+        if (lines := _hand_made_yaml_problems(path.read_text(encoding="utf-8")))
+    }
+    assert hand_made == {}
+
+
+def test_the_yaml_problem_check_finds_a_hand_made_one() -> None:
+    """The check itself reports a planted hand-made problem (so a pass above means something)."""
+    planted = (
+        "try:\n    load()\nexcept YamlError as exc:\n"
+        "    raise CorpusError([Problem(file=f, message=exc.message, line=exc.line)])\n"
+    )
+    assert _hand_made_yaml_problems(planted) == [4]
+    assert _hand_made_yaml_problems(planted.replace("line=exc.line", "line=exc.line + 1")) == []

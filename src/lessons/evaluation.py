@@ -59,7 +59,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     try:
         raw = load_yaml(read_regular_file(path, max_bytes=MAX_YAML_BYTES))
     except YamlError as exc:
-        raise CorpusError([Problem(file=str(path), message=exc.message, line=exc.line)]) from None
+        raise CorpusError([exc.problem(str(path))]) from None
     except UnsafeFileError as exc:
         raise CorpusError([Problem(file=str(path), message=exc.reason)]) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
