@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from benchmarks.common import QualityScores, QuestionSet, first_relevant_rank
-from lessons.search import Mode, Searcher
+from lessons.evaluation import Scores
+from lessons.search import Confidence, Mode, Searcher
 
-__all__ = ["Ranked", "System", "evaluate_systems", "our_systems"]
+__all__ = ["NO_MATCH_FIGURES", "Ranked", "System", "evaluate_systems", "no_match_figures", "our_systems"]
 
 DEPTH = 10
 
@@ -27,7 +28,7 @@ class Ranked:
     """What a system returned for one question."""
 
     texts: list[str]
-    no_match: bool | None = None  # None: the system has no notion of "nothing matches"
+    confidence: Confidence | None = None  # None: the system has no notion of "nothing matches"
 
 
 System = Callable[[str], Ranked]
@@ -53,7 +54,7 @@ def our_systems(searcher: Searcher, questions: Sequence[str]) -> dict[str, Syste
         def run(question: str) -> Ranked:
             result = searcher.search(question, k=DEPTH, mode=mode, vector=vector(question))
             texts = [h.chunk.body if body_only else h.chunk.text for h in result.hits]
-            return Ranked(texts=texts, no_match=result.no_match)
+            return Ranked(texts=texts, confidence=result.confidence)
 
         return run
 
@@ -65,21 +66,21 @@ def our_systems(searcher: Searcher, questions: Sequence[str]) -> dict[str, Syste
     }
 
 
-@dataclass
-class _NoMatch:
-    answerable: int = 0
-    answerable_flagged: int = 0
-    oos: int = 0
-    oos_flagged: int = 0
+# The no-match figures of a system that has the notion, as `lessons eval` counts them (lessons.evaluation.Scores).
+NO_MATCH_FIGURES = (
+    "out_of_scope",
+    "no_match_recall",
+    "no_match_precision",
+    "answerable_flagged",
+    "weak_share",
+    "oos_as_match",
+)
 
-    def as_dict(self) -> dict[str, float | int | None]:
-        flagged = self.answerable_flagged + self.oos_flagged
-        return {
-            "out_of_scope": self.oos,
-            "no_match_recall": round(self.oos_flagged / self.oos, 4) if self.oos else None,
-            "no_match_precision": round(self.oos_flagged / flagged, 4) if flagged else None,
-            "answerable_flagged": round(self.answerable_flagged / self.answerable, 4) if self.answerable else None,
-        }
+
+def no_match_figures(scores: Scores) -> dict[str, float | int | None]:
+    """The no-match part of ``lessons eval``'s figures for one group of questions."""
+    figures = scores.as_dict()
+    return {name: figures[name] for name in NO_MATCH_FIGURES}
 
 
 def evaluate_systems(systems: dict[str, System], sets: Sequence[QuestionSet]) -> dict[str, Any]:
@@ -88,25 +89,18 @@ def evaluate_systems(systems: dict[str, System], sets: Sequence[QuestionSet]) ->
     details: dict[tuple[str, str], dict[str, Any]] = {}
     for name, system in systems.items():
         groups: dict[str, dict[str, QualityScores]] = {}
-        no_match: dict[str, _NoMatch] = {}
-        has_no_match = False
+        no_match: dict[str, Scores] = {}  # only for a system that can say "nothing matches"
         for qset in sets:
             for question in qset.questions:
                 ranked = system(question.q)
-                has_no_match = has_no_match or ranked.no_match is not None
                 language = question.language
                 key = (qset.label, question.q)
                 detail = details.setdefault(
                     key, {"set": qset.label, "q": question.q, "language": language, "oos": question.oos, "rank": {}}
                 )
-                for label in (qset.label, "all"):
-                    flags = no_match.setdefault(label, _NoMatch())
-                    if question.oos:
-                        flags.oos += 1
-                        flags.oos_flagged += int(bool(ranked.no_match))
-                    else:
-                        flags.answerable += 1
-                        flags.answerable_flagged += int(bool(ranked.no_match))
+                if ranked.confidence is not None:
+                    for label in (qset.label, "all"):
+                        no_match.setdefault(label, Scores()).add_state(question.oos, ranked.confidence)
                 if question.oos:
                     detail["rank"][name] = None
                     continue
@@ -121,7 +115,7 @@ def evaluate_systems(systems: dict[str, System], sets: Sequence[QuestionSet]) ->
             label: {
                 "overall": scores["overall"].as_dict(),
                 "by_language": {k: v.as_dict() for k, v in sorted(scores.items()) if k != "overall"},
-                "no_match": no_match[label].as_dict() if has_no_match else None,
+                "no_match": no_match_figures(no_match[label]) if label in no_match else None,
             }
             for label, scores in groups.items()
         }

@@ -167,6 +167,8 @@ class NoMatch(Record):
     no_match_recall: float | None
     no_match_precision: float | None
     answerable_flagged: float | None
+    weak_share: float | None = None  # answerable questions answered "weak" (results before this field lack it)
+    oos_as_match: float | None = None  # out-of-scope questions answered "match"
 
 
 class SetScores(Record):

@@ -13,7 +13,7 @@ from benchmarks.cli import _keep_other_sections, parse_args
 from benchmarks.common import QuestionSet, first_relevant_rank, load_question_sets, percentile, summary_ms
 from benchmarks.latency import PHASES, floor_query, instrumented, measure_latency
 from benchmarks.naive import NaivePipeline, fixed_chunks
-from benchmarks.quality import Ranked, evaluate_systems, our_systems
+from benchmarks.quality import NO_MATCH_FIGURES, Ranked, evaluate_systems, our_systems
 from benchmarks.records import (
     SECTION_RECORDS,
     Machine,
@@ -104,6 +104,17 @@ def test_quality_agrees_with_lessons_eval(searcher: Searcher, sets: list[Questio
     assert set(result["systems"]["hybrid"]["all"]["by_language"]) == {"da", "en"}
 
 
+def test_no_match_figures_are_lessons_evals(searcher: Searcher, sets: list[QuestionSet]) -> None:
+    """The benchmark's no-match figures are `lessons eval`'s, weak share and off-topic-as-match included."""
+    result = evaluate_systems(our_systems(searcher, [q.q for q in sets[0].questions]), sets)
+    reference = {r.mode: r.to_json()["overall"] for r in evaluate(searcher, sets[0].questions)}
+    for name, mode in (("hybrid", Mode.HYBRID), ("dense", Mode.DENSE), ("bm25", Mode.LEXICAL)):
+        figures = result["systems"][name][sets[0].label]["no_match"]
+        assert figures == {key: reference[mode.value][key] for key in NO_MATCH_FIGURES}
+        assert figures["weak_share"] is not None and figures["oos_as_match"] is not None
+    assert result["systems"]["hybrid"]["all"]["no_match"] == result["systems"]["hybrid"][sets[0].label]["no_match"]
+
+
 def test_latency_reports_every_system_and_phase(searcher: Searcher, fake: FakeEmbedder) -> None:
     """Interleaved timing yields a summary per system, the phases and the ratios to the floor."""
     questions = ["Skal algoritmen CE-mærkes?", "How do we get API access?", "KOL forværring"]
@@ -177,6 +188,7 @@ def test_report_renders_partial_results(searcher: Searcher, sets: list[QuestionS
     results.targets = targets(results)
     text = render(results)
     assert "## Retrieval quality" in text
+    assert "answerable questions answered only as weak" in text
     assert "## Query latency" in text
     assert "Not measured: not run." in text
     assert results.targets[0].met in (True, False)

@@ -46,8 +46,14 @@ def _file_table(quality: QualityRecord, label: str) -> list[str]:
         lines += paragraphs(
             f"Out-of-scope questions ({no_match.out_of_scope}): lessons says it has no matching experience "
             f"for {fmt(no_match.no_match_recall)} of them (precision {fmt(no_match.no_match_precision)}; "
-            f"answerable questions wrongly flagged: {fmt(no_match.answerable_flagged)}). The naive pipeline "
-            "and LlamaIndex have no such notion: they always return their nearest passages."
+            f"answerable questions wrongly flagged: {fmt(no_match.answerable_flagged)}"
+            + (
+                f"; answerable questions answered only as weak: {fmt(no_match.weak_share)}; out-of-scope questions "
+                f"answered as a match: {fmt(no_match.oos_as_match)}"
+                if no_match.weak_share is not None
+                else ""
+            )
+            + "). The naive pipeline and LlamaIndex have no such notion: they always return their nearest passages."
         )
     return lines
 

@@ -29,7 +29,7 @@ from lessons.search import Confidence, Mode, Searcher, SearchResult, detect_lang
 from lessons.text import match_key
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, load_yaml
 
-__all__ = ["EvalQuestion", "ModeReport", "RankMetrics", "evaluate", "is_relevant", "load_questions"]
+__all__ = ["EvalQuestion", "ModeReport", "RankMetrics", "Scores", "evaluate", "is_relevant", "load_questions"]
 
 
 class EvalQuestion(BaseModel):
