@@ -242,3 +242,31 @@ def test_an_invalid_entry_is_skipped_with_a_danish_reason(page: AppTest) -> None
     shown = "\n".join(m.value for m in listing.markdown)
     assert "ugyldig: Bevilling (mio. kr.) er for stor: højst 10.000" in shown, shown
     assert "Input should" not in shown and "Grant" not in shown
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_summary_line_counts_the_skips_by_cause(page: AppTest, lang: str) -> None:
+    """After an upload the one-line summary counts the skips per cause, in the words the CLI summary uses."""
+    ingest_section(page, lang)
+    upload(page, "blandet.txt", (REPEAT + "\n" + INVALID_PROJECT).encode())
+    expected = {
+        "da": "; 2 sprunget over (1 ugyldig(e), 1 med tekst, der allerede findes).",
+        "en": f"; 2 skipped (1 {words.label('skip', 'invalid', 'en')}, 1 {words.label('skip', 'repeat', 'en')}).",
+    }
+    [line] = [c.value for c in page.caption if "blandet.txt" in c.value]
+    assert line.endswith(expected[lang]), line
+
+
+def test_the_skip_counts_follow_the_causes_order() -> None:
+    """IngestResult counts skips per cause in SkipCause's order and words them per language ('' for none)."""
+    from lessons.ingest.saving import IngestResult
+
+    causes = (SkipCause.REPEAT, SkipCause.INVALID, SkipCause.REPEAT)
+    skips = [Skipped(title, None, cause) for title, cause in zip("abc", causes, strict=True)]
+    result = IngestResult(report="R", pages=2, created=[], skipped=skips)
+    assert result.skip_counts() == {SkipCause.INVALID: 1, SkipCause.REPEAT: 2}
+    assert result.skip_summary("en") == "1 invalid, 2 text already in the corpus"
+    assert result.skip_summary("da") == "1 ugyldig(e), 2 med tekst, der allerede findes"
+    assert IngestResult(report="R", pages=1, created=[], skipped=[]).skip_summary("da") == ""

@@ -95,13 +95,14 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "as_of": ("Som beskrevet pr.", "As of"),
         "superseded_by": ("Erstattet af", "Replaced by"),
     },
-    # why a recognised entry was not saved (lessons.ingest.saving.SkipCause), as counted in a summary
+    # why a recognised entry was not saved (lessons.ingest.saving.SkipCause), after a count in the summary
+    # of an ingest (IngestResult.skip_summary: the CLI's and the app's)
     "skip": {
         "already_ingested": ("allerede indlæst", "already ingested"),
         "already_ingested_meanwhile": ("indlæst imens af en anden kurator", "ingested meanwhile by another curator"),
-        "invalid": ("ugyldige", "invalid"),
-        "repeat": ("teksten findes allerede", "text already in the corpus"),
-        "repeat_meanwhile": ("teksten tilføjet imens", "text added meanwhile"),
+        "invalid": ("ugyldig(e)", "invalid"),
+        "repeat": ("med tekst, der allerede findes", "text already in the corpus"),
+        "repeat_meanwhile": ("med tekst, der er tilføjet imens", "text added meanwhile"),
     },
     # the project profile of the briefing (lessons.briefing.profile)
     "profile_field": {
@@ -422,8 +423,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur_ingest": ("Indlæs som kladder", "Ingest as drafts"),
     "cur_ingesting": ("Læser rapporten …", "Reading the report …"),
     "cur_ingested": (
-        "{name}: {verb} {n} kladde(r) ({kinds}); {skipped} sprunget over.",
-        "{name}: {verb} {n} draft(s) ({kinds}); {skipped} skipped.",
+        "{name}: {verb} {n} kladde(r) ({kinds}); {skipped} sprunget over{why}.",
+        "{name}: {verb} {n} draft(s) ({kinds}); {skipped} skipped{why}.",
     ),
     "cur_added": ("tilføjede", "added"),
     "cur_would_add": ("ville tilføje", "would add"),

@@ -73,10 +73,15 @@ class IngestResult:
         """Created drafts per kind."""
         return dict(Counter(e.kind.value for e in self.created))
 
-    def skip_summary(self, lang: str) -> str:
-        """The skipped entries counted by cause, in ``lang``: '2 already ingested, 1 invalid' ('' for none)."""
+    def skip_counts(self) -> dict[SkipCause, int]:
+        """How many recognised entries were skipped for each cause, in SkipCause's order (causes with none left out)."""
         counted = Counter(s.cause for s in self.skipped)
-        return ", ".join(f"{counted[cause]} {label('skip', cause, lang)}" for cause in SkipCause if counted[cause])
+        return {cause: counted[cause] for cause in SkipCause if counted[cause]}
+
+    def skip_summary(self, lang: str) -> str:
+        """The skips counted by cause in ``lang``, as the CLI and the app both say it: '2 already ingested,
+        1 invalid' ('' for none)."""
+        return ", ".join(f"{n} {label('skip', cause, lang)}" for cause, n in self.skip_counts().items())
 
 
 def _write_all(root: Path, entries: list[Entry]) -> None:

@@ -88,6 +88,7 @@ def _show_result(result: IngestResult, name: str, lang: str, dry_run: bool) -> N
             n=len(result.created),
             kinds=safe(kinds),
             skipped=len(result.skipped),
+            why=f" ({safe(result.skip_summary(lang))})" if result.skipped else "",
         )
     )
     for entry in result.created:
