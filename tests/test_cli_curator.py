@@ -196,7 +196,7 @@ def test_ingest_pdf_dry_run_lists_pages(cli: Settings, tmp_path: Path) -> None:
     [
         (b"", "tom.pdf", "tom.pdf is empty (0 bytes)"),
         (b"\x7fELF\x02\x01\x01\x00" + bytes(64), "rapport.pdf", "Linux executable"),
-        (b"almindelig tekst\n", "rapport.pdf", "is not a PDF"),
+        (b"almindelig tekst\n", "rapport.pdf", "rapport.pdf is plain text without a PDF header"),
     ],
 )
 def test_ingest_refuses_hostile_uploads(cli: Settings, tmp_path: Path, content: bytes, name: str, message: str) -> None:

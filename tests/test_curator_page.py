@@ -223,7 +223,7 @@ def test_upload_ingests_a_pdf_into_drafts(page: AppTest, env_settings: Settings)
     pages = {e.kind: e.source.page for e in load_corpus(env_settings.corpus_dir).entries if e.state.value == "draft"}
     assert pages == {Kind.FINDING: 1, Kind.HANDLING: 2, Kind.PROJECT: 3}
     upload(page, "rapport.pdf", b"\x7fELF\x02\x01" + bytes(64), "application/pdf")
-    assert page.error and "Linux executable" in page.error[0].value
+    assert page.error and "rapport.pdf er et Linux-program (ELF), ikke en rapport" in page.error[0].value
 
 
 def test_gap_log_starts_a_new_entry(page: AppTest, env_settings: Settings) -> None:

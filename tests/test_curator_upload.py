@@ -270,3 +270,26 @@ def test_the_skip_counts_follow_the_causes_order() -> None:
     assert result.skip_summary("en") == "1 invalid, 2 text already in the corpus"
     assert result.skip_summary("da") == "1 ugyldig(e), 2 med tekst, der allerede findes"
     assert IngestResult(report="R", pages=1, created=[], skipped=[]).skip_summary("da") == ""
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_an_upload_refused_before_parsing_is_worded_in_the_page_language(page: AppTest, lang: str) -> None:
+    """An empty file and a text named .pdf are refused naming the file and the fault, all in the page's language."""
+    ingest_section(page, lang)
+    upload(page, "tom.md", b"", mime="text/markdown")
+    [empty] = [e.value for e in page.error]
+    upload(page, "rapport.pdf", b"Bare tekst.\n", mime="application/pdf")
+    [renamed] = [e.value for e in page.error]
+    if lang == "da":
+        assert empty == "Rapporten kan ikke indlæses: tom.md er tom (0 byte)"
+        assert renamed.endswith(
+            "rapport.pdf er almindelig tekst uden PDF-hoved, men navnet siger en PDF; omdøb den til .txt"
+        )
+        assert not any(english in empty + renamed for english in ("empty", "bytes", "plain text", "rename"))
+    else:
+        assert empty == "The report cannot be ingested: tom.md is empty (0 bytes)"
+        assert renamed.endswith(
+            "rapport.pdf is plain text without a PDF header, but its name says a PDF; rename it .txt"
+        )

@@ -20,8 +20,8 @@ from reportlab.pdfgen import canvas
 
 from lessons import ingest
 from lessons.corpus import load_corpus
-from lessons.errors import IngestError
-from lessons.ingest import IngestLimits, check_upload, organisations, parse_report, saving
+from lessons.errors import IngestError, UploadError
+from lessons.ingest import MB, IngestLimits, check_upload, organisations, parse_report, saving
 from lessons.ingest.saving import ingest_bytes, ingest_file
 from lessons.ingest.worker import handle
 from lessons.models import ReviewState
@@ -203,9 +203,9 @@ def test_markdown_report_uses_its_headings(tiny_corpus: Path) -> None:
         (b"", "rapport.pdf", "is empty (0 bytes)"),
         (b"\x7fELF\x02\x01\x01\x00" + bytes(200), "rapport.pdf", "Linux executable"),
         (b"MZ\x90\x00\x03" + bytes(200), "rapport.pdf", "Windows executable"),
-        (b"Dette er bare tekst, ikke en PDF.\n", "rapport.pdf", "is not a PDF"),
-        (b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n", "rapport.txt", "is a PDF, not text"),
-        (b"PK\x03\x04" + bytes(100), "rapport.docx", "upload a report as .pdf, .txt or .md"),
+        (b"Dette er bare tekst, ikke en PDF.\n", "rapport.pdf", "is plain text without a PDF header"),
+        (b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n", "rapport.txt", "is a PDF, but its name says a text file"),
+        (b"PK\x03\x04" + bytes(100), "rapport.docx", "upload a report as .pdf, .txt, .text, .md, .markdown"),
         (b"PK\x03\x04" + bytes(100), "rapport.txt", "ZIP archive"),
         (b"tekst\x00med\x00nul", "rapport.txt", "binary"),
         (b"\xff\xfe\xfa bad utf-8 \xff" * 3, "rapport.txt", "neither a PDF nor UTF-8"),
@@ -222,7 +222,7 @@ def test_oversize_upload_is_refused(tiny_corpus: Path, tmp_path: Path) -> None:
     """A file over the size limit is refused, naming both sizes, and is not read whole."""
     big = tmp_path / "stor.txt"
     big.write_bytes(b"a" * 3000)
-    with pytest.raises(IngestError, match=r"stor.txt is 0.0 MB; the limit is 0 MB"):
+    with pytest.raises(IngestError, match=r"stor.txt is 2.9 kB; the limit is 2 kB"):
         ingest_file(tiny_corpus, big, by="k", limits=IngestLimits(max_bytes=2000))
     with pytest.raises(IngestError, match="the limit is"):
         check_upload(b"a" * 3000, "stor.txt", IngestLimits(max_bytes=2000))
@@ -302,3 +302,89 @@ def test_parser_never_fails_on_arbitrary_text(lines: list[str]) -> None:
     for candidate in parse_report(["\n".join(lines)], "R", markdown=False):
         assert candidate.raw["kind"] in {"project", "handling", "evaluation", "finding"}
         assert candidate.raw["title"] and candidate.raw["source"]["report"] == "R"
+
+
+UPLOAD_REFUSALS = [
+    # (bytes, name, limit in bytes, the Danish text, the English text)
+    (b"", "tom.pdf", None, "tom.pdf er tom (0 byte)", "tom.pdf is empty (0 bytes)"),
+    (b"a" * 3000, "stor.txt", 2000, "stor.txt fylder 2,9 kB; grænsen er 2 kB", "stor.txt is 2.9 kB; the limit is 2 kB"),
+    (
+        b"a" * 2001,
+        "lige.txt",
+        2000,
+        "lige.txt fylder 2.001 byte; grænsen er 2.000 byte",
+        "lige.txt is 2,001 bytes; the limit is 2,000 bytes",
+    ),
+    (
+        b"x",
+        "rapport.docx",
+        None,
+        "rapport.docx: upload rapporten som .pdf, .txt, .text, .md, .markdown (ikke .docx)",
+        None,
+    ),
+    (b"x", "README", None, "(ikke en fil uden endelse)", "(not a file without extension)"),
+    (
+        b"\x7fELF\x02" + bytes(100),
+        "rapport.pdf",
+        None,
+        "rapport.pdf er et Linux-program (ELF), ikke en rapport, selv om navnet siger en PDF",
+        "rapport.pdf is a Linux executable (ELF), not a report, though its name says a PDF",
+    ),
+    (
+        b"PK\x03\x04" + bytes(100),
+        "rapport.md",
+        None,
+        "rapport.md er et ZIP-arkiv (det er en Word-, Excel- eller PowerPoint-fil også), ikke en rapport, selv om "
+        "navnet siger en Markdown-fil",
+        "rapport.md is a ZIP archive (a Word, Excel or PowerPoint file is one), not a report, though its name says "
+        "a Markdown file",
+    ),
+    (
+        b"Bare tekst.\n",
+        "rapport.pdf",
+        None,
+        "rapport.pdf er almindelig tekst uden PDF-hoved, men navnet siger en PDF; omdøb den til .txt",
+        "rapport.pdf is plain text without a PDF header, but its name says a PDF; rename it .txt",
+    ),
+    (
+        b"%PDF-1.4\n",
+        "rapport.txt",
+        None,
+        "rapport.txt er en PDF, men navnet siger en tekstfil; omdøb den til .pdf",
+        "rapport.txt is a PDF, but its name says a text file; rename it .pdf",
+    ),
+    (b"ok\n" * 2000 + b"\xff\xfe" * 10, "latin.txt", None, "(uforståelig byte ved position 6.000)", "byte at 6,000"),
+    (b"  \n\t", "tom.md", None, "tom.md indeholder kun blanktegn", "tom.md holds only white space"),
+]
+
+
+@pytest.mark.parametrize(("data", "name", "limit", "da", "en"), UPLOAD_REFUSALS, ids=lambda v: str(v)[:20])
+def test_upload_refusals_name_the_file_and_the_fault_in_both_languages(
+    data: bytes, name: str, limit: int | None, da: str, en: str | None
+) -> None:
+    """Each refusal before parsing is an UploadError with a code: Danish and English name the file and what is
+    wrong (size and limit, what the name says and what the bytes are); str() is the English."""
+    limits = IngestLimits(max_bytes=limit) if limit else None
+    with pytest.raises(UploadError) as caught:
+        check_upload(data, name, limits)
+    error = caught.value
+    assert da in error.describe("da")
+    assert en is None or en in error.describe("en")
+    assert str(error) == error.describe("en") != error.describe("da")
+    assert error.name == name and "{" not in error.describe("da")
+
+
+def test_an_upload_refusal_shortens_a_hostile_name() -> None:
+    """A file name of 100,000 characters is shown at most 120 characters long, in both languages."""
+    with pytest.raises(UploadError) as caught:
+        check_upload(b"", "x" * 100_000 + ".pdf")
+    assert len(caught.value.describe("da")) < 200 and "…" in caught.value.describe("en")
+
+
+def test_an_oversized_file_on_disk_is_refused_with_sizes_in_words(tiny_corpus: Path, tmp_path: Path) -> None:
+    """ingest_file refuses a file over the limit by its size on disk with the same UploadError as an upload."""
+    big = tmp_path / "stor.pdf"
+    big.write_bytes(b"%PDF-" + bytes(3 * MB))
+    with pytest.raises(UploadError) as caught:
+        ingest_file(tiny_corpus, big, by="k", limits=IngestLimits(max_bytes=2 * MB))
+    assert caught.value.describe("da") == "stor.pdf fylder 3 MB; grænsen er 2 MB"

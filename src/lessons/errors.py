@@ -20,11 +20,18 @@ __all__ = [
     "QuestionError",
     "StorageError",
     "UnsafeFileError",
+    "UploadError",
+    "size_text",
 ]
 
 
 class LessonsError(Exception):
     """Base of every error meant for a user: its message says what is wrong and what to do."""
+
+    def describe(self, lang: str) -> str:
+        """The message in ``lang``: an error with its words in :mod:`lessons.words` says it in either language;
+        any other gives its English message."""
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,50 @@ class BuildLockedError(LessonsError):
 
 class IngestError(LessonsError):
     """A report upload cannot be ingested."""
+
+
+UploadValue = str | int
+
+
+class UploadError(IngestError):
+    """An upload refused before parsing: empty, too large, a name we do not take, or bytes that are not what the
+    name says. Carries the file's ``name`` and a ``code`` (its words are ``upload_<code>`` in both languages) with
+    its ``values``: sizes in bytes (``size``, ``limit``), file kinds (``expected``, ``found``: the words'
+    ``file_kind`` vocabulary), a ``suffix`` or a byte ``offset``. ``str()`` is the English (the CLI's)."""
+
+    MAX_NAME_CHARS: ClassVar[int] = 120  # a file name is the uploader's to choose: shown at most this long
+
+    def __init__(self, code: str, name: str, **values: UploadValue) -> None:
+        self.code = code
+        self.name = name if len(name) <= self.MAX_NAME_CHARS else name[: self.MAX_NAME_CHARS - 1] + "…"
+        self.values = values
+        super().__init__(self.describe("en"))
+
+    def describe(self, lang: str) -> str:
+        """What is wrong with which file, in ``lang``."""
+        values: dict[str, object] = {**self.values, "name": self.name}
+        for key in ("expected", "found"):
+            if key in values:
+                values[key] = label("file_kind", str(values[key]), lang)
+        if "suffix" in values and not values["suffix"]:
+            values["suffix"] = t("upload_no_suffix", lang)
+        size, limit = self.values.get("size"), self.values.get("limit")
+        if isinstance(size, int) and isinstance(limit, int):
+            values["size"], values["limit"] = size_text(size, lang), size_text(limit, lang)
+            if values["size"] == values["limit"]:  # rounded alike: say the bytes
+                values["size"], values["limit"] = size_text(size, lang, exact=True), size_text(limit, lang, exact=True)
+        if "offset" in values:
+            values["offset"] = _number(int(self.values["offset"]), lang)
+        return t(f"upload_{self.code}", lang, **values)
+
+
+def size_text(n_bytes: int, lang: str, *, exact: bool = False) -> str:
+    """A file size as the language writes it: '512 bytes', '2.9 kB', '25 MB', '2 GB' ('2,9 kB' in Danish; units of
+    1024); ``exact``: in bytes ('2.001 byte', '2,001 bytes')."""
+    if exact or n_bytes < 1024:
+        return t("size_bytes", lang, n=_number(n_bytes, lang))
+    power = 1 if n_bytes < 1024**2 else 2 if n_bytes < 1024**3 else 3
+    return f"{_number(round(n_bytes / 1024**power, 1), lang)} {('kB', 'MB', 'GB')[power - 1]}"
 
 
 class StorageError(LessonsError):

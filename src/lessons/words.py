@@ -140,6 +140,32 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "operation": ("drift", "operation"),
     },
     "yes_no": {"true": ("ja", "yes"), "false": ("nej", "no")},
+    # what an upload is, by its name or by its first bytes (lessons.ingest.upload; lessons.errors.UploadError)
+    "file_kind": {
+        "pdf": ("en PDF", "a PDF"),
+        "text": ("en tekstfil", "a text file"),
+        "markdown": ("en Markdown-fil", "a Markdown file"),
+        "plain_text": ("almindelig tekst uden PDF-hoved", "plain text without a PDF header"),
+        "elf": ("et Linux-program (ELF)", "a Linux executable (ELF)"),
+        "windows_exe": ("et Windows-program", "a Windows executable"),
+        "macos_exe": ("et macOS-program", "a macOS executable"),
+        "macos_or_java": ("et macOS-program eller en Java-klasse", "a macOS executable or Java class"),
+        "script": ("et script", "a script"),
+        "zip": (
+            "et ZIP-arkiv (det er en Word-, Excel- eller PowerPoint-fil også)",
+            "a ZIP archive (a Word, Excel or PowerPoint file is one)",
+        ),
+        "old_office": ("et ældre Office-dokument", "an old Office document"),
+        "rtf": ("et RTF-dokument", "an RTF document"),
+        "gzip": ("et gzip-arkiv", "a gzip archive"),
+        "rar": ("et RAR-arkiv", "a RAR archive"),
+        "7z": ("et 7-Zip-arkiv", "a 7-Zip archive"),
+        "png": ("et PNG-billede", "a PNG image"),
+        "jpeg": ("et JPEG-billede", "a JPEG image"),
+        "gif": ("et GIF-billede", "a GIF image"),
+        "postscript": ("en PostScript-fil", "a PostScript file"),
+        "binary": ("binære data (den indeholder NUL-bytes)", "binary (it contains NUL bytes)"),
+    },
 }
 
 # (Danish, English) interface texts. Keys: the app shell, chat, cards, pages; `cur_` the curator page;
@@ -461,6 +487,30 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{name} kan ikke bruges her: kun filer af typen {types} tages imod. Vælg en anden fil.",
         "{name} cannot be used here: only {types} files are accepted. Choose another file.",
     ),
+    # an upload refused before parsing (lessons.errors.UploadError): {name} the file, sizes and kinds in words
+    "upload_empty": ("{name} er tom (0 byte)", "{name} is empty (0 bytes)"),
+    "upload_too_large": ("{name} fylder {size}; grænsen er {limit}", "{name} is {size}; the limit is {limit}"),
+    "upload_unsupported": (
+        "{name}: upload rapporten som {types} (ikke {suffix})",
+        "{name}: upload a report as {types} (not {suffix})",
+    ),
+    "upload_no_suffix": ("en fil uden endelse", "a file without extension"),
+    "upload_not_a_report": (
+        "{name} er {found}, ikke en rapport, selv om navnet siger {expected}; upload en PDF-, .txt- eller .md-fil",
+        "{name} is {found}, not a report, though its name says {expected}; upload a PDF, .txt or .md file",
+    ),
+    "upload_undecodable": (
+        "{name} er hverken en PDF eller UTF-8-tekst (uforståelig byte ved position {offset}); gem rapporten som "
+        "PDF eller som UTF-8-tekst",
+        "{name} is neither a PDF nor UTF-8 text (undecodable byte at {offset}); save the report as PDF or as "
+        "UTF-8 text",
+    ),
+    "upload_renamed": (
+        "{name} er {found}, men navnet siger {expected}; omdøb den til {suffix}",
+        "{name} is {found}, but its name says {expected}; rename it {suffix}",
+    ),
+    "upload_blank": ("{name} indeholder kun blanktegn", "{name} holds only white space"),
+    "size_bytes": ("{n} byte", "{n} bytes"),
     "skip_already_ingested": ("allerede indlæst", "already ingested"),
     "skip_already_ingested_meanwhile": (
         "allerede indlæst (imens, af en anden kurator)",

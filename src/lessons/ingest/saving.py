@@ -13,11 +13,11 @@ from typing import Any
 
 from lessons.corpus import Corpus, entry_hash, entry_path, write_entry
 from lessons.curation import Thresholds, checked_corpus, curation_lock, prepare_entry
-from lessons.errors import CorpusError, IngestError, Problem, StorageError, UnsafeFileError
+from lessons.errors import CorpusError, IngestError, Problem, StorageError, UnsafeFileError, UploadError
 from lessons.files import read_regular_file, storage_error
 from lessons.ingest.dedupe import Deadline, TextIndex
 from lessons.ingest.parsing import Candidate, candidate_id
-from lessons.ingest.upload import MB, IngestLimits, check_upload
+from lessons.ingest.upload import IngestLimits, check_upload
 from lessons.ingest.worker import parse_in_subprocess
 from lessons.models import Entry
 from lessons.words import label, t
@@ -235,9 +235,7 @@ def ingest_file(root: Path, path: Path, *, by: str, limits: IngestLimits | None 
         data = read_regular_file(path, max_bytes=limits.max_bytes)
     except UnsafeFileError as exc:
         if exc.size is not None:
-            raise IngestError(
-                f"{path.name} is {exc.size / MB:.1f} MB; the limit is {limits.max_bytes / MB:.0f} MB"
-            ) from None
+            raise UploadError("too_large", path.name, size=exc.size, limit=limits.max_bytes) from None
         raise IngestError(f"{path}: {exc.reason}") from None
     except StorageError as exc:
         raise IngestError(str(exc)) from None

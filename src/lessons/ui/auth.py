@@ -192,10 +192,11 @@ def denied_message(exc: PermissionDeniedError, lang: str) -> str:
 
 
 def failure_message(exc: LessonsError, lang: str, key: str) -> str:
-    """What a failed action shows: a refusal by role in words, else the problem in the text ``key``."""
+    """What a failed action shows: a refusal by role in words, else the problem (in ``lang`` where the error
+    has its words) in the text ``key``."""
     if isinstance(exc, PermissionDeniedError):
         return denied_message(exc, lang)
-    return t(key, lang, problem=safe(str(exc)))
+    return t(key, lang, problem=safe(exc.describe(lang)))
 
 
 # --- the sign-in page and the sidebar -------------------------------------------------------------------
