@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -95,12 +96,78 @@ def test_add_form_saves_a_draft_and_shows_text_escaped(page: AppTest, env_settin
 
 
 def test_invalid_form_names_the_field(page: AppTest, env_settings: Settings) -> None:
-    """A form without the handling text is refused, naming the missing field, and nothing is saved."""
+    """A form without the handling text is refused, naming the missing field in Danish, and nothing is saved."""
     fill(page, {k: v for k, v in LESSON.items() if k != "cur_f_handling"})
     page.button(key="cur_save").click()
     run(page)
-    assert page.error and "handling" in page.error[0].value
+    assert page.error and "- mangler Håndtering (skal udfyldes for typen Håndteringseksempel)" in page.error[0].value
     assert len(load_corpus(env_settings.corpus_dir).entries) == 5
+
+
+ENGLISH_PROBLEMS = ("Field required", "should have", "String should", "lacks", "is missing", "required for")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_refused_save_words_the_problems_and_keeps_what_was_typed(page: AppTest, lang: str) -> None:
+    """A form with a too long challenge and no source is refused with each problem in the page's language (as
+    the ingest's skip reasons word them), and every typed value stays in the form."""
+    if lang == "en":
+        page.toggle(key="lang_en").set_value(True)
+        run(page)
+    long_text = "Teamet manglede data. " * 1000  # 22,000 characters: over the 20,000 limit
+    typed = {**{k: v for k, v in LESSON.items() if k != "cur_src_report"}, "cur_f_challenge": long_text}
+    fill(page, typed)
+    page.button(key="cur_save").click()
+    run(page)
+    [error] = [e.value for e in page.error]
+    if lang == "da":
+        assert "- Udfordring er for lang: højst 20.000 tegn" in error and "- Kilde mangler" in error, error
+        assert not any(english in error for english in ENGLISH_PROBLEMS), error
+    else:
+        assert "- Challenge is too long: at most 20,000 characters" in error and "- Source is missing" in error
+    assert page.text_area(key="cur_f_challenge").value == long_text
+    assert page.text_area(key="cur_f_handling").value == LESSON["cur_f_handling"]
+    assert page.text_input(key="cur_title").value == HOSTILE_TITLE
+    assert page.multiselect(key="cur_areas").value == ["data"]
+    assert page.selectbox(key="cur_sector").value == "municipality"
+
+
+def test_typed_input_survives_a_save_refused_by_an_expired_session(page: AppTest, built: Settings) -> None:
+    """A save refused because the session expired meanwhile keeps the typed form for after signing in again."""
+    fill(page, LESSON)
+    minutes = built.session_idle_minutes + 1
+    with sqlite3.connect(built.data_dir / "accounts.sqlite3") as conn:  # the last activity, moved back
+        conn.execute("UPDATE sessions SET last_seen = datetime(last_seen, ?)", (f"-{minutes} minutes",))
+    page.button(key="cur_save").click()
+    run(page)
+    assert "cur_save" not in {b.key for b in page.button}  # the sign-in form, not the curator page
+    assert "handling-fed" not in load_corpus(built.corpus_dir).by_id()
+    run(page)  # another run on the sign-in page (typing a name) before signing in again
+    sign_in_as(page, built, "karen", "curator")
+    assert page.text_input(key="cur_title").value == HOSTILE_TITLE
+    assert page.text_area(key="cur_f_challenge").value == LESSON["cur_f_challenge"]
+    page.button(key="cur_save").click()
+    run(page)
+    assert "handling-fed" in load_corpus(built.corpus_dir).by_id()
+
+
+def test_a_refused_edit_words_the_problem_and_keeps_the_typed_values(page: AppTest, env_settings: Settings) -> None:
+    """An edit that empties the title is refused in Danish, names the field, changes nothing, keeps what was typed."""
+    page.radio(key="cur_section").set_value("edit")
+    run(page)
+    page.selectbox(key="cur_edit_id").set_value("handling-api-data")
+    run(page)
+    keys = {"title": "cur_e_handling-api-data_title", "outcome": "cur_e_handling-api-data_outcome"}
+    page.text_input(key=keys["title"]).set_value("")
+    page.text_area(key=keys["outcome"]).set_value("Data hentes nu hver nat via API'et.")
+    page.button(key="cur_save_edit_handling-api-data").click()
+    run(page)
+    [error] = [e.value for e in page.error]
+    assert "- Titel mangler" in error and "Field required" not in error, error
+    _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
+    assert entry.title and entry.revision is None
+    assert page.text_input(key=keys["title"]).value == ""
+    assert page.text_area(key=keys["outcome"]).value == "Data hentes nu hver nat via API'et."
 
 
 def test_the_signed_in_account_is_recorded_and_there_is_no_name_field(page: AppTest, env_settings: Settings) -> None:

@@ -185,10 +185,10 @@ def _refused(exc: LessonsError, lang: str) -> bool:
 
 
 def _problems(exc: EntryError, lang: str) -> str:
+    """Why an entry cannot be saved, one line per problem, in the words the ingest's skip reasons use
+    (:meth:`~lessons.errors.Problem.describe`: which field, what is wrong, in ``lang``)."""
     lines = [t("cur_problems", lang)]
-    for problem in exc.problems:
-        where = f"**{safe(problem.field)}**: " if problem.field else ""
-        lines.append(f"- {where}{safe(problem.message)}")
+    lines += [f"- {safe(problem.describe(lang))}" for problem in exc.problems]
     return "\n".join(lines)
 
 
