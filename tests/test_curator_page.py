@@ -37,6 +37,12 @@ def texts(at: AppTest) -> str:
     return "\n".join(out)
 
 
+def click(at: AppTest, key: str) -> AppTest:
+    """Press the button ``key`` and run the page again."""
+    at.button(key=key).click()
+    return run(at)
+
+
 def fill(at: AppTest, values: dict[str, Any]) -> AppTest:
     """Set form widgets by key (kind first, so the right text fields exist)."""
     if "cur_kind" in values:
@@ -78,11 +84,9 @@ def test_page_opens_with_sections_and_name(page: AppTest) -> None:
 def test_add_form_saves_a_draft_and_shows_text_escaped(page: AppTest, env_settings: Settings) -> None:
     """The form saves a draft through the same models; HTML is stored as text and shown escaped."""
     fill(page, LESSON)
-    page.button(key="cur_check").click()
-    run(page)
+    click(page, "cur_check")
     assert "handling-fed" in texts(page)
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     assert any("Gemt som kladde" in s.value for s in page.success), texts(page)
     _, entry = find_entry(env_settings.corpus_dir, "handling-fed")
     assert entry.title == HOSTILE_TITLE and entry.state is ReviewState.DRAFT
@@ -98,8 +102,7 @@ def test_add_form_saves_a_draft_and_shows_text_escaped(page: AppTest, env_settin
 def test_invalid_form_names_the_field(page: AppTest, env_settings: Settings) -> None:
     """A form without the handling text is refused, naming the missing field in Danish, and nothing is saved."""
     fill(page, {k: v for k, v in LESSON.items() if k != "cur_f_handling"})
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     assert page.error and "- mangler Håndtering (skal udfyldes for typen Håndteringseksempel)" in page.error[0].value
     assert len(load_corpus(env_settings.corpus_dir).entries) == 5
 
@@ -117,8 +120,7 @@ def test_a_refused_save_words_the_problems_and_keeps_what_was_typed(page: AppTes
     long_text = "Teamet manglede data. " * 1000  # 22,000 characters: over the 20,000 limit
     typed = {**{k: v for k, v in LESSON.items() if k != "cur_src_report"}, "cur_f_challenge": long_text}
     fill(page, typed)
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     [error] = [e.value for e in page.error]
     if lang == "da":
         assert "- Udfordring er for lang: højst 20.000 tegn" in error and "- Kilde mangler" in error, error
@@ -138,16 +140,14 @@ def test_typed_input_survives_a_save_refused_by_an_expired_session(page: AppTest
     minutes = built.session_idle_minutes + 1
     with sqlite3.connect(built.data_dir / "accounts.sqlite3") as conn:  # the last activity, moved back
         conn.execute("UPDATE sessions SET last_seen = datetime(last_seen, ?)", (f"-{minutes} minutes",))
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     assert "cur_save" not in {b.key for b in page.button}  # the sign-in form, not the curator page
     assert "handling-fed" not in load_corpus(built.corpus_dir).by_id()
     run(page)  # another run on the sign-in page (typing a name) before signing in again
     sign_in_as(page, built, "karen", "curator")
     assert page.text_input(key="cur_title").value == HOSTILE_TITLE
     assert page.text_area(key="cur_f_challenge").value == LESSON["cur_f_challenge"]
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     assert "handling-fed" in load_corpus(built.corpus_dir).by_id()
 
 
@@ -160,8 +160,7 @@ def test_a_refused_edit_words_the_problem_and_keeps_the_typed_values(page: AppTe
     keys = {"title": "cur_e_handling-api-data_title", "outcome": "cur_e_handling-api-data_outcome"}
     page.text_input(key=keys["title"]).set_value("")
     page.text_area(key=keys["outcome"]).set_value("Data hentes nu hver nat via API'et.")
-    page.button(key="cur_save_edit_handling-api-data").click()
-    run(page)
+    click(page, "cur_save_edit_handling-api-data")
     [error] = [e.value for e in page.error]
     assert "- Titel mangler" in error and "Field required" not in error, error
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
@@ -175,8 +174,7 @@ def test_the_signed_in_account_is_recorded_and_there_is_no_name_field(page: AppT
     assert "cur_by" not in [w.key for w in page.text_input]
     assert "Handlinger registreres som **karen**" in texts(page)
     fill(page, LESSON)
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     _, entry = find_entry(env_settings.corpus_dir, "handling-fed")
     assert entry.created_by == "karen" and entry.history[0].endswith("created by karen: draft")
 
@@ -191,37 +189,31 @@ def test_near_duplicate_needs_confirmation(page: AppTest, env_settings: Settings
         "cur_src_report": "R",
     }
     fill(page, duplicate)
-    page.button(key="cur_check").click()
-    run(page)
+    click(page, "cur_check")
     assert "Næsten dublet" in texts(page) and "handling-api-data" in texts(page)
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     assert page.warning and "handling-api-data" in page.warning[0].value
     assert "handling-igen" not in load_corpus(env_settings.corpus_dir).by_id()
     page.checkbox(key="cur_confirm").check()
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     assert "handling-igen" in load_corpus(env_settings.corpus_dir).by_id()
 
 
 def test_approve_then_rebuild_with_progress(page: AppTest, env_settings: Settings) -> None:
     """A draft is approved with a button; the page then offers a rebuild, which makes a new index version."""
     fill(page, LESSON)
-    page.button(key="cur_save").click()
-    run(page)
+    click(page, "cur_save")
     page.radio(key="cur_section").set_value("drafts")
     run(page)
     entry_id = "handling-fed"
     assert f"cur_approve_{entry_id}" not in [b.key for b in page.button]  # a curator cannot approve
     sign_in_as(page, env_settings, "lars", "editor")  # four-eyes: an editor who is not the author
-    page.button(key=f"cur_approve_{entry_id}").click()
-    run(page)
+    click(page, f"cur_approve_{entry_id}")
     _, entry = find_entry(env_settings.corpus_dir, entry_id)
     assert entry.state is ReviewState.APPROVED and entry.approved_by == "lars"
     assert any("Indekset er ikke opdateret" in w.value for w in page.warning)
     before = read_current(env_settings.index_dir)
-    page.button(key="cur_rebuild").click()
-    run(page)
+    click(page, "cur_rebuild")
     assert read_current(env_settings.index_dir) != before
     assert not any("Indekset er ikke opdateret" in w.value for w in page.warning)
 
@@ -235,8 +227,7 @@ def test_edit_and_retire_from_the_page(page: AppTest, env_settings: Settings) ->
     assert "ændringer gemmes som en rettelse" in texts(page)
     page.text_area(key="cur_e_handling-api-data_outcome").set_value("Data hentes nu hver nat.")
     page.text_input(key="cur_edit_reason_handling-api-data").set_value("opfølgning")
-    page.button(key="cur_save_edit_handling-api-data").click()
-    run(page)
+    click(page, "cur_save_edit_handling-api-data")
     assert any("Gemt som rettelse af handling-api-data" in s.value for s in page.success), texts(page)
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
     assert entry.outcome is None and entry.revision is not None
@@ -245,8 +236,7 @@ def test_edit_and_retire_from_the_page(page: AppTest, env_settings: Settings) ->
     assert page.text_area(key="cur_e_handling-api-data_outcome").value == "Data hentes nu hver nat."
     assert "venter på godkendelse (skrevet af karen)" in texts(page)
     page.text_input(key="cur_edit_reason_handling-api-data").set_value("erstattet af ny erfaring")
-    page.button(key="cur_edit_retire_handling-api-data").click()
-    run(page)
+    click(page, "cur_edit_retire_handling-api-data")
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
     assert entry.state is ReviewState.RETIRED and entry.revision is None
     assert "retired by karen: erstattet af ny erfaring" in entry.history[-1]
@@ -273,8 +263,7 @@ def test_review_queue_shows_a_revision_field_by_field(page: AppTest, env_setting
     assert "cur_approve_handling-api-data" not in [b.key for b in page.button]  # its author
     assert "Rettelsen er skrevet af jer selv" in texts(page)
     sign_in_as(page, env_settings, "edda", "editor")
-    page.button(key="cur_approve_handling-api-data").click()
-    run(page)
+    click(page, "cur_approve_handling-api-data")
     _, entry = find_entry(env_settings.corpus_dir, "handling-api-data")
     assert entry.handling == new and entry.revision is None and entry.approved_by == "edda"
     assert any("Indekset er ikke opdateret" in w.value for w in page.warning)
@@ -307,15 +296,13 @@ def test_gap_log_starts_a_new_entry(page: AppTest, env_settings: Settings) -> No
     assert shown.index("2× Hvordan") < shown.index("1× Hvad koster")
     assert "<b>" not in shown
     assert "svaret var for bredt" in shown
-    page.button(key="cur_gap_0").click()
-    run(page)
+    click(page, "cur_gap_0")
     assert page.radio(key="cur_section").value == "add"
     assert page.text_input(key="cur_title").value == "Hvordan håndterer man <b>droner</b> i hjemmeplejen?"
     assert page.text_area(key="cur_f_challenge").value.startswith("Hvordan håndterer")
     page.radio(key="cur_section").set_value("gaps")
     run(page)
-    page.button(key="cur_neg_0").click()
-    run(page)
+    click(page, "cur_neg_0")
     assert page.text_input(key="cur_title").value == "Hvad med GDPR?"
 
 
