@@ -306,6 +306,19 @@ def test_gap_log_starts_a_new_entry(page: AppTest, env_settings: Settings) -> No
     assert page.text_input(key="cur_title").value == "Hvad med GDPR?"
 
 
+def test_a_gap_never_replaces_unsaved_typing(page: AppTest, env_settings: Settings) -> None:
+    """Starting an entry from a gap while the add form holds unsaved typing keeps the typing and says why."""
+    record_gap(env_settings.data_dir, "Hvad koster en chatbot?")
+    fill(page, {"cur_f_handling": "Halvt skrevet håndtering, som ikke må gå tabt."})
+    page.radio(key="cur_section").set_value("gaps")
+    run(page)
+    click(page, "cur_gap_0")
+    assert page.radio(key="cur_section").value == "add"
+    assert page.text_area(key="cur_f_handling").value == "Halvt skrevet håndtering, som ikke må gå tabt."
+    assert page.text_input(key="cur_title").value == ""
+    assert any("ikke overskrevet med spørgsmålet" in w.value for w in page.warning), texts(page)
+
+
 def test_form_helpers_keep_only_the_kinds_fields() -> None:
     """Form values become entry fields for the chosen kind; edits list only what changed."""
     raw = form_values_to_raw(

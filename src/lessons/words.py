@@ -567,6 +567,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "cur_start_entry": ("Start en ny erfaring herfra", "Start a new experience from this"),
     "cur_started": ("Formularen er udfyldt med spørgsmålet.", "The form is filled in with the question."),
+    "cur_form_in_use": (
+        "Formularen har tekst, der ikke er gemt, så den er ikke overskrevet med spørgsmålet. Gem erfaringen, "
+        "eller tøm felterne, og prøv igen.",
+        "The form holds text that is not saved, so it was not replaced by the question. Save the experience, "
+        "or empty its fields, and try again.",
+    ),
     "cur_stale": (
         "Indekset er ikke opdateret med de seneste ændringer.",
         "The index does not have the latest changes.",

@@ -59,6 +59,7 @@ SECTION_KEY = "cur_section"
 CONFIRM_KEY = "cur_confirm"
 MESSAGE_KEY = "cur_message"
 EDIT_KEY = "cur_edit_id"
+PREFILLED_KEY = "cur_prefilled"  # what a gap put in the add form (replaced by the next gap unless changed)
 GAP_ROWS = 30
 DEFAULT_KIND = Kind.HANDLING  # what most additions are, until curators' own additions say otherwise
 SECTIONS = ("add", "drafts", "edit", "ingest", "gaps")
@@ -138,6 +139,7 @@ def _clear_form() -> None:
         if name != "kind":
             st.session_state.pop(key, None)
     st.session_state.pop(CONFIRM_KEY, None)
+    st.session_state.pop(PREFILLED_KEY, None)
 
 
 def usual_kind(entries: Iterable[Entry]) -> str:
@@ -260,12 +262,27 @@ def _open_edit(entry_id: str) -> None:
     st.session_state[EDIT_KEY] = entry_id
 
 
+def _unsaved_typing() -> bool:
+    """Whether the add form holds something the curator typed (beyond the kind and what a gap prefilled)."""
+    prefilled = st.session_state.get(PREFILLED_KEY) or {}
+    return any(
+        value not in (None, "", []) and value != prefilled.get(key)
+        for name, key in FORM_KEYS.items()
+        if name != "kind" and (value := st.session_state.get(key)) is not None
+    )
+
+
 def _prefill(question: str, lang: str) -> None:
-    _clear_form()
+    """Start a new entry from a gap's question; never over what the curator has typed and not saved."""
     st.session_state[SECTION_KEY] = "add"
+    if _unsaved_typing():
+        _say("warning", t("cur_form_in_use", lang))
+        return
+    _clear_form()
     st.session_state[FORM_KEYS["kind"]] = Kind.HANDLING.value
-    st.session_state[FORM_KEYS["title"]] = question[:300]
-    st.session_state[FORM_KEYS["challenge"]] = question
+    prefilled = {FORM_KEYS["title"]: question[:300], FORM_KEYS["challenge"]: question}
+    st.session_state.update(prefilled)
+    st.session_state[PREFILLED_KEY] = prefilled
     _say("info", t("cur_started", lang))
 
 
