@@ -165,6 +165,11 @@ def _build(
             files_digest = corpus_files_digest(settings.corpus_dir)
             corpus = load_corpus(settings.corpus_dir)
         entries = corpus.retrievable()
+        # the entries as parsed, for query processes to read instead of the YAML, when the files did not change
+        # while they were read (the digest before the parse and after it agree)
+        snapshot = None
+        if files_digest is not None and corpus_files_digest(settings.corpus_dir) == files_digest:
+            snapshot = [entry.model_dump(mode="json") for entry in entries]
         chunks = chunk_entries(entries, settings.chunk_words)
         if progress:
             progress("chunk", len(chunks), len(chunks))
@@ -207,6 +212,7 @@ def _build(
             query_weights=light.weights if light else "",
             query_weights_stamps=light.stamps if light else None,
             corpus_files_sha256=files_digest or "",
+            entries=snapshot,
         )
         if progress:
             progress("write", 1, 1)

@@ -10,17 +10,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from lessons.corpus import Corpus, corpus_files_digest, entry_hash, load_corpus
 from lessons.embedding import Embedder, load_embedder, model_fingerprint
 from lessons.errors import CorpusError, IndexUnusableError
+from lessons.models import Entry
 from lessons.query_encoder import select_query_embedder
 from lessons.settings import Settings, SettingsError
-from lessons.store import Manifest, load_index, read_current
+from lessons.store import IndexData, Manifest, load_index, read_current
 
 if TYPE_CHECKING:  # search pulls in bm25s and scipy: only `ask` and the app need them, not `status`
     from lessons.search import Ranking, Searcher
 
-__all__ = ["CorpusChanges", "IndexStatus", "corpus_changes", "corpus_differences", "index_status", "open_searcher"]
+__all__ = [
+    "CorpusChanges",
+    "IndexStatus",
+    "corpus_changes",
+    "corpus_differences",
+    "index_status",
+    "open_searcher",
+    "served_entries",
+]
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,24 @@ def _unchanged(manifest: Manifest, settings: Settings) -> bool:
     return bool(manifest.corpus_files_sha256) and manifest.corpus_files_sha256 == corpus_files_digest(
         settings.corpus_dir
     )
+
+
+def served_entries(settings: Settings, data: IndexData) -> dict[str, Entry]:
+    """The approved entries, by id, that answers from index version ``data`` draw their cards from.
+
+    While the entry files are byte for byte those the version was built from, these are the version's own
+    parsed copy (``entries.json``: JSON, no YAML to parse; about 0.4–0.6 s less to open the index). After any
+    edit (a curator's, or by hand), they are the corpus as it is now, parsed and validated as ``lessons
+    validate`` does, exactly as before the copy existed. Raises CorpusError when that corpus does not validate.
+    """
+    if _unchanged(data.manifest, settings):
+        snapshot = data.entry_snapshot()
+        if snapshot is not None:
+            try:
+                return {entry.id: entry for entry in (Entry.model_validate(item) for item in snapshot)}
+            except ValidationError:
+                pass  # written by another version of lessons: read the files
+    return {entry.id: entry for entry in load_corpus(settings.corpus_dir).retrievable()}
 
 
 def index_status(settings: Settings, corpus: Corpus | None = None) -> IndexStatus:

@@ -19,9 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lessons import __version__
-from lessons.corpus import load_corpus
 from lessons.embedding import Embedder
-from lessons.engine import open_searcher
+from lessons.engine import open_searcher, served_entries
 from lessons.errors import CorpusError, IndexUnusableError, LessonsError, QuestionError
 from lessons.models import Domain, Entry, Sector
 from lessons.search import Filters, Searcher, SearchResult
@@ -180,7 +179,7 @@ class SearchService:
         try:
             searcher, warnings = self._opener(self.settings, self._reusable_embedder(version))
             try:
-                entries = {e.id: e for e in load_corpus(self.settings.corpus_dir).retrievable()}
+                entries = served_entries(self.settings, searcher.data)
             except CorpusError as exc:
                 entries = {}
                 warnings = [

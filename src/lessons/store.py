@@ -15,6 +15,8 @@ Layout::
         nomatch_labels.npy    1 in-domain / 0 off-topic, one per reference vector
         nomatch_texts.json    the training texts, so a rebuild re-embeds only new ones
         nomatch_params.json   combination weights, calibrated cut-offs, held-out figures
+        entries.json          the approved entries the version was built from, as JSON (when the build read
+                              the entry files unchanged throughout): lessons.engine.served_entries
 
 This is the only module that touches FAISS files.
 """
@@ -40,8 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lessons.abstention import NoMatchModel
 from lessons.chunking import Chunk
-from lessons.errors import IndexUnusableError
-from lessons.files import dir_mode, fsync_dir, sha256_file
+from lessons.errors import IndexUnusableError, LessonsError
+from lessons.files import dir_mode, fsync_dir, read_regular_file, sha256_file
 
 __all__ = [
     "FORMAT_VERSION",
@@ -68,6 +70,8 @@ NOMATCH_ARRAYS = {"probe": "nomatch_probe.npy", "reference": "nomatch_reference.
 NOMATCH_TEXTS = "nomatch_texts.json"
 NOMATCH_PARAMS = "nomatch_params.json"  # its own file: a checksum of raw bytes catches any flip (1e-05 vs 1E-05)
 NOMATCH_FILES = (*NOMATCH_ARRAYS.values(), NOMATCH_TEXTS, NOMATCH_PARAMS)
+ENTRIES = "entries.json"
+MAX_ENTRIES_BYTES = 1 << 28  # the corpus's 114 entries take 0.25 MB
 FIX = "Run `lessons build` to rebuild it."
 MANIFEST_CHECKSUM = "manifest_sha256"
 
@@ -111,11 +115,14 @@ class Manifest(BaseModel):
     # full hash that gave query_weights: a query process finding the same stamps skips hashing 123 MB
     query_weights_stamps: dict[str, list[int]] = Field(default_factory=dict)
     corpus_files_sha256: str = ""  # the entry files as read by the build (lessons.corpus.corpus_files_digest)
+    # entries.json holds the approved entries as parsed from exactly those files (a query process reads it
+    # instead of parsing the YAML when the files are unchanged)
+    entries_snapshot: bool = False
     format_version: int = FORMAT_VERSION
 
     def data_files(self) -> tuple[str, ...]:
         """The files this version must hold, each covered by a checksum."""
-        return DATA_FILES + (NOMATCH_FILES if self.no_match else ())
+        return DATA_FILES + (NOMATCH_FILES if self.no_match else ()) + ((ENTRIES,) if self.entries_snapshot else ())
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, with ``manifest_sha256``: the checksum of all the other fields."""
@@ -163,6 +170,19 @@ class IndexData:
         """The ``k`` nearest chunks by inner product for each query row: (scores, chunk positions), -1 for none."""
         scores, ids = self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
         return np.asarray(scores, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+
+    def entry_snapshot(self) -> list[Any] | None:
+        """The version's ``entries.json`` (a JSON list), or None when it has none or its bytes no longer match."""
+        if not self.manifest.entries_snapshot:
+            return None
+        try:
+            raw = read_regular_file(self.path / ENTRIES, max_bytes=MAX_ENTRIES_BYTES)
+            if hashlib.sha256(raw).hexdigest() != self.manifest.checksums.get(ENTRIES):
+                return None
+            data = json.loads(raw.decode("utf-8"))
+        except (LessonsError, ValueError, RecursionError):
+            return None
+        return data if isinstance(data, list) else None
 
     def vectors(self) -> npt.NDArray[np.float32]:
         """All stored vectors, in chunk order."""
@@ -214,8 +234,13 @@ def write_version(
     query_weights: str = "",
     query_weights_stamps: dict[str, list[int]] | None = None,
     corpus_files_sha256: str = "",
+    entries: list[dict[str, Any]] | None = None,
 ) -> Manifest:
-    """Write a new version in a temporary folder, rename it into place, then point CURRENT at it."""
+    """Write a new version in a temporary folder, rename it into place, then point CURRENT at it.
+
+    ``entries``: the approved entries as JSON objects, parsed from the files ``corpus_files_sha256`` names
+    (written to ``entries.json``; only with that digest).
+    """
     if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(chunks)} chunks")
     if not np.isfinite(vectors).all():
@@ -242,6 +267,10 @@ def write_version(
             fh.flush()
             os.fsync(fh.fileno())
         no_match_info, files = _write_no_match(tmp, no_match)
+        snapshot = entries is not None and bool(corpus_files_sha256)
+        if snapshot:
+            _write_file(tmp / ENTRIES, json.dumps(entries, ensure_ascii=False).encode("utf-8"))
+            files = (*files, ENTRIES)
         manifest = Manifest(
             version=version,
             model=model,
@@ -261,6 +290,7 @@ def write_version(
             query_weights=query_weights,
             query_weights_stamps=dict(query_weights_stamps or {}),
             corpus_files_sha256=corpus_files_sha256,
+            entries_snapshot=snapshot,
         )
         _write_file(tmp / MANIFEST, json.dumps(manifest.to_json(), indent=2).encode("utf-8"))
         fsync_dir(tmp)

@@ -185,7 +185,7 @@ def _open(settings_key: str, version: str | None, settings: Settings) -> LoadedI
     entries: dict[str, Entry] = {}
     problems: list[str] = []
     try:
-        entries = {e.id: e for e in load_corpus(settings.corpus_dir).retrievable()}
+        entries = engine.served_entries(settings, searcher.data)
     except CorpusError as exc:
         problems = [str(p) for p in exc.problems] or ["?"]
     return LoadedIndex(
