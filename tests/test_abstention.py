@@ -32,11 +32,12 @@ from lessons.store import NOMATCH_FILES, NOMATCH_PARAMS, VERSIONS, load_index, r
 from .conftest import ROOT
 
 # The question files the no-match model is measured on, named one by one: a new frozen set is
-# added here only after its first measurement, so no test reads it before then.
+# added here only after its first measurement, so no test reads it before then. The spent blind
+# sets (blind, blind2, blind3) are training data since issue 10's fourth round, so not here
+# (tests/test_eval_sets.py checks that they are in the training data).
 MEASURED_SETS = [
     ROOT / "eval" / "questions.yaml",
     ROOT / "eval" / "holdout.yaml",
-    ROOT / "eval" / "blind.yaml",
     ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml",
 ]
 

@@ -80,7 +80,7 @@ def test_the_built_model_weighs_coverage_and_an_old_model_still_loads(settings: 
     """A new index's combination has a coverage weight; a model stored before coverage existed is read as before."""
     build_index(settings, fake)
     model = load_index(settings.index_dir).no_match_model
-    assert model is not None and model.features == FEATURES and len(model.combine) == 4
+    assert model is not None and model.features == FEATURES and len(model.combine) == len(FEATURES)
     vector = fake.embed_queries(["data"])[0]
     a, b = model.rule_scores(vector, 1.0, 0.0)["combined"], model.rule_scores(vector, 1.0, 1.0)["combined"]
     assert b - a == pytest.approx(model.combine[3])

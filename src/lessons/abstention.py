@@ -17,6 +17,9 @@ small model looks at the *question* itself:
    occur in the passages it retrieved (:class:`lessons.search._Coverage`): a question that
    names a corpus place or borrows the domain's framing but asks about something else
    retrieves passages that lack its subject.
+5. **Subject similarity.** The best cosine between the question and the passages once the
+   passages' mean direction (the domain every passage shares) is projected out of both
+   (:class:`lessons.search._SubjectSimilarity`): what is left is each text's own subject.
 
 A second logistic regression combines them into one score. Both stages are fitted at
 ``lessons build`` with numpy (Newton's method, no scikit-learn on any path), so any
@@ -73,8 +76,9 @@ FloatArray = npt.NDArray[np.float64]
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
 RULES = ("probe", "knn", "combined")
-# What the combination weighs, in order; a model built before coverage existed weighs the first three.
-FEATURES = ("probe", "knn", "lexical", "coverage")
+# What the combination weighs, in order; a model built before coverage existed weighs the first three,
+# one built before subject similarity existed the first four.
+FEATURES = ("probe", "knn", "lexical", "coverage", "subject")
 
 
 class Confidence(StrEnum):
@@ -244,7 +248,7 @@ class NoMatchModel:
     probe_bias: float
     reference: Vectors  # (n, dimension), the training questions' vectors
     reference_labels: npt.NDArray[np.int8]  # (n,), 1 in-domain, 0 off-topic
-    combine: tuple[float, ...]  # weights of FEATURES, in order (three before coverage existed)
+    combine: tuple[float, ...]  # weights of FEATURES, in order (a prefix: three or four in older indexes)
     combine_bias: float
     cutoffs: dict[str, tuple[float, float]]  # rule -> (no_match below, match from)
     neighbours: int = 10
@@ -277,12 +281,18 @@ class NoMatchModel:
         """The vector dimension the model expects."""
         return int(self.probe.shape[0])
 
-    def rule_scores(self, vector: npt.ArrayLike, lexical: float, coverage: float = 1.0) -> dict[str, float]:
-        """The score of each rule in :data:`RULES` for one question: its vector, own-word BM25 score and coverage."""
+    def rule_scores(
+        self, vector: npt.ArrayLike, lexical: float, coverage: float = 1.0, subject: float = 0.0
+    ) -> dict[str, float]:
+        """The score of each rule in :data:`RULES` for one question.
+
+        From its vector, own-word BM25 score, coverage and subject similarity (the last two
+        count only for a model that weighs them).
+        """
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         probe = float(query[0].astype(np.float64) @ self.probe + self.probe_bias)
         knn = self.knn_margin(query)
-        values = (probe, knn, float(lexical), float(coverage))
+        values = (probe, knn, float(lexical), float(coverage), float(subject))
         combined = sum(w * v for w, v in zip(self.combine, values, strict=False)) + self.combine_bias
         return {"probe": probe, "knn": knn, "combined": combined}
 
@@ -291,9 +301,9 @@ class NoMatchModel:
         """The features the combination weighs (a prefix of :data:`FEATURES`)."""
         return FEATURES[: len(self.combine)]
 
-    def score(self, vector: npt.ArrayLike, lexical: float, coverage: float = 1.0) -> float:
+    def score(self, vector: npt.ArrayLike, lexical: float, coverage: float = 1.0, subject: float = 0.0) -> float:
         """The combined score (a logit: above 0 reads as in-domain)."""
-        return self.rule_scores(vector, lexical, coverage)["combined"]
+        return self.rule_scores(vector, lexical, coverage, subject)["combined"]
 
     def confidence(self, score: float, rule: str = "combined") -> Confidence:
         """The state a score falls in under a rule's cut-offs."""
@@ -333,8 +343,8 @@ class NoMatchModel:
         if labels.shape != (reference.shape[0],) or not set(np.unique(labels)) <= {0, 1}:
             raise ValueError("reference labels do not match the reference vectors")
         combine = [float(v) for v in params["combine"]]
-        if len(combine) not in (4, len(FEATURES) + 1):
-            raise ValueError(f"combine needs {len(FEATURES)} weights (or 3, before coverage) and a bias")
+        if len(combine) not in (4, 5, len(FEATURES) + 1):
+            raise ValueError(f"combine needs {len(FEATURES)} weights (3 or 4 in older indexes) and a bias")
         cutoffs = {str(rule): (float(pair[0]), float(pair[1])) for rule, pair in dict(params["cutoffs"]).items()}
         if set(cutoffs) != set(RULES):
             raise ValueError(f"cut-offs for {sorted(cutoffs)}, expected {sorted(RULES)}")
@@ -422,7 +432,7 @@ def _held_out_scores(
     """One round of cross-fitting: each fold's features and scores from models fitted without it.
 
     Returns the stacked features (probe logit, kNN margin, then the question's own columns of
-    ``extra``: lexical, coverage) and each rule's held-out score; the combination's own scores
+    ``extra``: lexical, coverage, subject) and each rule's held-out score; the combination's own scores
     are nested (fitted on the other folds' held-out features).
     """
     held = fold >= 0
@@ -454,6 +464,7 @@ def train_model(
     questions: Sequence[TrainingQuestion],
     lexical: Sequence[float],
     coverage: Sequence[float] | None = None,
+    subject: Sequence[float] | None = None,
     *,
     folds: int = 10,
     repeats: int = 3,
@@ -467,7 +478,9 @@ def train_model(
 
     ``vectors`` are the questions' vectors (query prompt), ``lexical`` their own-word BM25
     scores against the corpus, ``coverage`` the share of their subject words in the passages
-    they retrieve (None: a model without the coverage feature, as before it existed).
+    they retrieve, ``subject`` their subject similarity (None: a model without that feature,
+    as before it existed; subject needs coverage, since the features are a prefix of
+    :data:`FEATURES`).
     Every written question is scored by models fitted without its whole category
     (cross-fitting), ``repeats`` times over different random category-to-fold assignments:
     one assignment makes the low quantiles (a handful of scores) depend on which categories
@@ -480,10 +493,12 @@ def train_model(
         raise ValueError("one vector and one lexical score per training question")
     if coverage is not None and len(coverage) != len(questions):
         raise ValueError("one coverage score per training question")
+    if subject is not None and (coverage is None or len(subject) != len(questions)):
+        raise ValueError("one subject score per training question, and coverage with it")
     if repeats < 1:
         raise ValueError("repeats must be at least 1")
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
-    columns = [lexical] if coverage is None else [lexical, coverage]
+    columns = [c for c in (lexical, coverage, subject) if c is not None]
     extra = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
     labels = y.astype(np.int8)
     rounds = [_fold_of(questions, folds, seed + r) for r in range(repeats)]

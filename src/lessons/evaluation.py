@@ -254,6 +254,7 @@ def evaluate_all(
                     "best_lexical": round(result.best_lexical, 4),
                     "margin": round(result.margin, 4),
                     "coverage": round(result.coverage, 4),
+                    "subject": round(result.subject, 4),
                     "rule_scores": {k: round(v, 4) for k, v in result.rule_scores.items()},
                     "top": [h.chunk.entry_id for h in result.hits[:5]],
                 }

@@ -47,6 +47,7 @@ __all__ = [
     "expand_query",
     "own_lexical_scores",
     "passage_coverage_scores",
+    "passage_subject_scores",
     "prepare_question",
 ]
 
@@ -193,6 +194,8 @@ class SearchResult:
     margin: float = 0.0
     # the IDF-weighted share of the question's subject words found in its best dense passages (1.0: all)
     coverage: float = 1.0
+    # the best cosine between question and passages with the passages' shared direction projected out
+    subject: float = 0.0
     confidence: Confidence = Confidence.MATCH
     # the no-match model's score (a logit; None when the index predates the model or nothing was scored)
     decision_score: float | None = None
@@ -434,6 +437,57 @@ def passage_coverage_scores(
     return out
 
 
+# --- subject similarity: is some passage about the question's subject, domain aside? ----------
+
+
+def _unit_rows(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    norms = np.linalg.norm(values, axis=1, keepdims=True)
+    out: npt.NDArray[np.float64] = values / np.maximum(norms, 1e-12)
+    return out
+
+
+class _SubjectSimilarity:
+    """The best cosine between a question and the passages once what all passages share is projected out.
+
+    e5 puts every question about public services, health or IT near a corpus about AI in the
+    public sector: the passages' mean direction carries that shared domain. Projected out of
+    the question's vector and of every passage's, what is left is each text's own subject,
+    and the best cosine there says whether some passage is about what the question asks. A
+    question about hospital parking framed like ours stays close to the corpus in the raw
+    space, but not once the domain is taken out. The direction comes from the index's own
+    passage vectors (no training labels), so build and search compute the same feature.
+    """
+
+    def __init__(self, chunk_vectors: npt.ArrayLike) -> None:
+        vectors = np.asarray(chunk_vectors, dtype=np.float64)
+        self.direction = np.zeros(vectors.shape[1] if vectors.ndim == 2 else 0)
+        self.passages = np.zeros((0, len(self.direction)))
+        if vectors.ndim != 2 or not len(vectors):
+            return
+        mean = vectors.mean(axis=0)
+        self.direction = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        self.passages = self._project(vectors)
+
+    def _project(self, vectors: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return _unit_rows(vectors - np.outer(vectors @ self.direction, self.direction))
+
+    def scores(self, vectors: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """The feature for each row of ``vectors`` (0.0 against an empty corpus)."""
+        queries = np.asarray(vectors, dtype=np.float64).reshape(-1, len(self.direction))
+        if not len(self.passages):
+            return np.zeros(len(queries))
+        out: npt.NDArray[np.float64] = (self._project(queries) @ self.passages.T).max(axis=1)
+        return out
+
+
+def passage_subject_scores(chunk_vectors: npt.ArrayLike, vectors: npt.ArrayLike) -> list[float]:
+    """The subject-similarity feature of each question vector (to train the no-match model).
+
+    The same as a search's ``subject`` for that vector, computed in one batch.
+    """
+    return [float(v) for v in _SubjectSimilarity(chunk_vectors).scores(vectors)]
+
+
 # --- the searcher ------------------------------------------------------------------------------
 
 
@@ -466,6 +520,7 @@ class Searcher:
         self._vectors = data.vectors()
         self._lexical = _Lexical([c.text for c in self.chunks])
         self._coverage = _Coverage([c.text for c in self.chunks])
+        self._subject = _SubjectSimilarity(self._vectors) if self.chunks else None
 
     @property
     def version(self) -> str:
@@ -537,7 +592,10 @@ class Searcher:
         background = self.data.background
         margin = best_dense - float((background @ query_vector).max()) if len(background) else best_dense
         coverage = self._coverage_of(text, dense_all)
-        confidence, score, rule_scores = self.decide(text, query_vector, best_lexical, margin, coverage=coverage)
+        subject = self._subject_of(query_vector)
+        confidence, score, rule_scores = self.decide(
+            text, query_vector, best_lexical, margin, coverage=coverage, subject=subject
+        )
         reason = None if confidence is Confidence.MATCH else "off_topic"
         if confidence is not Confidence.NO_MATCH and filters.active:
             if not hits or best_filtered < self.ranking.min_filtered_score:
@@ -554,6 +612,7 @@ class Searcher:
             best_lexical=best_lexical,
             margin=margin,
             coverage=coverage,
+            subject=subject,
             confidence=confidence,
             decision_score=score,
             reason=reason,
@@ -568,17 +627,18 @@ class Searcher:
         margin: float,
         *,
         coverage: float = 1.0,
+        subject: float = 0.0,
     ) -> tuple[Confidence, float | None, dict[str, float]]:
         """The state of a question from the index's no-match model (or the old margin rule without one).
 
         ``text`` is the prepared question; the model itself reads only its vector, its lexical
-        score and the coverage of its subject words by the passages it retrieved.
+        score, the coverage of its subject words by the passages it retrieved and its subject similarity.
         """
         model = self.data.no_match_model
         if model is None:
             matched = self._matches(margin, best_lexical)
             return (Confidence.MATCH if matched else Confidence.NO_MATCH), None, {"margin": margin}
-        scores = model.rule_scores(vector, best_lexical, coverage=coverage)
+        scores = model.rule_scores(vector, best_lexical, coverage=coverage, subject=subject)
         scores["margin"] = margin
         return model.confidence(scores["combined"]), scores["combined"], scores
 
@@ -588,6 +648,13 @@ class Searcher:
         if model is None or "coverage" not in model.features:  # indexes built before it existed
             return 1.0
         return self._coverage.share(text, np.argsort(-dense, kind="stable")[:COVERAGE_PASSAGES])
+
+    def _subject_of(self, vector: npt.NDArray[np.float32]) -> float:
+        """The subject-similarity feature; 0.0 for a model that does not weigh it."""
+        model = self.data.no_match_model
+        if model is None or self._subject is None or "subject" not in model.features:
+            return 0.0
+        return float(self._subject.scores(vector)[0])
 
     def _refused(self, text: str, language: str, filters: Filters, reason: str) -> SearchResult:
         """A question with nothing to search for: no_match, with the reason."""
