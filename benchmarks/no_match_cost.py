@@ -2,7 +2,8 @@
 
 Embedding is excluded (both sides get the same precomputed question vectors: the real
 training questions stored in the index), so the difference is the decision alone: the
-probe's dot product, two single-threaded FAISS kNN searches and the combination.
+probe's dot product, two single-threaded FAISS kNN searches, the coverage and subject-similarity
+features and the combination.
 Run: ``python -m benchmarks.no_match_cost [INDEX_DIR] [N]``.
 """
 
