@@ -39,6 +39,9 @@ CATEGORY_PREFIX = "# --- category:"
 # Since issue 10's fourth round the spent blind sets are training data, by design (docs/retrieval.md,
 # "Fourth round"): their questions are in src/lessons/data/. The regression sets are not, and stay apart.
 SPENT = [BLIND, BLIND2, BLIND3]
+# The blind set not yet spent: no training question may equal one of its questions. The few spent
+# questions that equal one (short acronyms) were left out of training when blind4 was frozen.
+UNSPENT = BLIND4
 DEV = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
 REGRESSION = [EVAL / "questions.yaml", EVAL / "holdout.yaml", DEV]
 
@@ -172,6 +175,11 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _loose_key(text: str) -> str:
+    """Case, spacing and trailing punctuation aside ("OPI?" equals "opi")."""
+    return _key(text).rstrip("?.!:; ")
+
+
 @pytest.mark.parametrize("path", SPENT, ids=lambda p: p.name)
 def test_the_spent_blind_sets_are_training_data(path: Path) -> None:
     """Each spent blind question is a training question of its class; one training category per off-topic category."""
@@ -181,11 +189,13 @@ def test_the_spent_blind_sets_are_training_data(path: Path) -> None:
         groups.setdefault(_key(q.text), set()).add(q.group)
     inside = {_key(q.text) for q in training if q.in_domain}
     outside = {_key(q.text) for q in training if not q.in_domain}
-    questions = _questions(path)
+    unspent = {_loose_key(q.q) for q in _questions(UNSPENT)}
+    questions = [q for q in _questions(path) if _loose_key(q.q) not in unspent]
+    assert len(questions) >= len(_questions(path)) - 3
     assert [q.q for q in questions if _key(q.q) not in (outside if q.oos else inside)] == []
     by_category: dict[str, set[str]] = {}
-    for q, category in zip(questions, _categories(path), strict=True):
-        if q.oos and category is not None:
+    for q, category in zip(_questions(path), _categories(path), strict=True):
+        if q.oos and category is not None and _loose_key(q.q) not in unspent:
             by_category.setdefault(category, set()).update(groups[_key(q.q)])
     assert all(len(found) == 1 for found in by_category.values()), by_category
     assert len({g for found in by_category.values() for g in found}) == len(by_category)
@@ -198,3 +208,9 @@ def test_the_regression_sets_are_not_training_data() -> None:
     assert EVAL / "questions.yaml" in files and EVAL / "holdout.yaml" in files
     shared = {f"{path.name}: {q.q}" for path in files for q in _questions(path) if _key(q.q) in training}
     assert not shared
+
+
+def test_the_unspent_blind_set_is_not_training_data() -> None:
+    """No training question equals a blind4 question, case, spacing and trailing punctuation aside."""
+    training = {_loose_key(q.text) for q in package_questions()}
+    assert [q.q for q in _questions(UNSPENT) if _loose_key(q.q) in training] == []
