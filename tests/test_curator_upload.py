@@ -293,3 +293,17 @@ def test_an_upload_refused_before_parsing_is_worded_in_the_page_language(page: A
         assert renamed.endswith(
             "rapport.pdf is plain text without a PDF header, but its name says a PDF; rename it .txt"
         )
+
+
+@pytest.mark.heavy
+@pytest.mark.usefixtures("fresh_streamlit")
+def test_a_parse_refusal_is_worded_in_danish(page: AppTest) -> None:
+    """An encrypted PDF, refused by the sandboxed parser, reads in Danish on the Danish page, naming the file."""
+    from tests.test_ingest import PAGES, make_pdf
+
+    ingest_section(page)
+    upload(page, "låst.pdf", make_pdf(PAGES, encrypt="hemmelig"), mime="application/pdf")
+    assert [e.value for e in page.error] == [
+        "Rapporten kan ikke indlæses: låst.pdf: PDF'en er krypteret (beskyttet med adgangskode); gem en kopi uden "
+        "beskyttelse, og upload den"
+    ]

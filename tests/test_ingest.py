@@ -388,3 +388,54 @@ def test_an_oversized_file_on_disk_is_refused_with_sizes_in_words(tiny_corpus: P
     with pytest.raises(UploadError) as caught:
         ingest_file(tiny_corpus, big, by="k", limits=IngestLimits(max_bytes=2 * MB))
     assert caught.value.describe("da") == "stor.pdf fylder 3 MB; grænsen er 2 MB"
+
+
+def _refusal(tiny_corpus: Path, data: bytes, name: str, limits: IngestLimits | None = None) -> UploadError:
+    """The UploadError an ingest of ``data`` as ``name`` ends with."""
+    with pytest.raises(UploadError) as caught:
+        ingest_bytes(tiny_corpus, data, name, by="k", limits=limits)
+    return caught.value
+
+
+def test_parse_refusals_are_worded_in_both_languages(tiny_corpus: Path) -> None:
+    """What the sandboxed parser and the ingest's limits refuse comes back with its code: the file and the fault in
+    Danish and English, the English what the CLI always printed."""
+    locked = _refusal(tiny_corpus, make_pdf(PAGES, encrypt="hemmelig"), "låst.pdf")
+    assert (
+        str(locked) == "låst.pdf: the PDF is encrypted (password-protected); save an unprotected copy and upload that"
+    )
+    assert locked.describe("da").startswith("låst.pdf: PDF'en er krypteret (beskyttet med adgangskode)")
+    textless = _refusal(tiny_corpus, make_pdf([[]]), "tom.pdf")
+    assert textless.describe("da").startswith("tom.pdf: PDF'en har ingen tekst, der kan trækkes ud")
+    many = _refusal(tiny_corpus, make_pdf(PAGES), "mange.pdf", IngestLimits(max_pages=2))
+    assert many.describe("da") == "mange.pdf: PDF'en har 3 sider; grænsen er 2"
+    assert str(many) == "mange.pdf: the PDF has 3 pages; the limit is 2"
+    slow = _refusal(tiny_corpus, make_pdf(PAGES), "langsom.pdf", IngestLimits(seconds=0.01))
+    assert "tog mere end 0,01 s" in slow.describe("da") and "took longer than 0.01 s" in str(slow)
+    assert "took" not in slow.describe("da")
+
+
+def test_a_worker_answer_is_checked_before_it_is_worded() -> None:
+    """A refusal read back from the worker becomes an UploadError only with a known code and plain values that fill
+    its words; anything else is its message, bounded, under the file's name."""
+    from lessons.ingest.worker import _answered_refusal
+
+    good = _answered_refusal(
+        {"ok": False, "code": "pdf_too_many_pages", "values": {"pages": 9, "max_pages": 2}}, "r.pdf"
+    )
+    assert isinstance(good, UploadError) and good.describe("da") == "r.pdf: PDF'en har 9 sider; grænsen er 2"
+    for answer in (
+        {"code": "no_such_code", "values": {}, "message": "x"},
+        {"code": "pdf_too_many_pages", "values": {"pages": 9}, "message": "x"},  # a value missing
+        {"code": "pdf_too_many_pages", "values": {"pages": [9], "max_pages": 2}, "message": "x"},
+        {"code": "pdf_no_pages", "values": {"name": "other.pdf"}, "message": "x"},
+        {"code": "pdf_no_pages", "values": "nonsense", "message": "y" * 10_000},
+    ):
+        error = _answered_refusal({"ok": False, **answer}, "r.pdf")
+        assert not isinstance(error, UploadError) and str(error).startswith("r.pdf: ") and len(str(error)) < 520
+
+
+def test_a_library_detail_is_bounded() -> None:
+    """A library's message inside a refusal (about a hostile file) is shown at most 200 characters long."""
+    error = UploadError("pdf_unreadable", "r.pdf", detail="x" * 100_000)
+    assert len(error.describe("da")) < 300 and "…" in str(error)

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from lessons.words import label, t
+from lessons.words import TEXTS, label, t
 
 __all__ = [
     "BuildLockedError",
@@ -152,22 +152,31 @@ class IngestError(LessonsError):
     """A report upload cannot be ingested."""
 
 
-UploadValue = str | int
+UploadValue = str | int | float
 
 
 class UploadError(IngestError):
-    """An upload refused before parsing: empty, too large, a name we do not take, or bytes that are not what the
-    name says. Carries the file's ``name`` and a ``code`` (its words are ``upload_<code>`` in both languages) with
-    its ``values``: sizes in bytes (``size``, ``limit``), file kinds (``expected``, ``found``: the words'
-    ``file_kind`` vocabulary), a ``suffix`` or a byte ``offset``. ``str()`` is the English (the CLI's)."""
+    """An upload refused, with the file's ``name`` and a ``code`` whose words are ``upload_<code>`` in both
+    languages: before parsing (empty, too large, a name we do not take, bytes that are not what the name says), by
+    the parser (an encrypted or damaged PDF, too many pages, no text) or by the ingest's limits (time, memory).
+
+    ``values`` fill the words in: sizes in bytes (``size``, ``limit``), file kinds (``expected``, ``found``: the
+    words' ``file_kind`` vocabulary), a ``suffix``, a byte ``offset``, seconds as a float, a ``detail`` from a
+    library (its own English, bounded). ``str()`` is the English (the CLI's)."""
 
     MAX_NAME_CHARS: ClassVar[int] = 120  # a file name is the uploader's to choose: shown at most this long
+    MAX_DETAIL_CHARS: ClassVar[int] = 200  # a library's message about a hostile file: shown at most this long
 
     def __init__(self, code: str, name: str, **values: UploadValue) -> None:
         self.code = code
-        self.name = name if len(name) <= self.MAX_NAME_CHARS else name[: self.MAX_NAME_CHARS - 1] + "…"
-        self.values = values
+        self.name = _shortened(name, self.MAX_NAME_CHARS)
+        self.values = {k: _shortened(v, self.MAX_DETAIL_CHARS) if isinstance(v, str) else v for k, v in values.items()}
         super().__init__(self.describe("en"))
+
+    @staticmethod
+    def known(code: str) -> bool:
+        """Whether ``code`` has its words (a code read back from the ingest worker is checked with this)."""
+        return f"upload_{code}" in TEXTS
 
     def describe(self, lang: str) -> str:
         """What is wrong with which file, in ``lang``."""
@@ -184,7 +193,14 @@ class UploadError(IngestError):
                 values["size"], values["limit"] = size_text(size, lang, exact=True), size_text(limit, lang, exact=True)
         if "offset" in values:
             values["offset"] = _number(int(self.values["offset"]), lang)
+        for key, value in self.values.items():
+            if isinstance(value, float):
+                values[key] = _number(value, lang)
         return t(f"upload_{self.code}", lang, **values)
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def size_text(n_bytes: int, lang: str, *, exact: bool = False) -> str:

@@ -511,6 +511,66 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "upload_blank": ("{name} indeholder kun blanktegn", "{name} holds only white space"),
     "size_bytes": ("{n} byte", "{n} bytes"),
+    # ... refused by the parser (in the sandboxed worker) or by the ingest's limits; {detail}: the library's English
+    "upload_pdf_encrypted": (
+        "{name}: PDF'en er krypteret (beskyttet med adgangskode); gem en kopi uden beskyttelse, og upload den",
+        "{name}: the PDF is encrypted (password-protected); save an unprotected copy and upload that",
+    ),
+    "upload_pdf_unreadable": (
+        "{name}: PDF'en kan ikke læses ({detail}); den kan være beskadiget",
+        "{name}: the PDF cannot be read ({detail}); it may be damaged",
+    ),
+    "upload_pdf_no_pages": ("{name}: PDF'en har ingen sider", "{name}: the PDF has no pages"),
+    "upload_pdf_too_many_pages": (
+        "{name}: PDF'en har {pages} sider; grænsen er {max_pages}",
+        "{name}: the PDF has {pages} pages; the limit is {max_pages}",
+    ),
+    "upload_pdf_page_unreadable": (
+        "{name}: side {page} i PDF'en kan ikke læses ({detail})",
+        "{name}: page {page} of the PDF cannot be read ({detail})",
+    ),
+    "upload_pdf_no_text": (
+        "{name}: PDF'en har ingen tekst, der kan trækkes ud (er den scannede billeder?); upload en tekstudgave",
+        "{name}: the PDF has no extractable text (is it scanned images?); upload a text version",
+    ),
+    "upload_not_utf8": (
+        "{name}: filen er ikke UTF-8-tekst (byte {offset})",
+        "{name}: the file is not UTF-8 text (byte {offset})",
+    ),
+    "upload_out_of_memory": (
+        "{name}: fortolkningen krævede mere end {memory} MB hukommelse; filen er for stor eller fejlbehæftet",
+        "{name}: parsing needed more than {memory} MB of memory; the file is too large or malformed",
+    ),
+    "upload_too_deep": (
+        "{name}: filen er indlejret for dybt til at kunne fortolkes; den kan være fejlbehæftet",
+        "{name}: the file is nested too deeply to parse; it may be malformed",
+    ),
+    "upload_parse_failed": (
+        "{name}: filen kan ikke fortolkes ({detail})",
+        "{name}: the file cannot be parsed ({detail})",
+    ),
+    "upload_read_too_slow": (
+        "Læsningen af {name} tog mere end {seconds} s og blev stoppet; filen kan være beskadiget eller usædvanligt "
+        "kompleks",
+        "reading {name} took longer than {seconds} s and was stopped; the file may be damaged or unusually complex",
+    ),
+    "upload_read_stopped": (
+        "Læsningen af {name} blev stoppet: den krævede mere end {memory} MB hukommelse eller {seconds} s CPU-tid",
+        "reading {name} was stopped: it needed more than {memory} MB of memory or {seconds} s of CPU",
+    ),
+    "upload_read_failed": ("Læsningen af {name} mislykkedes ({detail})", "reading {name} failed ({detail})"),
+    "upload_too_slow_indexing": (
+        "Indlæsningen af {name} tog mere end {seconds} s (under opslaget i korpusset) og blev stoppet; intet er "
+        "gemt. Del rapporten op, eller giv indlæsningen mere tid.",
+        "ingesting {name} took longer than {seconds} s (indexing the corpus) and was stopped; nothing was saved. "
+        "Split the report, or allow more time (--timeout).",
+    ),
+    "upload_too_slow_comparing": (
+        "Indlæsningen af {name} tog mere end {seconds} s (under sammenligningen af {n} fundne erfaringer med "
+        "korpusset) og blev stoppet; intet er gemt. Del rapporten op, eller giv indlæsningen mere tid.",
+        "ingesting {name} took longer than {seconds} s (comparing {n} recognised entries with the corpus) and was "
+        "stopped; nothing was saved. Split the report, or allow more time (--timeout).",
+    ),
     "skip_already_ingested": ("allerede indlæst", "already ingested"),
     "skip_already_ingested_meanwhile": (
         "allerede indlæst (imens, af en anden kurator)",

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from lessons import curation
-from lessons.errors import IngestError
+from lessons.errors import UploadError
 from lessons.models import Entry
 
 __all__ = ["Deadline", "Repeat", "TextIndex", "min_shared"]
@@ -38,13 +38,11 @@ class Deadline:
         """Seconds left (at least a small positive amount, so a subprocess timeout stays valid)."""
         return max(self._end - time.monotonic(), 0.001)
 
-    def check(self, doing: str) -> None:
-        """Raise :class:`IngestError` when the time is up."""
+    def check(self, doing: str, **values: int) -> None:
+        """Raise an :class:`UploadError` when the time is up; ``doing`` ('indexing', 'comparing') and its
+        ``values`` say during what (the words ``upload_too_slow_<doing>``)."""
         if time.monotonic() > self._end:
-            raise IngestError(
-                f"ingesting {self.what} took longer than {self.seconds:g} s ({doing}) and was stopped; nothing was "
-                "saved. Split the report, or allow more time (--timeout)."
-            )
+            raise UploadError(f"too_slow_{doing}", self.what, seconds=float(self.seconds), **values)
 
 
 def min_shared(size: int, threshold: float) -> int:

@@ -173,13 +173,13 @@ def _plan(
     index = TextIndex()
     for number, entry in enumerate(corpus.entries):
         if number % 256 == 0:
-            deadline.check("indexing the corpus")
+            deadline.check("indexing")
         index.add(entry)
     taken: set[str] = set(corpus.by_id())
     created: list[Entry] = []
     skipped: list[Skipped] = []
     for candidate in candidates:
-        deadline.check(f"comparing {len(candidates)} recognised entries with the corpus")
+        deadline.check("comparing", n=len(candidates))
         raw = dict(candidate.raw)
         raw["id"] = candidate_id(title, candidate)
         label = str(raw.get("title", "?"))

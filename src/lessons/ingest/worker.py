@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lessons.errors import IngestError, LessonsError
+from lessons.errors import IngestError, LessonsError, UploadError
 from lessons.ingest.extract import extract_pages
 from lessons.ingest.parsing import parse_report, report_title
 from lessons.ingest.upload import MB, IngestLimits
@@ -40,28 +40,50 @@ def handle(request: dict[str, Any], memory_mb: int | None = None) -> dict[str, A
 
     ``memory_mb`` is the limit this process runs under, named when parsing runs out of memory.
     """
+    name = Path(str(request.get("name") or "report")).name
+    refusal: UploadError | str
     try:
         fmt = str(request["format"])
         data = base64.b64decode(str(request["data"]), validate=True)
-        pages = extract_pages(data, fmt, int(request.get("max_pages", 1000)))
-        fallback = Path(str(request.get("name") or "report")).stem
-        report = str(request.get("report") or report_title(pages, fallback))
+        pages = extract_pages(data, fmt, int(request.get("max_pages", 1000)), name)
+        report = str(request.get("report") or report_title(pages, Path(name).stem))
         candidates = parse_report(pages, report, markdown=fmt == "markdown")
+    except UploadError as exc:
+        refusal = exc
     except LessonsError as exc:
-        return {"ok": False, "message": str(exc)}
+        refusal = str(exc)
     except MemoryError:
-        limit = f"more than {memory_mb} MB of memory" if memory_mb else "more memory than allowed"
-        return {"ok": False, "message": f"parsing needed {limit}; the file is too large or malformed"}
+        refusal = (
+            UploadError("out_of_memory", name, memory=memory_mb)
+            if memory_mb
+            else "parsing needed more memory than allowed; the file is too large or malformed"
+        )
     except RecursionError:
-        return {"ok": False, "message": "the file is nested too deeply to parse; it may be malformed"}
+        refusal = UploadError("too_deep", name)
     except Exception as exc:  # a parser bug or a malformed file: report it, never hang or crash silently
-        return {"ok": False, "message": f"the file cannot be parsed ({type(exc).__name__}: {exc})"}
-    return {
-        "ok": True,
-        "report": report,
-        "pages": len(pages),
-        "candidates": [c.to_json() for c in candidates],
-    }
+        refusal = UploadError("parse_failed", name, detail=f"{type(exc).__name__}: {exc}")
+    else:
+        return {"ok": True, "report": report, "pages": len(pages), "candidates": [c.to_json() for c in candidates]}
+    if isinstance(refusal, str):
+        return {"ok": False, "message": refusal}
+    return {"ok": False, "message": str(refusal), "code": refusal.code, "values": refusal.values}
+
+
+def _answered_refusal(answer: dict[str, Any], name: str) -> IngestError:
+    """The error a refusing answer stands for: an :class:`UploadError` when it carries a known code and plain values
+    (the worker parses hostile files, so what it sends back is checked), else its message."""
+    code, values = answer.get("code"), answer.get("values")
+    if (
+        isinstance(code, str)
+        and UploadError.known(code)
+        and isinstance(values, dict)
+        and all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values.values())
+    ):
+        try:
+            return UploadError(code, name, **{str(k): v for k, v in values.items()})
+        except (KeyError, IndexError, TypeError, ValueError):  # values that do not fill the code's words
+            pass
+    return IngestError(f"{name}: {str(answer.get('message', 'cannot be read'))[:500]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,24 +147,18 @@ def parse_in_subprocess(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise IngestError(
-            f"reading {Path(name).name} took longer than {limits.seconds:g} s and was stopped; "
-            "the file may be damaged or unusually complex"
-        ) from None
+        raise UploadError("read_too_slow", Path(name).name, seconds=float(limits.seconds)) from None
     try:
         answer = json.loads(done.stdout.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         answer = None
     if not isinstance(answer, dict):
         if done.returncode < 0 or b"MemoryError" in done.stderr:
-            raise IngestError(
-                f"reading {Path(name).name} was stopped: it needed more than {limits.memory_mb} MB of memory "
-                f"or {limits.seconds:g} s of CPU"
-            )
+            raise UploadError("read_stopped", Path(name).name, memory=limits.memory_mb, seconds=float(limits.seconds))
         tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
-        raise IngestError(f"reading {Path(name).name} failed ({tail[0]})")
+        raise UploadError("read_failed", Path(name).name, detail=tail[0])
     if not answer.get("ok"):
-        raise IngestError(f"{Path(name).name}: {answer.get('message', 'cannot be read')}")
+        raise _answered_refusal(answer, Path(name).name)
     return answer
 
 
