@@ -364,3 +364,26 @@ def test_a_pending_revision_is_withdrawn_from_the_review_queue(page: AppTest, bu
     _, entry = find_entry(built.corpus_dir, entry_id)
     assert entry.revision is None and entry.handling == approved.handling
     assert "forkert projekt" in entry.history[-1]
+
+
+def test_an_unchanged_save_and_a_retire_without_reason_are_refused_in_danish(
+    page: AppTest, env_settings: Settings
+) -> None:
+    """Saving an edit that changes nothing, and retiring a draft without a reason, are refused in Danish words."""
+    page.radio(key="cur_section").set_value("edit")
+    run(page)
+    page.selectbox(key="cur_edit_id").set_value("handling-api-data")
+    run(page)
+    click(page, "cur_save_edit_handling-api-data")
+    assert [e.value for e in page.error] == [
+        "handling-api-data: intet at ændre (værdierne er dem, erfaringen allerede har)"
+    ]
+    page.radio(key="cur_section").set_value("add")
+    fill(run(page), LESSON)
+    click(page, "cur_save")
+    page.radio(key="cur_section").set_value("drafts")
+    run(page)
+    click(page, "cur_retire_handling-fed")
+    [error] = [e.value for e in page.error]
+    assert error.endswith("- skriv en begrundelse for, at erfaringen udgår"), error
+    assert find_entry(env_settings.corpus_dir, "handling-fed")[1].state is ReviewState.DRAFT

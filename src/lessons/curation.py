@@ -36,7 +36,7 @@ from lessons.files import read_regular_file, storage_error
 from lessons.models import REVISABLE_FIELDS, Entry, ReviewState, Revision, slugify
 from lessons.roles import person
 from lessons.text import content_stems, markdown_heading, normalise, words
-from lessons.words import labels
+from lessons.words import labels, t
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, key_lines, load_yaml, path_lines
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ __all__ = [
     "Match",
     "NearDuplicateError",
     "NotYourRevisionError",
+    "NothingToChangeError",
     "RevisionError",
     "Thresholds",
     "add_entry",
@@ -87,6 +88,18 @@ LOCK_TIMEOUT = 30.0
 
 class CurationError(LessonsError):
     """A curation step cannot be done as asked (unknown id, wrong state, nothing to change)."""
+
+
+class NothingToChangeError(CurationError):
+    """An edit whose values are what the entry already holds."""
+
+    def __init__(self, entry_id: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(self.describe("en"))
+
+    def describe(self, lang: str) -> str:
+        """The refusal in ``lang``."""
+        return t("cur_nothing_to_change", lang, id=self.entry_id)
 
 
 class CorpusInvalidError(CurationError):
@@ -654,7 +667,7 @@ def edit_entry(
                 target[key] = value
                 changed.append(name)
         if not changed:
-            raise CurationError(f"{entry_id}: nothing to change (the given values are what the entry holds)")
+            raise NothingToChangeError(entry_id)
         when = _now()
         detail = ", ".join(changed) + (f" ({reason})" if reason and reason.strip() else "")
         if revising:
@@ -897,7 +910,9 @@ def retire_entry(root: Path, entry_id: str, *, reason: str, by: str) -> Entry:
     A pending revision is dropped (the history says so): a retired entry is edited directly.
     """
     if not reason or not reason.strip():
-        raise EntryError([Problem(file=entry_id, field="reason", message="say why the entry is retired")])
+        raise EntryError(
+            [Problem(file=entry_id, field="reason", message="say why the entry is retired", code="reason")]
+        )
     with curation_lock(root):
         path, entry = find_entry(root, entry_id)
         if entry.state is ReviewState.RETIRED:

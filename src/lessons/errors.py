@@ -67,6 +67,8 @@ class Problem:
         top, _, rest = name.partition(".")
         shown = (label("entry_field", top, lang) + (f" ({rest})" if rest else "")) if top else ""
         key = _PROBLEM_WORDS.get(self.code or "")
+        if key in _WHOLE_PROBLEMS:  # says it all, the field included
+            return t(key, lang)
         if key == "problem_kind_fields":
             fields = str(values.get("fields", "")).split(", ")
             return t(
@@ -92,7 +94,9 @@ _PROBLEM_WORDS = {
     "greater_than_equal": "problem_too_small",
     "greater_than": "problem_too_small",
     "kind_fields": "problem_kind_fields",
+    "reason": "problem_reason",
 }
+_WHOLE_PROBLEMS = frozenset({"problem_reason"})  # ours, worded whole (no field label, no limit)
 
 
 def _number(value: str | int | float, lang: str) -> str:

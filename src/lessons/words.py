@@ -440,6 +440,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur_save_changes": ("Gem ændringer", "Save changes"),
     "cur_edit_reason": ("Hvorfor (valgfrit, gemmes i historikken)", "Why (optional, kept in the history)"),
     "cur_edited": ("Rettet: {id}", "Edited: {id}"),
+    "cur_nothing_to_change": (
+        "{id}: intet at ændre (værdierne er dem, erfaringen allerede har)",
+        "{id}: nothing to change (the given values are what the entry holds)",
+    ),
     "cur_reinstate": ("Genindsæt", "Reinstate"),
     "cur_state": ("Tilstand: {state}", "State: {state}"),
     "cur_history": ("Historik", "History"),
@@ -591,6 +595,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "problem_other": (
         "{field}: valideringens besked (på engelsk): “{message}”",
         "{field}: {message}",
+    ),
+    "problem_reason": (
+        "skriv en begrundelse for, at erfaringen udgår",
+        "say why the entry is retired",
     ),
     "problem_other_unplaced": ("valideringens besked (på engelsk): “{message}”", "{message}"),
     "skip_repeat": (

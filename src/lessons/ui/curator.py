@@ -206,7 +206,7 @@ def _succeeded(action: Callable[[], object], lang: str) -> bool:
         return False
     except LessonsError as exc:
         if not _refused(exc, lang):
-            _say("error", safe(str(exc)))
+            _say("error", safe(exc.describe(lang)))
         return False
     return True
 
