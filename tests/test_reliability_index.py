@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import shutil
 from collections import Counter
@@ -554,3 +555,68 @@ def test_manifest_fields_of_the_wrong_type_are_refused(
         1,
         "refused as an unreadable manifest naming the field; previous version served",
     )
+
+
+VERSION_FILES = ("manifest.json", "chunks.jsonl", "vectors.faiss", "nomatch_params.json", "nomatch_texts.json")
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+@pytest.mark.parametrize("name", VERSION_FILES)
+def test_a_version_file_that_is_not_a_regular_file_is_refused_unread(
+    settings: Settings, fake: FakeEmbedder, tmp_path: Path, name: str, kind: str
+) -> None:
+    """A link (even to an identical copy), a FIFO or a folder in a file's place: the version is refused, naming it."""
+    older, current = _two_versions(settings, fake)
+    broken = _version_dir(settings.index_dir, current)
+    target = broken / name
+    outside = tmp_path / f"outside-{name}"
+    shutil.copyfile(target, outside)
+    target.unlink()
+    if kind == "symlink":
+        target.symlink_to(outside)
+    elif kind == "fifo":
+        os.mkfifo(target)  # a read would block forever: it must not be opened for reading
+    else:
+        target.mkdir()
+    searcher, warnings = open_searcher(settings, fake)
+    assert searcher.version == older
+    (warning,) = warnings
+    assert name in warning and "not a regular file" in warning and "lessons build" in warning
+    record(AREA, f"{name} replaced by a {kind}", 1, "refused before reading, naming the file; previous version served")
+
+
+@pytest.mark.parametrize("name", VERSION_FILES)
+def test_an_oversized_version_file_is_refused_before_it_is_read(
+    settings: Settings, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """A version file over its size limit (a sparse file, so no disk is used) is refused before it is read or hashed."""
+    _older, current = _two_versions(settings, fake)
+    target = _version_dir(settings.index_dir, current) / name
+    os.truncate(target, store.MAX_DATA_FILE_BYTES + 1)
+    hashed: list[str] = []
+    real_hash = store.sha256_file
+
+    def spy(path: Path) -> str:
+        hashed.append(path.name)
+        return real_hash(path)
+
+    monkeypatch.setattr(store, "sha256_file", spy)
+    with pytest.raises(IndexUnusableError) as info:
+        store._load_version(target.parent)
+    message = str(info.value)
+    assert name in message and f"{store.MAX_DATA_FILE_BYTES + 1:,} bytes; the limit is" in message
+    assert name not in hashed
+
+
+def test_current_pointer_that_is_a_fifo_or_huge_is_ignored(settings: Settings, fake: FakeEmbedder) -> None:
+    """A FIFO or an oversized CURRENT is not read: the newest complete version serves, with a warning."""
+    _older, current = _two_versions(settings, fake)
+    pointer = settings.index_dir / "CURRENT"
+    pointer.unlink()
+    os.mkfifo(pointer)
+    searcher, warnings = open_searcher(settings, fake)
+    assert searcher.version == current and "CURRENT" in warnings[0]
+    pointer.unlink()
+    pointer.write_bytes(current.encode() + b" " * store.MAX_CURRENT_BYTES)
+    searcher, warnings = open_searcher(settings, fake)
+    assert searcher.version == current and "CURRENT" in warnings[0]

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import struct
 import tempfile
 from collections.abc import Callable
@@ -43,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from lessons.abstention import NoMatchModel
 from lessons.chunking import Chunk
 from lessons.errors import IndexUnusableError, LessonsError
-from lessons.files import dir_mode, fsync_dir, read_regular_file, sha256_file
+from lessons.files import dir_mode, file_kind, fsync_dir, read_regular_file, sha256_file
 
 __all__ = [
     "FORMAT_VERSION",
@@ -72,6 +73,12 @@ NOMATCH_PARAMS = "nomatch_params.json"  # its own file: a checksum of raw bytes 
 NOMATCH_FILES = (*NOMATCH_ARRAYS.values(), NOMATCH_TEXTS, NOMATCH_PARAMS)
 ENTRIES = "entries.json"
 MAX_ENTRIES_BYTES = 1 << 28  # the corpus's 114 entries take 0.25 MB
+# Size limits of the other files an index version holds, checked before any is read or hashed
+# (the 114-entry corpus: manifest 4 kB, chunks 0.3 MB, no-match texts 0.2 MB, vectors 0.2 MB).
+MAX_MANIFEST_BYTES = 1 << 22
+MAX_CURRENT_BYTES = 4096
+MAX_JSON_BYTES = 1 << 28
+MAX_DATA_FILE_BYTES = 1 << 33  # vectors of some million chunks
 FIX = "Run `lessons build` to rebuild it."
 MANIFEST_CHECKSUM = "manifest_sha256"
 
@@ -201,8 +208,8 @@ def _write_file(path: Path, data: bytes) -> None:
 def read_current(index_dir: Path) -> str | None:
     """The version named by CURRENT, or None."""
     try:
-        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
+        name = read_regular_file(index_dir / CURRENT, max_bytes=MAX_CURRENT_BYTES).decode("utf-8").strip()
+    except (LessonsError, OSError, UnicodeDecodeError):
         return None
     return name or None
 
@@ -324,10 +331,43 @@ def _write_no_match(
     return {"training_hash": str(info.get("training_hash", ""))}, DATA_FILES + NOMATCH_FILES
 
 
+def _check_regular(path: Path, name: str, max_bytes: int) -> int:
+    """The size of ``name`` in version folder ``path``: a regular file (no link), within ``max_bytes``.
+
+    Raises IndexUnusableError naming the file and what it is, before anything reads or hashes it.
+    """
+    try:
+        info = (path / name).lstat()
+    except FileNotFoundError:
+        missing = "has no manifest" if name == MANIFEST else f"is missing {name}"
+        raise IndexUnusableError(f"index version {path.name} {missing}") from None
+    except OSError as exc:
+        raise IndexUnusableError(f"index file {name} in version {path.name} is unreadable ({exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise IndexUnusableError(
+            f"index file {name} in version {path.name} is {file_kind(info.st_mode)}, not a regular file"
+        )
+    if info.st_size > max_bytes:
+        raise IndexUnusableError(
+            f"index file {name} in version {path.name} is {info.st_size:,} bytes; the limit is {max_bytes:,}"
+        )
+    return info.st_size
+
+
+def _read_version_file(path: Path, name: str, max_bytes: int) -> str:
+    """The text of a regular file of a version folder, checked as by :func:`_check_regular` first."""
+    _check_regular(path, name, max_bytes)
+    try:
+        data = read_regular_file(path / name, max_bytes=max_bytes, inside=path)
+    except LessonsError as exc:
+        raise IndexUnusableError(f"index file {name} in version {path.name}: {exc}") from None
+    return data.decode("utf-8")
+
+
 def _read_manifest(path: Path) -> Manifest:
     """The verified manifest of one version; raise IndexUnusableError naming what is wrong."""
     try:
-        raw = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        raw = json.loads(_read_version_file(path, MANIFEST, MAX_MANIFEST_BYTES))
         if not isinstance(raw, dict):
             raise TypeError("not a JSON object")
         return Manifest.from_json(raw)
@@ -407,8 +447,7 @@ def _load_version(path: Path) -> IndexData:
     manifest = _read_manifest(path)
     for name in manifest.data_files():
         file = path / name
-        if not file.is_file():
-            raise IndexUnusableError(f"index version {path.name} is missing {name}")
+        _check_regular(path, name, MAX_DATA_FILE_BYTES)
         expected = manifest.checksums.get(name)
         if expected is None or sha256_file(file) != expected:
             raise IndexUnusableError(f"index file {name} in version {path.name} is damaged (checksum mismatch)")
@@ -424,7 +463,7 @@ def _load_version(path: Path) -> IndexData:
             f"the manifest says {manifest.chunk_count} of dimension {manifest.dimension}"
         )
     try:
-        text = (path / CHUNKS).read_text(encoding="utf-8")
+        text = _read_version_file(path, CHUNKS, MAX_JSON_BYTES)
         # split on "\n" only: JSON escapes it inside strings, but not U+2028 or U+0085, which splitlines() splits on
         chunks = [Chunk.from_json(json.loads(line)) for line in text.split("\n") if line.strip()]
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
@@ -460,11 +499,11 @@ def _load_no_match(path: Path, manifest: Manifest) -> tuple[NoMatchModel | None,
     _check_npy(path, NOMATCH_ARRAYS["labels"], np.int8, lambda shape: len(shape) == 1)
     try:
         arrays = {part: np.load(path / name, allow_pickle=False) for part, name in NOMATCH_ARRAYS.items()}
-        params = json.loads((path / NOMATCH_PARAMS).read_text(encoding="utf-8"))
+        params = json.loads(_read_version_file(path, NOMATCH_PARAMS, MAX_JSON_BYTES))
         if not isinstance(params, dict):
             raise TypeError(f"{NOMATCH_PARAMS} is not a JSON object")
         model = NoMatchModel.from_parts(arrays, params)
-        texts = json.loads((path / NOMATCH_TEXTS).read_text(encoding="utf-8"))
+        texts = json.loads(_read_version_file(path, NOMATCH_TEXTS, MAX_JSON_BYTES))
     except (ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
         raise IndexUnusableError(f"the no-match model in version {path.name} is unreadable ({exc})") from None
     if model.dimension != manifest.dimension:
