@@ -145,7 +145,7 @@ REAL_MODEL = ROOT / DEFAULT_MODEL_DIR
 def real_model_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The real corpus indexed once per session with the real model, from scratch (read-only for its users).
 
-    One full build (chunks and the no-match model's ~1,400 training texts) serves every slow
+    One full build (chunks and the no-match model's ~2,500 training texts) serves every slow
     test that needs a real index; tests that build their own start from a copy of it
     (:func:`copy_built_index`), so they embed only what it lacks, as a curator's rebuild does.
     """
