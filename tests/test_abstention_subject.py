@@ -7,13 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from lessons.abstention import FEATURES, NoMatchModel, TrainingQuestion, train_model
+from lessons.abstention import FEATURES, NoMatchModel, train_model
 from lessons.build import build_index
 from lessons.embedding import FakeEmbedder
 from lessons.engine import open_searcher
 from lessons.search import _SubjectSimilarity, passage_subject_scores
 from lessons.settings import Settings
 from lessons.store import load_index
+
+from .conftest import near_and_far_categories
 
 DIM = 12
 
@@ -92,24 +94,14 @@ def test_the_built_model_weighs_subject_and_older_models_still_load(settings: Se
 def test_subject_similarity_catches_held_out_categories_the_other_features_cannot() -> None:
     """Off-topic categories that look in-domain to vectors and coverage but lack subject similarity are caught."""
     rng = np.random.default_rng(7)
-    dim = 16
-    vectors, questions, coverage, subject = [], [], [], []
-    for c in range(8):
-        for i in range(15):
-            vectors.append(rng.normal(size=dim) + 3.0 * np.eye(dim)[0])
-            questions.append(TrainingQuestion(f"in {c} {i}", True, f"in:c{c}"))
-            coverage.append(float(rng.uniform(0.3, 1.0)))
-            subject.append(float(rng.uniform(0.5, 0.9)))
-    for c in range(8):
-        near = c % 2 == 0  # half the off-topic categories sit among the in-domain vectors
-        for i in range(15):
-            shift = 3.0 * np.eye(dim)[0] if near else -3.0 * np.eye(dim)[0]
-            vectors.append(rng.normal(size=dim) + shift)
-            questions.append(TrainingQuestion(f"off {c} {i}", False, f"off:c{c}"))
-            coverage.append(float(rng.uniform(0.3, 1.0)))
-            subject.append(float(rng.uniform(0.0, 0.4)))
-    x = np.asarray(vectors, dtype=np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    coverage: list[float] = []
+    subject: list[float] = []
+
+    def draw(inside: bool) -> None:
+        coverage.append(float(rng.uniform(0.3, 1.0)))
+        subject.append(float(rng.uniform(0.5, 0.9) if inside else rng.uniform(0.0, 0.4)))
+
+    x, questions = near_and_far_categories(rng, draw)
     lexical = [0.0] * len(questions)
     _, without = train_model(x, questions, lexical, coverage, folds=4, repeats=1)
     model, with_subject = train_model(x, questions, lexical, coverage, subject, folds=4, repeats=1)
