@@ -360,3 +360,16 @@ def near_and_far_categories(
     x = np.asarray(vectors, dtype=np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     return x, questions
+
+
+def record_first_arguments(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[Any]:
+    """Wrap ``owner.name`` so each call's first argument is recorded, then the real function runs."""
+    calls: list[Any] = []
+    real = getattr(owner, name)
+
+    def recording(first: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(first)
+        return real(first, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls

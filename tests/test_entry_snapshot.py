@@ -18,7 +18,7 @@ from lessons.errors import CorpusError, IndexUnusableError
 from lessons.settings import Settings
 from lessons.store import ENTRIES, MANIFEST, VERSIONS, Manifest, load_index, read_current
 
-from .conftest import REAL_CORPUS
+from .conftest import REAL_CORPUS, record_first_arguments
 
 ENTRY = Path("entries") / "handling" / "handling-mdr-ce.yaml"
 
@@ -29,15 +29,7 @@ def _from_files(settings: Settings) -> dict[str, Any]:
 
 def _no_yaml(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record every corpus parse on the query path (the snapshot must make them unnecessary)."""
-    calls: list[Path] = []
-    real = engine.load_corpus
-
-    def counting(root: Path) -> Any:
-        calls.append(root)
-        return real(root)
-
-    monkeypatch.setattr(engine, "load_corpus", counting)
-    return calls
+    return record_first_arguments(monkeypatch, engine, "load_corpus")
 
 
 def _version(settings: Settings) -> Path:

@@ -20,7 +20,7 @@ from lessons.settings import DEFAULT_MODEL_DIR, Settings
 from lessons.store import load_index
 from lessons.unigram import UnigramTokenizer
 
-from .conftest import ROOT, SHARED_QUESTIONS, question_texts
+from .conftest import ROOT, SHARED_QUESTIONS, question_texts, record_first_arguments
 from .test_unigram import ADVERSARIAL
 
 pytestmark = pytest.mark.heavy  # the tiny model is traced by torch once per module (seconds)
@@ -349,15 +349,7 @@ def _alter_keeping_size_and_mtime(path: Path) -> None:
 
 def _no_full_hash(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Record every full hash of an export (the query path must not need one when the stamps match)."""
-    calls: list[Path] = []
-    real = onnx_export.combined_sha256
-
-    def counting(folder: Path) -> str:
-        calls.append(folder)
-        return real(folder)
-
-    monkeypatch.setattr(onnx_export, "combined_sha256", counting)
-    return calls
+    return record_first_arguments(monkeypatch, onnx_export, "combined_sha256")
 
 
 def test_fresh_files_are_not_stamped(tiny_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -30,6 +30,7 @@ from lessons.embedding import FakeEmbedder
 from lessons.engine import index_status, open_searcher
 from lessons.errors import IndexUnusableError
 from lessons.settings import Settings
+from tests.conftest import record_first_arguments
 from tests.reliability_report import record
 
 pytestmark = pytest.mark.heavy
@@ -84,17 +85,9 @@ def _damage(path: Path, damage: Callable[[bytes], bytes] | None) -> None:
 
 
 @pytest.fixture
-def faiss_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
-    """Every path FAISS is asked to read."""
-    seen: list[Path] = []
-    real = faiss.read_index
-
-    def spy(path: str, *args: object) -> object:
-        seen.append(Path(path))
-        return real(path, *args)
-
-    monkeypatch.setattr(faiss, "read_index", spy)
-    yield seen
+def faiss_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every path FAISS is asked to read (as given: a string)."""
+    yield record_first_arguments(monkeypatch, faiss, "read_index")
 
 
 def _two_versions(settings: Settings, fake: FakeEmbedder) -> tuple[str, str]:
@@ -109,7 +102,7 @@ def _two_versions(settings: Settings, fake: FakeEmbedder) -> tuple[str, str]:
 @pytest.mark.parametrize("damage", list(DAMAGES))
 @pytest.mark.parametrize("name", FILES)
 def test_damaged_file_falls_back_or_says_rebuild(
-    settings: Settings, fake: FakeEmbedder, faiss_reads: list[Path], name: str, damage: str
+    settings: Settings, fake: FakeEmbedder, faiss_reads: list[str], name: str, damage: str
 ) -> None:
     """A damaged file of the current version: the previous version serves with a warning; alone, a clear error."""
     older, current = _two_versions(settings, fake)
@@ -123,7 +116,7 @@ def test_damaged_file_falls_back_or_says_rebuild(
     assert name in warning or "manifest" in warning
     assert searcher.search("KOL-patienter hjemmemålinger").hits[0].chunk.entry_id == "project-kol"
     # integrity first: FAISS never opened a file of the damaged version
-    assert all(broken not in path.parents for path in faiss_reads)
+    assert all(broken not in Path(path).parents for path in faiss_reads)
     # without the previous version: a clear error naming the problem and the fix, no crash
     shutil.rmtree(_version_dir(settings.index_dir, older))
     with pytest.raises(IndexUnusableError) as info:
@@ -167,7 +160,7 @@ def test_every_single_bit_flip_of_the_manifest_is_detected(settings: Settings, f
 
 
 def test_random_bit_flips_in_data_files_never_reach_faiss(
-    settings: Settings, fake: FakeEmbedder, faiss_reads: list[Path]
+    settings: Settings, fake: FakeEmbedder, faiss_reads: list[str]
 ) -> None:
     """200 random single-bit flips per data file are all caught by the checksum, before FAISS reads anything."""
     older, current = _two_versions(settings, fake)
@@ -185,7 +178,7 @@ def test_random_bit_flips_in_data_files_never_reach_faiss(
             loaded = store.load_index(settings.index_dir)
             assert loaded.manifest.version == older
             assert "checksum mismatch" in loaded.warnings[0] and name in loaded.warnings[0]
-            assert all(folder not in p.parents for p in faiss_reads)
+            assert all(folder not in Path(p).parents for p in faiss_reads)
             total += 1
         path.write_bytes(original)
     record(
@@ -212,7 +205,7 @@ def _foreign_version(settings: Settings, embedder: FakeEmbedder, tmp: Path) -> P
 
 @pytest.mark.parametrize("dimension", [64, 32], ids=["same-dimension", "other-dimension"])
 def test_vectors_file_of_another_model_is_refused(
-    settings: Settings, fake: FakeEmbedder, faiss_reads: list[Path], tmp_path: Path, dimension: int
+    settings: Settings, fake: FakeEmbedder, faiss_reads: list[str], tmp_path: Path, dimension: int
 ) -> None:
     """vectors.faiss copied from another model's index is caught by the checksum; the previous version serves."""
     older, current = _two_versions(settings, fake)
@@ -222,7 +215,7 @@ def test_vectors_file_of_another_model_is_refused(
     searcher, warnings = open_searcher(settings, fake)
     assert searcher.version == older
     assert "vectors.faiss" in warnings[0] and "checksum mismatch" in warnings[0] and "lessons build" in warnings[0]
-    assert all(target not in p.parents for p in faiss_reads)
+    assert all(target not in Path(p).parents for p in faiss_reads)
     record(
         AREA,
         f"vectors.faiss of another model, {'same' if dimension == 64 else 'other'} dimension",
@@ -593,19 +586,12 @@ def test_an_oversized_version_file_is_refused_before_it_is_read(
     _older, current = _two_versions(settings, fake)
     target = _version_dir(settings.index_dir, current) / name
     os.truncate(target, store.MAX_DATA_FILE_BYTES + 1)
-    hashed: list[str] = []
-    real_hash = store.sha256_file
-
-    def spy(path: Path) -> str:
-        hashed.append(path.name)
-        return real_hash(path)
-
-    monkeypatch.setattr(store, "sha256_file", spy)
+    hashed = record_first_arguments(monkeypatch, store, "sha256_file")
     with pytest.raises(IndexUnusableError) as info:
         store._load_version(target.parent)
     message = str(info.value)
     assert name in message and f"{store.MAX_DATA_FILE_BYTES + 1:,} bytes; the limit is" in message
-    assert name not in hashed
+    assert name not in {path.name for path in hashed}
 
 
 def test_current_pointer_that_is_a_fifo_or_huge_is_ignored(settings: Settings, fake: FakeEmbedder) -> None:
