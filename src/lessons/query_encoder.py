@@ -387,7 +387,6 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
     from lessons.onnx_export import EXPORT_DIR, combined_sha256, export_files
 
     expected = str(getattr(manifest, "query_weights", "") or "")
-    stamps = getattr(manifest, "query_weights_stamps", None) or {}
     folder = Path(_configured_model(settings)).expanduser() / EXPORT_DIR
     fix = (
         "Run `lessons setup-model` to export it again and `lessons build` to record it, or set "
@@ -401,7 +400,7 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
         )
     try:
         # the files the build hashed to ``expected``, unchanged since (any write, touch or copy changes a stamp)
-        found = expected if stamps and _stamped(folder) == stamps else _cached(folder, combined_sha256)
+        found = expected if stamps_match(settings, manifest) else _cached(folder, combined_sha256)
     except OSError as exc:
         raise IndexUnusableError(f"cannot read the ONNX export in {folder}: {exc.strerror or exc}. {fix}") from None
     if found != expected:

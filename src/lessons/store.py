@@ -331,8 +331,8 @@ def _write_no_match(
     return {"training_hash": str(info.get("training_hash", ""))}, DATA_FILES + NOMATCH_FILES
 
 
-def _check_regular(path: Path, name: str, max_bytes: int) -> int:
-    """The size of ``name`` in version folder ``path``: a regular file (no link), within ``max_bytes``.
+def _check_regular(path: Path, name: str, max_bytes: int) -> None:
+    """Check that ``name`` in version folder ``path`` is a regular file (no link) within ``max_bytes``.
 
     Raises IndexUnusableError naming the file and what it is, before anything reads or hashes it.
     """
@@ -351,14 +351,13 @@ def _check_regular(path: Path, name: str, max_bytes: int) -> int:
         raise IndexUnusableError(
             f"index file {name} in version {path.name} is {info.st_size:,} bytes; the limit is {max_bytes:,}"
         )
-    return info.st_size
 
 
 def _read_version_file(path: Path, name: str, max_bytes: int) -> str:
     """The text of a regular file of a version folder, checked as by :func:`_check_regular` first."""
     _check_regular(path, name, max_bytes)
     try:
-        data = read_regular_file(path / name, max_bytes=max_bytes, inside=path)
+        data = read_regular_file(path / name, max_bytes=max_bytes)
     except LessonsError as exc:
         raise IndexUnusableError(f"index file {name} in version {path.name}: {exc}") from None
     return data.decode("utf-8")
