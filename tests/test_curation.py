@@ -412,3 +412,21 @@ def test_add_approve_build_retrieve_with_the_real_model(tmp_path: Path) -> None:
     assert not result.no_match
     assert result.hits[0].chunk.entry_id == entry.id
     assert json.loads(json.dumps(result.to_json()))["hits"][0]["entry_id"] == entry.id
+
+
+def test_a_step_on_a_broken_corpus_is_refused_in_either_language(tiny_corpus: Path) -> None:
+    """With an entry naming a missing successor, a curation step is refused listing the problem with its file: the
+    English as the CLI always printed it, the Danish in our words."""
+    path = tiny_corpus / "entries" / "advice" / "advice-data.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "superseded_by: advice-findes-ikke\n", encoding="utf-8")
+    with pytest.raises(curation.CorpusInvalidError) as caught:
+        curation.retire_entry(tiny_corpus, "handling-mdr-ce", reason="forældet", by="k")
+    english = str(caught.value)
+    assert english.startswith("the corpus has 1 problem(s), so nothing was changed; fix them first")
+    assert "advice-data.yaml [superseded_by]: names 'advice-findes-ikke', which is not an entry" in english
+    assert caught.value.describe("en") == english
+    assert caught.value.describe("da").splitlines() == [
+        "korpusset har 1 problem(er), så intet blev ændret; ret dem først (`lessons validate` viser dem):",
+        "  entries/advice/advice-data.yaml [superseded_by]: «Erstattet af» nævner 'advice-findes-ikke', som ikke "
+        "er en erfaring i korpusset",
+    ]

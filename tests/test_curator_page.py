@@ -387,3 +387,116 @@ def test_an_unchanged_save_and_a_retire_without_reason_are_refused_in_danish(
     [error] = [e.value for e in page.error]
     assert error.endswith("- skriv en begrundelse for, at erfaringen udgår"), error
     assert find_entry(env_settings.corpus_dir, "handling-fed")[1].state is ReviewState.DRAFT
+
+
+# --- refusals in the page's language: problems of our own, stale pages, save clashes, storage errors -----------
+
+
+def in_language(page: AppTest, lang: str) -> AppTest:
+    """Switch the page to ``lang`` (it opens in Danish)."""
+    if lang == "en":
+        page.toggle(key="lang_en").set_value(True)
+        run(page)
+    return page
+
+
+ENGLISH_WORDS = ("entries supersede", "already approved", "another curator", "cannot write", "disk is full", "engelsk")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_superseded_loop_is_refused_in_the_pages_language(page: AppTest, built: Settings, lang: str) -> None:
+    """An edit whose 'replaced by' closes a loop with a pending revision is refused in the page's language, in our
+    words (not the validator's English under a label)."""
+    from lessons import workflow
+    from lessons.roles import Actor, Role
+
+    workflow.edit(built, Actor("karen", Role.CURATOR), "handling-mdr-ce", {"superseded_by": "handling-api-data"})
+    in_language(page, lang).radio(key="cur_section").set_value("edit")
+    run(page).selectbox(key="cur_edit_id").set_value("handling-api-data")
+    run(page).selectbox(key="cur_e_handling-api-data_superseded_by").set_value("handling-mdr-ce")
+    click(page, "cur_save_edit_handling-api-data")
+    [error] = [e.value for e in page.error]
+    if lang == "da":
+        assert "- erfaringerne erstatter hinanden i ring (handling-api-data → handling-mdr-ce)" in error, error
+        assert error.count("erstatter hinanden") == 1, error
+        assert not any(english in error for english in ENGLISH_WORDS), error
+    else:
+        assert "- entries supersede each other in a loop (handling-api-data → handling-mdr-ce)" in error, error
+    assert find_entry(built.corpus_dir, "handling-api-data")[1].revision is None
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_approving_from_a_stale_page_is_refused_in_the_pages_language(
+    page: AppTest, built: Settings, lang: str
+) -> None:
+    """A draft another editor approved after the page was drawn: pressing approve says so in the page's language."""
+    from lessons import workflow
+    from lessons.roles import Actor, Role
+
+    workflow.add(built, Actor("karen", Role.CURATOR), form_values_to_raw({**_values(LESSON)}))
+    sign_in_as(in_language(page, lang), built, "lars", "editor")
+    page.radio(key="cur_section").set_value("drafts")
+    run(page)
+    workflow.approve(built, Actor("eva", Role.EDITOR), "handling-fed")  # meanwhile, elsewhere
+    click(page, "cur_approve_handling-fed")
+    [error] = [e.value for e in page.error]
+    if lang == "da":
+        assert error == "handling-fed er allerede godkendt og har ingen rettelse, der venter", error
+    else:
+        assert error == "handling-fed is already approved and has no pending revision", error
+    assert find_entry(built.corpus_dir, "handling-fed")[1].approved_by == "eva"
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_save_while_another_curator_saves_is_refused_in_the_pages_language(
+    page: AppTest, built: Settings, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving while another curator holds the corpus lock: the page says so in its language; the form is kept."""
+    from lessons import curation
+
+    monkeypatch.setattr(curation, "LOCK_TIMEOUT", 0.05)
+    fill(in_language(page, lang), LESSON)
+    with curation.curation_lock(built.corpus_dir):
+        click(page, "cur_save")
+    [error] = [e.value for e in page.error]
+    if lang == "da":
+        assert error.startswith("en anden kurator gemmer i ") and "prøv igen om et øjeblik" in error, error
+        assert not any(english in error for english in ENGLISH_WORDS), error
+    else:
+        assert error.startswith("another curator is saving to ") and "try again in a moment" in error, error
+    assert page.text_area(key="cur_f_handling").value == LESSON["cur_f_handling"]
+    assert "handling-fed" not in load_corpus(built.corpus_dir).by_id()
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_full_disk_is_reported_in_the_pages_language(
+    page: AppTest, built: Settings, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save the OS refuses (disk full) names the file, the cause and that nothing changed, in the page's language."""
+    import errno
+
+    from lessons import files
+
+    def disk_full() -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    fill(in_language(page, lang), LESSON)
+    monkeypatch.setattr(files, "file_mode", disk_full)
+    click(page, "cur_save")
+    [error] = [e.value for e in page.error]
+    if lang == "da":
+        assert error.startswith("kan ikke skrive ") and "handling-fed.yaml" in error, error
+        assert "disken er fuld" in error and error.endswith("Intet blev ændret"), error
+        assert not any(english in error for english in ENGLISH_WORDS), error
+    else:
+        assert error.startswith("cannot write ") and "the disk is full" in error, error
+        assert error.endswith("Nothing was changed"), error
+    assert "handling-fed" not in load_corpus(built.corpus_dir).by_id()
+
+
+def _values(form: dict[str, Any]) -> dict[str, Any]:
+    """The add form's values by field name, from widget keys (as FORM_KEYS maps them)."""
+    from lessons.ui.curator import FORM_KEYS
+
+    fields = {key: name for name, key in FORM_KEYS.items()}
+    return {fields[key]: value for key, value in form.items()}

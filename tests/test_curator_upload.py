@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lessons import words
 from lessons.corpus import validate_entry
-from lessons.errors import CorpusError, Problem
+from lessons.errors import CorpusError, Problem, UploadError, size_text
 from lessons.ingest import SUPPORTED
 from lessons.ingest.saving import SkipCause, Skipped
 from lessons.ui.curator_upload import skip_reason
-from lessons.ui.uploads import accepts, css_string, size_text, uploader_style, wrong_type_message
+from lessons.ui.uploads import accepts, css_string, uploader_style, wrong_type_message
 from tests.conftest import run, upload
 from tests.test_ingest_edges import INLINE
 
@@ -103,7 +104,16 @@ def test_the_uploader_style_shows_our_words_for_the_limit(lang: str) -> None:
         words.t("upload_instructions", lang, limit="25 MB"),
         words.t("upload_drop", lang),
     ]
-    assert size_text(64_000) == "64 kB"
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("da", "2,5 MB"), ("en", "2.5 MB")])
+def test_the_uploader_and_the_refusal_say_the_limit_alike(lang: str, shown: str) -> None:
+    """The uploader's limit and a too-large refusal are written by the one size formatter, in the page's language."""
+    limit = 5 * 1024 * 1024 // 2
+    style = uploader_style("cur_upload-box", lang, limit)
+    assert words.t("upload_instructions", lang, limit=shown) in css_contents(style)
+    refusal = UploadError("too_large", "stor.pdf", size=limit + 1024 * 1024, limit=limit).describe(lang)
+    assert refusal.endswith(shown) and size_text(limit, lang) == shown
 
 
 @pytest.mark.heavy
@@ -304,6 +314,23 @@ def test_a_parse_refusal_is_worded_in_danish(page: AppTest) -> None:
     ingest_section(page)
     upload(page, "låst.pdf", make_pdf(PAGES, encrypt="hemmelig"), mime="application/pdf")
     assert [e.value for e in page.error] == [
-        "Rapporten kan ikke indlæses: låst.pdf: PDF'en er krypteret (beskyttet med adgangskode); gem en kopi uden "
+        "Rapporten kan ikke indlæses: PDF'en låst.pdf er krypteret (beskyttet med adgangskode); gem en kopi uden "
         "beskyttelse, og upload den"
     ]
+
+
+SOURCES = [*sorted((Path(__file__).resolve().parents[1] / "src" / "lessons").rglob("*.py"))]
+UPLOAD_CODES = sorted(
+    {code for path in SOURCES for code in re.findall(r'UploadError\(\s*"(\w+)"', path.read_text(encoding="utf-8"))}
+)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+@pytest.mark.parametrize("code", UPLOAD_CODES)
+def test_a_refusal_in_the_pages_frame_has_one_colon(code: str, lang: str) -> None:
+    """Every upload refusal, framed as the curator page frames it, has one ': ' (the frame's), not two in a row."""
+    key = f"upload_{code}"
+    values = {name: "X" for name in re.findall(r"{(\w+)}", words.TEXTS[key][0])}
+    framed = words.t("cur_ingest_failed", lang, problem=words.t(key, lang, **values))
+    outside_brackets = re.sub(r"\([^)]*\)", "", framed)
+    assert outside_brackets.count(": ") == 1 and "::" not in framed, framed

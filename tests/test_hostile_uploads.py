@@ -207,7 +207,7 @@ REFUSED_UP_FRONT: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "PNG renamed .pdf": (lambda: b"\x89PNG\r\n\x1a\n" + bytes(500), "rapport.pdf", "PNG image"),
     "text renamed .pdf": (lambda: b"Bare tekst.\n", "rapport.pdf", "is plain text without a PDF header"),
     "PDF renamed .txt": (one_page, "rapport.txt", "is a PDF, but its name says a text file"),
-    "an .exe name": (lambda: b"MZ" + bytes(100), "rapport.exe", "upload a report as .pdf, .txt, .text, .md, .markdown"),
+    "an .exe name": (lambda: b"MZ" + bytes(100), "rapport.exe", "as .pdf, .txt, .text, .md, .markdown"),
     "binary with NUL bytes as .txt": (lambda: b"abc\x00def" * 100, "rapport.txt", "binary"),
     "UTF-16 text as .txt": (lambda: "Rapport om data\n".encode("utf-16"), "rapport.txt", "binary"),
 }

@@ -205,7 +205,7 @@ def test_markdown_report_uses_its_headings(tiny_corpus: Path) -> None:
         (b"MZ\x90\x00\x03" + bytes(200), "rapport.pdf", "Windows executable"),
         (b"Dette er bare tekst, ikke en PDF.\n", "rapport.pdf", "is plain text without a PDF header"),
         (b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n", "rapport.txt", "is a PDF, but its name says a text file"),
-        (b"PK\x03\x04" + bytes(100), "rapport.docx", "upload a report as .pdf, .txt, .text, .md, .markdown"),
+        (b"PK\x03\x04" + bytes(100), "rapport.docx", "as .pdf, .txt, .text, .md, .markdown"),
         (b"PK\x03\x04" + bytes(100), "rapport.txt", "ZIP archive"),
         (b"tekst\x00med\x00nul", "rapport.txt", "binary"),
         (b"\xff\xfe\xfa bad utf-8 \xff" * 3, "rapport.txt", "neither a PDF nor UTF-8"),
@@ -237,7 +237,7 @@ def test_encrypted_pdf_is_refused(tiny_corpus: Path) -> None:
 def test_damaged_and_textless_pdfs_are_refused(tiny_corpus: Path) -> None:
     """A truncated PDF and a PDF without text are refused with a reason, not a traceback."""
     broken = make_pdf(PAGES)[:300]
-    with pytest.raises(IngestError, match=r"brudt.pdf: .*(cannot|no pages|damaged)"):
+    with pytest.raises(IngestError, match=r"brudt.pdf .*(cannot|no pages|damaged)"):
         ingest_bytes(tiny_corpus, broken, "brudt.pdf", by="k")
     with pytest.raises(IngestError, match="no extractable text"):
         ingest_bytes(tiny_corpus, make_pdf([[]]), "tom.pdf", by="k")
@@ -319,7 +319,7 @@ UPLOAD_REFUSALS = [
         b"x",
         "rapport.docx",
         None,
-        "rapport.docx: upload rapporten som .pdf, .txt, .text, .md, .markdown (ikke .docx)",
+        "upload rapporten rapport.docx som .pdf, .txt, .text, .md, .markdown (ikke .docx)",
         None,
     ),
     (b"x", "README", None, "(ikke en fil uden endelse)", "(not a file without extension)"),
@@ -401,29 +401,27 @@ def test_parse_refusals_are_worded_in_both_languages(tiny_corpus: Path) -> None:
     """What the sandboxed parser and the ingest's limits refuse comes back with its code: the file and the fault in
     Danish and English, the English what the CLI always printed."""
     locked = _refusal(tiny_corpus, make_pdf(PAGES, encrypt="hemmelig"), "låst.pdf")
-    assert (
-        str(locked) == "låst.pdf: the PDF is encrypted (password-protected); save an unprotected copy and upload that"
-    )
-    assert locked.describe("da").startswith("låst.pdf: PDF'en er krypteret (beskyttet med adgangskode)")
+    assert str(locked) == "the PDF låst.pdf is encrypted (password-protected); save an unprotected copy and upload that"
+    assert locked.describe("da").startswith("PDF'en låst.pdf er krypteret (beskyttet med adgangskode)")
     textless = _refusal(tiny_corpus, make_pdf([[]]), "tom.pdf")
-    assert textless.describe("da").startswith("tom.pdf: PDF'en har ingen tekst, der kan trækkes ud")
+    assert textless.describe("da").startswith("PDF'en tom.pdf har ingen tekst, der kan trækkes ud")
     many = _refusal(tiny_corpus, make_pdf(PAGES), "mange.pdf", IngestLimits(max_pages=2))
-    assert many.describe("da") == "mange.pdf: PDF'en har 3 sider; grænsen er 2"
-    assert str(many) == "mange.pdf: the PDF has 3 pages; the limit is 2"
+    assert many.describe("da") == "PDF'en mange.pdf har 3 sider; grænsen er 2"
+    assert str(many) == "the PDF mange.pdf has 3 pages; the limit is 2"
     slow = _refusal(tiny_corpus, make_pdf(PAGES), "langsom.pdf", IngestLimits(seconds=0.01))
     assert "tog mere end 0,01 s" in slow.describe("da") and "took longer than 0.01 s" in str(slow)
     assert "took" not in slow.describe("da")
 
 
 def test_a_worker_answer_is_checked_before_it_is_worded() -> None:
-    """A refusal read back from the worker becomes an UploadError only with a known code and plain values that fill
-    its words; anything else is its message, bounded, under the file's name."""
+    """A refusal read back from the worker becomes its UploadError only with a known code and plain values that fill
+    its words; anything else says reading the file failed, with the worker's message bounded, in either language."""
     from lessons.ingest.worker import _answered_refusal
 
     good = _answered_refusal(
         {"ok": False, "code": "pdf_too_many_pages", "values": {"pages": 9, "max_pages": 2}}, "r.pdf"
     )
-    assert isinstance(good, UploadError) and good.describe("da") == "r.pdf: PDF'en har 9 sider; grænsen er 2"
+    assert isinstance(good, UploadError) and good.describe("da") == "PDF'en r.pdf har 9 sider; grænsen er 2"
     for answer in (
         {"code": "no_such_code", "values": {}, "message": "x"},
         {"code": "pdf_too_many_pages", "values": {"pages": 9}, "message": "x"},  # a value missing
@@ -432,7 +430,9 @@ def test_a_worker_answer_is_checked_before_it_is_worded() -> None:
         {"code": "pdf_no_pages", "values": "nonsense", "message": "y" * 10_000},
     ):
         error = _answered_refusal({"ok": False, **answer}, "r.pdf")
-        assert not isinstance(error, UploadError) and str(error).startswith("r.pdf: ") and len(str(error)) < 520
+        assert isinstance(error, UploadError) and error.code == "read_failed" and error.name == "r.pdf"
+        assert str(error).startswith("reading r.pdf failed (") and len(str(error)) < 250
+        assert error.describe("da").startswith("læsningen af r.pdf mislykkedes (")
 
 
 def test_a_library_detail_is_bounded() -> None:

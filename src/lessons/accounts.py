@@ -239,15 +239,13 @@ class AccountStore:
             "create the first account with `lessons users add NAME --role editor`"
         )
         with self._connect() as conn:
-            ensure_schema(
-                conn, _SCHEMA, f"the accounts database {self.path}", AccountsUnavailableError, missing=missing
-            )
+            ensure_schema(conn, _SCHEMA, "db_accounts", self.path, AccountsUnavailableError, missing=missing)
 
     # --- the file ---------------------------------------------------------------------------------
 
     def _check_file(self, create: bool) -> None:
         path = self.path
-        check_regular(path, "the accounts database", AccountsUnavailableError)
+        check_regular(path, "db_accounts", AccountsUnavailableError)
         if not path.exists():
             if create:
                 return

@@ -111,7 +111,7 @@ def db_path(data_dir: Path) -> Path:
 
 
 def _connect(data_dir: Path) -> AbstractContextManager[sqlite3.Connection]:
-    return sqlite_session(db_path(data_dir), _SCHEMA, AuditError, what="the audit log")
+    return sqlite_session(db_path(data_dir), _SCHEMA, AuditError, what="db_audit")
 
 
 def writable(data_dir: Path) -> None:
@@ -237,7 +237,7 @@ def events(
     # the clause is built from fixed strings; the values are parameters
     query = f"SELECT id, at, actor, role, source, action, entry_id, before, after, detail FROM audit {clause} ORDER BY id DESC LIMIT ?"  # noqa: S608, E501
     path = db_path(data_dir)
-    check_regular(path, "the audit log", AuditError)
+    check_regular(path, "db_audit", AuditError)
     if not path.exists():
         return []
     with _connect(data_dir) as conn:

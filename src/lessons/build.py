@@ -138,9 +138,7 @@ def build_index(
     try:
         return _build(settings, embedder, full=full, corpus=corpus, progress=progress)
     except OSError as exc:  # disk full, no permission, a file where a folder should be
-        raise storage_error(
-            exc, settings.index_dir, "write the index to", "The previous index version still serves"
-        ) from None
+        raise storage_error(exc, settings.index_dir, "write_index", "index_kept") from None
 
 
 def _build(

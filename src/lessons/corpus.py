@@ -228,6 +228,8 @@ def superseded_problems(entries: Mapping[str, Entry], files: Mapping[str, Path |
                     file=str(files[entry_id]),
                     field="superseded_by",
                     message=f"names {target!r}, which is not an entry in the corpus",
+                    code="superseded_unknown",
+                    values=(("target", repr(target)),),
                 )
             )
             continue
@@ -241,6 +243,8 @@ def superseded_problems(entries: Mapping[str, Entry], files: Mapping[str, Path |
                     file=str(files[entry_id]),
                     field="superseded_by",
                     message=f"entries supersede each other in a loop ({' -> '.join(sorted(seen))})",
+                    code="superseded_loop",
+                    values=(("ids", " → ".join(sorted(seen))),),
                 )
             )
     return problems

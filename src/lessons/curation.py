@@ -47,6 +47,7 @@ __all__ = [
     "CURATION_FIELDS",
     "CorpusInvalidError",
     "CurationError",
+    "CurationProblemsError",
     "DenseScorer",
     "EntryError",
     "FieldChange",
@@ -87,7 +88,20 @@ LOCK_TIMEOUT = 30.0
 
 
 class CurationError(LessonsError):
-    """A curation step cannot be done as asked (unknown id, wrong state, nothing to change)."""
+    """A curation step cannot be done as asked (unknown id, wrong state, another curator saving).
+
+    ``code`` names its words, ``curation_<code>`` in :mod:`lessons.words`, filled with ``values``
+    (ids, names, paths); ``str()`` is the English (the CLI's), :meth:`describe` either language.
+    """
+
+    def __init__(self, code: str, **values: str) -> None:
+        self.code = code
+        self.values = values
+        super().__init__(self.describe("en"))
+
+    def describe(self, lang: str) -> str:
+        """The refusal in ``lang``."""
+        return t(f"curation_{self.code}", lang, **self.values)
 
 
 class NothingToChangeError(CurationError):
@@ -95,32 +109,51 @@ class NothingToChangeError(CurationError):
 
     def __init__(self, entry_id: str) -> None:
         self.entry_id = entry_id
-        super().__init__(self.describe("en"))
+        super().__init__("nothing_to_change", id=entry_id)
+
+
+class CurationProblemsError(CurationError):
+    """A refusal that lists problems (each after its file, line and field) between a head and a foot line."""
+
+    foot: ClassVar[str] = ""
+
+    def __init__(self, code: str, problems: list[Problem], **values: str) -> None:
+        self.problems = problems
+        super().__init__(code, **values)
+
+    def head(self, lang: str) -> str:
+        """The line before the problems, in ``lang``."""
+        return t(f"curation_{self.code}", lang, n=len(self.problems), **self.values)
+
+    def tail(self, lang: str) -> str:
+        """The line after the problems (what to do), in ``lang``; empty when there is none."""
+        return t(self.foot, lang, **self.values) if self.foot else ""
 
     def describe(self, lang: str) -> str:
-        """The refusal in ``lang``."""
-        return t("cur_nothing_to_change", lang, id=self.entry_id)
+        """The head, every problem in ``lang`` (the CLI's English: the validator's own words), and the tail."""
+        lines = [self.head(lang)]
+        lines += [f"  {p}" if lang == "en" else f"  {p.where()}: {p.describe(lang)}" for p in self.problems]
+        return "\n".join([*lines, self.tail(lang)] if self.foot else lines)
 
 
-class CorpusInvalidError(CurationError):
+class CorpusInvalidError(CurationProblemsError):
     """The corpus does not validate, so no curation step may change it; lists every problem."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = [
-            f"the corpus has {len(problems)} problem(s), so nothing was changed; "
-            "fix them first (`lessons validate` lists them):"
-        ]
-        lines += [f"  {p}" for p in problems]
-        super().__init__("\n".join(lines))
+        super().__init__("corpus_invalid", problems)
 
 
 class FourEyesError(CurationError):
     """An editor tried to approve a draft they wrote or changed themselves."""
 
 
-class RevisionError(CurationError):
+class RevisionError(CurationProblemsError):
     """A pending revision cannot be approved or amended: it no longer applies to its entry."""
+
+    foot = "curation_revision_withdraw"
+
+    def __init__(self, entry_id: str, problems: list[Problem]) -> None:
+        super().__init__("revision_stale", problems, id=entry_id)
 
 
 class NotYourRevisionError(CurationError):
@@ -131,6 +164,7 @@ class EntryError(CorpusError):
     """A new or edited entry does not validate; each problem names its field (and line, from a file)."""
 
     subject: ClassVar[str] = "the entry"
+    subject_key: ClassVar[str] = "subject_entry"
 
 
 def _validated(data: Mapping[str, Any], file: str, lines: Mapping[str, int] | None = None) -> Entry:
@@ -212,11 +246,9 @@ def curation_lock(root: Path, timeout: float | None = None) -> Iterator[None]:
         root.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
-        raise CurationError(
-            f"another curator is saving to {root} (waited {timeout:g} s); try again in a moment"
-        ) from None
+        raise CurationError("busy", folder=str(root), seconds=f"{timeout:g}") from None
     except OSError as exc:
-        raise storage_error(exc, root / LOCK_NAME, "create the curation lock", "Nothing was changed") from None
+        raise storage_error(exc, root / LOCK_NAME, "lock", "unchanged") from None
     try:
         yield
     finally:
@@ -486,7 +518,13 @@ def prepare_entry(
     data = {k: v for k, v in data.items() if v is not None}
     used = taken if isinstance(taken, set | frozenset | dict) else set(taken)
     problems = [
-        Problem(file=file, field=name, line=(lines or {}).get(name), message="set by lessons; remove it")
+        Problem(
+            file=file,
+            field=name,
+            line=(lines or {}).get(name),
+            message="set by lessons; remove it",
+            code="set_by_lessons",
+        )
         for name in CURATION_FIELDS
         if name in data
     ]
@@ -497,6 +535,8 @@ def prepare_entry(
                 field="id",
                 line=(lines or {}).get("id"),
                 message=f"id {data['id']!r} is taken; choose another or edit that entry",
+                code="id_taken",
+                values=(("id", repr(data["id"])),),
             )
         )
     if problems:
@@ -533,11 +573,11 @@ def checked_corpus(root: Path) -> Corpus:
 def find_entry(root: Path, entry_id: str, corpus: Corpus | None = None) -> tuple[Path, Entry]:
     """The file and entry with this id (any state), from the validated corpus."""
     if not _ENTRY_ID.fullmatch(entry_id):
-        raise CurationError(f"{entry_id!r} is not an entry id (lowercase letters, digits and '-')")
+        raise CurationError("bad_id", id=repr(entry_id[:200]))
     corpus = corpus if corpus is not None else checked_corpus(root)
     entry = corpus.by_id().get(entry_id)
     if entry is None:
-        raise CurationError(f"no entry with id {entry_id!r} in {root / 'entries'}; `lessons drafts` lists drafts")
+        raise CurationError("no_entry", id=repr(entry_id), folder=str(root / "entries"))
     return corpus.files[entry_id], entry
 
 
@@ -605,11 +645,11 @@ def _save_changed(root: Path, old_path: Path, entry: Entry) -> Path:
     """Write the entry over its own file; if its kind changed, the file moves (atomically: never two files)."""
     path = entry_path(root, entry)
     if path.name != old_path.name:  # find_entry only returns files named after their id; never write another
-        raise CurationError(f"{old_path} does not hold entry {entry.id!r}; nothing was changed")
+        raise CurationError("not_holding", path=str(old_path), id=repr(entry.id))
     if path == old_path:
         return write_entry(root, entry)
     if path.exists() or path.is_symlink():
-        raise CurationError(f"cannot move {entry.id} to {path}: a file is already there; nothing was changed")
+        raise CurationError("move_clash", id=entry.id, path=str(path))
     return write_entry(root, entry, replacing=old_path)
 
 
@@ -617,10 +657,7 @@ def _pending(entry: Entry, file: str) -> Entry:
     """The entry as its pending revision would make it; :class:`RevisionError` when that no longer fits."""
     problems = revision_problems(entry, file)
     if problems:
-        lines = [f"the pending revision of {entry.id} no longer applies, so nothing was changed:"]
-        lines += [f"  {p}" for p in problems]
-        lines.append(f"withdraw it (`lessons withdraw {entry.id}`) and make the change again")
-        raise RevisionError("\n".join(lines))
+        raise RevisionError(entry.id, problems)
     return entry.proposed()
 
 
@@ -762,6 +799,8 @@ def revision_problems(
                     f"(by {', '.join(revision.authors)}), so it may undo that change; "
                     f"withdraw it (`lessons withdraw {entry.id}`) and edit again"
                 ),
+                code="revision_base",
+                values=(("authors", ", ".join(revision.authors)),),
             )
         )
     try:
@@ -776,6 +815,8 @@ def revision_problems(
                     field=".".join(["revision", "changes", *loc]) if loc else "revision",
                     line=line or where.get(("revision",)),
                     message=f"the entry this revision would make is not valid: {err['msg']}",
+                    code="revision_invalid",
+                    values=(("message", str(err["msg"])),),
                 )
             )
     return problems
@@ -821,16 +862,13 @@ def approve_entry(root: Path, entry_id: str, *, by: str, allow_self: bool = Fals
         path, entry = find_entry(root, entry_id, corpus)
         if entry.state is ReviewState.APPROVED:
             if entry.revision is None:
-                raise CurationError(f"{entry_id} is already approved and has no pending revision")
+                raise CurationError("already_approved", id=entry_id)
             updated = _apply_revision(corpus, path, entry, by=by, allow_self=allow_self)
             _save_changed(root, path, updated)
             return updated
         own = person(by) in authors(entry)
         if own and not allow_self:
-            raise FourEyesError(
-                f"{entry_id} was written or changed by {by}; another editor must approve it "
-                "(four-eyes; a one-person team can set LESSONS_ALLOW_SELF_APPROVAL=1)"
-            )
+            raise FourEyesError("four_eyes", id=entry_id, by=by)
         when = _now()
         action = "reinstated" if entry.state is ReviewState.RETIRED else "approved"
         if own:
@@ -852,16 +890,13 @@ def approve_entry(root: Path, entry_id: str, *, by: str, allow_self: bool = Fals
 def _apply_revision(corpus: Corpus, path: Path, entry: Entry, *, by: str, allow_self: bool) -> Entry:
     """The approved entry with its pending revision applied (four-eyes checked), not yet written."""
     if entry.revision is None:
-        raise CurationError(f"{entry.id} has no pending revision")
+        raise CurationError("no_revision", id=entry.id)
     file = str(path.relative_to(corpus.root))
     proposed = _pending(entry, file)
     writers = entry.revision.authors
     own = person(by) in {person(name) for name in writers}
     if own and not allow_self:
-        raise FourEyesError(
-            f"the pending revision of {entry.id} was written by {', '.join(writers)}; another editor must approve "
-            "it (four-eyes; a one-person team can set LESSONS_ALLOW_SELF_APPROVAL=1)"
-        )
+        raise FourEyesError("four_eyes_revision", id=entry.id, by=", ".join(writers))
     when = _now()
     fields = ", ".join(change.field for change in revision_changes(entry))
     action = "revision self-approved" if own else "revision approved"
@@ -889,12 +924,9 @@ def withdraw_revision(
         path, entry = find_entry(root, entry_id)
         revision = entry.revision
         if revision is None:
-            raise CurationError(f"{entry_id} has no pending revision to withdraw")
+            raise CurationError("nothing_to_withdraw", id=entry_id)
         if authors_only and person(by) not in {person(name) for name in revision.authors}:
-            raise NotYourRevisionError(
-                f"the pending revision of {entry_id} was written by {', '.join(revision.authors)}; "
-                "only they, or an editor, can withdraw it"
-            )
+            raise NotYourRevisionError("not_your_revision", id=entry_id, by=", ".join(revision.authors))
         when = _now()
         detail = normalise(reason).strip() if reason else None
         data = entry.model_dump(mode="json", exclude_none=True, exclude={"revision"})
@@ -916,7 +948,7 @@ def retire_entry(root: Path, entry_id: str, *, reason: str, by: str) -> Entry:
     with curation_lock(root):
         path, entry = find_entry(root, entry_id)
         if entry.state is ReviewState.RETIRED:
-            raise CurationError(f"{entry_id} is already retired")
+            raise CurationError("already_retired", id=entry_id)
         when = _now()
         detail = normalise(reason)
         if entry.revision is not None:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessons.errors import LessonsError
+from lessons.errors import LessonsError, Term
 
 __all__ = ["Schema", "check_regular", "ensure_schema", "sqlite_session"]
 
@@ -33,27 +33,31 @@ class Schema:
 
 
 def check_regular(path: Path, what: str, error: type[LessonsError]) -> None:
-    """Raise ``error`` when ``path`` is a link or exists as something other than a regular file."""
+    """Raise ``error`` when ``path`` is a link or exists as something other than a regular file.
+
+    ``what`` names the database: a key of :mod:`lessons.words` (``db_audit``, ``db_feedback``, ``db_accounts``).
+    """
     if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise error(f"{what} {path} is not a regular file")
+        raise error.worded("db_not_regular", what=Term(what), path=str(path))
 
 
 def ensure_schema(
     conn: sqlite3.Connection,
     schema: Schema,
-    where: str,
+    what: str,
+    path: Path,
     error: type[LessonsError],
     *,
     missing: str | None = None,
 ) -> None:
     """Refuse a newer schema than ours and bring an older one up to it.
 
-    ``where`` names the file in messages. With ``missing`` set, an older schema is not migrated
-    but refused with that message (a database only one command may create).
+    ``what`` (a key of :mod:`lessons.words`) and ``path`` name the file in messages. With ``missing`` set, an
+    older schema is not migrated but refused with that message (a database only one command may create).
     """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > schema.version:
-        raise error(f"{where} has schema {version}; this lessons reads {schema.version}")
+        raise error.worded("db_newer", what=Term(what), path=str(path), found=version, ours=schema.version)
     if version < schema.version:
         if missing is not None:
             raise error(missing)
@@ -74,25 +78,26 @@ def sqlite_session(
 ) -> Iterator[sqlite3.Connection]:
     """A connection to ``path`` (created with its folder on demand) with the schema in place.
 
-    Commits when the block ends, rolls back on an SQLite error and always closes. ``what`` names
-    the database in messages ("the audit log"); every failure is raised as ``error``. ``wal``
-    puts the file in write-ahead-log mode, so readers and one writer do not wait on each other.
+    Commits when the block ends, rolls back on an SQLite error and always closes. ``what`` names the
+    database in messages (a key of :mod:`lessons.words`: ``db_audit``); every failure is raised as
+    ``error``. ``wal`` puts the file in write-ahead-log mode, so readers and one writer do not wait on
+    each other.
     """
     check_regular(path, what, error)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=10)
     except (OSError, sqlite3.Error) as exc:
-        raise error(f"cannot open {what} {path}: {exc}") from None
+        raise error.worded("db_cannot_open", what=Term(what), path=str(path), detail=str(exc)) from None
     try:
         if wal:
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=10000")
-        ensure_schema(conn, schema, f"{what} {path}", error)
+        ensure_schema(conn, schema, what, path, error)
         yield conn
         conn.commit()
     except sqlite3.Error as exc:
         conn.rollback()
-        raise error(f"{what} {path} cannot be used: {exc}") from None
+        raise error.worded("db_unusable", what=Term(what), path=str(path), detail=str(exc)) from None
     finally:
         conn.close()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from lessons.words import TEXTS, label, t
 
 __all__ = [
     "BuildLockedError",
     "CorpusError",
+    "DraftsNotSavedError",
     "IndexUnusableError",
     "IngestError",
     "LessonsError",
@@ -19,6 +20,7 @@ __all__ = [
     "ProblemsError",
     "QuestionError",
     "StorageError",
+    "Term",
     "UnsafeFileError",
     "UploadError",
     "size_text",
@@ -28,10 +30,32 @@ __all__ = [
 class LessonsError(Exception):
     """Base of every error meant for a user: its message says what is wrong and what to do."""
 
+    words: tuple[str, dict[str, object]] | None = None  # set by worded(): the key and values of its message
+
     def describe(self, lang: str) -> str:
         """The message in ``lang``: an error with its words in :mod:`lessons.words` says it in either language;
         any other gives its English message."""
+        if self.words is not None:
+            key, values = self.words
+            return t(key, lang, **{k: t(v.key, lang) if isinstance(v, Term) else v for k, v in values.items()})
         return str(self)
+
+    @classmethod
+    def worded(cls, key: str, **values: object) -> Self:
+        """The error whose message is the text ``key`` of :mod:`lessons.words` (English in ``str()``, either
+        language in :meth:`describe`); for an error class made from its message alone."""
+        error = cls(key)
+        error.words = (key, values)
+        error.args = (error.describe("en"),)
+        return error
+
+
+@dataclass(frozen=True)
+class Term:
+    """A value of a worded error that is itself a text of :mod:`lessons.words` (a database's name), so it is
+    said in the message's language."""
+
+    key: str
 
 
 @dataclass(frozen=True)
@@ -52,12 +76,16 @@ class Problem:
     values: tuple[tuple[str, str | int | float], ...] = dataclasses.field(default=(), compare=False)
 
     def __str__(self) -> str:
+        return f"{self.where()}: {self.message}"
+
+    def where(self) -> str:
+        """File, line and field: 'entries/x.yaml:3 [title]'."""
         where = self.file
         if self.line is not None:
             where += f":{self.line}"
         if self.field:
             where += f" [{self.field}]"
-        return f"{where}: {self.message}"
+        return where
 
     def describe(self, lang: str) -> str:
         """What is wrong, without where, in ``lang``: the common schema problems in our words, any
@@ -69,7 +97,7 @@ class Problem:
         key = _PROBLEM_WORDS.get(self.code or "")
         if key in _WHOLE_PROBLEMS:  # says it all, the field included
             return t(key, lang)
-        if key == "problem_kind_fields":
+        if key in ("problem_kind_fields", "problem_kind_foreign"):
             fields = str(values.get("fields", "")).split(", ")
             return t(
                 key,
@@ -77,6 +105,8 @@ class Problem:
                 kind=label("kind", str(values.get("kind", "")), lang),
                 fields=", ".join(label("entry_field", f, lang) for f in fields),
             )
+        if key in _OWN_PROBLEMS:  # ours, worded with the field's label and their values (ids, names)
+            return t(key, lang, **{k: str(v) for k, v in values.items()}, field=shown or name)
         limit = next((values[k] for k in ("max_length", "min_length", "le", "lt", "ge", "gt") if k in values), None)
         if key is not None and shown and (limit is not None or key in ("problem_missing", "problem_empty")):
             return t(key, lang, field=shown, limit=_number(limit, lang) if limit is not None else "")
@@ -94,9 +124,28 @@ _PROBLEM_WORDS = {
     "greater_than_equal": "problem_too_small",
     "greater_than": "problem_too_small",
     "kind_fields": "problem_kind_fields",
+    "kind_foreign": "problem_kind_foreign",
     "reason": "problem_reason",
+    "superseded_unknown": "problem_superseded_unknown",
+    "superseded_loop": "problem_superseded_loop",
+    "superseded_self": "problem_superseded_self",
+    "revision_base": "problem_revision_base",
+    "revision_invalid": "problem_revision_invalid",
+    "set_by_lessons": "problem_set_by_lessons",
+    "id_taken": "problem_id_taken",
 }
-_WHOLE_PROBLEMS = frozenset({"problem_reason"})  # ours, worded whole (no field label, no limit)
+_WHOLE_PROBLEMS = frozenset({"problem_reason"})  # ours, worded whole (no field label, no values)
+_OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
+    {
+        "problem_superseded_unknown",
+        "problem_superseded_loop",
+        "problem_superseded_self",
+        "problem_revision_base",
+        "problem_revision_invalid",
+        "problem_set_by_lessons",
+        "problem_id_taken",
+    }
+)
 
 
 def _number(value: str | int | float, lang: str) -> str:
@@ -116,6 +165,7 @@ class ProblemsError(LessonsError):
     """
 
     subject: ClassVar[str] = "the input"
+    subject_key: ClassVar[str] = "subject_input"  # the subject in lessons.words, for describe()
     problems: list[Problem]
 
     def __init__(self, problems: list[Problem]) -> None:
@@ -127,12 +177,21 @@ class ProblemsError(LessonsError):
         lines += [f"  {p}" for p in self.problems]
         return "\n".join(lines)
 
+    def head(self, lang: str) -> str:
+        """The line before the problems, in ``lang``."""
+        return t("problems_in", lang, n=len(self.problems), subject=t(self.subject_key, lang))
+
+    def describe(self, lang: str) -> str:
+        """Every problem in ``lang``, each after its file, line and field (:meth:`Problem.describe`)."""
+        return "\n".join([self.head(lang), *(f"  {p.where()}: {p.describe(lang)}" for p in self.problems)])
+
 
 @dataclass
 class CorpusError(ProblemsError):
     """The corpus has problems; every one is listed, not only the first."""
 
     subject: ClassVar[str] = "the corpus"
+    subject_key: ClassVar[str] = "subject_corpus"
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -219,8 +278,27 @@ def size_text(n_bytes: int, lang: str, *, exact: bool = False) -> str:
 class StorageError(LessonsError):
     """The operating system refused a read or write (disk full, no permission, a folder in the way).
 
-    The message names the path and what to do; the operation left nothing half-written.
+    The message names the path and what to do; the operation left nothing half-written. Made by
+    :func:`lessons.files.storage_error`: ``doing`` (what was being done: ``storage_doing_<doing>`` in
+    :mod:`lessons.words`), ``reason`` (what the OS said, in our words: ``storage_<reason>``), ``after``
+    (what that means for the user's work: ``storage_after_<after>``, or nothing) and ``detail`` (the OS's
+    own English, for a reason we have no words for).
     """
+
+    def __init__(self, path: str, doing: str, reason: str, after: str = "", detail: str = "") -> None:
+        self.path, self.doing, self.reason, self.after, self.detail = path, doing, reason, after, detail
+        super().__init__(self.describe("en"))
+
+    def describe(self, lang: str) -> str:
+        """What failed, where, why and what to do, in ``lang``."""
+        doing = t(f"storage_doing_{self.doing}", lang)
+        reason = t(f"storage_{self.reason}", lang, doing=doing, detail=self.detail)
+        after = t(f"storage_after_{self.after}", lang) if self.after else ""
+        return t("storage_failed", lang, doing=doing, path=self.path, reason=reason) + (f". {after}" if after else "")
+
+
+class DraftsNotSavedError(StorageError, IngestError):
+    """The OS refused to save an ingest's drafts; none of them was saved."""
 
 
 class UnsafeFileError(LessonsError):

@@ -132,7 +132,7 @@ _SCHEMA = Schema(version=SCHEMA_VERSION, script=_SCRIPT, upgrade=_add_gap_state)
 
 def _connect(data_dir: Path) -> AbstractContextManager[sqlite3.Connection]:
     """An open connection with the schema in place; commits on success, always closes."""
-    return sqlite_session(db_path(data_dir), _SCHEMA, FeedbackStoreError, what="the feedback database", wal=True)
+    return sqlite_session(db_path(data_dir), _SCHEMA, FeedbackStoreError, what="db_feedback", wal=True)
 
 
 def _clip(text: str | None, limit: int) -> str | None:

@@ -80,34 +80,39 @@ def file_kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def storage_error(exc: OSError, path: Path | str, doing: str, after: str = "", *, exact: bool = False) -> StorageError:
-    """A domain error for an OS error while ``doing`` (e.g. 'write') ``path``: what happened and the fix.
+def storage_error(
+    exc: OSError,
+    path: Path | str,
+    doing: str,
+    after: str = "",
+    *,
+    exact: bool = False,
+    error: type[StorageError] = StorageError,
+) -> StorageError:
+    """A domain error for an OS error while ``doing`` ``path``: what happened and the fix, in either language.
 
-    The path named is the one the OS names (the file inside ``path`` that failed),
-    unless ``exact`` (the OS would name our temporary file).
+    ``doing`` and ``after`` are codes with words in :mod:`lessons.words` (``storage_doing_<doing>``:
+    read, write, list, lock, write_index, save_drafts; ``storage_after_<after>``: unchanged, index_kept,
+    unsaved). The path named is the one the OS names (the file inside ``path`` that failed), unless
+    ``exact`` (the OS would name our temporary file). ``error``: the class raised (a subclass of StorageError).
     """
     where = str(path) if exact or not exc.filename else str(exc.filename)
-    code = exc.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        what = "the disk is full (or the disk quota is used up); free some space and try again"
-    elif code in (errno.EACCES, errno.EPERM):
-        what = f"permission denied; make sure this user may {doing} there (check the owner and permissions)"
-    elif code == errno.EROFS:
-        what = "the file system is read-only; use a writable folder or remount it read-write"
-    elif code == errno.EISDIR:
-        what = "it is a folder, where a file is expected; move or rename the folder"
-    elif code == errno.ENOTDIR:
-        what = "part of the path is a file, where a folder is expected; move or rename that file"
-    elif code == errno.ENOENT:
-        what = "it does not exist (was it moved or deleted?)"
-    elif code == errno.ELOOP:
-        what = "it is a symbolic link; only regular files are used"
-    elif code in (errno.EMFILE, errno.ENFILE):
-        what = "too many open files; close other programs and try again"
-    else:
-        what = f"{exc.strerror or exc}; check the folder and try again"
-    message = f"cannot {doing} {where}: {what}"
-    return StorageError(message + (f". {after}" if after else ""))
+    return error(where, doing, _REASONS.get(exc.errno or 0, "other"), after, detail=str(exc.strerror or exc))
+
+
+_REASONS = {  # an OS error number -> the storage_<reason> words that say it and what to do
+    errno.ENOSPC: "disk_full",
+    getattr(errno, "EDQUOT", errno.ENOSPC): "disk_full",
+    errno.EACCES: "denied",
+    errno.EPERM: "denied",
+    errno.EROFS: "read_only",
+    errno.EISDIR: "is_folder",
+    errno.ENOTDIR: "not_folder",
+    errno.ENOENT: "missing",
+    errno.ELOOP: "link",
+    errno.EMFILE: "too_many_open",
+    errno.ENFILE: "too_many_open",
+}
 
 
 def read_regular_file(
@@ -232,7 +237,7 @@ def atomic_write(path: Path, data: bytes, *, replacing: Path | None = None) -> N
         if moved and replacing is not None:  # put the old file back where it was
             with contextlib.suppress(OSError):
                 os.rename(path, replacing)
-        raise storage_error(exc, path, "write", "Nothing was changed", exact=True) from None
+        raise storage_error(exc, path, "write", "unchanged", exact=True) from None
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):

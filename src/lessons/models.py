@@ -250,9 +250,10 @@ class Entry(BaseModel):
         allowed = set(required) | set(optional)
         foreign = [name for name in TEXT_FIELDS if name not in allowed and getattr(self, name)]
         if foreign:
-            raise ValueError(
-                f"a {self.kind.value} entry does not use the field(s): {', '.join(foreign)}; "
-                f"its text fields are: {', '.join(required + optional)}"
+            raise PydanticCustomError(
+                "kind_foreign",
+                "a {kind} entry does not use the field(s): {fields}; its text fields are: {allowed}",
+                {"kind": self.kind.value, "fields": ", ".join(foreign), "allowed": ", ".join(required + optional)},
             )
         return self
 
@@ -269,7 +270,9 @@ class Entry(BaseModel):
     @classmethod
     def _not_itself(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and value == info.data.get("id"):
-            raise ValueError("superseded_by names the entry itself; name the newer entry that replaces it")
+            raise PydanticCustomError(
+                "superseded_self", "superseded_by names the entry itself; name the newer entry that replaces it"
+            )
         return value
 
     def text_fields(self) -> list[tuple[str, str]]:

@@ -440,10 +440,69 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cur_save_changes": ("Gem ændringer", "Save changes"),
     "cur_edit_reason": ("Hvorfor (valgfrit, gemmes i historikken)", "Why (optional, kept in the history)"),
     "cur_edited": ("Rettet: {id}", "Edited: {id}"),
-    "cur_nothing_to_change": (
+    # a curation step refused (lessons.curation.CurationError): a stale page, another curator, a broken corpus
+    "curation_nothing_to_change": (
         "{id}: intet at ændre (værdierne er dem, erfaringen allerede har)",
         "{id}: nothing to change (the given values are what the entry holds)",
     ),
+    "curation_busy": (
+        "en anden kurator gemmer i {folder} (ventede {seconds} s); prøv igen om et øjeblik",
+        "another curator is saving to {folder} (waited {seconds} s); try again in a moment",
+    ),
+    "curation_bad_id": (
+        "{id} er ikke et id for en erfaring (små bogstaver, cifre og '-')",
+        "{id} is not an entry id (lowercase letters, digits and '-')",
+    ),
+    "curation_no_entry": (
+        "ingen erfaring har id'et {id} i {folder}; `lessons drafts` viser kladderne",
+        "no entry with id {id} in {folder}; `lessons drafts` lists drafts",
+    ),
+    "curation_not_holding": (
+        "{path} indeholder ikke erfaringen {id}; intet blev ændret",
+        "{path} does not hold entry {id}; nothing was changed",
+    ),
+    "curation_move_clash": (
+        "kan ikke flytte {id} til {path}, for der ligger allerede en fil; intet blev ændret",
+        "cannot move {id} to {path}: a file is already there; nothing was changed",
+    ),
+    "curation_corpus_invalid": (
+        "korpusset har {n} problem(er), så intet blev ændret; ret dem først (`lessons validate` viser dem):",
+        "the corpus has {n} problem(s), so nothing was changed; fix them first (`lessons validate` lists them):",
+    ),
+    "curation_revision_stale": (
+        "rettelsen af {id} passer ikke længere, så intet blev ændret:",
+        "the pending revision of {id} no longer applies, so nothing was changed:",
+    ),
+    "curation_revision_withdraw": (
+        "træk rettelsen tilbage (`lessons withdraw {id}`), og lav ændringen igen",
+        "withdraw it (`lessons withdraw {id}`) and make the change again",
+    ),
+    "curation_already_approved": (
+        "{id} er allerede godkendt og har ingen rettelse, der venter",
+        "{id} is already approved and has no pending revision",
+    ),
+    "curation_four_eyes": (
+        "{id} er skrevet eller rettet af {by}; en anden redaktør skal godkende den (fire øjne; et team på én "
+        "person kan sætte LESSONS_ALLOW_SELF_APPROVAL=1)",
+        "{id} was written or changed by {by}; another editor must approve it (four-eyes; a one-person team can "
+        "set LESSONS_ALLOW_SELF_APPROVAL=1)",
+    ),
+    "curation_four_eyes_revision": (
+        "rettelsen af {id} er skrevet af {by}; en anden redaktør skal godkende den (fire øjne; et team på én "
+        "person kan sætte LESSONS_ALLOW_SELF_APPROVAL=1)",
+        "the pending revision of {id} was written by {by}; another editor must approve it (four-eyes; a "
+        "one-person team can set LESSONS_ALLOW_SELF_APPROVAL=1)",
+    ),
+    "curation_no_revision": ("{id} har ingen rettelse, der venter", "{id} has no pending revision"),
+    "curation_nothing_to_withdraw": (
+        "{id} har ingen rettelse, der venter og kan trækkes tilbage",
+        "{id} has no pending revision to withdraw",
+    ),
+    "curation_not_your_revision": (
+        "rettelsen af {id} er skrevet af {by}; kun de eller en redaktør kan trække den tilbage",
+        "the pending revision of {id} was written by {by}; only they, or an editor, can withdraw it",
+    ),
+    "curation_already_retired": ("{id} er allerede udgået", "{id} is already retired"),
     "cur_reinstate": ("Genindsæt", "Reinstate"),
     "cur_state": ("Tilstand: {state}", "State: {state}"),
     "cur_history": ("Historik", "History"),
@@ -495,8 +554,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload_empty": ("{name} er tom (0 byte)", "{name} is empty (0 bytes)"),
     "upload_too_large": ("{name} fylder {size}; grænsen er {limit}", "{name} is {size}; the limit is {limit}"),
     "upload_unsupported": (
-        "{name}: upload rapporten som {types} (ikke {suffix})",
-        "{name}: upload a report as {types} (not {suffix})",
+        "upload rapporten {name} som {types} (ikke {suffix})",
+        "upload the report {name} as {types} (not {suffix})",
     ),
     "upload_no_suffix": ("en fil uden endelse", "a file without extension"),
     "upload_not_a_report": (
@@ -517,63 +576,67 @@ TEXTS: dict[str, tuple[str, str]] = {
     "size_bytes": ("{n} byte", "{n} bytes"),
     # ... refused by the parser (in the sandboxed worker) or by the ingest's limits; {detail}: the library's English
     "upload_pdf_encrypted": (
-        "{name}: PDF'en er krypteret (beskyttet med adgangskode); gem en kopi uden beskyttelse, og upload den",
-        "{name}: the PDF is encrypted (password-protected); save an unprotected copy and upload that",
+        "PDF'en {name} er krypteret (beskyttet med adgangskode); gem en kopi uden beskyttelse, og upload den",
+        "the PDF {name} is encrypted (password-protected); save an unprotected copy and upload that",
     ),
     "upload_pdf_unreadable": (
-        "{name}: PDF'en kan ikke læses ({detail}); den kan være beskadiget",
-        "{name}: the PDF cannot be read ({detail}); it may be damaged",
+        "PDF'en {name} kan ikke læses ({detail}); den kan være beskadiget",
+        "the PDF {name} cannot be read ({detail}); it may be damaged",
     ),
-    "upload_pdf_no_pages": ("{name}: PDF'en har ingen sider", "{name}: the PDF has no pages"),
+    "upload_pdf_no_pages": ("PDF'en {name} har ingen sider", "the PDF {name} has no pages"),
     "upload_pdf_too_many_pages": (
-        "{name}: PDF'en har {pages} sider; grænsen er {max_pages}",
-        "{name}: the PDF has {pages} pages; the limit is {max_pages}",
+        "PDF'en {name} har {pages} sider; grænsen er {max_pages}",
+        "the PDF {name} has {pages} pages; the limit is {max_pages}",
     ),
     "upload_pdf_page_unreadable": (
-        "{name}: side {page} i PDF'en kan ikke læses ({detail})",
-        "{name}: page {page} of the PDF cannot be read ({detail})",
+        "side {page} i PDF'en {name} kan ikke læses ({detail})",
+        "page {page} of the PDF {name} cannot be read ({detail})",
     ),
     "upload_pdf_no_text": (
-        "{name}: PDF'en har ingen tekst, der kan trækkes ud (er den scannede billeder?); upload en tekstudgave",
-        "{name}: the PDF has no extractable text (is it scanned images?); upload a text version",
+        "PDF'en {name} har ingen tekst, der kan trækkes ud (er den scannede billeder?); upload en tekstudgave",
+        "the PDF {name} has no extractable text (is it scanned images?); upload a text version",
     ),
     "upload_not_utf8": (
-        "{name}: filen er ikke UTF-8-tekst (byte {offset})",
-        "{name}: the file is not UTF-8 text (byte {offset})",
+        "{name} er ikke UTF-8-tekst (byte {offset})",
+        "{name} is not UTF-8 text (byte {offset})",
     ),
     "upload_out_of_memory": (
-        "{name}: fortolkningen krævede mere end {memory} MB hukommelse; filen er for stor eller fejlbehæftet",
-        "{name}: parsing needed more than {memory} MB of memory; the file is too large or malformed",
+        "fortolkningen af {name} krævede mere end {memory} MB hukommelse; filen er for stor eller fejlbehæftet",
+        "parsing {name} needed more than {memory} MB of memory; the file is too large or malformed",
     ),
     "upload_too_deep": (
-        "{name}: filen er indlejret for dybt til at kunne fortolkes; den kan være fejlbehæftet",
-        "{name}: the file is nested too deeply to parse; it may be malformed",
+        "{name} er indlejret for dybt til at kunne fortolkes; filen kan være fejlbehæftet",
+        "{name} is nested too deeply to parse; it may be malformed",
     ),
     "upload_parse_failed": (
-        "{name}: filen kan ikke fortolkes ({detail})",
-        "{name}: the file cannot be parsed ({detail})",
+        "{name} kan ikke fortolkes ({detail})",
+        "{name} cannot be parsed ({detail})",
     ),
     "upload_read_too_slow": (
-        "Læsningen af {name} tog mere end {seconds} s og blev stoppet; filen kan være beskadiget eller usædvanligt "
+        "læsningen af {name} tog mere end {seconds} s og blev stoppet; filen kan være beskadiget eller usædvanligt "
         "kompleks",
         "reading {name} took longer than {seconds} s and was stopped; the file may be damaged or unusually complex",
     ),
     "upload_read_stopped": (
-        "Læsningen af {name} blev stoppet: den krævede mere end {memory} MB hukommelse eller {seconds} s CPU-tid",
-        "reading {name} was stopped: it needed more than {memory} MB of memory or {seconds} s of CPU",
+        "læsningen af {name} blev stoppet ved grænsen på {memory} MB hukommelse eller {seconds} s CPU-tid",
+        "reading {name} was stopped at its limit of {memory} MB of memory or {seconds} s of CPU",
     ),
-    "upload_read_failed": ("Læsningen af {name} mislykkedes ({detail})", "reading {name} failed ({detail})"),
+    "upload_read_failed": ("læsningen af {name} mislykkedes ({detail})", "reading {name} failed ({detail})"),
     "upload_too_slow_indexing": (
-        "Indlæsningen af {name} tog mere end {seconds} s (under opslaget i korpusset) og blev stoppet; intet er "
+        "indlæsningen af {name} tog mere end {seconds} s (under opslaget i korpusset) og blev stoppet; intet er "
         "gemt. Del rapporten op, eller giv indlæsningen mere tid.",
         "ingesting {name} took longer than {seconds} s (indexing the corpus) and was stopped; nothing was saved. "
         "Split the report, or allow more time (--timeout).",
     ),
     "upload_too_slow_comparing": (
-        "Indlæsningen af {name} tog mere end {seconds} s (under sammenligningen af {n} fundne erfaringer med "
+        "indlæsningen af {name} tog mere end {seconds} s (under sammenligningen af {n} fundne erfaringer med "
         "korpusset) og blev stoppet; intet er gemt. Del rapporten op, eller giv indlæsningen mere tid.",
         "ingesting {name} took longer than {seconds} s (comparing {n} recognised entries with the corpus) and was "
         "stopped; nothing was saved. Split the report, or allow more time (--timeout).",
+    ),
+    "ingest_clash": (
+        "{files} kom til, mens rapporten blev indlæst (af en anden kurator?); intet blev gemt",
+        "{files} appeared while the report was ingested (by another curator?); nothing was saved",
     ),
     "skip_already_ingested": ("allerede indlæst", "already ingested"),
     "skip_already_ingested_meanwhile": (
@@ -601,6 +664,105 @@ TEXTS: dict[str, tuple[str, str]] = {
         "say why the entry is retired",
     ),
     "problem_other_unplaced": ("valideringens besked (på engelsk): “{message}”", "{message}"),
+    "problem_kind_foreign": ("typen {kind} bruger ikke {fields}", "the kind {kind} does not use {fields}"),
+    "problem_superseded_unknown": (
+        "«{field}» nævner {target}, som ikke er en erfaring i korpusset",
+        "“{field}” names {target}, which is not an entry in the corpus",
+    ),
+    "problem_superseded_loop": (
+        "erfaringerne erstatter hinanden i ring ({ids})",
+        "entries supersede each other in a loop ({ids})",
+    ),
+    "problem_superseded_self": (
+        "«{field}» nævner erfaringen selv; vælg den nyere erfaring, der erstatter den",
+        "“{field}” names the entry itself; name the newer entry that replaces it",
+    ),
+    "problem_revision_base": (
+        "den godkendte erfaring er ændret, efter at rettelsen blev foreslået (af {authors}), så rettelsen kan "
+        "rulle den ændring tilbage; træk rettelsen tilbage, og ret igen",
+        "the approved entry changed after this revision was proposed (by {authors}), so it may undo that change; "
+        "withdraw it and edit again",
+    ),
+    "problem_revision_invalid": (
+        "den erfaring, rettelsen ville give, er ikke gyldig (valideringens besked på engelsk: “{message}”)",
+        "the entry this revision would make is not valid: {message}",
+    ),
+    "problem_set_by_lessons": ("{field} sættes af lessons; fjern feltet", "{field} is set by lessons; remove it"),
+    "problem_id_taken": (
+        "id'et {id} er optaget; vælg et andet, eller ret den erfaring",
+        "the id {id} is taken; choose another or edit that entry",
+    ),
+    # a list of problems (lessons.errors.ProblemsError.describe): {subject} names what has them
+    "problems_in": ("{n} problem(er) i {subject}:", "{n} problem(s) in {subject}:"),
+    "subject_input": ("inputtet", "the input"),
+    "subject_corpus": ("korpusset", "the corpus"),
+    "subject_entry": ("erfaringen", "the entry"),
+    "subject_profile": ("projektprofilen", "the project profile"),
+    "subject_rules": ("briefingreglerne", "the briefing rules"),
+    # the OS refused a read or write (lessons.errors.StorageError, made by lessons.files.storage_error)
+    "storage_failed": ("kan ikke {doing} {path}: {reason}", "cannot {doing} {path}: {reason}"),
+    "storage_doing_read": ("læse", "read"),
+    "storage_doing_write": ("skrive", "write"),
+    "storage_doing_list": ("se indholdet af", "list"),
+    "storage_doing_lock": ("oprette kurateringslåsen", "create the curation lock"),
+    "storage_doing_write_index": ("skrive indekset til", "write the index to"),
+    "storage_doing_save_drafts": ("gemme kladderne i", "save the drafts in"),
+    "storage_disk_full": (
+        "disken er fuld (eller diskkvoten er brugt op); frigør plads, og prøv igen",
+        "the disk is full (or the disk quota is used up); free some space and try again",
+    ),
+    "storage_denied": (
+        "adgang nægtet; sørg for, at denne bruger må {doing} der (tjek ejer og rettigheder)",
+        "permission denied; make sure this user may {doing} there (check the owner and permissions)",
+    ),
+    "storage_read_only": (
+        "filsystemet er skrivebeskyttet; brug en mappe, der kan skrives i, eller montér det med skriveadgang",
+        "the file system is read-only; use a writable folder or remount it read-write",
+    ),
+    "storage_is_folder": (
+        "det er en mappe, hvor der skulle være en fil; flyt eller omdøb mappen",
+        "it is a folder, where a file is expected; move or rename the folder",
+    ),
+    "storage_not_folder": (
+        "en del af stien er en fil, hvor der skulle være en mappe; flyt eller omdøb filen",
+        "part of the path is a file, where a folder is expected; move or rename that file",
+    ),
+    "storage_missing": (
+        "den findes ikke (er den flyttet eller slettet?)",
+        "it does not exist (was it moved or deleted?)",
+    ),
+    "storage_link": (
+        "det er en symbolsk henvisning; kun almindelige filer bruges",
+        "it is a symbolic link; only regular files are used",
+    ),
+    "storage_too_many_open": (
+        "for mange åbne filer; luk andre programmer, og prøv igen",
+        "too many open files; close other programs and try again",
+    ),
+    "storage_other": (
+        "{detail} (styresystemets besked på engelsk); tjek mappen, og prøv igen",
+        "{detail}; check the folder and try again",
+    ),
+    "storage_after_unchanged": ("Intet blev ændret", "Nothing was changed"),
+    "storage_after_index_kept": ("Den forrige indeksversion bruges stadig", "The previous index version still serves"),
+    "storage_after_unsaved": ("Intet blev gemt", "Nothing was saved"),
+    # our SQLite files (lessons.database): {what} names one, {detail} is SQLite's own English
+    "db_audit": ("revisionssporet", "the audit log"),
+    "db_feedback": ("feedbackdatabasen", "the feedback database"),
+    "db_accounts": ("kontodatabasen", "the accounts database"),
+    "db_not_regular": ("{what} {path} er ikke en almindelig fil", "{what} {path} is not a regular file"),
+    "db_newer": (
+        "{what} {path} har skema {found}; denne udgave af lessons læser {ours}",
+        "{what} {path} has schema {found}; this lessons reads {ours}",
+    ),
+    "db_cannot_open": (
+        "kan ikke åbne {what} {path} (SQLites besked på engelsk: “{detail}”)",
+        "cannot open {what} {path}: {detail}",
+    ),
+    "db_unusable": (
+        "{what} {path} kan ikke bruges (SQLites besked på engelsk: “{detail}”)",
+        "{what} {path} cannot be used: {detail}",
+    ),
     "skip_repeat": (
         "teksten findes allerede i {existing} ({share} af ordene går igen)",
         "text already in {existing} ({share} of its words)",

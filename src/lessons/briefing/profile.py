@@ -134,6 +134,7 @@ class ProfileError(ProblemsError):
     """A profile that cannot be used; lists every problem with file, key and line."""
 
     subject: ClassVar[str] = "the project profile"
+    subject_key: ClassVar[str] = "subject_profile"
 
 
 _PROFILE_FIELDS = tuple(ProjectProfile.model_fields)

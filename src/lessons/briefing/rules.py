@@ -253,6 +253,7 @@ class RulesError(ProblemsError):
     """The rules file cannot be used; lists every problem with file, key path and line."""
 
     subject: ClassVar[str] = "the briefing rules"
+    subject_key: ClassVar[str] = "subject_rules"
 
 
 def parse_rules(data: bytes | str, file: str = "<rules>") -> RuleSet:

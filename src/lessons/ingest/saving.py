@@ -13,7 +13,15 @@ from typing import Any
 
 from lessons.corpus import Corpus, entry_hash, entry_path, write_entry
 from lessons.curation import Thresholds, checked_corpus, curation_lock, prepare_entry
-from lessons.errors import CorpusError, IngestError, Problem, StorageError, UnsafeFileError, UploadError
+from lessons.errors import (
+    CorpusError,
+    DraftsNotSavedError,
+    IngestError,
+    Problem,
+    StorageError,
+    UnsafeFileError,
+    UploadError,
+)
 from lessons.files import read_regular_file, storage_error
 from lessons.ingest.dedupe import Deadline, TextIndex
 from lessons.ingest.parsing import Candidate, candidate_id
@@ -94,7 +102,7 @@ def _write_all(root: Path, entries: list[Entry]) -> None:
         staged = [(write_entry(staging, e), entry_path(root, e)) for e in entries]
         clash = [str(target) for _, target in staged if target.exists()]
         if clash:
-            raise IngestError(f"files appeared while ingesting: {', '.join(clash[:3])}; nothing was saved")
+            raise IngestError.worded("ingest_clash", files=", ".join(clash[:3]))
         for source, target in staged:
             target.parent.mkdir(parents=True, exist_ok=True)
             _move(source, target)
@@ -103,7 +111,7 @@ def _write_all(root: Path, entries: list[Entry]) -> None:
         for target in moved:
             target.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise IngestError(str(storage_error(exc, root, "save the drafts in", "Nothing was saved"))) from None
+            raise storage_error(exc, root, "save_drafts", "unsaved", error=DraftsNotSavedError) from None
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

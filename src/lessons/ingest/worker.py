@@ -83,7 +83,7 @@ def _answered_refusal(answer: dict[str, Any], name: str) -> IngestError:
             return UploadError(code, name, **{str(k): v for k, v in values.items()})
         except (KeyError, IndexError, TypeError, ValueError):  # values that do not fill the code's words
             pass
-    return IngestError(f"{name}: {str(answer.get('message', 'cannot be read'))[:500]}")
+    return UploadError("read_failed", name, detail=str(answer.get("message", "no message")))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 from lessons import audit, workflow
 from lessons.corpus import Corpus
 from lessons.curation import (
+    CurationProblemsError,
     EntryError,
     FieldChange,
     FourEyesError,
@@ -30,7 +31,7 @@ from lessons.curation import (
     prepare_entry,
     revision_changes,
 )
-from lessons.errors import LessonsError
+from lessons.errors import LessonsError, ProblemsError
 from lessons.feedback import FeedbackRecord, Gap
 from lessons.models import KIND_FIELDS, Area, Domain, Entry, Kind, ReviewState, Sector
 from lessons.roles import Action, Actor, PermissionDeniedError, person, require
@@ -53,7 +54,7 @@ from lessons.ui.resources import (
 )
 from lessons.words import label, t
 
-__all__ = ["WIDGET_KEYS", "form_values_to_raw", "match_reason", "nav_title", "render", "usual_kind"]
+__all__ = ["WIDGET_KEYS", "error_text", "form_values_to_raw", "match_reason", "nav_title", "render", "usual_kind"]
 
 SECTION_KEY = "cur_section"
 CONFIRM_KEY = "cur_confirm"
@@ -190,8 +191,19 @@ def _problems(exc: EntryError, lang: str) -> str:
     """Why an entry cannot be saved, one line per problem, in the words the ingest's skip reasons use
     (:meth:`~lessons.errors.Problem.describe`: which field, what is wrong, in ``lang``)."""
     lines = [t("cur_problems", lang)]
-    lines += [f"- {safe(problem.describe(lang))}" for problem in exc.problems]
+    lines += dict.fromkeys(f"- {safe(problem.describe(lang))}" for problem in exc.problems)  # once each
     return "\n".join(lines)
+
+
+def error_text(exc: LessonsError, lang: str) -> str:
+    """A domain error as the page shows it, in ``lang`` and made literal: a list of problems (a corpus that does
+    not validate, a revision that no longer applies) as a list, each problem after its file and field."""
+    if not isinstance(exc, ProblemsError | CurationProblemsError):
+        return safe(exc.describe(lang))
+    lines = [safe(exc.head(lang))]
+    lines += [f"- {safe(p.where())}: {safe(p.describe(lang))}" for p in exc.problems]
+    tail = exc.tail(lang) if isinstance(exc, CurationProblemsError) else ""
+    return "\n".join(lines) + (f"\n\n{safe(tail)}" if tail else "")
 
 
 # --- callbacks (run before the rerun) ---------------------------------------------------------------
@@ -206,7 +218,7 @@ def _succeeded(action: Callable[[], object], lang: str) -> bool:
         return False
     except LessonsError as exc:
         if not _refused(exc, lang):
-            _say("error", safe(exc.describe(lang)))
+            _say("error", error_text(exc, lang))
         return False
     return True
 
@@ -225,7 +237,7 @@ def _save_new(settings: Settings, lang: str) -> None:
         return
     except LessonsError as exc:
         if not _refused(exc, lang):
-            _say("error", safe(str(exc)))
+            _say("error", error_text(exc, lang))
         return
     _clear_form()
     _say("success", t("cur_saved", lang, id=safe(entry.id)))
@@ -461,7 +473,7 @@ def _revision_card(settings: Settings, entry: Entry, lang: str, state: auth.Auth
     try:
         changes = revision_changes(entry)
     except RevisionError as exc:
-        st.warning(safe(str(exc)))
+        st.warning(error_text(exc, lang))
         changes = []
     _show_changes(changes, lang)
     me = person(str(state.actor)) if state.actor is not None else ""
@@ -726,7 +738,7 @@ def render() -> None:
     try:
         corpus: Corpus | None = load_corpus_cached(settings)
     except LessonsError as exc:
-        st.error(safe(str(exc)))
+        st.error(error_text(exc, lang))
         corpus = None
     waiting = awaiting_review(corpus) if corpus is not None else []
     revisions = sum(1 for entry in waiting if entry.revision is not None)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from lessons import workflow
-from lessons.errors import LessonsError
+from lessons.errors import LessonsError, size_text
 from lessons.ingest import SUPPORTED, IngestLimits
 from lessons.ingest.saving import IngestResult, SkipCause, Skipped
 from lessons.settings import Settings
 from lessons.ui import auth
 from lessons.ui.render import safe
-from lessons.ui.uploads import file_uploader, size_text
+from lessons.ui.uploads import file_uploader
 from lessons.words import label, t
 
 __all__ = ["UPLOAD_KEY", "percent", "render_ingest", "skip_reason"]
@@ -43,7 +43,7 @@ def render_ingest(settings: Settings, lang: str, limits: IngestLimits | None = N
         lang=lang,
         max_bytes=limits.max_bytes,
         types=list(SUPPORTED),
-        help_text=t("cur_upload_help", lang, limit=size_text(limits.max_bytes)),
+        help_text=t("cur_upload_help", lang, limit=size_text(limits.max_bytes, lang)),
     )
     report = st.text_input(t("cur_report_name", lang), key="cur_report_name")
     dry_run = st.checkbox(t("cur_dry_run", lang), key="cur_dry_run")

@@ -416,7 +416,7 @@ def show_gap_log(
     try:
         gaps, negative = list_gaps(settings.data_dir, rows), list_negative_feedback(settings.data_dir, rows)
     except LessonsError as exc:
-        st.error(escape_markdown(str(exc)))
+        st.error(escape_markdown(exc.describe(lang)))
         return
     st.markdown(f"**{t('gaps', lang)}**")
     if not gaps:

@@ -20,10 +20,11 @@ from pathlib import PurePath
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from lessons.errors import size_text
 from lessons.ui.render import safe
 from lessons.words import t
 
-__all__ = ["accepts", "css_string", "file_uploader", "size_text", "uploader_style", "wrong_type_message"]
+__all__ = ["accepts", "css_string", "file_uploader", "uploader_style", "wrong_type_message"]
 
 MAX_NAME_CHARS = 120  # a file name is the browser's to choose: shown at most this long
 
@@ -31,13 +32,6 @@ MAX_NAME_CHARS = 120  # a file name is the browser's to choose: shown at most th
 def css_string(text: str) -> str:
     """``text`` as a quoted CSS string: letters, digits and spaces as they are, every other character escaped."""
     return '"' + "".join(c if c.isalnum() or c == " " else f"\\{ord(c):06x} " for c in text) + '"'
-
-
-def size_text(max_bytes: int) -> str:
-    """A size limit as people write it: '25 MB', '64 kB' (whole numbers, decimal units)."""
-    if max_bytes >= 1024 * 1024:
-        return f"{max_bytes // (1024 * 1024)} MB"
-    return f"{max(1, max_bytes // 1000)} kB"
 
 
 def uploader_style(box: str, lang: str, max_bytes: int) -> str:
@@ -48,7 +42,7 @@ def uploader_style(box: str, lang: str, max_bytes: int) -> str:
     dragging = f"{zone} > input + div:has(> span)"  # shown while a file is dragged over the drop zone
     words = {
         "button": t("upload_button", lang),
-        "instructions": t("upload_instructions", lang, limit=size_text(max_bytes)),
+        "instructions": t("upload_instructions", lang, limit=size_text(max_bytes, lang)),
         "drop": t("upload_drop", lang),
     }
     rules = (
