@@ -460,3 +460,64 @@ def test_tampered_stamps_cannot_make_an_altered_export_accepted(onnx_index: Sett
     result = CliRunner().invoke(cli_app, ["ask", "Skal algoritmen CE-mærkes efter MDR?"])
     assert result.exit_code == 1
     assert "checksum does not match" in result.stderr and "Traceback" not in result.output
+
+
+def test_validate_checks_the_export_against_the_build(onnx_index: Settings) -> None:
+    """`lessons validate` hashes the ONNX export the index records: ok while it is the built one (a warning once its
+    stamps changed); an altered or missing file fails, naming it, as a query process would refuse it."""
+    from typer.testing import CliRunner
+
+    from lessons.cli import app as cli_app
+
+    folder = Path(onnx_index.model) / EXPORT_DIR
+    ok = CliRunner().invoke(cli_app, ["validate"])
+    assert ok.exit_code == 0, ok.output
+    assert f"ONNX export in {folder} hashes to what its build recorded, and its files carry" in ok.stdout
+    os.utime(folder / GRAPH_FILE)  # touched: same bytes, other stamps
+    touched = CliRunner().invoke(cli_app, ["validate"])
+    assert touched.exit_code == 0, touched.output
+    assert "warning:" in touched.stdout and "not the ones the build stamped" in touched.stdout
+    _alter_keeping_size_and_mtime(folder / DATA_FILE)
+    altered = CliRunner().invoke(cli_app, ["validate"])
+    assert altered.exit_code == 1 and "Traceback" not in altered.output
+    message = " ".join(altered.stderr.split())
+    assert "altered or damaged" in message and f"Changed since the build: {folder / GRAPH_FILE}, " in message
+    assert str(folder / DATA_FILE) in message.split("Changed since the build:")[1]
+    (folder / DATA_FILE).unlink()
+    missing = CliRunner().invoke(cli_app, ["validate"])
+    assert missing.exit_code == 1 and f"{DATA_FILE} is missing" in " ".join(missing.stderr.split())
+
+
+def test_serve_rechecks_the_export_when_a_new_version_records_the_same_weights(
+    onnx_index: Settings, use_fake_embedder: FakeEmbedder
+) -> None:
+    """`lessons serve` keeps its ONNX session across a swap to a version recording the same export only while the
+    export's files carry the recorded stamps; an export altered since is checked in full and the swap refused."""
+    from lessons import serving
+    from lessons.build import build_index
+    from lessons.store import read_current
+
+    settings = onnx_index.model_copy(update={"serve_reload_check": 0.0})
+    opened_with: list[Any] = []
+
+    def opener(settings: Settings, embedder: Any) -> Any:
+        opened_with.append(embedder)
+        return serving._open(settings, embedder)
+
+    service = serving.SearchService(settings, opener=opener)
+    service.load()
+    first = service.current()  # the export checked, then the fake serves (the tiny export's dimension differs)
+    assert opened_with == [None] and first.searcher.embedder is use_fake_embedder
+    build_index(settings, use_fake_embedder)
+    second = read_current(settings.index_dir)
+    service.check_for_new_version()
+    service.wait_for_reload(30)
+    assert service.current().manifest.version == second != first.manifest.version
+    assert opened_with[-1] is first.searcher.embedder  # the same export, unchanged: the session is kept
+    build_index(settings, use_fake_embedder)
+    _alter_keeping_size_and_mtime(Path(settings.model) / EXPORT_DIR / DATA_FILE)
+    service.check_for_new_version()
+    service.wait_for_reload(30)
+    assert opened_with[-1] is None  # the stamps differ: opened afresh, so the export is hashed
+    assert service.current().manifest.version == second
+    assert "altered or damaged" in str(service.health()["reload_problem"])

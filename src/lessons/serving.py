@@ -23,6 +23,7 @@ from lessons.embedding import Embedder
 from lessons.engine import open_searcher, served_entries
 from lessons.errors import CorpusError, IndexUnusableError, LessonsError, QuestionError
 from lessons.models import Domain, Entry, Sector
+from lessons.query_encoder import ONNX, stamps_match
 from lessons.search import Filters, Searcher, SearchResult
 from lessons.settings import Settings
 from lessons.similar import SimilarProject, find_similar_projects
@@ -158,7 +159,10 @@ class SearchService:
             thread.join(timeout)
 
     def _reusable_embedder(self, version: str | None) -> Embedder | None:
-        """The loaded embedder, if the new version was built for exactly the same query path."""
+        """The loaded embedder, if the new version was built for exactly the same query path.
+
+        For an ONNX export, only while its files still carry the stamps the new version recorded: an export
+        changed on disk since is opened afresh, so it is hashed and refused as a new process would refuse it."""
         old = self._loaded
         if old is None or version is None:
             return None
@@ -173,6 +177,8 @@ class SearchService:
             before.query_runtime,
             before.query_weights,
         )
+        if same and new.query_runtime == ONNX and not stamps_match(self.settings, new):
+            return None
         return old.searcher.embedder if same else None
 
     def _reload(self, version: str | None) -> None:

