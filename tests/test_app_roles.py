@@ -326,3 +326,22 @@ def test_an_admin_unlocks_a_locked_account_in_the_app(built: Settings) -> None:
     assert not store.get("nina").locked(accounts.utc_now())
     assert "acc_unlock_nina" not in buttons(at)
     assert [e.action for e in audit.events(built.data_dir)] == ["account-unlock"]
+
+
+def test_feedback_from_an_expired_session_is_refused_where_reading_needs_sign_in(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With reading behind sign-in, a thumbs click on the page a reader left open past the idle time writes nothing:
+    the click's callback checks the sign-in again, as curators' actions do."""
+    from lessons.feedback import list_feedback
+
+    monkeypatch.setenv("LESSONS_READING_REQUIRES_SIGN_IN", "1")
+    at = open_app(account_session(built, "rita", "reader"))
+    at.chat_input[0].set_value("Skal algoritmen CE-mærkes efter MDR?").run()
+    assert not at.exception and at.feedback, at.exception
+    with sqlite3.connect(accounts.db_path(built.data_dir)) as conn:  # 31 minutes pass without activity
+        conn.execute("UPDATE sessions SET last_seen = datetime(last_seen, '-31 minutes')")
+    at.feedback[0].set_value(0).run()
+    assert not at.exception, at.exception
+    assert list_feedback(built.data_dir) == []
+    assert [t.value for t in at.title] == ["Log ind"] and "Sessionen er udløbet" in shown(at)

@@ -13,8 +13,10 @@ from lessons.answering import Answer, escape_markdown, filter_summary, label
 from lessons.errors import LessonsError, QuestionError
 from lessons.feedback import record_feedback, record_gap
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
+from lessons.roles import Action, allows
 from lessons.search import Filters
 from lessons.settings import Settings
+from lessons.ui import auth
 from lessons.ui.render import card_anchor, filters_caption, render_card, render_overview, safe
 from lessons.ui.resources import LoadedIndex, current_language, ensure_searcher, get_settings, page_start
 from lessons.words import EXAMPLE_QUESTIONS, t
@@ -109,9 +111,12 @@ def _save_feedback(answer_id: str, comment: str | None) -> None:
     if answer is None or value is None:
         return
     lang = current_language()
+    settings = get_settings()
+    if settings.reading_requires_sign_in and not _may_read(settings, lang):
+        return  # a page left open past sign-out or the idle time: the rerun shows the sign-in form and says why
     try:
         record_feedback(
-            get_settings().data_dir,
+            settings.data_dir,
             answer_id=answer.id,
             question=answer.question,
             query=answer.query,
@@ -125,6 +130,13 @@ def _save_feedback(answer_id: str, comment: str | None) -> None:
         st.toast(t("feedback_failed", lang, problem=escape_markdown(str(exc))), icon=":material/error:")
         return
     st.session_state.setdefault(RATED_KEY, {})[answer_id] = comment is not None
+
+
+def _may_read(settings: Settings, lang: str) -> bool:
+    """Whether whoever clicked is signed in with a role that reads, checked now (a callback runs before the page
+    checks the sign-in again)."""
+    actor = auth.current_actor(settings, lang)
+    return allows(actor.role if actor is not None else None, Action.READ)
 
 
 def _on_rating(answer_id: str) -> None:
