@@ -75,9 +75,33 @@ def validate() -> None:
         _validate_query_weights(settings)
 
 
+def _recorded_runtime(index_dir: Path) -> str | None:
+    """The light query runtime the current index version's manifest names ('' for none), read as plain JSON (the
+    layout of :mod:`lessons.store`: CURRENT, versions/<name>/manifest.json); None when that cannot be read."""
+    from lessons.files import read_regular_file
+
+    try:
+        version = read_regular_file(index_dir / "CURRENT", max_bytes=4096).decode("utf-8").strip()
+        if not version or "/" in version or version.startswith("."):
+            return None
+        raw = read_regular_file(index_dir / "versions" / version / "manifest.json", max_bytes=1 << 22)
+        data = json.loads(raw)
+    except (LessonsError, OSError, ValueError):
+        return None
+    runtime = data.get("query_runtime", "") if isinstance(data, dict) else None
+    return runtime if isinstance(runtime, str) else None
+
+
 def _validate_query_weights(settings: Settings) -> None:
     """Check the current index version's light query runtime against the files it reads (the ONNX export):
     missing, altered or re-made files fail, as a query process would refuse them."""
+    current = settings.index_dir / "CURRENT"
+    if not current.exists() and not current.is_symlink():
+        out.print(f"no index in {settings.index_dir} yet: its query export is checked once `lessons build` made one")
+        return
+    if _recorded_runtime(settings.index_dir) == "":  # without loading numpy and FAISS, which validate does not need
+        out.print(f"ok: the index in {settings.index_dir} records no light query runtime; no export to check")
+        return
     from lessons.embedding import model_fingerprint
     from lessons.query_encoder import ONNX, check_query_weights
     from lessons.store import read_current, read_manifest
@@ -86,7 +110,7 @@ def _validate_query_weights(settings: Settings) -> None:
     if version is None:
         out.print(f"no index in {settings.index_dir} yet: its query export is checked once `lessons build` made one")
         return
-    manifest = read_manifest(settings.index_dir, version)
+    manifest = read_manifest(settings.index_dir, version)  # verified: a damaged manifest is refused here
     check = check_query_weights(settings, manifest, model_fingerprint=model_fingerprint)
     if check is None:
         out.print(f"ok: index {version} records no light query runtime for the configured model; nothing to check")
