@@ -287,7 +287,7 @@ def add_account(at: AppTest, name: str, role: str, password: str, *, again: str)
     at.selectbox(key="acc_new_role").set_value(role)
     at.text_input(key="acc_new_pw").set_value(password)
     at.text_input(key="acc_new_pw2").set_value(again)
-    next(b for b in at.button if b.label == "Opret konto").click().run()
+    next(b for b in at.button if b.label in ("Opret konto", "Create account")).click().run()
 
 
 def test_only_an_admin_manages_accounts_in_the_app(built: Settings) -> None:
@@ -345,3 +345,28 @@ def test_feedback_from_an_expired_session_is_refused_where_reading_needs_sign_in
     assert not at.exception, at.exception
     assert list_feedback(built.data_dir) == []
     assert [t.value for t in at.title] == ["Log ind"] and "Sessionen er udløbet" in shown(at)
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_an_admins_refused_account_is_said_in_the_pages_language(built: Settings, lang: str) -> None:
+    """A too short password, a taken name and a name that is not valid are refused in the page's language."""
+    at = open_app(account_session(built, "root", "admin"), page="kurator")
+    if lang == "en":
+        at.toggle(key="lang_en").set_value(True).run()
+    at.radio(key="cur_section").set_value("accounts").run()
+    refusals = []
+    for name, password in (("nina", "kort"), ("root", "a long enough password"), ("Nina Berg!", "a long enough pw")):
+        add_account(at, name, "curator", password, again=password)
+        refusals += [str(e.value).replace("\\", "") for e in at.error]  # Markdown escapes removed
+    if lang == "da":
+        assert refusals == [
+            "adgangskoden er for kort: brug mindst 10 tegn",
+            "der findes allerede en konto med navnet 'root'; `lessons users passwd root`",
+            "kontonavnet 'Nina Berg!' kan ikke bruges: brug 1-100 små bogstaver, cifre og . _ @ + - (begynd med et "
+            "bogstav eller et ciffer)",
+        ], refusals
+    else:
+        assert refusals[0] == "the password is too short: use at least 10 characters", refusals
+        assert refusals[1].startswith("there is already an account named 'root'"), refusals
+        assert refusals[2].startswith("account name 'Nina Berg!' is not valid"), refusals
+    assert [a.name for a in accounts.AccountStore(built.data_dir).accounts()] == ["root"]

@@ -204,11 +204,11 @@ def db_path(data_dir: Path) -> Path:
 def check_password(password: str) -> str:
     """A password that meets the length rules, else :class:`AccountError` (the password is never echoed)."""
     if len(password) < MIN_PASSWORD_CHARS:
-        raise AccountError(f"the password is too short: use at least {MIN_PASSWORD_CHARS} characters")
+        raise AccountError.worded("acc_password_short", n=MIN_PASSWORD_CHARS)
     if len(password) > MAX_PASSWORD_CHARS:
-        raise AccountError(f"the password is too long: use at most {MAX_PASSWORD_CHARS} characters")
+        raise AccountError.worded("acc_password_long", n=MAX_PASSWORD_CHARS)
     if password.strip() != password or not password.strip():
-        raise AccountError("the password must not start or end with spaces")
+        raise AccountError.worded("acc_password_spaces")
     return password
 
 
@@ -317,7 +317,7 @@ class AccountStore:
         now = _iso(self.clock())
         with self._connect() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise AccountError(f"there is already an account named {name!r}; `lessons users passwd {name}`")
+                raise AccountError.worded("acc_name_taken", name=repr(name), plain=name)
             conn.execute(
                 "INSERT INTO users (name, role, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?, ?)",
                 (name, role.value, hashed, now, now),
@@ -330,7 +330,7 @@ class AccountStore:
         with self._connect() as conn:
             row = conn.execute(f"SELECT {self._COLUMNS} FROM users WHERE name = ?", (key,)).fetchone()  # noqa: S608
         if row is None:
-            raise AccountError(f"there is no account named {name[:120]!r}; `lessons users list` shows them")
+            raise AccountError.worded("acc_no_account", name=repr(name[:120]))
         return self._account(row)
 
     def accounts(self) -> list[Account]:

@@ -130,14 +130,11 @@ def person(recorded: str | None) -> str:
     return (match.group(1) if match else text).strip().casefold()
 
 
-def check_name(name: str, what: str = "account name") -> str:
-    """A valid account or curator name (lowercase letters, digits and . _ @ + -, at most 100), else an error."""
+def check_name(name: str) -> str:
+    """A valid account name (lowercase letters, digits and . _ @ + -, at most 100), else an error."""
     cleaned = name.strip().lower()
     if not NAME_PATTERN.fullmatch(cleaned):
-        raise LessonsError(
-            f"{what} {name[:120]!r} is not valid: use 1-100 lowercase letters, digits and . _ @ + - "
-            "(starting with a letter or digit)"
-        )
+        raise LessonsError.worded("acc_name_invalid", name=repr(name[:120]))
     return cleaned
 
 

@@ -895,6 +895,33 @@ TEXTS: dict[str, tuple[str, str]] = {
     "acc_added": ("Kontoen {name} er oprettet.", "The account {name} was created."),
     "acc_changed": ("Kontoen {name} er ændret.", "The account {name} was changed."),
     "acc_mismatch": ("De to adgangskoder er ikke ens.", "The two passwords differ."),
+    # an account refused (lessons.accounts.AccountError, lessons.roles.check_name): the CLI's English too
+    "acc_password_short": (
+        "adgangskoden er for kort: brug mindst {n} tegn",
+        "the password is too short: use at least {n} characters",
+    ),
+    "acc_password_long": (
+        "adgangskoden er for lang: brug højst {n} tegn",
+        "the password is too long: use at most {n} characters",
+    ),
+    "acc_password_spaces": (
+        "adgangskoden må ikke begynde eller slutte med mellemrum",
+        "the password must not start or end with spaces",
+    ),
+    "acc_name_taken": (
+        "der findes allerede en konto med navnet {name}; `lessons users passwd {plain}`",
+        "there is already an account named {name}; `lessons users passwd {plain}`",
+    ),
+    "acc_no_account": (
+        "der er ingen konto med navnet {name}; `lessons users list` viser dem",
+        "there is no account named {name}; `lessons users list` shows them",
+    ),
+    "acc_name_invalid": (
+        "kontonavnet {name} kan ikke bruges: brug 1-100 små bogstaver, cifre og . _ @ + - (begynd med et bogstav "
+        "eller et ciffer)",
+        "account name {name} is not valid: use 1-100 lowercase letters, digits and . _ @ + - (starting with a "
+        "letter or digit)",
+    ),
     "acc_not_self": (
         "Den konto, der er logget ind, kan ikke fjerne sig selv.",
         "The signed-in account cannot remove itself.",
