@@ -105,3 +105,9 @@ def test_no_other_module_defines_interface_texts() -> None:
         if path.name != "words.py" and len(pair.findall(path.read_text(encoding="utf-8"))) >= 3
     ]
     assert offenders == []
+
+
+def test_no_placeholder_is_named_like_a_parameter_of_t() -> None:
+    """No text has a {key} or {lang} placeholder: t(key, lang, **values) could not be given such a value."""
+    named = sorted(k for k, pair in words.TEXTS.items() for text in pair if re.search(r"{(key|lang)}", text))
+    assert named == []

@@ -148,12 +148,16 @@ def _walk(folder: Path, root: Path, problems: list[Problem], depth: int = 0) -> 
         if stat.S_ISDIR(mode):
             if path.suffix in {".yaml", ".yml"}:
                 problems.append(
-                    Problem(file=rel, message="a folder named like an entry file; move or rename the folder")
+                    Problem(
+                        file=rel, message="a folder named like an entry file; move or rename the folder", code="folder"
+                    )
                 )
             elif depth < 8:
                 yield from _walk(path, root, problems, depth + 1)
             else:
-                problems.append(Problem(file=rel, message="folders nested too deep; entries live in entries/<kind>/"))
+                problems.append(
+                    Problem(file=rel, message="folders nested too deep; entries live in entries/<kind>/", code="deep")
+                )
             continue
         if not stat.S_ISREG(mode):
             what = file_kind(mode)
@@ -185,7 +189,7 @@ def load_corpus(root: Path) -> Corpus:
     for path in _walk(entries_dir, root, problems):
         rel = str(path.relative_to(root))
         if path.suffix not in {".yaml", ".yml"}:
-            problems.append(Problem(file=rel, message="not a .yaml entry file; move or delete it"))
+            problems.append(Problem(file=rel, message="not a .yaml entry file; move or delete it", code="not_yaml"))
             continue
         try:
             entry = parse_entry(read_entry_file(root, path), rel)
@@ -200,11 +204,25 @@ def load_corpus(root: Path) -> Corpus:
             continue
         if entry.id in entries:
             problems.append(
-                Problem(file=rel, field="id", message=f"duplicate id {entry.id!r}, also used in {files[entry.id]}")
+                Problem(
+                    file=rel,
+                    field="id",
+                    message=f"duplicate id {entry.id!r}, also used in {files[entry.id]}",
+                    code="duplicate_id",
+                    values=(("id", repr(entry.id)), ("other", str(files[entry.id]))),
+                )
             )
             continue
         if path.stem != entry.id:
-            problems.append(Problem(file=rel, field="id", message=f"id {entry.id!r} must match the file name"))
+            problems.append(
+                Problem(
+                    file=rel,
+                    field="id",
+                    message=f"id {entry.id!r} must match the file name",
+                    code="id_not_file_name",
+                    values=(("id", repr(entry.id)),),
+                )
+            )
             continue
         entries[entry.id] = entry
         files[entry.id] = path.relative_to(root)

@@ -106,7 +106,8 @@ class Problem:
                 fields=", ".join(label("entry_field", f, lang) for f in fields),
             )
         if key in _OWN_PROBLEMS:  # ours, worded with the field's label and their values (ids, names)
-            return t(key, lang, **{k: str(v) for k, v in values.items()}, field=shown or name)
+            filled = {k: v if isinstance(v, str) else _number(v, lang) for k, v in values.items()}
+            return t(key, lang, **filled, field=shown or name)
         limit = next((values[k] for k in ("max_length", "min_length", "le", "lt", "ge", "gt") if k in values), None)
         if key is not None and shown and (limit is not None or key in ("problem_missing", "problem_empty")):
             return t(key, lang, field=shown, limit=_number(limit, lang) if limit is not None else "")
@@ -133,6 +134,20 @@ _PROBLEM_WORDS = {
     "revision_invalid": "problem_revision_invalid",
     "set_by_lessons": "problem_set_by_lessons",
     "id_taken": "problem_id_taken",
+    "not_yaml": "problem_not_yaml",
+    "folder": "problem_folder",
+    "deep": "problem_deep",
+    "duplicate_id": "problem_duplicate_id",
+    "id_not_file_name": "problem_id_not_file_name",
+    "yaml_alias": "problem_yaml_alias",
+    "yaml_too_deep": "problem_yaml_too_deep",
+    "yaml_duplicate_key": "problem_yaml_duplicate_key",
+    "yaml_binary": "problem_yaml_binary",
+    "yaml_too_large": "problem_yaml_too_large",
+    "yaml_too_long": "problem_yaml_too_long",
+    "yaml_nul": "problem_yaml_nul",
+    "yaml_not_utf8": "problem_yaml_not_utf8",
+    "yaml_malformed": "problem_yaml_malformed",
 }
 _WHOLE_PROBLEMS = frozenset({"problem_reason"})  # ours, worded whole (no field label, no values)
 _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
@@ -144,6 +159,20 @@ _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
         "problem_revision_invalid",
         "problem_set_by_lessons",
         "problem_id_taken",
+        "problem_not_yaml",
+        "problem_folder",
+        "problem_deep",
+        "problem_duplicate_id",
+        "problem_id_not_file_name",
+        "problem_yaml_alias",
+        "problem_yaml_too_deep",
+        "problem_yaml_duplicate_key",
+        "problem_yaml_binary",
+        "problem_yaml_too_large",
+        "problem_yaml_too_long",
+        "problem_yaml_nul",
+        "problem_yaml_not_utf8",
+        "problem_yaml_malformed",
     }
 )
 

@@ -692,6 +692,54 @@ TEXTS: dict[str, tuple[str, str]] = {
         "id'et {id} er optaget; vælg et andet, eller ret den erfaring",
         "the id {id} is taken; choose another or edit that entry",
     ),
+    # a corpus file's own problems (lessons.corpus.load_corpus, lessons.yamlio): the CLI prints its English
+    "problem_not_yaml": (
+        "ikke en .yaml-fil med en erfaring; flyt eller slet den",
+        "not a .yaml entry file; move or delete it",
+    ),
+    "problem_folder": (
+        "en mappe med navn som en erfaringsfil; flyt eller omdøb mappen",
+        "a folder named like an entry file; move or rename the folder",
+    ),
+    "problem_deep": (
+        "mapperne ligger for dybt; erfaringer ligger i entries/<type>/",
+        "folders nested too deep; entries live in entries/<kind>/",
+    ),
+    "problem_duplicate_id": ("id'et {id} bruges også i {other}", "duplicate id {id}, also used in {other}"),
+    "problem_id_not_file_name": ("id'et {id} skal svare til filnavnet", "id {id} must match the file name"),
+    "problem_yaml_alias": (
+        "YAML-aliasser (*navn) er ikke tilladt i erfaringsfiler",
+        "YAML aliases (*name) are not allowed in corpus files",
+    ),
+    "problem_yaml_too_deep": (
+        "YAML'en er indlejret mere end {depth} niveauer",
+        "YAML nested more than {depth} levels deep",
+    ),
+    "problem_yaml_duplicate_key": (
+        "nøglen {given} står to gange (første gang i linje {first}); behold én af dem",
+        "key {given} is given twice (first on line {first}); keep one of them",
+    ),
+    "problem_yaml_binary": (
+        "binære værdier (!!binary) er ikke tilladt i erfaringsfiler",
+        "binary values (!!binary) are not allowed in corpus files",
+    ),
+    "problem_yaml_too_large": (
+        "filen fylder {size} byte; grænsen er {limit}",
+        "file is {size} bytes; the limit is {limit}",
+    ),
+    "problem_yaml_too_long": (
+        "teksten har {size} tegn; grænsen er {limit}",
+        "text is {size} characters; the limit is {limit}",
+    ),
+    "problem_yaml_nul": (
+        "filen indeholder NUL-byte; den ligner en binær fil, ikke YAML-tekst",
+        "file contains NUL bytes; it looks binary, not YAML text",
+    ),
+    "problem_yaml_not_utf8": ("filen er ikke UTF-8-tekst (byte {byte})", "file is not UTF-8 text (byte {byte})"),
+    "problem_yaml_malformed": (
+        "YAML'en kan ikke læses (PyYAMLs besked på engelsk: “{detail}”)",
+        "malformed YAML: {detail}",
+    ),
     # a list of problems (lessons.errors.ProblemsError.describe): {subject} names what has them
     "problems_in": ("{n} problem(er) i {subject}:", "{n} problem(s) in {subject}:"),
     "subject_input": ("inputtet", "the input"),

@@ -22,14 +22,18 @@ MAX_YAML_DEPTH = 32  # corpus entries nest three levels deep; a bomb nests thous
 class YamlError(Exception):
     """A YAML text that cannot be read; carries the line when known."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
+    def __init__(self, message: str, line: int | None = None, *, code: str, **values: str | int) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
+        self.code = code  # its words: problem_yaml_<code> in lessons.words, filled with ``values``
+        self.values = values
 
     def problem(self, file: str) -> Problem:
         """The error as a problem of ``file``, with its line."""
-        return Problem(file=file, message=self.message, line=self.line)
+        return Problem(
+            file=file, message=self.message, line=self.line, code=f"yaml_{self.code}", values=tuple(self.values.items())
+        )
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -40,10 +44,17 @@ class _StrictLoader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise YamlError("YAML aliases (*name) are not allowed in corpus files", event.start_mark.line + 1)
+            raise YamlError(
+                "YAML aliases (*name) are not allowed in corpus files", event.start_mark.line + 1, code="alias"
+            )
         if self._depth >= MAX_YAML_DEPTH:
             event = self.peek_event()  # type: ignore[no-untyped-call]
-            raise YamlError(f"YAML nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark.line + 1)
+            raise YamlError(
+                f"YAML nested more than {MAX_YAML_DEPTH} levels deep",
+                event.start_mark.line + 1,
+                code="too_deep",
+                depth=MAX_YAML_DEPTH,
+            )
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -61,13 +72,19 @@ class _StrictLoader(yaml.SafeLoader):
                 continue
             line = key_node.start_mark.line + 1
             if first is not None:
-                raise YamlError(f"key {key!r} is given twice (first on line {first}); keep one of them", line)
+                raise YamlError(
+                    f"key {key!r} is given twice (first on line {first}); keep one of them",
+                    line,
+                    code="duplicate_key",
+                    given=repr(key)[:200],
+                    first=first,
+                )
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
 
 def _refuse_binary(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    raise YamlError("binary values (!!binary) are not allowed in corpus files", node.start_mark.line + 1)
+    raise YamlError("binary values (!!binary) are not allowed in corpus files", node.start_mark.line + 1, code="binary")
 
 
 _StrictLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
@@ -76,15 +93,25 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 def _as_text(data: bytes | str) -> str:
     if isinstance(data, bytes):
         if len(data) > MAX_YAML_BYTES:
-            raise YamlError(f"file is {len(data):,} bytes; the limit is {MAX_YAML_BYTES:,}")
+            raise YamlError(
+                f"file is {len(data):,} bytes; the limit is {MAX_YAML_BYTES:,}",
+                code="too_large",
+                size=len(data),
+                limit=MAX_YAML_BYTES,
+            )
         if b"\x00" in data:
-            raise YamlError("file contains NUL bytes; it looks binary, not YAML text")
+            raise YamlError("file contains NUL bytes; it looks binary, not YAML text", code="nul")
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise YamlError(f"file is not UTF-8 text (byte {exc.start})") from None
+            raise YamlError(f"file is not UTF-8 text (byte {exc.start})", code="not_utf8", byte=exc.start) from None
     if len(data) > MAX_YAML_BYTES:
-        raise YamlError(f"text is {len(data):,} characters; the limit is {MAX_YAML_BYTES:,}")
+        raise YamlError(
+            f"text is {len(data):,} characters; the limit is {MAX_YAML_BYTES:,}",
+            code="too_long",
+            size=len(data),
+            limit=MAX_YAML_BYTES,
+        )
     return data
 
 
@@ -98,9 +125,10 @@ def load_yaml(data: bytes | str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise YamlError(f"malformed YAML: {exc.problem or exc.context}", line) from None
+        detail = str(exc.problem or exc.context)
+        raise YamlError(f"malformed YAML: {detail}", line, code="malformed", detail=detail[:300]) from None
     except yaml.YAMLError as exc:
-        raise YamlError(f"malformed YAML: {exc}") from None
+        raise YamlError(f"malformed YAML: {exc}", code="malformed", detail=str(exc)[:300]) from None
 
 
 def key_lines(data: bytes | str) -> dict[str, int]:
