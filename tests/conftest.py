@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -138,6 +140,45 @@ def real_fake_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     settings = Settings(corpus_dir=REAL_CORPUS, index_dir=base / "index", data_dir=base / "var", model="fake-embedder")
     build_index(settings, FakeEmbedder())
     return settings
+
+
+# train_model is deterministic (seeded folds), and most tests build the same tiny corpus with the
+# fake embedder: its ~1 s fit is done once per distinct input and handed out as a fresh copy.
+_TRAINED: dict[str, Any] = {}
+
+
+def _training_key(*args: Any, **kwargs: Any) -> str:
+    """A digest of every argument of train_model: arrays by dtype, shape and bytes, the rest by repr."""
+    digest = hashlib.sha256()
+    for value in (*args, *sorted(kwargs.items())):
+        if isinstance(value, np.ndarray):
+            digest.update(f"{value.dtype}{value.shape}".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(repr(value).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def reuse_identical_training(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds reuse the no-match fit of identical inputs (same vectors, questions and scores) within the session.
+
+    Not in the abstention test modules, which test the training itself.
+    """
+    if "abstention" in request.path.name:
+        return
+    from lessons import build
+
+    real = build.train_model
+
+    def train_once(*args: Any, **kwargs: Any) -> Any:
+        key = _training_key(*args, **kwargs)
+        if key not in _TRAINED:
+            _TRAINED[key] = copy.deepcopy(real(*args, **kwargs))
+        return copy.deepcopy(_TRAINED[key])
+
+    monkeypatch.setattr(build, "train_model", train_once)
 
 
 REAL_MODEL = ROOT / DEFAULT_MODEL_DIR
