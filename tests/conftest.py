@@ -142,27 +142,37 @@ def real_fake_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
-# train_model is deterministic (seeded folds), and most tests build the same tiny corpus with the
-# fake embedder: its ~1 s fit is done once per distinct input and handed out as a fresh copy.
+# The no-match model's training step in a build is a pure function of its inputs (the fit's folds are
+# seeded), and most tests build the same tiny corpus with the fake embedder: each of its four stages is
+# computed once per distinct input in the session and handed out as a fresh copy.
+TRAINING_STAGES = ("own_lexical_scores", "passage_coverage_scores", "passage_subject_scores", "train_model")
 _TRAINED: dict[str, Any] = {}
 
 
+def _digest_into(digest: Any, value: Any) -> None:
+    """Feed a value to the digest: arrays by dtype, shape and bytes, lists and tuples item by item, the rest by repr."""
+    if isinstance(value, np.ndarray):
+        digest.update(f"array{value.dtype}{value.shape}".encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, list | tuple):
+        digest.update(f"{type(value).__name__}{len(value)}".encode())
+        for item in value:
+            _digest_into(digest, item)
+    else:
+        digest.update(repr(value).encode())
+    digest.update(b"\0")
+
+
 def _training_key(*args: Any, **kwargs: Any) -> str:
-    """A digest of every argument of train_model: arrays by dtype, shape and bytes, the rest by repr."""
+    """A digest of every argument (keyword arguments by name)."""
     digest = hashlib.sha256()
-    for value in (*args, *sorted(kwargs.items())):
-        if isinstance(value, np.ndarray):
-            digest.update(f"{value.dtype}{value.shape}".encode())
-            digest.update(np.ascontiguousarray(value).tobytes())
-        else:
-            digest.update(repr(value).encode())
-        digest.update(b"\0")
+    _digest_into(digest, (args, sorted(kwargs.items())))
     return digest.hexdigest()
 
 
 @pytest.fixture(autouse=True)
 def reuse_identical_training(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Builds reuse the no-match fit of identical inputs (same vectors, questions and scores) within the session.
+    """Builds reuse the training stages' results for identical inputs (same texts, vectors and scores).
 
     Not in the abstention test modules, which test the training itself.
     """
@@ -170,15 +180,17 @@ def reuse_identical_training(request: pytest.FixtureRequest, monkeypatch: pytest
         return
     from lessons import build
 
-    real = build.train_model
+    def once(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def stage(*args: Any, **kwargs: Any) -> Any:
+            key = name + _training_key(*args, **kwargs)
+            if key not in _TRAINED:
+                _TRAINED[key] = copy.deepcopy(real(*args, **kwargs))
+            return copy.deepcopy(_TRAINED[key])
 
-    def train_once(*args: Any, **kwargs: Any) -> Any:
-        key = _training_key(*args, **kwargs)
-        if key not in _TRAINED:
-            _TRAINED[key] = copy.deepcopy(real(*args, **kwargs))
-        return copy.deepcopy(_TRAINED[key])
+        return stage
 
-    monkeypatch.setattr(build, "train_model", train_once)
+    for name in TRAINING_STAGES:
+        monkeypatch.setattr(build, name, once(name, getattr(build, name)))
 
 
 REAL_MODEL = ROOT / DEFAULT_MODEL_DIR
