@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from lessons.accounts import AccountStore, utc_now
 from lessons.corpus import load_corpus
-from lessons.curation import find_entry
+from lessons.curation import find_entry, new_entry_id
 from lessons.models import ReviewState
 from tests.browser_support import (
     ARTIFACTS,
@@ -26,6 +26,7 @@ from tests.browser_support import (
     sidebar_nav,
     sign_in,
     streamlit_app,
+    type_into,
     wait_for_text,
     wait_until,
 )
@@ -34,53 +35,43 @@ from tests.test_app_edges import ENGLISH, STREAMLIT_DEFAULTS, UPLOADER_DEFAULTS
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def app_url(tiny_corpus: Path, tmp_path: Path, seed_index: Path) -> Iterator[str]:
-    """The app over a copy of the tiny corpus and of its index, with the real model."""
-    copy_index(seed_index, tmp_path)
-    with streamlit_app(app_env(tiny_corpus, tmp_path), tmp_path / "streamlit.log") as url:
-        yield url
-
-
-def test_lessons_app_answers_a_question_typed_as_soon_as_the_page_shows(
+def test_lessons_app_answers_at_once_then_a_follow_up_and_in_english(
     tiny_corpus: Path, tmp_path: Path, browser: Any, seed_index: Path
 ) -> None:
-    """`lessons app` (make run): a question typed the moment the chat input appears is echoed and answered."""
+    """`lessons app` (make run): a question typed the moment the chat input appears is echoed and answered with the
+    overview, citations and the MDR card; a follow-up with markup stays text; English after the switch."""
     copy_index(seed_index, tmp_path)
     log = tmp_path / "streamlit.log"
+    driver = browser
     with streamlit_app(app_env(tiny_corpus, tmp_path), log, launcher=True) as url:
-        browser.get(url)
-        ask(browser, "Skal vores algoritme CE-mærkes efter MDR?")  # as soon as the input is there, ready or not
-        wait_for_text(browser, "Skal vores algoritme CE-mærkes efter MDR?")
-        text = wait_for_text(browser, "[1] CE-mærkning af algoritmen efter MDR", timeout=READY_TIMEOUT)
-        assert "Kort fortalt" in text and "Kilde: Testrapport" in text
+        driver.get(url)
+        ask(driver, "Skal vores algoritme CE-mærkes efter MDR?")  # as soon as the input is there, ready or not
+        wait_for_text(driver, "Skal vores algoritme CE-mærkes efter MDR?")
+        text = wait_for_text(
+            driver,
+            "Erfaringer fra signaturprojekterne",
+            "Kort fortalt",
+            "[1] CE-mærkning af algoritmen efter MDR",
+            "Håndteringseksempel",
+            timeout=READY_TIMEOUT,
+        )
+        assert "Kilde: Testrapport" in text and "Udfordring:" in text
+        shot(driver, "browser-answer-da.png")
+
+        ask(driver, "og i regionerne? <script>window.__xss = 1</script>")
+        wait_for_text(driver, "og i regionerne? <script>window.__xss = 1</script>", "Sektor fra spørgsmålet: Region")
+        assert driver.execute_script("return window.__xss === undefined")
+
+        click(driver, "//label[.//p[text()='English']]")
+        wait_for_text(driver, "Experiences from the signature projects", "In short")
+        ask(driver, "Does our algorithm need CE marking as a medical device?")
+        text = wait_for_text(driver, "In short", "Was this answer useful?", times=3)
+        assert "Does our algorithm need CE marking as a medical device?" in text
+        assert text.count("[1] CE-mærkning af algoritmen efter MDR") >= 2  # Danish card text under English labels
+        assert "Handling example" in text and "Source: Testrapport" in text
+        shot(driver, "browser-answer-en.png")
     console = log.read_text(errors="replace")
     assert "Traceback" not in console and "lessons app:" not in console  # no warm-up notice, no error
-
-
-def test_a_question_typed_in_the_browser_is_answered_with_cited_cards(app_url: str, browser: Any) -> None:
-    """Danish, then English after the switch: each answer shows the overview, citations and the MDR card."""
-    driver = browser
-    driver.get(app_url)
-    # The example questions appear when the model is loaded and the index open.
-    wait_for_text(driver, "Erfaringer fra signaturprojekterne", "Prøv fx at spørge", timeout=READY_TIMEOUT)
-    ask(driver, "Skal vores algoritme CE-mærkes efter MDR?")
-    text = wait_for_text(driver, "Kort fortalt", "[1] CE-mærkning af algoritmen efter MDR", "Håndteringseksempel")
-    assert "Kilde: Testrapport" in text and "Udfordring:" in text
-    shot(driver, "browser-answer-da.png")
-
-    ask(driver, "og i regionerne? <script>window.__xss = 1</script>")
-    wait_for_text(driver, "og i regionerne? <script>window.__xss = 1</script>", "Sektor fra spørgsmålet: Region")
-    assert driver.execute_script("return window.__xss === undefined")
-
-    click(driver, "//label[.//p[text()='English']]")
-    wait_for_text(driver, "Experiences from the signature projects", "In short")
-    ask(driver, "Does our algorithm need CE marking as a medical device?")
-    text = wait_for_text(driver, "In short", "Was this answer useful?", times=3)
-    assert "Does our algorithm need CE marking as a medical device?" in text
-    assert text.count("[1] CE-mærkning af algoritmen efter MDR") >= 2  # Danish card text under English labels
-    assert "Handling example" in text and "Source: Testrapport" in text
-    shot(driver, "browser-answer-en.png")
 
 
 INLINE_REPORT = """Erfaringer med data i kommunerne
@@ -91,7 +82,11 @@ Udfordring: Projektet manglede adgang til borgernes data i kommunens fagsystem, 
 udstillede dem. Eksempel på håndtering: Kommunen aftalte med leverandøren, at data blev udstillet gennem et API, \
 og projektet hentede data hver nat.
 """
-PASSWORDS = {"karen": "karens long walk-through password", "edda": "eddas long walk-through password"}
+PASSWORDS = {
+    "karen": "karens long walk-through password",
+    "edda": "eddas long walk-through password",
+    "lars": "lars long walk-through password",
+}
 # What the browser puts on screen through CSS `content` (our uploader words) is shown text too.
 PSEUDO_TEXT = """const out = [];
 for (const el of document.querySelectorAll('[data-testid="stFileUploader"] *')) {
@@ -158,13 +153,16 @@ def _filter_by_sector(driver: Any, sector: str) -> None:
 
 def test_the_walk_through_path(tiny_corpus: Path, tmp_path: Path, browser: Any, seed_index: Path) -> None:
     """A team asks, follows up, clicks a citation, filters and exports; a curator signs in and uploads a report with
-    inline labels; an editor approves it (four-eyes) and rebuilds; the status refreshes in place; all in Danish."""
+    inline labels; an editor approves it (four-eyes) and rebuilds; the status refreshes in place; all in Danish.
+    Then the curator drafts through the form (the editor's approval is still needed), and five wrong passwords lock
+    an editor out, after which even his right password is refused."""
     from selenium.webdriver.common.by import By
 
     copy_index(seed_index, tmp_path)
     env = app_env(tiny_corpus, tmp_path)
     add_account(env, "karen", "curator", PASSWORDS["karen"])
     add_account(env, "edda", "editor", PASSWORDS["edda"])
+    add_account(env, "lars", "editor", PASSWORDS["lars"])
     driver = browser
     with streamlit_app(env, tmp_path / "streamlit.log") as url:
         driver.get(url)
@@ -206,7 +204,10 @@ def test_the_walk_through_path(tiny_corpus: Path, tmp_path: Path, browser: Any, 
         # a curator signs in and uploads a report written with inline labels
         driver.get(url + "kurator")
         text = wait_for_text(driver, "Kuratering kræver login", "Brugernavn", timeout=60)
-        assert "Kuratering af erfaringer" not in text and "Kuratering" not in sidebar_nav(driver)
+        assert "Kuratering af erfaringer" not in text and "Kladder" not in text
+        nav = sidebar_nav(driver)
+        assert "Log ind" in nav and "Kuratering" not in nav
+        shot(driver, "browser-sign-in.png")
         sign_in(driver, "karen", PASSWORDS["karen"])
         wait_for_text(driver, "Kuratering af erfaringer", "Logget ind som karen (kurator)")
         choose(driver, "Indlæs rapport")
@@ -280,3 +281,38 @@ def test_the_walk_through_path(tiny_corpus: Path, tmp_path: Path, browser: Any, 
         text = wait_for_text(driver, "Kort fortalt", "Var svaret nyttigt?")
         assert "Adgang til data fra fagsystemer" in text, text[-3000:]
         shot(driver, "walk-6-found.png")
+
+        # a page load signs out; the curator drafts through the form, which waits for an editor
+        driver.get(url + "kurator")
+        wait_for_text(driver, "Kuratering kræver login", "Brugernavn", timeout=60)
+        sign_in(driver, "karen", PASSWORDS["karen"])
+        wait_for_text(driver, "Kuratering af erfaringer", "Logget ind som karen (kurator)")
+        type_into(driver, "Titel *", "Fælles datamodel i browseren")
+        type_into(driver, "Udfordring *", "Data lå i tre fagsystemer med hver sin datamodel.", area=True)
+        type_into(driver, "Håndtering *", "Teamet aftalte en fælles datamodel med leverandørerne.", area=True)
+        type_into(driver, "Kilde: rapport *", "Browsertest")
+        click_button(driver, "Gem som kladde")
+        wait_for_text(driver, "Gemt som kladde")
+        entry_id = new_entry_id("handling", "Fælles datamodel i browseren", [])  # ids are made by the slug rule
+        entry = find_entry(tiny_corpus, entry_id)[1]
+        assert entry.state is ReviewState.DRAFT and entry.created_by == "karen"
+        choose(driver, "Kladder (1)")
+        text = wait_for_text(driver, "Venter på godkendelse af en redaktør.")
+        assert "Godkend" not in text
+        click_button(driver, "Log ud")
+        wait_for_text(driver, "Logget ud.", "Brugernavn")
+
+        # five wrong passwords lock lars out; then even his right password is refused
+        accounts = AccountStore(tmp_path / "var")
+        for attempt in range(1, 6):  # each attempt waits until the server counted it (a page message may be stale)
+            sign_in(driver, "lars", "not his password")
+            wait_until(
+                lambda n=attempt: (lars := accounts.get("lars")).failed_attempts == n or lars.locked_until is not None,
+                f"the server to count attempt {attempt}",
+            )
+            wait_for_text(driver, "Forkert brugernavn eller adgangskode.")
+        assert accounts.get("lars").locked(utc_now())
+        sign_in(driver, "lars", PASSWORDS["lars"])
+        text = wait_for_text(driver, "Kontoen er låst")
+        assert "Logget ind som lars" not in text
+        shot(driver, "browser-locked.png")

@@ -1,5 +1,6 @@
-"""Sign-in end to end in headless chromium: local accounts (curator drafts, editor approves, lock-out) and
-organisation sign-in through `st.login` against a real OpenID provider (oidc-provider-mock) started here."""
+"""Organisation sign-in end to end in headless chromium: `st.login` against a real OpenID provider
+(oidc-provider-mock) started here. Local accounts (curator drafts, editor approves, lock-out) are driven in
+test_browser.py's walk-through, on the same app run."""
 
 from __future__ import annotations
 
@@ -12,86 +13,19 @@ from typing import Any
 
 import pytest
 
-from lessons.accounts import AccountStore, utc_now
-from lessons.curation import find_entry, new_entry_id
-from lessons.models import ReviewState
 from tests.browser_support import (
-    add_account,
     app_env,
-    choose,
     click,
     click_button,
     free_port,
     shot,
     sidebar_nav,
-    sign_in,
     streamlit_app,
-    type_into,
     wait_for_text,
     wait_until,
 )
 
 pytestmark = pytest.mark.browser
-
-PASSWORDS = {"karen": "karens long password", "edda": "eddas long password", "lars": "lars long password"}
-
-
-def test_local_sign_in_curator_drafts_editor_approves_and_lock_out(
-    tiny_corpus: Path, tmp_path: Path, browser: Any
-) -> None:
-    """Anonymous /kurator: sign-in only. Karen (curator) drafts but cannot approve; Edda (editor) approves;
-    five wrong passwords lock Lars out, and then even his right password is refused."""
-    env = app_env(tiny_corpus, tmp_path)
-    for name, role in (("karen", "curator"), ("edda", "editor"), ("lars", "editor")):
-        add_account(env, name, role, PASSWORDS[name])
-    driver = browser
-    with streamlit_app(env, tmp_path / "streamlit.log") as url:
-        driver.get(url + "kurator")
-        text = wait_for_text(driver, "Kuratering kræver login", "Brugernavn")
-        assert "Kuratering af erfaringer" not in text and "Kladder" not in text
-        nav = sidebar_nav(driver)
-        assert "Log ind" in nav and "Kuratering" not in nav
-        shot(driver, "browser-sign-in.png")
-
-        sign_in(driver, "karen", PASSWORDS["karen"])
-        wait_for_text(driver, "Kuratering af erfaringer", "Logget ind som karen (kurator)")
-        type_into(driver, "Titel *", "Fælles datamodel i browseren")
-        type_into(driver, "Udfordring *", "Data lå i tre fagsystemer med hver sin datamodel.", area=True)
-        type_into(driver, "Håndtering *", "Teamet aftalte en fælles datamodel med leverandørerne.", area=True)
-        type_into(driver, "Kilde: rapport *", "Browsertest")
-        click_button(driver, "Gem som kladde")
-        wait_for_text(driver, "Gemt som kladde")
-        entry_id = new_entry_id("handling", "Fælles datamodel i browseren", [])  # ids are made by the slug rule
-        assert find_entry(tiny_corpus, entry_id)[1].created_by == "karen"
-        choose(driver, "Kladder (1)")
-        text = wait_for_text(driver, "Venter på godkendelse af en redaktør.")
-        assert "Godkend" not in text
-        click_button(driver, "Log ud")
-        wait_for_text(driver, "Logget ud.", "Brugernavn")
-
-        sign_in(driver, "edda", PASSWORDS["edda"])
-        wait_for_text(driver, "Logget ind som edda (redaktør)")
-        choose(driver, "Kladder (1)")
-        click_button(driver, "Godkend")
-        wait_for_text(driver, f"Godkendt: {entry_id}")
-        entry = find_entry(tiny_corpus, entry_id)[1]
-        assert entry.state is ReviewState.APPROVED and entry.approved_by == "edda"
-        click_button(driver, "Log ud")
-        wait_for_text(driver, "Logget ud.")
-
-        accounts = AccountStore(tmp_path / "var")
-        for attempt in range(1, 6):  # each attempt waits until the server counted it (a page message may be stale)
-            sign_in(driver, "lars", "not his password")
-            wait_until(
-                lambda n=attempt: (lars := accounts.get("lars")).failed_attempts == n or lars.locked_until is not None,
-                f"the server to count attempt {attempt}",
-            )
-            wait_for_text(driver, "Forkert brugernavn eller adgangskode.")
-        assert accounts.get("lars").locked(utc_now())
-        sign_in(driver, "lars", PASSWORDS["lars"])
-        text = wait_for_text(driver, "Kontoen er låst")
-        assert "Logget ind som lars" not in text
-        shot(driver, "browser-locked.png")
 
 
 @contextmanager
