@@ -618,8 +618,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "reading {name} took longer than {seconds} s and was stopped; the file may be damaged or unusually complex",
     ),
     "upload_read_stopped": (
-        "læsningen af {name} blev stoppet ved grænsen på {memory} MB hukommelse eller {seconds} s CPU-tid",
-        "reading {name} was stopped at its limit of {memory} MB of memory or {seconds} s of CPU",
+        "læsningen af {name} blev stoppet, da den krævede mere end {memory} MB hukommelse eller {seconds} s CPU-tid",
+        "reading {name} was stopped as it needed more than {memory} MB of memory or {seconds} s of CPU",
     ),
     "upload_read_failed": ("læsningen af {name} mislykkedes ({detail})", "reading {name} failed ({detail})"),
     "upload_too_slow_indexing": (
