@@ -504,20 +504,23 @@ def _values(form: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("lang", ["da", "en"])
 def test_a_broken_corpus_file_is_listed_in_the_pages_language(page: AppTest, built: Settings, lang: str) -> None:
-    """Corpus files broken by hand (a key given twice, an id that is not the file's name) are listed on the page in
-    its language, each after its file and line, in our words rather than the English under a label."""
+    """Corpus files broken by hand (a key given twice, an id that is not the file's name, a link) are listed on the
+    page in its language, each after its file and line, in our words rather than the English under a label."""
     entries = built.corpus_dir / "entries" / "advice"
     (entries / "advice-twice.yaml").write_text("id: advice-twice\ntitle: A\ntitle: B\n", encoding="utf-8")
     (entries / "advice-renamed.yaml").write_text(
         (entries / "advice-data.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )
+    (entries / "advice-link.yaml").symlink_to(entries / "advice-data.yaml")
     run(in_language(page, lang))
     [error] = [str(e.value).replace("\\", "") for e in page.error]  # Markdown escapes removed
     if lang == "da":
-        assert error.startswith("2 problem(er) i korpusset:"), error
+        assert error.startswith("3 problem(er) i korpusset:"), error
+        assert "- entries/advice/advice-link.yaml: en symbolsk henvisning, ikke en almindelig fil" in error, error
         assert "- entries/advice/advice-renamed.yaml [id]: id'et 'advice-data' bruges også i " in error, error
         assert "- entries/advice/advice-twice.yaml:3: nøglen 'title' står to gange (første gang i linje 2)" in error
         assert not any(english in error for english in ENGLISH_WORDS), error
     else:
-        assert error.startswith("2 problem(s) in the corpus:"), error
+        assert error.startswith("3 problem(s) in the corpus:"), error
+        assert "- entries/advice/advice-link.yaml: a symbolic link, not a regular file" in error, error
         assert "- entries/advice/advice-twice.yaml:3: key 'title' is given twice (first on line 2)" in error, error

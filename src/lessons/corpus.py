@@ -143,7 +143,10 @@ def _walk(folder: Path, root: Path, problems: list[Problem], depth: int = 0) -> 
         try:
             mode = item.stat(follow_symlinks=False).st_mode
         except OSError as exc:
-            problems.append(Problem(file=rel, message=f"cannot read: {exc.strerror}"))
+            detail = str(exc.strerror or exc)
+            problems.append(
+                Problem(file=rel, message=f"cannot read: {detail}", code="unreadable", values=(("detail", detail),))
+            )
             continue
         if stat.S_ISDIR(mode):
             if path.suffix in {".yaml", ".yml"}:
@@ -162,8 +165,13 @@ def _walk(folder: Path, root: Path, problems: list[Problem], depth: int = 0) -> 
         if not stat.S_ISREG(mode):
             what = file_kind(mode)
             fix = "replace the link by a copy of the file" if stat.S_ISLNK(mode) else "remove it"
+            kind = "link" if stat.S_ISLNK(mode) else "fifo" if stat.S_ISFIFO(mode) else "other"
             problems.append(
-                Problem(file=rel, message=f"is {what}, not a regular file; only regular files are read ({fix})")
+                Problem(
+                    file=rel,
+                    message=f"is {what}, not a regular file; only regular files are read ({fix})",
+                    code=f"not_regular_{kind}",
+                )
             )
             continue
         yield path
@@ -197,7 +205,10 @@ def load_corpus(root: Path) -> Corpus:
             problems.extend(exc.problems)
             continue
         except UnsafeFileError as exc:
-            problems.append(Problem(file=rel, message=exc.reason))
+            sizes = (("size", exc.size), ("limit", MAX_YAML_BYTES)) if exc.size is not None else ()
+            problems.append(
+                Problem(file=rel, message=exc.reason, code="yaml_too_large" if sizes else None, values=sizes)
+            )
             continue
         except LessonsError as exc:  # StorageError: the OS refused the read
             problems.append(Problem(file=rel, message=str(exc)))

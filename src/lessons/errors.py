@@ -148,6 +148,10 @@ _PROBLEM_WORDS = {
     "yaml_nul": "problem_yaml_nul",
     "yaml_not_utf8": "problem_yaml_not_utf8",
     "yaml_malformed": "problem_yaml_malformed",
+    "unreadable": "problem_unreadable",
+    "not_regular_link": "problem_not_regular_link",
+    "not_regular_fifo": "problem_not_regular_fifo",
+    "not_regular_other": "problem_not_regular_other",
 }
 _WHOLE_PROBLEMS = frozenset({"problem_reason"})  # ours, worded whole (no field label, no values)
 _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
@@ -173,6 +177,10 @@ _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
         "problem_yaml_nul",
         "problem_yaml_not_utf8",
         "problem_yaml_malformed",
+        "problem_unreadable",
+        "problem_not_regular_link",
+        "problem_not_regular_fifo",
+        "problem_not_regular_other",
     }
 )
 

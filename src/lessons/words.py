@@ -736,6 +736,23 @@ TEXTS: dict[str, tuple[str, str]] = {
         "file contains NUL bytes; it looks binary, not YAML text",
     ),
     "problem_yaml_not_utf8": ("filen er ikke UTF-8-tekst (byte {byte})", "file is not UTF-8 text (byte {byte})"),
+    "problem_unreadable": (
+        "filen kan ikke læses (styresystemets besked på engelsk: “{detail}”)",
+        "cannot read: {detail}",
+    ),
+    "problem_not_regular_link": (
+        "en symbolsk henvisning, ikke en almindelig fil; kun almindelige filer læses (erstat henvisningen med en kopi "
+        "af filen)",
+        "a symbolic link, not a regular file; only regular files are read (replace the link by a copy of the file)",
+    ),
+    "problem_not_regular_fifo": (
+        "en FIFO (navngivet rør), ikke en almindelig fil; kun almindelige filer læses (fjern den)",
+        "a FIFO (named pipe), not a regular file; only regular files are read (remove it)",
+    ),
+    "problem_not_regular_other": (
+        "en enhed eller sokkel, ikke en almindelig fil; kun almindelige filer læses (fjern den)",
+        "a device or socket, not a regular file; only regular files are read (remove it)",
+    ),
     "problem_yaml_malformed": (
         "YAML'en kan ikke læses (PyYAMLs besked på engelsk: “{detail}”)",
         "malformed YAML: {detail}",
