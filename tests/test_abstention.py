@@ -14,8 +14,10 @@ from lessons.abstention import (
     Confidence,
     NoMatchModel,
     TrainingQuestion,
+    _fold_of,
     conformal_cutoff,
     fit_logistic,
+    off_topic_match_cutoff,
     package_questions,
     train_model,
     training_questions,
@@ -29,7 +31,7 @@ from lessons.search import Filters, Searcher
 from lessons.settings import Settings
 from lessons.store import NOMATCH_FILES, NOMATCH_PARAMS, VERSIONS, load_index, read_current
 
-from .conftest import ROOT
+from .conftest import ROOT, near_and_far_categories
 
 # The question files the no-match model is measured on, named one by one: a new frozen set is
 # added here only after its first measurement, so no test reads it before then. The spent blind
@@ -129,6 +131,59 @@ def test_repeated_cross_fitting_steadies_the_cut_offs() -> None:
     assert report.repeats == 3 and report.to_json()["repeats"] == 3
     with pytest.raises(ValueError, match="repeats"):
         train_model(vectors, questions, lexical, repeats=0)
+
+
+def test_folds_hold_off_topic_categories_out_whole_and_answerable_questions_out_spread() -> None:
+    """Off-topic categories stay whole; each in-domain category reaches every fold, unless held out by category."""
+    _, questions = _clusters()
+    spread = _fold_of(questions, 4, seed=0)
+    whole = _fold_of(questions, 4, seed=0, answerable="category")
+    for folds, in_domain_whole in ((spread, False), (whole, True)):
+        per_group: dict[str, set[int]] = {}
+        for q, f in zip(questions, folds, strict=True):
+            per_group.setdefault(q.group, set()).add(int(f))
+        assert all(len(fs) == 1 for g, fs in per_group.items() if g.startswith("off:"))
+        in_domain = [fs for g, fs in per_group.items() if g.startswith("in:")]
+        assert all(len(fs) == 1 for fs in in_domain) if in_domain_whole else all(fs == {0, 1, 2, 3} for fs in in_domain)
+    counts = np.bincount(spread[[q.in_domain for q in questions]], minlength=4)
+    assert counts.max() - counts.min() <= 1, "in-domain questions are spread evenly over the folds"
+    with pytest.raises(ValueError, match="hold-out"):
+        _fold_of(questions, 4, seed=0, answerable="theme")
+
+
+def test_off_topic_match_cutoff_bounds_the_share_of_new_off_topic_scores_at_match() -> None:
+    """At most beta of new exchangeable off-topic scores reach the cut-off; too few scores bound nothing."""
+    rng = np.random.default_rng(5)
+    shares = []
+    for _ in range(200):
+        held_out, fresh = rng.normal(size=99), rng.normal(size=2000)
+        shares.append(float(np.mean(fresh >= off_topic_match_cutoff(held_out, 0.05))))
+    assert np.mean(shares) <= 0.05 + 0.005 and np.mean(shares) >= 0.03
+    assert off_topic_match_cutoff([1.0, 2.0, 3.0], 0.02) == -np.inf, "too few scores: nothing is bounded"
+    cut = off_topic_match_cutoff(list(range(99)), 0.1)  # k = floor(0.1 * 100) = 10th largest, 89
+    assert 89.0 < cut < 89.0001
+
+
+def test_the_match_cut_off_also_bounds_held_out_off_topic_questions() -> None:
+    """With an off-topic bound the match cut-off is at least as high, and the report says how it was calibrated."""
+    vectors, questions = near_and_far_categories(np.random.default_rng(2), lambda _in_domain: None)
+    lexical = [0.0] * len(questions)
+    free, free_report = train_model(vectors, questions, lexical, folds=4, repeats=1, off_topic_match=None)
+    bound, report = train_model(vectors, questions, lexical, folds=4, repeats=1, off_topic_match=0.1)
+    assert bound.cutoffs["combined"][0] == free.cutoffs["combined"][0]
+    assert bound.cutoffs["combined"][1] > free.cutoffs["combined"][1]
+    assert report.held_out["combined"]["off_topic_match"] < free_report.held_out["combined"]["off_topic_match"]
+    assert report.to_json()["off_topic_match"] == 0.1 and free_report.to_json()["answerable_holdout"] == "question"
+
+
+def test_holding_whole_in_domain_categories_out_lowers_the_cut_offs() -> None:
+    """Answerable questions held out among their category's neighbours score higher than whole categories held out."""
+    vectors, questions = _clusters()
+    lexical = [0.0] * len(questions)
+    spread, spread_report = train_model(vectors, questions, lexical, folds=4, repeats=1)
+    whole, whole_report = train_model(vectors, questions, lexical, folds=4, repeats=1, answerable_holdout="category")
+    assert (spread_report.answerable_holdout, whole_report.answerable_holdout) == ("question", "category")
+    assert whole.cutoffs["combined"][0] < spread.cutoffs["combined"][0]
 
 
 def test_the_model_round_trips_through_plain_arrays_and_json() -> None:

@@ -27,15 +27,20 @@ A second logistic regression combines them into one score. Both stages are fitte
 
 **Three states from one score.** The cut-offs come from split-conformal calibration on
 in-domain questions the model was *not* trained on: the training questions are split into
-folds by category, each fold is scored by a model fitted without it, three times over
-different category-to-fold assignments, and the cut-offs are the empirical quantiles of
-the pooled held-out scores (one assignment alone moves them with the luck of which
-categories share a fold). A new answerable question is then
-flagged ``no_match`` with probability at most ``false_no_match`` (2 %), and falls below
-``match`` with probability at most ``false_weak`` (10 %). Off-topic questions get no such
-guarantee (nobody can list every topic), so the same held-out folds, which leave whole
-off-topic *categories* out, measure how often they are caught; :class:`TrainingReport`
-records it.
+folds, each fold is scored by a model fitted without it, three times over different fold
+assignments, and the cut-offs are the empirical quantiles of the pooled held-out scores
+(one assignment alone moves them with the luck of which questions share a fold).
+Off-topic questions are held out by whole *category* (a new subject arrives unseen);
+in-domain questions, since the fifth round, are spread over the folds at random within
+each category (a new answerable question is about the corpus' fixed domain, whose other
+questions are in training; holding whole in-domain themes out made the cut-offs
+conservative on every spent blind set, see docs/retrieval.md). A new answerable question
+is then flagged ``no_match`` with probability at most ``false_no_match`` (2 %), and falls
+below ``match`` with probability at most ``false_weak`` (10 %); the match cut-off is also
+at least the score that at most ``off_topic_match`` (2 %) of the held-out off-topic
+questions reach. Off-topic questions get no guarantee of being caught (nobody can list
+every topic), so the same held-out folds, which leave whole off-topic categories out,
+measure how often they are; :class:`TrainingReport` records it.
 
 This module depends only on vectors: any :class:`lessons.embedding.Embedder` works.
 """
@@ -58,6 +63,7 @@ import numpy.typing as npt
 from lessons.yamlio import load_yaml
 
 __all__ = [
+    "ANSWERABLE_HOLDOUTS",
     "FEATURES",
     "RULES",
     "Confidence",
@@ -66,6 +72,7 @@ __all__ = [
     "TrainingReport",
     "conformal_cutoff",
     "fit_logistic",
+    "off_topic_match_cutoff",
     "package_questions",
     "train_model",
     "training_questions",
@@ -374,7 +381,9 @@ class TrainingReport:
     in_domain: int = 0
     off_topic: int = 0
     folds: int = 0
-    repeats: int = 1  # rounds of cross-fitting over different category-to-fold assignments
+    repeats: int = 1  # rounds of cross-fitting over different fold assignments
+    answerable_holdout: str = "question"  # how in-domain questions are held out (ANSWERABLE_HOLDOUTS)
+    off_topic_match: float | None = None  # the bound on held-out off-topic questions at match, if any
     # per rule: {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     held_out: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -386,16 +395,43 @@ class TrainingReport:
             "off_topic": self.off_topic,
             "folds": self.folds,
             "repeats": self.repeats,
+            "answerable_holdout": self.answerable_holdout,
+            "off_topic_match": self.off_topic_match,
             "held_out": self.held_out,
         }
 
 
-def _fold_of(questions: Sequence[TrainingQuestion], folds: int, seed: int) -> npt.NDArray[np.int64]:
-    """Whole categories per fold (in-domain and off-topic apart, so each fold holds both); -1: always trained on."""
+# How held-out folds hold answerable (in-domain) questions out: "question" spreads each in-domain
+# category's questions over the folds at random (the fifth round's default: at deployment a new
+# answerable question is about the corpus' fixed domain, its neighbours in training); "category"
+# holds whole in-domain categories out (the first four rounds: pessimistic for answerable questions).
+# Off-topic questions are always held out by whole category (a new subject arrives unseen).
+ANSWERABLE_HOLDOUTS = ("question", "category")
+
+
+def _fold_of(
+    questions: Sequence[TrainingQuestion], folds: int, seed: int, answerable: str = "question"
+) -> npt.NDArray[np.int64]:
+    """Each written question's fold; -1: always trained on.
+
+    Off-topic questions go by whole category; in-domain ones by whole category too
+    (``answerable="category"``) or, by default, each category's questions spread over the
+    folds at random, so every fold holds some of every in-domain category (stratified).
+    """
+    if answerable not in ANSWERABLE_HOLDOUTS:
+        raise ValueError(f"answerable hold-out {answerable!r}, expected one of {ANSWERABLE_HOLDOUTS}")
     rng = np.random.default_rng(seed)
     out = np.full(len(questions), -1, dtype=np.int64)
     for prefix in ("in:", "off:"):
         groups = sorted({q.group for q in questions if q.group.startswith(prefix)})
+        if prefix == "in:" and answerable == "question":
+            start = int(rng.integers(folds))
+            for group in groups:
+                members = [i for i, q in enumerate(questions) if q.group == group]
+                for rank, j in enumerate(rng.permutation(len(members))):
+                    out[members[int(j)]] = (start + rank) % folds
+                start = (start + len(members)) % folds
+            continue
         order = rng.permutation(len(groups))
         assignment = {groups[int(j)]: i % folds for i, j in enumerate(order)}
         for i, q in enumerate(questions):
@@ -414,9 +450,38 @@ def _standardised_fit(features: FloatArray, labels: FloatArray, l2: float) -> tu
     return raw, float(b - (raw * mean).sum())
 
 
-def _cutoffs(answerable: FloatArray, false_no_match: float, false_weak: float) -> tuple[float, float]:
+def off_topic_match_cutoff(scores: Sequence[float] | FloatArray, beta: float) -> float:
+    """The score from which at most ``beta`` of new exchangeable off-topic scores reach ``match`` (split-conformal).
+
+    The mirror of :func:`conformal_cutoff` on the high side: with n held-out off-topic scores
+    sorted descending, just above the k-th largest, k = ⌊β(n+1)⌋, so that a new score reaches
+    it (ranks among the k highest of n + 1) with probability at most β. With too few scores
+    for that (k = 0), nothing is bounded (−inf).
+    """
+    ordered = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    k = math.floor(beta * (len(ordered) + 1))
+    if k < 1:
+        return -math.inf
+    return float(np.nextafter(ordered[k - 1], math.inf))
+
+
+def _cutoffs(
+    answerable: FloatArray,
+    false_no_match: float,
+    false_weak: float,
+    off_topic: FloatArray | None = None,
+    off_topic_match: float | None = None,
+) -> tuple[float, float]:
+    """(no_match below, match from): conformal quantiles of held-out answerable scores.
+
+    With ``off_topic_match`` the match cut-off is also at least the score that at most that
+    share of held-out off-topic questions reach.
+    """
     no_below = conformal_cutoff(answerable, false_no_match)
-    return no_below, max(no_below, conformal_cutoff(answerable, false_weak))
+    match_from = conformal_cutoff(answerable, false_weak)
+    if off_topic_match is not None and off_topic is not None and len(off_topic):
+        match_from = max(match_from, off_topic_match_cutoff(off_topic, off_topic_match))
+    return no_below, max(no_below, match_from)
 
 
 def _held_out_scores(
@@ -472,6 +537,8 @@ def train_model(
     neighbours: int = 10,
     false_no_match: float = 0.02,
     false_weak: float = 0.10,
+    off_topic_match: float | None = 0.02,
+    answerable_holdout: str = "question",
     seed: int = 0,
 ) -> tuple[NoMatchModel, TrainingReport]:
     """Fit the probe and the combination, calibrate the cut-offs on held-out folds, and measure them.
@@ -481,12 +548,17 @@ def train_model(
     they retrieve, ``subject`` their subject similarity (None: a model without that feature,
     as before it existed; subject needs coverage, since the features are a prefix of
     :data:`FEATURES`).
-    Every written question is scored by models fitted without its whole category
-    (cross-fitting), ``repeats`` times over different random category-to-fold assignments:
-    one assignment makes the low quantiles (a handful of scores) depend on which categories
-    happened to share a fold, so the cut-offs are conformal quantiles of the pooled
-    held-out in-domain scores of all rounds. The report gives each rule's rates on held-out
-    questions, averaged over the rounds, each fold under cut-offs that never saw its questions.
+    Every written question is scored by models fitted without it (cross-fitting):
+    off-topic questions without their whole category, in-domain ones without their fold's
+    share of each in-domain category (``answerable_holdout="question"``) or without their
+    whole category (``"category"``, the scheme before the fifth round), ``repeats`` times over
+    different random fold assignments: one assignment makes the low quantiles (a handful of
+    scores) depend on which questions happened to share a fold, so the cut-offs are
+    conformal quantiles of the pooled held-out in-domain scores of all rounds; with
+    ``off_topic_match`` the match cut-off is also at least the score that at most that share
+    of the pooled held-out off-topic scores reach. The report gives each rule's rates on
+    held-out questions, averaged over the rounds, each fold under cut-offs that never saw
+    its questions.
     """
     x = np.asarray(vectors, dtype=np.float32)
     if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
@@ -501,7 +573,7 @@ def train_model(
     columns = [c for c in (lexical, coverage, subject) if c is not None]
     extra = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
     labels = y.astype(np.int8)
-    rounds = [_fold_of(questions, folds, seed + r) for r in range(repeats)]
+    rounds = [_fold_of(questions, folds, seed + r, answerable_holdout) for r in range(repeats)]
     held = rounds[0] >= 0  # the same questions are held out in every round (only their folds differ)
     calib_in = held & (y == 1)
     calib_off = held & (y == 0)
@@ -516,10 +588,13 @@ def train_model(
         off_topic=int(len(y) - y.sum()),
         folds=folds,
         repeats=repeats,
+        answerable_holdout=answerable_holdout,
+        off_topic_match=off_topic_match,
     )
     for rule in RULES:
         pooled = np.concatenate([scores[rule][calib_in] for _, scores in results])
-        cutoffs[rule] = _cutoffs(pooled, false_no_match, false_weak)
+        pooled_off = np.concatenate([scores[rule][calib_off] for _, scores in results])
+        cutoffs[rule] = _cutoffs(pooled, false_no_match, false_weak, pooled_off, off_topic_match)
         # cross-conformal: each fold under cut-offs from the other questions' scores (of every round)
         rates = []
         for fold, (_, scores) in zip(rounds, results, strict=True):
@@ -530,7 +605,8 @@ def train_model(
                 if not test.any():
                     continue
                 others = np.concatenate([s[rule][calib_in & ~test] for _, s in results])
-                no_below, match_from = _cutoffs(others, false_no_match, false_weak)
+                others_off = np.concatenate([s[rule][calib_off & ~test] for _, s in results])
+                no_below, match_from = _cutoffs(others, false_no_match, false_weak, others_off, off_topic_match)
                 states[test] = np.where(
                     values[test] < no_below, "no", np.where(values[test] < match_from, "weak", "match")
                 )
