@@ -180,10 +180,18 @@ def test_holding_whole_in_domain_categories_out_lowers_the_cut_offs() -> None:
     """Answerable questions held out among their category's neighbours score higher than whole categories held out."""
     vectors, questions = _clusters()
     lexical = [0.0] * len(questions)
-    spread, spread_report = train_model(vectors, questions, lexical, folds=4, repeats=1)
-    whole, whole_report = train_model(vectors, questions, lexical, folds=4, repeats=1, answerable_holdout="category")
+    spread, spread_report = train_model(vectors, questions, lexical, folds=4, repeats=1, no_match_holdout=None)
+    whole, whole_report = train_model(
+        vectors, questions, lexical, folds=4, repeats=1, answerable_holdout="category", no_match_holdout=None
+    )
     assert (spread_report.answerable_holdout, whole_report.answerable_holdout) == ("question", "category")
     assert whole.cutoffs["combined"][0] < spread.cutoffs["combined"][0]
+    # the default: match from the spread hold-out, no_match also bounded on whole categories (the lower cut-off)
+    both, report = train_model(vectors, questions, lexical, folds=4, repeats=1)
+    assert both.cutoffs["combined"] == (whole.cutoffs["combined"][0], spread.cutoffs["combined"][1])
+    assert report.to_json()["no_match_holdout"] == "category" and spread_report.no_match_holdout is None
+    with pytest.raises(ValueError, match="no_match hold-out"):
+        train_model(vectors, questions, lexical, folds=4, repeats=1, no_match_holdout="theme")
 
 
 def test_the_model_round_trips_through_plain_arrays_and_json() -> None:

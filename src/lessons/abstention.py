@@ -384,6 +384,7 @@ class TrainingReport:
     repeats: int = 1  # rounds of cross-fitting over different fold assignments
     answerable_holdout: str = "question"  # how in-domain questions are held out (ANSWERABLE_HOLDOUTS)
     off_topic_match: float | None = None  # the bound on held-out off-topic questions at match, if any
+    no_match_holdout: str | None = None  # the second hold-out the no_match cut-off also answers to, if any
     # per rule: {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     held_out: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -397,6 +398,7 @@ class TrainingReport:
             "repeats": self.repeats,
             "answerable_holdout": self.answerable_holdout,
             "off_topic_match": self.off_topic_match,
+            "no_match_holdout": self.no_match_holdout,
             "held_out": self.held_out,
         }
 
@@ -469,15 +471,21 @@ def _cutoffs(
     answerable: FloatArray,
     false_no_match: float,
     false_weak: float,
+    *,
     off_topic: FloatArray | None = None,
     off_topic_match: float | None = None,
+    whole_categories: FloatArray | None = None,
 ) -> tuple[float, float]:
     """(no_match below, match from): conformal quantiles of held-out answerable scores.
 
     With ``off_topic_match`` the match cut-off is also at least the score that at most that
-    share of held-out off-topic questions reach.
+    share of held-out off-topic questions reach; with ``whole_categories`` (the held-out
+    scores of answerable questions whose whole category was held out) the no_match cut-off
+    is also at most their conformal quantile.
     """
     no_below = conformal_cutoff(answerable, false_no_match)
+    if whole_categories is not None and len(whole_categories):
+        no_below = min(no_below, conformal_cutoff(whole_categories, false_no_match))
     match_from = conformal_cutoff(answerable, false_weak)
     if off_topic_match is not None and off_topic is not None and len(off_topic):
         match_from = max(match_from, off_topic_match_cutoff(off_topic, off_topic_match))
@@ -524,6 +532,53 @@ def _held_out_scores(
     return features, {"probe": probe, "knn": knn, "combined": combined}
 
 
+def _cross_conformal_rates(
+    rule: str,
+    rounds: Sequence[npt.NDArray[np.int64]],
+    results: Sequence[tuple[FloatArray, dict[str, FloatArray]]],
+    second: Sequence[dict[str, FloatArray]],
+    *,
+    calib_in: npt.NDArray[np.bool_],
+    calib_off: npt.NDArray[np.bool_],
+    false_no_match: float,
+    false_weak: float,
+    off_topic_match: float | None,
+) -> FloatArray:
+    """A rule's held-out rates (answerable no_match, weak; off-topic no_match, match), mean over the rounds.
+
+    Each fold is judged under cut-offs from the other questions' held-out scores (of every
+    round, and of the second hold-out), so no figure is on what set its cut-offs.
+    """
+    rates = []
+    for fold, (_, scores) in zip(rounds, results, strict=True):
+        values = scores[rule]
+        states = np.full(len(values), "", dtype=object)
+        for f in range(int(fold.max()) + 1):
+            test = fold == f
+            if not test.any():
+                continue
+            no_below, match_from = _cutoffs(
+                np.concatenate([s[rule][calib_in & ~test] for _, s in results]),
+                false_no_match,
+                false_weak,
+                off_topic=np.concatenate([s[rule][calib_off & ~test] for _, s in results]),
+                off_topic_match=off_topic_match,
+                whole_categories=np.concatenate([s[rule][calib_in & ~test] for s in second]) if second else None,
+            )
+            states[test] = np.where(values[test] < no_below, "no", np.where(values[test] < match_from, "weak", "match"))
+        answerable, off_topic = states[calib_in], states[calib_off]
+        rates.append(
+            [
+                np.mean(answerable == "no"),
+                np.mean(answerable == "weak"),
+                np.mean(off_topic == "no"),
+                np.mean(off_topic == "match"),
+            ]
+        )
+    out: FloatArray = np.mean(rates, axis=0)
+    return out
+
+
 def train_model(
     vectors: Vectors,
     questions: Sequence[TrainingQuestion],
@@ -539,6 +594,7 @@ def train_model(
     false_weak: float = 0.10,
     off_topic_match: float | None = 0.02,
     answerable_holdout: str = "question",
+    no_match_holdout: str | None = "category",
     seed: int = 0,
 ) -> tuple[NoMatchModel, TrainingReport]:
     """Fit the probe and the combination, calibrate the cut-offs on held-out folds, and measure them.
@@ -556,9 +612,13 @@ def train_model(
     scores) depend on which questions happened to share a fold, so the cut-offs are
     conformal quantiles of the pooled held-out in-domain scores of all rounds; with
     ``off_topic_match`` the match cut-off is also at least the score that at most that share
-    of the pooled held-out off-topic scores reach. The report gives each rule's rates on
-    held-out questions, averaged over the rounds, each fold under cut-offs that never saw
-    its questions.
+    of the pooled held-out off-topic scores reach. With ``no_match_holdout="category"`` a
+    second cross-fitting (whole in-domain categories held out, ``repeats`` rounds) scores the
+    answerable questions once more, and the no_match cut-off is the lower of the two
+    conformal quantiles: the 2 % bound then holds for a theme nobody wrote a question about,
+    and for very short or unusual questions as a kind, too. The report gives each rule's
+    rates on held-out questions, averaged over the rounds, each fold under cut-offs that
+    never saw its questions.
     """
     x = np.asarray(vectors, dtype=np.float32)
     if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
@@ -569,6 +629,8 @@ def train_model(
         raise ValueError("one subject score per training question, and coverage with it")
     if repeats < 1:
         raise ValueError("repeats must be at least 1")
+    if no_match_holdout not in (None, *ANSWERABLE_HOLDOUTS):
+        raise ValueError(f"no_match hold-out {no_match_holdout!r}, expected None or one of {ANSWERABLE_HOLDOUTS}")
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
     columns = [c for c in (lexical, coverage, subject) if c is not None]
     extra = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
@@ -579,7 +641,15 @@ def train_model(
     calib_off = held & (y == 0)
     if not calib_in.any() or not calib_off.any():
         raise ValueError("training needs written in-domain and off-topic questions")
-    results = [_held_out_scores(x, y, extra, fold, folds=folds, l2=l2, neighbours=neighbours) for fold in rounds]
+    fitting: dict[str, Any] = {"folds": folds, "l2": l2, "neighbours": neighbours}
+    results = [_held_out_scores(x, y, extra, fold, **fitting) for fold in rounds]
+    # the second cross-fitting for the no_match cut-off (only its answerable scores are used)
+    second = []
+    if no_match_holdout is not None and no_match_holdout != answerable_holdout:
+        second = [
+            _held_out_scores(x, y, extra, _fold_of(questions, folds, seed + r, no_match_holdout), **fitting)[1]
+            for r in range(repeats)
+        ]
 
     cutoffs: dict[str, tuple[float, float]] = {}
     report = TrainingReport(
@@ -590,36 +660,31 @@ def train_model(
         repeats=repeats,
         answerable_holdout=answerable_holdout,
         off_topic_match=off_topic_match,
+        no_match_holdout=no_match_holdout if second else None,
     )
     for rule in RULES:
         pooled = np.concatenate([scores[rule][calib_in] for _, scores in results])
         pooled_off = np.concatenate([scores[rule][calib_off] for _, scores in results])
-        cutoffs[rule] = _cutoffs(pooled, false_no_match, false_weak, pooled_off, off_topic_match)
-        # cross-conformal: each fold under cut-offs from the other questions' scores (of every round)
-        rates = []
-        for fold, (_, scores) in zip(rounds, results, strict=True):
-            values = scores[rule]
-            states = np.full(len(questions), "", dtype=object)
-            for f in range(folds):
-                test = fold == f
-                if not test.any():
-                    continue
-                others = np.concatenate([s[rule][calib_in & ~test] for _, s in results])
-                others_off = np.concatenate([s[rule][calib_off & ~test] for _, s in results])
-                no_below, match_from = _cutoffs(others, false_no_match, false_weak, others_off, off_topic_match)
-                states[test] = np.where(
-                    values[test] < no_below, "no", np.where(values[test] < match_from, "weak", "match")
-                )
-            answerable, off_topic = states[calib_in], states[calib_off]
-            rates.append(
-                [
-                    np.mean(answerable == "no"),
-                    np.mean(answerable == "weak"),
-                    np.mean(off_topic == "no"),
-                    np.mean(off_topic == "match"),
-                ]
-            )
-        mean = np.mean(rates, axis=0)
+        pooled_whole = np.concatenate([scores[rule][calib_in] for scores in second]) if second else None
+        cutoffs[rule] = _cutoffs(
+            pooled,
+            false_no_match,
+            false_weak,
+            off_topic=pooled_off,
+            off_topic_match=off_topic_match,
+            whole_categories=pooled_whole,
+        )
+        mean = _cross_conformal_rates(
+            rule,
+            rounds,
+            results,
+            second,
+            calib_in=calib_in,
+            calib_off=calib_off,
+            false_no_match=false_no_match,
+            false_weak=false_weak,
+            off_topic_match=off_topic_match,
+        )
         report.held_out[rule] = {
             name: round(float(value), 4)
             for name, value in zip(
