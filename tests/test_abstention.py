@@ -341,8 +341,10 @@ def test_empty_over_long_and_mixed_script_questions_are_defined(built: Settings,
     for empty in ("", "   \n\t "):
         with pytest.raises(QuestionError, match="empty"):
             searcher.search(empty)
-    with pytest.raises(QuestionError, match="limit"):
+    with pytest.raises(QuestionError, match="limit") as too_long:
         searcher.search("data " * 401)
+    assert "the limit is 2,000" in str(too_long.value)  # the CLI's and the API's English
+    assert "grænsen er 2.000" in too_long.value.describe("da")  # the app's Danish, numbers as Danish writes them
     longest = ("data adgang API " * 200)[:2000]
     mixed = "GDPR 数据保护 защита данных بيانات"
     for question in (longest, mixed, "GDPR?", "API"):

@@ -147,6 +147,26 @@ def test_every_danish_page_shows_only_danish_interface_text(built: Settings, tin
         assert_danish(at, f"kurator: {section}")
 
 
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("da", "Spørgsmålet kan ikke besvares: spørgsmålet er tomt"),
+        ("en", "The question cannot be answered: the question is empty"),
+    ],
+)
+def test_a_blank_question_is_refused_in_the_pages_language(built: Settings, lang: str, expected: str) -> None:
+    """A question of spaces, tabs and line breaks gets no answer and a refusal wholly in the page's language."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    at.chat_input[0].set_value(" \n\t  ").run()
+    assert not at.exception, at.exception
+    assert [w.value for w in at.warning if w.value.startswith(expected)], [w.value for w in at.warning]
+    assert "turns" not in at.session_state or at.session_state["turns"] == []  # nothing was answered
+    if lang == "da":
+        assert_danish(at, "blank question")
+
+
 def test_a_danish_page_with_an_english_leak_fails_the_check(built: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """Planting an English text on the Danish chat page makes assert_danish fail (the check cannot pass blindly)."""
     _da, en = words.TEXTS["chat_intro"]

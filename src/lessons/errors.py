@@ -11,6 +11,7 @@ from lessons.words import TEXTS, label, t
 __all__ = [
     "BuildLockedError",
     "CorpusError",
+    "Count",
     "DraftsNotSavedError",
     "IndexUnusableError",
     "IngestError",
@@ -37,7 +38,7 @@ class LessonsError(Exception):
         any other gives its English message."""
         if self.words is not None:
             key, values = self.words
-            return t(key, lang, **{k: t(v.key, lang) if isinstance(v, Term) else v for k, v in values.items()})
+            return t(key, lang, **{k: _said(v, lang) for k, v in values.items()})
         return str(self)
 
     @classmethod
@@ -56,6 +57,23 @@ class Term:
     said in the message's language."""
 
     key: str
+
+
+@dataclass(frozen=True)
+class Count:
+    """A whole number of a worded error (a length, a limit), written as the message's language writes
+    it: 2.000 in Danish, 2,000 in English."""
+
+    value: int
+
+
+def _said(value: object, lang: str) -> object:
+    """A worded error's value as its message in ``lang`` says it."""
+    if isinstance(value, Term):
+        return t(value.key, lang)
+    if isinstance(value, Count):
+        return _number(value.value, lang)
+    return value
 
 
 @dataclass(frozen=True)

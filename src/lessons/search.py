@@ -29,7 +29,7 @@ import numpy.typing as npt
 from lessons.abstention import Confidence
 from lessons.chunking import Chunk, ChunkMeta
 from lessons.embedding import Embedder
-from lessons.errors import QuestionError
+from lessons.errors import Count, QuestionError
 from lessons.lexicon import framing_words, glossary_groups
 from lessons.models import Area, Domain, Kind, ProjectStatus, Sector
 from lessons.store import IndexData
@@ -254,16 +254,14 @@ def prepare_question(question: str, max_chars: int) -> str:
     Raises QuestionError for an empty question or one over ``max_chars``.
     """
     if not isinstance(question, str):
-        raise QuestionError("the question must be text")
+        raise QuestionError.worded("question_not_text")
     if len(question) > max_chars * 4:
-        raise QuestionError(f"the question is {len(question):,} characters; the limit is {max_chars:,}")
+        raise QuestionError.worded("question_too_long", length=Count(len(question)), limit=Count(max_chars))
     text = " ".join(normalise(question).split())
     if not text:
-        raise QuestionError("the question is empty; ask something, e.g. 'skal vores algoritme CE-mærkes?'")
+        raise QuestionError.worded("question_empty")
     if len(text) > max_chars:
-        raise QuestionError(
-            f"the question is {len(text):,} characters; the limit is {max_chars:,}. Shorten it to the essentials."
-        )
+        raise QuestionError.worded("question_too_long", length=Count(len(text)), limit=Count(max_chars))
     return text
 
 

@@ -263,6 +263,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "area_question": ("Hvad lærte projekterne om {area}?", "What did the projects learn about {area}?"),
     "example_questions": ("Eller spørg fx:", "Or ask, for example:"),
     "question_problem": ("Spørgsmålet kan ikke besvares: {problem}", "The question cannot be answered: {problem}"),
+    "question_not_text": ("spørgsmålet skal være tekst", "the question must be text"),
+    "question_empty": (
+        "spørgsmålet er tomt; spørg om noget, fx 'skal vores algoritme CE-mærkes?'",
+        "the question is empty; ask something, e.g. 'skal vores algoritme CE-mærkes?'",
+    ),
+    "question_too_long": (
+        "spørgsmålet har {length} tegn; grænsen er {limit}. Kort det ned til det væsentlige.",
+        "the question is {length} characters; the limit is {limit}. Shorten it to the essentials.",
+    ),
     "new_conversation": ("Ny samtale", "New conversation"),
     "export": ("Hent samtalen (Markdown)", "Download the conversation (Markdown)"),
     "feedback_prompt": ("Var svaret nyttigt?", "Was this answer useful?"),

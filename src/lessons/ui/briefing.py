@@ -164,7 +164,7 @@ def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry]
         with st.spinner(t("brief_making", lang)):
             briefing = generate_briefing(profile, searcher, entries, rules)
     except QuestionError as exc:
-        st.warning(t("question_problem", lang, problem=safe(str(exc))))
+        st.warning(t("question_problem", lang, problem=safe(exc.describe(lang))))
         return
     logged = False
     if briefing.gaps:
