@@ -524,3 +524,46 @@ def test_a_broken_corpus_file_is_listed_in_the_pages_language(page: AppTest, bui
         assert error.startswith("3 problem(s) in the corpus:"), error
         assert "- entries/advice/advice-link.yaml: a symbolic link, not a regular file" in error, error
         assert "- entries/advice/advice-twice.yaml:3: key 'title' is given twice (first on line 2)" in error, error
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_a_folder_that_cannot_be_listed_and_a_file_swapped_for_a_fifo_are_worded_in_the_pages_language(
+    page: AppTest, built: Settings, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A corpus folder the OS will not list and an entry file replaced by a FIFO between listing and reading are
+    listed in the page's language, in our words, not the OS's or the safe reader's English."""
+    import errno
+    import os
+
+    from lessons import corpus
+
+    refused = built.corpus_dir / "entries" / "handling"
+    swapped = built.corpus_dir / "entries" / "advice" / "advice-data.yaml"
+    real_scandir, real_read = os.scandir, corpus.read_regular_file
+
+    def scandir(path: Any) -> Any:
+        if str(path) == str(refused):
+            raise OSError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)
+
+    def read(path: Any, **kwargs: Any) -> bytes:
+        kept = swapped.with_name(".advice-data.kept")  # a dot file: not listed
+        if path == swapped and not kept.exists():  # the race: a FIFO in the file's place
+            os.rename(path, kept)
+            os.mkfifo(path)
+        return real_read(path, **kwargs)
+
+    monkeypatch.setattr(corpus.os, "scandir", scandir)
+    monkeypatch.setattr(corpus, "read_regular_file", read)
+    run(in_language(page, lang))
+    [error] = [str(e.value).replace("\\", "") for e in page.error]  # Markdown escapes removed
+    if lang == "da":
+        assert error.startswith("2 problem(er) i korpusset:"), error
+        assert f"- entries/handling: kan ikke se indholdet af {refused}: adgang nægtet" in error, error
+        assert "- entries/advice/advice-data.yaml: en FIFO (navngivet rør), ikke en almindelig fil" in error, error
+        said = error.replace(str(refused), "")  # the test's own folder name has English words in it
+        assert not any(english in said for english in (*ENGLISH_WORDS, "cannot", "permission", "FIFO (named")), error
+    else:
+        assert error.startswith("2 problem(s) in the corpus:"), error
+        assert f"- entries/handling: cannot list {refused}: permission denied" in error, error
+        assert "- entries/advice/advice-data.yaml: a FIFO (named pipe), not a regular file" in error, error

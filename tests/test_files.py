@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lessons.errors import StorageError
-from lessons.files import sha256_file, storage_error
+from lessons.errors import StorageError, UnsafeFileError
+from lessons.files import read_regular_file, sha256_file, storage_error
 
 
 def test_sha256_file_matches_hashlib_across_block_boundaries(tmp_path: Path) -> None:
@@ -62,3 +62,35 @@ def test_a_database_error_names_the_database_in_either_language(tmp_path: Path) 
     path = audit.db_path(tmp_path)
     assert str(caught.value) == f"the audit log {path} is not a regular file" == caught.value.describe("en")
     assert caught.value.describe("da") == f"revisionssporet {path} er ikke en almindelig fil"
+
+
+def _refusal(path: Path, **kwargs: object) -> UnsafeFileError:
+    with pytest.raises(UnsafeFileError) as caught:
+        read_regular_file(path, max_bytes=10, **kwargs)  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_every_refused_file_is_worded_in_either_language(tmp_path: Path) -> None:
+    """A link, a FIFO, a folder, a device, a file outside the folder and an oversize file are refused with a code
+    whose words say it in Danish (numbers with Danish separators) and in English, the path first."""
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (tmp_path / "outside.txt").write_text("x", encoding="utf-8")
+    (inside / "link").symlink_to(tmp_path / "outside.txt")
+    os.mkfifo(inside / "fifo")
+    (inside / "big").write_bytes(b"x" * 12_345)
+    cases = {
+        "not_regular_link": (_refusal(inside / "link"), "symbolsk henvisning", "a symbolic link"),
+        "not_regular_fifo": (_refusal(inside / "fifo"), "en FIFO (navngivet rør)", "a FIFO (named pipe)"),
+        "not_regular_folder": (_refusal(inside, follow_symlinks=True), "en mappe, ikke", "a folder, not"),
+        "not_regular_char": (_refusal(Path("/dev/null"), follow_symlinks=True), "tegnenhed", "a character device"),
+        "outside": (_refusal(inside / "link", inside=inside), f"ligger uden for {inside}", f"lies outside {inside}"),
+        "file_too_large": (_refusal(inside / "big"), "fylder 12.345 byte; grænsen er 10", "is 12,345 bytes"),
+    }
+    for code, (error, danish, english) in cases.items():
+        assert error.code == code, (code, str(error))
+        da, en = error.describe("da"), error.describe("en")
+        assert da.startswith(f"{error.path}: ") and danish in da, da
+        assert en == str(error) and english in en, en
+        assert not any(word in da.replace(str(tmp_path), "") for word in ("only", "regular", " is ", "limit")), da
+    assert cases["file_too_large"][0].size == 12_345

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from lessons.errors import CorpusError, LessonsError, Problem, UnsafeFileError
+from lessons.errors import CorpusError, LessonsError, Problem, StorageError, UnsafeFileError
 from lessons.files import atomic_write, file_kind, read_regular_file, storage_error
 from lessons.models import Entry
 from lessons.yamlio import MAX_YAML_BYTES, YamlError, dump_yaml, key_lines, load_yaml
@@ -133,7 +133,7 @@ def _walk(folder: Path, root: Path, problems: list[Problem], depth: int = 0) -> 
         with os.scandir(folder) as listing:
             items = sorted(listing, key=lambda item: item.name)
     except OSError as exc:
-        problems.append(Problem(file=str(folder.relative_to(root)), message=str(storage_error(exc, folder, "list"))))
+        problems.append(storage_error(exc, folder, "list").problem(str(folder.relative_to(root))))
         return
     for item in items:
         if item.name.startswith("."):  # temporary files of an atomic write, editors' swap files
@@ -204,14 +204,8 @@ def load_corpus(root: Path) -> Corpus:
         except CorpusError as exc:
             problems.extend(exc.problems)
             continue
-        except UnsafeFileError as exc:
-            sizes = (("size", exc.size), ("limit", MAX_YAML_BYTES)) if exc.size is not None else ()
-            problems.append(
-                Problem(file=rel, message=exc.reason, code="yaml_too_large" if sizes else None, values=sizes)
-            )
-            continue
-        except LessonsError as exc:  # StorageError: the OS refused the read
-            problems.append(Problem(file=rel, message=str(exc)))
+        except (UnsafeFileError, StorageError) as exc:  # not a regular file inside, too large, or the OS refused
+            problems.append(exc.problem(rel))
             continue
         if entry.id in entries:
             problems.append(

@@ -109,6 +109,8 @@ class Problem:
         """What is wrong, without where, in ``lang``: the common schema problems in our words, any
         other as the validator's English text, said to be that."""
         values = dict(self.values)
+        if self.code == "storage":  # the OS refused to list or read: StorageError's own words
+            return StorageError(**{k: str(v) for k, v in values.items()}).describe(lang)
         name = self.field or ""
         top, _, rest = name.partition(".")
         shown = (label("entry_field", top, lang) + (f" ({rest})" if rest else "")) if top else ""
@@ -170,6 +172,14 @@ _PROBLEM_WORDS = {
     "not_regular_link": "problem_not_regular_link",
     "not_regular_fifo": "problem_not_regular_fifo",
     "not_regular_other": "problem_not_regular_other",
+    "not_regular_folder": "problem_not_regular_folder",
+    "not_regular_char": "problem_not_regular_char",
+    "not_regular_block": "problem_not_regular_block",
+    "not_regular_socket": "problem_not_regular_socket",
+    "outside": "problem_outside",
+    "unresolvable": "problem_unresolvable",
+    "file_too_large": "problem_file_too_large",
+    "grew": "problem_grew",
 }
 _WHOLE_PROBLEMS = frozenset({"problem_reason"})  # ours, worded whole (no field label, no values)
 _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
@@ -199,6 +209,14 @@ _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
         "problem_not_regular_link",
         "problem_not_regular_fifo",
         "problem_not_regular_other",
+        "problem_not_regular_folder",
+        "problem_not_regular_char",
+        "problem_not_regular_block",
+        "problem_not_regular_socket",
+        "problem_outside",
+        "problem_unresolvable",
+        "problem_file_too_large",
+        "problem_grew",
     }
 )
 
@@ -351,16 +369,40 @@ class StorageError(LessonsError):
         after = t(f"storage_after_{self.after}", lang) if self.after else ""
         return t("storage_failed", lang, doing=doing, path=self.path, reason=reason) + (f". {after}" if after else "")
 
+    def problem(self, file: str) -> Problem:
+        """The failure as a :class:`Problem` of ``file`` (a corpus folder that cannot be listed), worded as this is."""
+        fields = ("path", "doing", "reason", "after", "detail")
+        return Problem(
+            file=file, message=str(self), code="storage", values=tuple((k, getattr(self, k)) for k in fields)
+        )
+
 
 class DraftsNotSavedError(StorageError, IngestError):
     """The OS refused to save an ingest's drafts; none of them was saved."""
 
 
 class UnsafeFileError(LessonsError):
-    """A file that is not read: a symbolic link, FIFO, device or folder, one outside our folders, or too large."""
+    """A file that is not read: a symbolic link, FIFO, device or folder, one outside our folders, or too large.
 
-    def __init__(self, path: str, reason: str, size: int | None = None) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
-        self.size = size  # set when the file was refused for its size
+    ``code`` says which (``not_regular_link``, ``not_regular_fifo``, ``not_regular_other``, ``not_regular_folder``,
+    ``not_regular_char``, ``not_regular_block``, ``not_regular_socket``,
+    ``outside``, ``unresolvable``, ``file_too_large``, ``grew``); its words are ``problem_<code>`` in
+    :mod:`lessons.words`, filled with ``values`` (``size`` and ``limit`` in bytes, ``inside``, ``detail``).
+    ``reason`` is the English without the path; :meth:`describe` says path and reason in either language.
+    """
+
+    def __init__(self, path: str, code: str, **values: str | int) -> None:
+        self.path, self.code, self.values = path, code, values
+        size = values.get("size")
+        self.size = size if isinstance(size, int) else None  # set when the file was refused for its size
+        self.reason = self.problem(path).describe("en")
+        super().__init__(f"{path}: {self.reason}")
+
+    def problem(self, file: str) -> Problem:
+        """The refusal as a :class:`Problem` of ``file`` (a corpus listing names the file its own way)."""
+        english = Problem(file=file, message=self.code, code=self.code, values=tuple(self.values.items()))
+        return dataclasses.replace(english, message=english.describe("en"))
+
+    def describe(self, lang: str) -> str:
+        """The path and why it is not read, in ``lang``."""
+        return f"{self.path}: {self.problem(self.path).describe(lang)}"

@@ -61,7 +61,7 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     except YamlError as exc:
         raise CorpusError([exc.problem(str(path))]) from None
     except UnsafeFileError as exc:
-        raise CorpusError([Problem(file=str(path), message=exc.reason)]) from None
+        raise CorpusError([exc.problem(str(path))]) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
         raise CorpusError([Problem(file=str(path), field="questions", message="expected a list under `questions:`")])
     questions: list[EvalQuestion] = []

@@ -80,6 +80,16 @@ def file_kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
+def _refused_kind(mode: int) -> str:
+    """The :class:`UnsafeFileError` code of a file that is not regular."""
+    if stat.S_ISDIR(mode):
+        return "not_regular_folder"
+    if stat.S_ISLNK(mode):
+        return "not_regular_link"
+    kinds = ((stat.S_ISFIFO, "fifo"), (stat.S_ISCHR, "char"), (stat.S_ISBLK, "block"), (stat.S_ISSOCK, "socket"))
+    return "not_regular_" + next((kind for test, kind in kinds if test(mode)), "other")
+
+
 def storage_error(
     exc: OSError,
     path: Path | str,
@@ -131,16 +141,16 @@ def read_regular_file(
             resolved = path.resolve()
             base = inside.resolve()
         except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on older Pythons
-            raise UnsafeFileError(shown, f"cannot resolve the path ({exc})") from None
+            raise UnsafeFileError(shown, "unresolvable", detail=str(exc)) from None
         if not resolved.is_relative_to(base):
-            raise UnsafeFileError(shown, f"lies outside {inside} (through a symbolic link); only files inside are read")
+            raise UnsafeFileError(shown, "outside", inside=str(inside))
     fd = _open_no_follow(path, follow_symlinks)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFileError(shown, f"is {file_kind(info.st_mode)}, not a regular file; remove or replace it")
+            raise UnsafeFileError(shown, _refused_kind(info.st_mode))
         if info.st_size > max_bytes:
-            raise UnsafeFileError(shown, f"is {info.st_size:,} bytes; the limit is {max_bytes:,}", info.st_size)
+            raise UnsafeFileError(shown, "file_too_large", size=info.st_size, limit=max_bytes)
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -150,7 +160,7 @@ def read_regular_file(
             chunks.append(block)
             total += len(block)
             if total > max_bytes:  # it grew while we read
-                raise UnsafeFileError(shown, f"is larger than the limit of {max_bytes:,} bytes", total)
+                raise UnsafeFileError(shown, "grew", size=total, limit=max_bytes)
         return b"".join(chunks)
     except OSError as exc:
         raise storage_error(exc, path, "read") from None
@@ -167,11 +177,9 @@ def _open_no_follow(path: Path, follow_symlinks: bool) -> int:
         return os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise UnsafeFileError(
-                str(path), "is a symbolic link; only regular files are read (replace the link by a copy of the file)"
-            ) from None
+            raise UnsafeFileError(str(path), "not_regular_link") from None
         if exc.errno == errno.ENXIO:
-            raise UnsafeFileError(str(path), "is a socket or device, not a regular file; remove it") from None
+            raise UnsafeFileError(str(path), "not_regular_other") from None
         raise storage_error(exc, path, "read") from None
 
 

@@ -762,6 +762,38 @@ TEXTS: dict[str, tuple[str, str]] = {
         "en enhed eller sokkel, ikke en almindelig fil; kun almindelige filer læses (fjern den)",
         "a device or socket, not a regular file; only regular files are read (remove it)",
     ),
+    "problem_not_regular_char": (
+        "en tegnenhed (character device), ikke en almindelig fil; kun almindelige filer læses (vælg en fil)",
+        "a character device, not a regular file; only regular files are read (choose a file)",
+    ),
+    "problem_not_regular_block": (
+        "en blokenhed (block device), ikke en almindelig fil; kun almindelige filer læses (vælg en fil)",
+        "a block device, not a regular file; only regular files are read (choose a file)",
+    ),
+    "problem_not_regular_socket": (
+        "en sokkel (socket), ikke en almindelig fil; kun almindelige filer læses (fjern den)",
+        "a socket, not a regular file; only regular files are read (remove it)",
+    ),
+    "problem_not_regular_folder": (
+        "en mappe, ikke en almindelig fil; kun almindelige filer læses (flyt eller omdøb mappen)",
+        "a folder, not a regular file; only regular files are read (move or rename the folder)",
+    ),
+    "problem_outside": (
+        "ligger uden for {inside} (gennem en symbolsk henvisning); kun filer derinde læses",
+        "lies outside {inside} (through a symbolic link); only files inside are read",
+    ),
+    "problem_unresolvable": (
+        "stien kan ikke følges (styresystemets besked på engelsk: “{detail}”)",
+        "cannot resolve the path ({detail})",
+    ),
+    "problem_file_too_large": (
+        "filen fylder {size} byte; grænsen er {limit}",
+        "file is {size} bytes; the limit is {limit}",
+    ),
+    "problem_grew": (
+        "filen voksede, mens den blev læst, og er nu over grænsen på {limit} byte",
+        "file grew while it was read and is now over the limit of {limit} bytes",
+    ),
     "problem_yaml_malformed": (
         "YAML'en kan ikke læses (PyYAMLs besked på engelsk: “{detail}”)",
         "malformed YAML: {detail}",
