@@ -461,9 +461,11 @@ def test_a_save_while_another_curator_saves_is_refused_in_the_pages_language(
     [error] = [e.value for e in page.error]
     if lang == "da":
         assert error.startswith("en anden kurator gemmer i ") and "prøv igen om et øjeblik" in error, error
+        assert "(ventede 0,05 s)" in error, error  # the Danish decimal comma
         assert not any(english in error for english in ENGLISH_WORDS), error
     else:
         assert error.startswith("another curator is saving to ") and "try again in a moment" in error, error
+        assert "(waited 0.05 s)" in error, error
     assert page.text_area(key="cur_f_handling").value == LESSON["cur_f_handling"]
     assert "handling-fed" not in load_corpus(built.corpus_dir).by_id()
 

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from lessons.chunking import chunk_entry
 from lessons.corpus import Corpus, entry_path, load_corpus, superseded_problems, validate_entry, write_entry
-from lessons.errors import CorpusError, LessonsError, Problem
+from lessons.errors import CorpusError, Count, LessonsError, Problem, said_value
 from lessons.files import read_regular_file, storage_error
 from lessons.models import REVISABLE_FIELDS, Entry, ReviewState, Revision, slugify
 from lessons.roles import person
@@ -94,14 +94,14 @@ class CurationError(LessonsError):
     (ids, names, paths); ``str()`` is the English (the CLI's), :meth:`describe` either language.
     """
 
-    def __init__(self, code: str, **values: str) -> None:
+    def __init__(self, code: str, **values: str | Count) -> None:
         self.code = code
         self.values = values
         super().__init__(self.describe("en"))
 
     def describe(self, lang: str) -> str:
-        """The refusal in ``lang``."""
-        return t(f"curation_{self.code}", lang, **self.values)
+        """The refusal in ``lang`` (a :class:`~lessons.errors.Count` written as the language writes numbers)."""
+        return t(f"curation_{self.code}", lang, **{k: said_value(v, lang) for k, v in self.values.items()})
 
 
 class NothingToChangeError(CurationError):
@@ -246,7 +246,7 @@ def curation_lock(root: Path, timeout: float | None = None) -> Iterator[None]:
         root.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
-        raise CurationError("busy", folder=str(root), seconds=f"{timeout:g}") from None
+        raise CurationError("busy", folder=str(root), seconds=Count(timeout)) from None
     except OSError as exc:
         raise storage_error(exc, root / LOCK_NAME, "lock", "unchanged") from None
     try:

@@ -183,11 +183,14 @@ def open_searcher(
         try:
             data = load_index(folder, expect=mismatch)
         except IndexUnusableError:
-            raise IndexUnusableError(
-                f"the index was built with model {first.model!r} (dimension {first.dimension}, "
-                f"fingerprint {first.model_fingerprint}), but the configured model is {embedder.name!r} "
-                f"(dimension {embedder.dimension}, fingerprint {embedder.fingerprint}). "
-                "Run `lessons build` to rebuild the index with the configured model."
+            raise IndexUnusableError.worded(
+                "index_other_model",
+                built=repr(first.model),
+                built_dimension=first.dimension,
+                built_fingerprint=first.model_fingerprint,
+                model=repr(embedder.name),
+                dimension=embedder.dimension,
+                fingerprint=embedder.fingerprint,
             ) from None
     warnings = notices + list(data.warnings)
     manifest = data.manifest

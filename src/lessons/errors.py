@@ -24,6 +24,7 @@ __all__ = [
     "Term",
     "UnsafeFileError",
     "UploadError",
+    "said_value",
     "size_text",
 ]
 
@@ -40,6 +41,13 @@ class LessonsError(Exception):
             key, values = self.words
             return t(key, lang, **{k: _said(v, lang) for k, v in values.items()})
         return str(self)
+
+    def said(self, lang: str) -> str:
+        """:meth:`describe` where the error has words of its own; else, in a language other than English, its
+        English message marked as the technical English it is (a page never passes English off as its own)."""
+        if lang == "en" or self.words is not None or type(self).describe is not LessonsError.describe:
+            return self.describe(lang)
+        return t("in_english", lang, message=str(self))
 
     @classmethod
     def worded(cls, key: str, **values: object) -> Self:
@@ -61,10 +69,16 @@ class Term:
 
 @dataclass(frozen=True)
 class Count:
-    """A whole number of a worded error (a length, a limit), written as the message's language writes
-    it: 2.000 in Danish, 2,000 in English."""
+    """A number of a worded error (a length, a limit, seconds waited), written as the message's language writes
+    it: 2.000 and 0,05 in Danish, 2,000 and 0.05 in English."""
 
-    value: int
+    value: int | float
+
+
+def said_value(value: object, lang: str) -> object:
+    """A worded error's value as its message in ``lang`` says it (a :class:`Term` in its words, a :class:`Count`
+    with the language's separators; anything else as it is)."""
+    return _said(value, lang)
 
 
 def _said(value: object, lang: str) -> object:

@@ -192,6 +192,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The index is out of date with the corpus: {details}",
     ),
     "rebuild": ("Genopbyg indekset", "Rebuild the index"),
+    "in_english": ("{message} (teknisk besked på engelsk)", "{message}"),
+    "model_timeout": ("ingen model efter {seconds} s", "no model after {seconds} s"),
+    "index_other_model": (
+        "indekset er bygget med modellen {built} (dimension {built_dimension}), men den valgte model er {model} "
+        "(dimension {dimension}). Kør `lessons build` for at bygge indekset med den valgte model.",
+        "the index was built with model {built} (dimension {built_dimension}, fingerprint {built_fingerprint}), but "
+        "the configured model is {model} (dimension {dimension}, fingerprint {fingerprint}). Run `lessons build` to "
+        "rebuild the index with the configured model.",
+    ),
     "index_problem": ("Indekset kan ikke bruges: {problem}", "The index cannot be used: {problem}"),
     "model_problem": ("Sprogmodellen kan ikke indlæses: {problem}", "The language model cannot be loaded: {problem}"),
     "build_failed": ("Indekset kunne ikke bygges: {problem}", "The index could not be built: {problem}"),

@@ -216,7 +216,7 @@ def _sign_in(settings: Settings, lang: str) -> None:
         _say("error", t("auth_wrong", lang))
         return
     except LessonsError as exc:
-        _say("error", t("auth_unavailable", lang, problem=safe(str(exc))))
+        _say("error", t("auth_unavailable", lang, problem=safe(exc.said(lang))))
         return
     st.session_state.pop(MESSAGE_KEY, None)
 

@@ -71,7 +71,7 @@ def _rules() -> RuleSet:
 
 def _problems(exc: ProfileError | RulesError, lang: str) -> str:
     lines = [t("brief_form_problem", lang)]
-    lines += [f"- {safe(str(p))}" for p in exc.problems]
+    lines += [f"- {safe(p.where())}: {safe(p.describe(lang))}" for p in exc.problems]
     return "\n".join(lines)
 
 
@@ -155,11 +155,17 @@ def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry]
     try:
         rules = _rules()
     except RulesError as exc:
-        st.error(t("brief_rules_problem", lang, problem=safe(str(exc))))
+        st.error(t("brief_rules_problem", lang, problem=safe(exc.describe(lang))))
         return
     problems = check_rules(rules, entries)
     if problems:  # entries retired since the rules were written: the briefing skips them
-        st.caption(t("brief_rules_problem", lang, problem=safe("; ".join(str(p) for p in problems[:3]))))
+        st.caption(
+            t(
+                "brief_rules_problem",
+                lang,
+                problem=safe("; ".join(f"{p.where()}: {p.describe(lang)}" for p in problems[:3])),
+            )
+        )
     try:
         with st.spinner(t("brief_making", lang)):
             briefing = generate_briefing(profile, searcher, entries, rules)
@@ -172,7 +178,7 @@ def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry]
             log_gaps(data_dir, briefing)
             logged = True
         except LessonsError as exc:
-            st.warning(t("brief_gap_log_failed", lang, problem=safe(str(exc))))
+            st.warning(t("brief_gap_log_failed", lang, problem=safe(exc.said(lang))))
     st.session_state[RESULT_KEY] = (briefing, logged)
     st.session_state.pop(PDF_KEY, None)
 
@@ -201,7 +207,8 @@ def _show(briefing: Briefing, logged: bool, lang: str) -> None:
     try:
         pdf = _pdf(briefing, logged, lang)
     except Exception as exc:  # ReportLab layout failures must not take the page down
-        right.warning(t("brief_pdf_failed", lang, problem=safe(str(exc))))
+        said = exc.said(lang) if isinstance(exc, LessonsError) else t("in_english", lang, message=str(exc))
+        right.warning(t("brief_pdf_failed", lang, problem=safe(said)))
     else:
         right.download_button(
             t("brief_download_pdf", lang),

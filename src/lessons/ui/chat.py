@@ -247,7 +247,7 @@ def _answer(question: str, loaded: LoadedIndex, settings: Settings, filters: Fil
                 state=answer.confidence.value,
             )
         except LessonsError as exc:
-            st.toast(t("gap_failed", lang, problem=safe(str(exc))), icon=":material/error:")
+            st.toast(t("gap_failed", lang, problem=safe(exc.said(lang))), icon=":material/error:")
     return answer
 
 

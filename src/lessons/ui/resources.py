@@ -23,7 +23,7 @@ from lessons.build import build_index
 from lessons.corpus import Corpus, load_corpus
 from lessons.embedding import Embedder
 from lessons.engine import CorpusChanges, IndexStatus
-from lessons.errors import CorpusError, LessonsError, ModelNotFoundError
+from lessons.errors import CorpusError, LessonsError, ModelNotFoundError, Problem
 from lessons.feedback import FeedbackRecord, Gap, list_gaps, list_negative_feedback
 from lessons.models import Entry
 from lessons.roles import Action, require
@@ -110,7 +110,7 @@ def settings_or_stop(lang: str) -> Settings:
     try:
         return get_settings()
     except LessonsError as exc:
-        st.error(t("settings_problem", lang, problem=escape_markdown(str(exc))))
+        st.error(t("settings_problem", lang, problem=escape_markdown(exc.said(lang))))
         st.stop()
     raise AssertionError("unreachable")  # pragma: no cover - st.stop() raises
 
@@ -150,7 +150,7 @@ class LoadedIndex:
     searcher: Searcher
     entries: dict[str, Entry]
     warnings: list[str] = field(default_factory=list)
-    corpus_problem: str | None = None  # the first of corpus_problem_count problems, when the corpus does not load
+    corpus_problem: Problem | None = None  # the first of corpus_problem_count problems, when the corpus does not load
     corpus_problem_count: int = 0
     answerer: Answerer = field(init=False)
 
@@ -183,11 +183,11 @@ def _open(settings_key: str, version: str | None, settings: Settings) -> LoadedI
     # model through sentence-transformers; builds load the latter separately (_model_job).
     searcher, warnings = engine.open_searcher(settings)
     entries: dict[str, Entry] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     try:
         entries = engine.served_entries(settings, searcher.data)
     except CorpusError as exc:
-        problems = [str(p) for p in exc.problems] or ["?"]
+        problems = exc.problems or [Problem(file="?", message="?")]
     return LoadedIndex(
         searcher=searcher,
         entries=entries,
@@ -343,7 +343,9 @@ def _loading_progress(settings: Settings, version: str | None, lang: str) -> Non
         st.caption(f"2. {t('step_index', lang)}")
         st.caption(f"3. {t('step_ready', lang)}")
     if model.elapsed() > LOAD_TIMEOUT:
-        st.error(t("model_problem", lang, problem=escape_markdown(f"no model after {LOAD_TIMEOUT:.0f} s")))
+        st.error(
+            t("model_problem", lang, problem=escape_markdown(t("model_timeout", lang, seconds=f"{LOAD_TIMEOUT:.0f}")))
+        )
 
 
 def ensure_searcher(
@@ -380,11 +382,11 @@ def ensure_searcher(
             loaded = _loaded(key, version, settings)
     except ModelNotFoundError as exc:
         _index_job.clear()
-        st.error(t("model_problem", lang, problem=escape_markdown(str(exc))))
+        st.error(t("model_problem", lang, problem=escape_markdown(exc.said(lang))))
         return None
     except LessonsError as exc:  # IndexUnusableError: damaged, or built with another model
         _index_job.clear()  # the next run tries again (after a rebuild, or once a passing problem is gone)
-        st.error(t("index_problem", lang, problem=escape_markdown(str(exc))))
+        st.error(t("index_problem", lang, problem=escape_markdown(exc.said(lang))))
         rebuild_button(settings, lang, "rebuild_unusable")
         return None
     previous = st.session_state.get(VERSION_KEY)
@@ -398,7 +400,12 @@ def ensure_searcher(
         )
         rebuild_button(settings, lang, "rebuild_stale")
     if loaded.corpus_problem:
-        detail = t("corpus_problem_detail", lang, n=loaded.corpus_problem_count, first=loaded.corpus_problem)
+        detail = t(
+            "corpus_problem_detail",
+            lang,
+            n=loaded.corpus_problem_count,
+            first=f"{loaded.corpus_problem.where()}: {loaded.corpus_problem.describe(lang)}",
+        )
         st.warning(t("corpus_problem", lang, problem=escape_markdown(detail)))
     return loaded
 

@@ -1,0 +1,95 @@
+"""Errors the chat, briefing and index-loading code can show are said in the page's language (AppTest, Danish)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lessons import embedding, engine
+from lessons.build import build_index
+from lessons.embedding import FakeEmbedder
+from lessons.errors import LessonsError
+from lessons.feedback import db_path
+from lessons.settings import Settings
+from tests.conftest import open_app
+from tests.test_app import OFF_TOPIC, ask
+from tests.test_app_edges import assert_danish
+from tests.test_briefing_page import app_env, fill
+
+pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
+__all__ = ["app_env"]  # the briefing page's fixture, used here too
+
+OS_ENGLISH = ("is not a regular file", "cannot", "the configured model", "Run `lessons build`")
+
+
+def _no_english(text: str, where: str) -> None:
+    said = re.sub(r"/\S+", "", text.replace("\\", ""))  # paths (the tests' folders have English names) left out
+    assert not any(english in said for english in OS_ENGLISH), f"{where}: {text}"
+
+
+@pytest.mark.usefixtures("scripted_states")
+def test_a_gap_that_cannot_be_logged_is_said_in_danish_on_the_chat_page(built: Settings) -> None:
+    """An off-topic question whose gap cannot be written (a folder where the feedback database belongs) is still
+    answered, and the toast says why in Danish, naming the database, not in SQLite's or our English."""
+    db_path(built.data_dir).mkdir(parents=True)
+    at = ask(open_app(), OFF_TOPIC)
+    [toast] = [str(t.value) for t in at.toast if "kunne ikke logges" in str(t.value)]
+    assert "feedbackdatabasen" in toast and "er ikke en almindelig fil" in toast, toast
+    _no_english(toast, "chat toast")
+    assert_danish(at, "chat with a failed gap log")
+
+
+def test_a_briefing_gap_that_cannot_be_logged_is_said_in_danish(app_env: Settings) -> None:
+    """A state profile's gap that cannot be logged: the briefing is shown, with a Danish warning naming the database."""
+    db_path(app_env.data_dir).mkdir(parents=True)
+    at = fill(
+        open_app(page="briefing"),
+        sector="state",
+        domain="administration",
+        data=["free_text"],
+        decision=False,
+        vendor=False,
+    )
+    [warning] = [str(w.value) for w in at.warning if "Hullerne kunne ikke logges" in str(w.value)]
+    assert "feedbackdatabasen" in warning and "er ikke en almindelig fil" in warning, warning
+    _no_english(warning, "briefing gap warning")
+
+
+def test_a_failed_pdf_is_said_in_danish_with_the_libraries_english_marked(
+    app_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDF layout failure (ReportLab's own English) is shown in a Danish sentence that marks the detail as English."""
+    from lessons.briefing import render_pdf
+
+    def fail(*_args: object, **_kwargs: object) -> bytes:
+        raise ValueError("Flowable too large on page 3")
+
+    monkeypatch.setattr(render_pdf, "render_pdf", fail)
+    at = fill(open_app(page="briefing"), sector="region", domain="health", data=["images"], decision=True, vendor=False)
+    [warning] = [str(w.value) for w in at.warning if "PDF'en kunne ikke laves" in str(w.value)]
+    assert "Flowable too large on page 3 (teknisk besked på engelsk)" in warning, warning
+
+
+def test_an_index_built_with_another_model_is_said_in_danish(
+    env_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index built with one model, opened with another: the chat page says so in Danish, with the fix."""
+    build_index(env_settings, FakeEmbedder(dimension=32, name="old-model"))
+    other = FakeEmbedder(dimension=64, name="new-model")
+    monkeypatch.setattr(embedding, "load_embedder", lambda settings: other)
+    monkeypatch.setattr(engine, "load_embedder", lambda settings: other)
+    at = open_app()
+    [error] = [str(e.value) for e in at.error if "Indekset kan ikke bruges" in str(e.value)]
+    assert "bygget med modellen 'old-model' (dimension 32)" in error.replace("\\", ""), error
+    assert "den valgte model er 'new-model' (dimension 64)" in error.replace("\\", ""), error
+    _no_english(error, "index error")
+
+
+def test_an_error_without_words_is_marked_as_english_in_danish_only() -> None:
+    """said(): an error with no words of its own keeps its English in English, and is marked as English in Danish."""
+    error = LessonsError("FAISS cannot read vectors.faiss")
+    assert error.said("en") == "FAISS cannot read vectors.faiss"
+    assert error.said("da") == "FAISS cannot read vectors.faiss (teknisk besked på engelsk)"
+    worded = LessonsError.worded("model_timeout", seconds="60")
+    assert worded.said("da") == "ingen model efter 60 s" and worded.said("en") == "no model after 60 s"
