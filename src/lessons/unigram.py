@@ -21,6 +21,7 @@ against the ``tokenizers`` library on every question set, every corpus chunk and
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import unicodedata
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lessons.errors import ModelNotFoundError
+from lessons.errors import LessonsError, ModelNotFoundError, UnsafeFileError
+from lessons.files import read_regular_file
 
 __all__ = ["COMPACT_FILES", "MAX_TOKENIZER_BYTES", "TokenizerFormatError", "UnigramTokenizer"]
 
@@ -46,6 +48,17 @@ _SPACES = re.compile(" {2,}")
 
 class TokenizerFormatError(ModelNotFoundError):
     """The tokenizer.json is not the Unigram layout this tokenizer reproduces."""
+
+
+def _read(path: Path, *, inside: Path) -> bytes:
+    """A tokenizer file's bytes: a regular file inside ``inside``, at most :data:`MAX_TOKENIZER_BYTES`, checked
+    before reading (a link out of the folder, a FIFO or an oversize file is refused, naming it)."""
+    try:
+        return read_regular_file(path, max_bytes=MAX_TOKENIZER_BYTES, inside=inside)
+    except UnsafeFileError as exc:
+        raise TokenizerFormatError(str(exc)) from None
+    except LessonsError as exc:  # StorageError: the OS refused the read
+        raise TokenizerFormatError(f"cannot read the tokenizer: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -101,14 +114,9 @@ class UnigramTokenizer:
     def __init__(self, path: Path, *, max_length: int = 512) -> None:
         where = str(path)
         try:
-            if not path.is_file():
+            if not path.exists():
                 raise TokenizerFormatError(f"{where} does not exist or is not a file")
-            size = path.stat().st_size
-            if size > MAX_TOKENIZER_BYTES:
-                raise TokenizerFormatError(f"{where} is {size} bytes, more than {MAX_TOKENIZER_BYTES}")
-            data = json.loads(path.read_bytes())
-        except OSError as exc:
-            raise TokenizerFormatError(f"cannot read {where}: {exc.strerror or exc}") from None
+            data = json.loads(_read(path, inside=path.parent))
         except ValueError as exc:
             raise TokenizerFormatError(f"{where} is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
@@ -203,14 +211,10 @@ class UnigramTokenizer:
         import numpy as np
 
         try:
-            for name in COMPACT_FILES:
-                size = (folder / name).stat().st_size
-                if size > MAX_TOKENIZER_BYTES:
-                    raise TokenizerFormatError(f"{folder / name} is {size} bytes, more than {MAX_TOKENIZER_BYTES}")
-            names = (folder / COMPACT_FILES[0]).read_bytes().decode("utf-8").split("\0")
-            with (folder / COMPACT_FILES[1]).open("rb") as fh:
-                ranked = np.load(fh, allow_pickle=False)
-            rules = json.loads((folder / COMPACT_FILES[2]).read_text(encoding="utf-8"))
+            pieces, scores, more = (_read(folder / name, inside=folder) for name in COMPACT_FILES)  # all checked first
+            names = pieces.decode("utf-8").split("\0")
+            ranked = np.load(io.BytesIO(scores), allow_pickle=False)
+            rules = json.loads(more.decode("utf-8"))
             if ranked.shape != (len(names), 2):
                 raise ValueError(f"{len(names)} pieces but scores of shape {ranked.shape}")
             tokenizer = cls.__new__(cls)
