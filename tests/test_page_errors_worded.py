@@ -81,8 +81,8 @@ def test_an_index_built_with_another_model_is_said_in_danish(
     monkeypatch.setattr(engine, "load_embedder", lambda settings: other)
     at = open_app()
     [error] = [str(e.value) for e in at.error if "Indekset kan ikke bruges" in str(e.value)]
-    assert "bygget med modellen 'old-model' (dimension 32)" in error.replace("\\", ""), error
-    assert "den valgte model er 'new-model' (dimension 64)" in error.replace("\\", ""), error
+    assert "bygget med modellen 'old-model' (dimension 32, fingeraftryk old-model/32)" in error.replace("\\", ""), error
+    assert "den valgte model er 'new-model' (dimension 64, fingeraftryk new-model/64)" in error.replace("\\", ""), error
     _no_english(error, "index error")
 
 

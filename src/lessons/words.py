@@ -195,8 +195,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "in_english": ("{message} (teknisk besked på engelsk)", "{message}"),
     "model_timeout": ("ingen model efter {seconds} s", "no model after {seconds} s"),
     "index_other_model": (
-        "indekset er bygget med modellen {built} (dimension {built_dimension}), men den valgte model er {model} "
-        "(dimension {dimension}). Kør `lessons build` for at bygge indekset med den valgte model.",
+        "indekset er bygget med modellen {built} (dimension {built_dimension}, fingeraftryk {built_fingerprint}), men "
+        "den valgte model er {model} (dimension {dimension}, fingeraftryk {fingerprint}). Kør `lessons build` for at "
+        "bygge indekset med den valgte model.",
         "the index was built with model {built} (dimension {built_dimension}, fingerprint {built_fingerprint}), but "
         "the configured model is {model} (dimension {dimension}, fingerprint {fingerprint}). Run `lessons build` to "
         "rebuild the index with the configured model.",
