@@ -254,3 +254,43 @@ def test_readers_see_complete_versions_only(settings: Settings) -> None:
         sum(seen.values()),
         f"always named a complete version ({len(seen)} versions seen); never empty, torn or dangling",
     )
+
+
+def test_npy_headers_are_parsed_one_thread_at_a_time(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """numpy parses a .npy header with ast.literal_eval, and CPython 3.11 shares the AST converter's recursion count
+    between threads (gh-106905: a reader thread once failed with an AST recursion error under load), so the index
+    loader parses headers under one lock: four threads loading at once never parse two headers together."""
+    import ast
+
+    build_index(settings, FakeEmbedder())
+    state = {"now": 0, "most": 0, "calls": 0}
+    guard = threading.Lock()
+
+    def literal_eval(text: str) -> object:
+        with guard:
+            state["now"] += 1
+            state["calls"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.005)  # long enough for another thread to start a parse of its own
+        with guard:
+            state["now"] -= 1
+        return real(text)
+
+    real = ast.literal_eval
+    monkeypatch.setattr(ast, "literal_eval", literal_eval)  # numpy imports ast inside its header reader
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            for _ in range(3):
+                store.load_index(settings.index_dir)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and state["calls"] >= 4 * 3
+    assert state["most"] == 1, state

@@ -30,6 +30,7 @@ import shutil
 import stat
 import struct
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -415,11 +416,25 @@ def _check_vectors_size(path: Path, manifest: Manifest) -> None:
         )
 
 
+_NPY_LOCK = threading.Lock()
+"""Held while numpy parses a .npy header. numpy reads it with ``ast.literal_eval``, and CPython 3.11 keeps the AST
+converter's recursion count in state shared by all threads (gh-106905): two threads parsing at once, one paused
+mid-parse, can fail with a RecursionError or "AST constructor recursion depth mismatch". The parse takes
+microseconds, so the readers that load index versions take turns."""
+
+
+def _load_npy(file: Path) -> npt.NDArray[Any]:
+    """``np.load`` of one of our .npy files (no pickle), its header parsed under :data:`_NPY_LOCK`."""
+    with _NPY_LOCK:
+        array: npt.NDArray[Any] = np.load(file, allow_pickle=False)
+    return array
+
+
 def _check_npy(path: Path, name: str, dtype: type[np.generic], shape_ok: Callable[[tuple[int, ...]], bool]) -> None:
     """Refuse a .npy file of the wrong dtype or shape, or not the size its header claims, before numpy reads it."""
     file = path / name
     try:
-        with file.open("rb") as fh:
+        with file.open("rb") as fh, _NPY_LOCK:
             version = np.lib.format.read_magic(fh)
             if version == (1, 0):
                 shape, fortran, found = np.lib.format.read_array_header_1_0(fh)
@@ -472,7 +487,7 @@ def _load_version(path: Path) -> IndexData:
             f"version {path.name} has {len(chunks)} chunks, the manifest says {manifest.chunk_count}"
         )
     try:  # dtype and shape already checked from its header by _check_npy
-        background = np.load(path / BACKGROUND, allow_pickle=False)
+        background = _load_npy(path / BACKGROUND)
     except ValueError as exc:
         raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is unreadable ({exc})") from None
     model, texts, params = _load_no_match(path, manifest)
@@ -497,7 +512,7 @@ def _load_no_match(path: Path, manifest: Manifest) -> tuple[NoMatchModel | None,
     _check_npy(path, NOMATCH_ARRAYS["reference"], np.float32, lambda shape: len(shape) == 2 and shape[1] == d)
     _check_npy(path, NOMATCH_ARRAYS["labels"], np.int8, lambda shape: len(shape) == 1)
     try:
-        arrays = {part: np.load(path / name, allow_pickle=False) for part, name in NOMATCH_ARRAYS.items()}
+        arrays = {part: _load_npy(path / name) for part, name in NOMATCH_ARRAYS.items()}
         params = json.loads(_read_version_file(path, NOMATCH_PARAMS, MAX_JSON_BYTES))
         if not isinstance(params, dict):
             raise TypeError(f"{NOMATCH_PARAMS} is not a JSON object")
