@@ -12,7 +12,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from lessons.errors import ModelNotFoundError
+from lessons.errors import LessonsError, ModelNotFoundError
+from lessons.files import read_regular_file
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 
 __all__ = ["Embedder", "FakeEmbedder", "SentenceTransformerEmbedder", "load_embedder"]
@@ -154,8 +155,15 @@ class SentenceTransformerEmbedder:
         return np.concatenate(parts)
 
 
+MAX_MODEL_CONFIG_BYTES = 4 << 20
+"""A model folder's config files are read for its fingerprint up to this size (they are a few kB)."""
+
+
 def model_fingerprint(model: str, dimension: int) -> str:
-    """Identify a model independently of where its folder lies: config, modules and weight sizes."""
+    """Identify a model independently of where its folder lies: config, modules and weight sizes.
+
+    The config files are read as regular files (a link, as in a Hugging Face snapshot, followed to one), size
+    checked first; one over :data:`MAX_MODEL_CONFIG_BYTES` raises :class:`ModelNotFoundError` naming it."""
     path = Path(model).expanduser()
     if not path.is_dir():
         return f"{model}/{dimension}"
@@ -163,7 +171,10 @@ def model_fingerprint(model: str, dimension: int) -> str:
     for name in ("config.json", "modules.json", "config_sentence_transformers.json"):
         file = path / name
         if file.is_file():
-            digest.update(file.read_bytes())
+            try:
+                digest.update(read_regular_file(file, max_bytes=MAX_MODEL_CONFIG_BYTES, follow_symlinks=True))
+            except LessonsError as exc:
+                raise ModelNotFoundError(f"the model folder's {exc}") from None
     for weights in sorted(path.glob("*.safetensors")):
         digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
         with weights.open("rb") as fh:

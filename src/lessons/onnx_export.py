@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lessons.errors import ModelNotFoundError
-from lessons.files import fsync, sha256_file, stat_stamp
+from lessons.errors import LessonsError, ModelNotFoundError
+from lessons.files import fsync, read_regular_file, sha256_file, stat_stamp
 
 __all__ = [
     "DATA_FILE",
@@ -105,10 +105,22 @@ class ExportInfo:
         return self.folder / GRAPH_FILE
 
 
+_MAX_CONFIG_BYTES = 1 << 20  # a model folder's small JSON files (configs, the marker) are read up to this size
+
+
+def _config(file: Path) -> Any:
+    """A small JSON file of a model folder: a regular file (a link, as in a Hugging Face snapshot, is followed to
+    one), size checked before reading; raises ValueError for one that is not, or is not JSON."""
+    try:
+        return json.loads(read_regular_file(file, max_bytes=_MAX_CONFIG_BYTES, follow_symlinks=True))
+    except LessonsError as exc:  # UnsafeFileError, StorageError
+        raise ValueError(str(exc)) from None
+
+
 def max_length(model_dir: Path) -> int:
     """The folder's ``max_seq_length`` (sentence-transformers truncates there), 512 when it names none."""
     try:
-        data = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        data = _config(model_dir / "sentence_bert_config.json")
         value = int(data["max_seq_length"])
     except (OSError, ValueError, KeyError, TypeError):
         return 512
@@ -121,7 +133,7 @@ def max_length(model_dir: Path) -> int:
 def pooling_dimension(model_dir: Path) -> int | None:
     """A sentence-transformers folder's embedding dimension from its pooling config, or None."""
     try:
-        data = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        data = _config(model_dir / "1_Pooling" / "config.json")
         return int(data["word_embedding_dimension"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -169,7 +181,7 @@ def read_export(model_dir: Path, *, verify: bool = True) -> ExportInfo | None:
     try:
         if not marker.is_file() or marker.stat().st_size > _MAX_MARKER_BYTES:
             return None
-        data = json.loads(marker.read_text(encoding="utf-8"))
+        data = _config(marker)
         if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
             return None
         if not all((folder / name).is_file() for name in export_files()):
