@@ -119,3 +119,23 @@ def test_role_mapping_settings_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LESSONS_OIDC_ROLE_VALUES", "grp-ed=boss")
     with pytest.raises(SettingsError, match="LESSONS_OIDC_ROLE_VALUES"):
         load()
+
+
+@pytest.mark.parametrize(
+    ("claims", "settings", "danish", "english"),
+    [
+        ({"roles": ["editor"]}, Settings(), "der er ikke sat nogen rolletildeling op", "no role mapping is configured"),
+        ({}, Settings(oidc_role_claim="roles"), "tokenet har ingen 'roles'-claim", "the token has no 'roles' claim"),
+        ({"roles": ["guest"]}, Settings(oidc_role_claim="roles"), "har ingen rolle her", "no role is assigned"),
+    ],
+)
+def test_a_refusal_is_said_in_either_language(
+    claims: dict[str, object], settings: Settings, danish: str, english: str
+) -> None:
+    """Each organisation sign-in refusal has its words in both languages (the sign-in page shows the Danish one);
+    str() stays the English the audit log records."""
+    with pytest.raises(OidcRoleError) as caught:
+        actor_from_claims({**CLAIMS, **claims}, settings)
+    da, en = caught.value.describe("da"), caught.value.describe("en")
+    assert danish in da and english not in da, da
+    assert english in en and en == str(caught.value), en

@@ -125,10 +125,7 @@ def actor_from_claims(claims: Mapping[str, Any], settings: Settings) -> Actor:
         Role.READER: settings.oidc_readers,
     }
     if not claim and not any(lists.values()):
-        raise OidcRoleError(
-            "organisation sign-in works, but no role mapping is configured: set LESSONS_OIDC_ROLE_CLAIM "
-            "or LESSONS_OIDC_EDITORS / _CURATORS / _READERS / _ADMINS"
-        )
+        raise OidcRoleError.worded("oidc_no_mapping")
     if claim and claim in claims:
         for value in _claim_values(claims[claim]):
             role = settings.oidc_role_values.get(value)
@@ -144,9 +141,6 @@ def actor_from_claims(claims: Mapping[str, Any], settings: Settings) -> Actor:
     if not roles:
         who = _name(claims)
         if claim and claim not in claims:
-            raise OidcRoleError(
-                f"{who} signed in, but the token has no {claim!r} claim and no e-mail list names them, "
-                "so they get no access; ask the identity provider's administrator to send the claim"
-            )
-        raise OidcRoleError(f"{who} signed in, but no role is assigned to them here, so they get no access")
+            raise OidcRoleError.worded("oidc_no_claim", who=who, claim=repr(claim))
+        raise OidcRoleError.worded("oidc_no_role", who=who)
     return Actor(name=_name(claims), role=max(roles, key=lambda r: r.rank), source="oidc")

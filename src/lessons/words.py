@@ -965,6 +965,22 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Log ind med organisation er slået fra, fordi opsætningen er ufuldstændig: {problems}",
         "Organisation sign-in is off because its configuration is incomplete: {problems}",
     ),
+    "oidc_no_mapping": (
+        "organisationslogin virker, men der er ikke sat nogen rolletildeling op: sæt LESSONS_OIDC_ROLE_CLAIM eller "
+        "LESSONS_OIDC_EDITORS / _CURATORS / _READERS / _ADMINS",
+        "organisation sign-in works, but no role mapping is configured: set LESSONS_OIDC_ROLE_CLAIM "
+        "or LESSONS_OIDC_EDITORS / _CURATORS / _READERS / _ADMINS",
+    ),
+    "oidc_no_claim": (
+        "{who} er logget ind, men tokenet har ingen {claim}-claim, og ingen e-mailliste nævner brugeren, så der er "
+        "ingen adgang; bed identitetsudbyderens administrator om at sende claimen",
+        "{who} signed in, but the token has no {claim} claim and no e-mail list names them, so they get no access; "
+        "ask the identity provider's administrator to send the claim",
+    ),
+    "oidc_no_role": (
+        "{who} er logget ind, men har ingen rolle her, så der er ingen adgang",
+        "{who} signed in, but no role is assigned to them here, so they get no access",
+    ),
     "auth_oidc_no_role": (
         "Logget ind, men uden adgang: {problem}",
         "Signed in, but without access: {problem}",

@@ -142,7 +142,7 @@ def _oidc_actor(settings: Settings, claims: Mapping[str, Any], lang: str) -> Act
         actor = actor_from_claims(claims, settings)
         signin.oidc_signed_in(settings.data_dir, store(settings, create=True), key, actor)  # audits a new sign-in
     except OidcRoleError as exc:
-        st.session_state[OIDC_DENIED_KEY] = t("auth_oidc_no_role", lang, problem=safe(str(exc)))
+        st.session_state[OIDC_DENIED_KEY] = t("auth_oidc_no_role", lang, problem=safe(exc.describe(lang)))
         with suppress(LessonsError):  # refused either way; the record is capped per name
             signin.oidc_refused(settings.data_dir, recorded_name(claims), str(exc), window=policy(settings).lockout)
         return None
