@@ -1,11 +1,10 @@
 """Organisation sign-in end to end in headless chromium: `st.login` against a real OpenID provider
-(oidc-provider-mock) started here. Local accounts (curator drafts, editor approves, lock-out) are driven in
+(tests/oidc_provider.py) started here. Local accounts (curator drafts, editor approves, lock-out) are driven in
 test_browser.py's walk-through, on the same app run."""
 
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,29 +23,22 @@ from tests.browser_support import (
     wait_for_text,
     wait_until,
 )
+from tests.oidc_provider import oidc_provider
 
 pytestmark = pytest.mark.browser
+
+CLIENT_ID, CLIENT_SECRET = "lessons-test", "lessons-test-secret"
 
 
 @contextmanager
 def _oidc_provider() -> Iterator[str]:
-    """A real OpenID Connect provider (oidc-provider-mock) on 127.0.0.1 at a free port, in a thread."""
-    oidc = pytest.importorskip("oidc_provider_mock")
-    from werkzeug.serving import make_server
-
-    users = [
-        oidc.User(sub="edda", claims={"email": "edda@example.org", "email_verified": True, "roles": ["editor"]}),
-        oidc.User(sub="nora", claims={"email": "nora@example.org", "email_verified": True}),
-    ]
-    server = make_server("127.0.0.1", 0, oidc.app(user_claims=users, require_nonce=True), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    """A real OpenID Connect provider (our test-only one, tests/oidc_provider.py) on 127.0.0.1 at a free port."""
+    users = {
+        "edda": {"email": "edda@example.org", "email_verified": True, "roles": ["editor"]},
+        "nora": {"email": "nora@example.org", "email_verified": True},
+    }
+    with oidc_provider(users, CLIENT_ID, CLIENT_SECRET) as issuer:
+        yield issuer
 
 
 def _choose_user(driver: Any, sub: str) -> None:
@@ -69,8 +61,8 @@ def test_organisation_sign_in_through_a_real_oidc_provider(tiny_corpus: Path, tm
             "[auth]\n"
             f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
             f'cookie_secret = "{secrets.token_hex(32)}"\n'
-            'client_id = "lessons-test"\n'
-            'client_secret = "lessons-test-secret"\n'
+            f'client_id = "{CLIENT_ID}"\n'
+            f'client_secret = "{CLIENT_SECRET}"\n'
             f'server_metadata_url = "{issuer}/.well-known/openid-configuration"\n',
             encoding="utf-8",
         )
@@ -102,6 +94,6 @@ def test_organisation_sign_in_through_a_real_oidc_provider(tiny_corpus: Path, tm
             click_button(driver, "Log ind med organisationens konto")
             _choose_user(driver, "nora")
             text = wait_for_text(driver, "Logget ind, men uden adgang")
-            assert "no 'roles' claim" in text and "Logget ind som" not in text
+            assert "ingen 'roles'-claim" in text and "Logget ind som" not in text  # the refusal in Danish
             links = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a')
             assert all("Kuratering" not in link.text for link in links)
