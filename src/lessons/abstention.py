@@ -64,14 +64,18 @@ from lessons.yamlio import load_yaml
 
 __all__ = [
     "ANSWERABLE_HOLDOUTS",
+    "CUTOFF_KINDS",
     "FEATURES",
     "RULES",
+    "SHORT_GROUPS",
+    "SPENT_BLIND_SETS",
     "Confidence",
     "NoMatchModel",
     "TrainingQuestion",
     "TrainingReport",
     "conformal_cutoff",
     "fit_logistic",
+    "held_out_rates",
     "off_topic_match_cutoff",
     "package_questions",
     "train_model",
@@ -80,6 +84,11 @@ __all__ = [
 
 Vectors = npt.NDArray[np.float32]
 FloatArray = npt.NDArray[np.float64]
+
+# The blind question sets in eval/ that are spent and are training data (their questions are in data/):
+# the only ones `benchmarks.abstention_folds` may read for its leave-one-blind-set-out yardstick, and the
+# spent sets `tests/test_eval_sets.py` checks. A set joins only after its last measurement is reported.
+SPENT_BLIND_SETS = ("blind.yaml", "blind2.yaml", "blind3.yaml", "blind4.yaml", "blind5.yaml")
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
 RULES = ("probe", "knn", "combined")
@@ -259,6 +268,9 @@ class NoMatchModel:
     combine_bias: float
     cutoffs: dict[str, tuple[float, float]]  # rule -> (no_match below, match from)
     neighbours: int = 10
+    # language -> rule -> (no_match below, match from): cut-offs calibrated on that language's questions
+    # alone (Mondrian); a question of another language, or without one, gets ``cutoffs``
+    language_cutoffs: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     @cached_property
     def _indexes(self) -> tuple[Any, Any]:
@@ -312,9 +324,13 @@ class NoMatchModel:
         """The combined score (a logit: above 0 reads as in-domain)."""
         return self.rule_scores(vector, lexical, coverage, subject)["combined"]
 
-    def confidence(self, score: float, rule: str = "combined") -> Confidence:
-        """The state a score falls in under a rule's cut-offs."""
-        no_match_below, match_from = self.cutoffs[rule]
+    def cutoffs_for(self, language: str | None = None) -> dict[str, tuple[float, float]]:
+        """The cut-offs a question of ``language`` is judged by (its language's, if calibrated, else the pooled)."""
+        return self.language_cutoffs.get(language or "", self.cutoffs)
+
+    def confidence(self, score: float, rule: str = "combined", language: str | None = None) -> Confidence:
+        """The state a score falls in under a rule's cut-offs (those of the question's language, if any)."""
+        no_match_below, match_from = self.cutoffs_for(language)[rule]
         if score < no_match_below:
             return Confidence.NO_MATCH
         if score < match_from:
@@ -333,11 +349,17 @@ class NoMatchModel:
 
     def params(self) -> dict[str, Any]:
         """The scalar parts, for the manifest."""
-        return {
+        out: dict[str, Any] = {
             "combine": [*self.combine, self.combine_bias],
             "cutoffs": {rule: list(pair) for rule, pair in self.cutoffs.items()},
             "neighbours": self.neighbours,
         }
+        if self.language_cutoffs:
+            out["language_cutoffs"] = {
+                language: {rule: list(pair) for rule, pair in rules.items()}
+                for language, rules in self.language_cutoffs.items()
+            }
+        return out
 
     @classmethod
     def from_parts(cls, arrays: dict[str, npt.NDArray[Any]], params: dict[str, Any]) -> NoMatchModel:
@@ -352,10 +374,13 @@ class NoMatchModel:
         combine = [float(v) for v in params["combine"]]
         if len(combine) not in (4, 5, len(FEATURES) + 1):
             raise ValueError(f"combine needs {len(FEATURES)} weights (3 or 4 in older indexes) and a bias")
-        cutoffs = {str(rule): (float(pair[0]), float(pair[1])) for rule, pair in dict(params["cutoffs"]).items()}
-        if set(cutoffs) != set(RULES):
-            raise ValueError(f"cut-offs for {sorted(cutoffs)}, expected {sorted(RULES)}")
-        values = [*combine, *(v for pair in cutoffs.values() for v in pair if math.isfinite(v))]
+        cutoffs = _parse_cutoffs(params["cutoffs"])
+        by_language = {
+            str(language): _parse_cutoffs(rules)
+            for language, rules in dict(params.get("language_cutoffs") or {}).items()
+        }
+        pairs = [*cutoffs.values(), *(pair for rules in by_language.values() for pair in rules.values())]
+        values = [*combine, *(v for pair in pairs for v in pair if math.isfinite(v))]
         if not np.isfinite(probe).all() or not all(math.isfinite(v) for v in values):
             raise ValueError("non-finite model parameters")
         return cls(
@@ -367,7 +392,16 @@ class NoMatchModel:
             combine_bias=combine[-1],
             cutoffs=cutoffs,
             neighbours=int(params.get("neighbours", 10)),
+            language_cutoffs=by_language,
         )
+
+
+def _parse_cutoffs(raw: Any) -> dict[str, tuple[float, float]]:
+    """Stored cut-offs (rule -> [no_match below, match from]) for every rule, or ValueError."""
+    cutoffs = {str(rule): (float(pair[0]), float(pair[1])) for rule, pair in dict(raw).items()}
+    if set(cutoffs) != set(RULES):
+        raise ValueError(f"cut-offs for {sorted(cutoffs)}, expected {sorted(RULES)}")
+    return cutoffs
 
 
 # --- training with held-out folds ---------------------------------------------------------------
@@ -385,8 +419,11 @@ class TrainingReport:
     answerable_holdout: str = "question"  # how in-domain questions are held out (ANSWERABLE_HOLDOUTS)
     off_topic_match: float | None = None  # the bound on held-out off-topic questions at match, if any
     no_match_holdout: str | None = None  # the second hold-out the no_match cut-off also answers to, if any
+    language_cutoffs: list[str] = field(default_factory=list)  # the cut-offs calibrated per language, if any
     # per rule: {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     held_out: dict[str, dict[str, float]] = field(default_factory=dict)
+    # the combined rule's rates by hold-out scheme ("spread", "whole_theme") and subset ("all", "da", "en", "short")
+    held_out_detail: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready, for the manifest and `lessons calibrate`."""
@@ -399,7 +436,9 @@ class TrainingReport:
             "answerable_holdout": self.answerable_holdout,
             "off_topic_match": self.off_topic_match,
             "no_match_holdout": self.no_match_holdout,
+            "language_cutoffs": self.language_cutoffs,
             "held_out": self.held_out,
+            "held_out_detail": self.held_out_detail,
         }
 
 
@@ -532,51 +571,164 @@ def _held_out_scores(
     return features, {"probe": probe, "knn": knn, "combined": combined}
 
 
-def _cross_conformal_rates(
-    rule: str,
-    rounds: Sequence[npt.NDArray[np.int64]],
-    results: Sequence[tuple[FloatArray, dict[str, FloatArray]]],
-    second: Sequence[dict[str, FloatArray]],
-    *,
-    calib_in: npt.NDArray[np.bool_],
-    calib_off: npt.NDArray[np.bool_],
-    false_no_match: float,
-    false_weak: float,
-    off_topic_match: float | None,
-) -> FloatArray:
-    """A rule's held-out rates (answerable no_match, weak; off-topic no_match, match), mean over the rounds.
+# The cut-offs that may be calibrated per language (``train_model(language_cutoffs=...)``).
+CUTOFF_KINDS = ("no_match", "match")
+# The in-domain categories of very short questions ("GDPR?", a lone project name), reported apart.
+SHORT_GROUPS = ("in:short_queries", "in:spent_short")
+RATE_NAMES = ("answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match")
 
-    Each fold is judged under cut-offs from the other questions' held-out scores (of every
-    round, and of the second hold-out), so no figure is on what set its cut-offs.
-    """
-    rates = []
-    for fold, (_, scores) in zip(rounds, results, strict=True):
-        values = scores[rule]
-        states = np.full(len(values), "", dtype=object)
-        for f in range(int(fold.max()) + 1):
-            test = fold == f
-            if not test.any():
-                continue
-            no_below, match_from = _cutoffs(
-                np.concatenate([s[rule][calib_in & ~test] for _, s in results]),
-                false_no_match,
-                false_weak,
-                off_topic=np.concatenate([s[rule][calib_off & ~test] for _, s in results]),
-                off_topic_match=off_topic_match,
-                whole_categories=np.concatenate([s[rule][calib_in & ~test] for s in second]) if second else None,
-            )
-            states[test] = np.where(values[test] < no_below, "no", np.where(values[test] < match_from, "weak", "match"))
-        answerable, off_topic = states[calib_in], states[calib_off]
-        rates.append(
-            [
-                np.mean(answerable == "no"),
-                np.mean(answerable == "weak"),
-                np.mean(off_topic == "no"),
-                np.mean(off_topic == "match"),
-            ]
+Judged = tuple[npt.NDArray[np.int64], dict[str, FloatArray]]  # one round: each question's fold, each rule's scores
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    """What the cut-offs are set from: the held-out rounds, which questions count, and the rates asked for."""
+
+    results: Sequence[Judged]  # the main cross-fitting
+    second: Sequence[Judged]  # the whole-category cross-fitting for the no_match cut-off (may be empty)
+    calib_in: npt.NDArray[np.bool_]
+    calib_off: npt.NDArray[np.bool_]
+    language: npt.NDArray[np.str_]  # each question's language for per-language cut-offs ("" none)
+    per_language: tuple[str, ...]  # which of CUTOFF_KINDS are calibrated per language
+    false_no_match: float
+    false_weak: float
+    off_topic_match: float | None
+
+    def pair(self, rule: str, keep: npt.NDArray[np.bool_]) -> tuple[float, float]:
+        """(no_match below, match from) from the held-out scores of the questions in ``keep``."""
+        pooled_in = np.concatenate([scores[rule][self.calib_in & keep] for _, scores in self.results])
+        pooled_off = np.concatenate([scores[rule][self.calib_off & keep] for _, scores in self.results])
+        whole = (
+            np.concatenate([scores[rule][self.calib_in & keep] for _, scores in self.second]) if self.second else None
         )
-    out: FloatArray = np.mean(rates, axis=0)
+        return _cutoffs(
+            pooled_in,
+            self.false_no_match,
+            self.false_weak,
+            off_topic=pooled_off,
+            off_topic_match=self.off_topic_match,
+            whole_categories=whole,
+        )
+
+    def languages(self) -> list[str]:
+        """The languages that get their own cut-offs (those of the calibrating answerable questions)."""
+        if not self.per_language:
+            return []
+        return sorted({str(lang) for lang in self.language[self.calib_in]} - {""})
+
+    def cutoffs(
+        self, rule: str, keep: npt.NDArray[np.bool_]
+    ) -> tuple[tuple[float, float], dict[str, tuple[float, float]]]:
+        """The pooled cut-offs and, per language, those of its own questions (for the kinds asked for)."""
+        pooled = self.pair(rule, keep)
+        own: dict[str, tuple[float, float]] = {}
+        for language in self.languages():
+            mine = self.pair(rule, keep & (self.language == language))
+            no_below = mine[0] if "no_match" in self.per_language else pooled[0]
+            match_from = mine[1] if "match" in self.per_language else pooled[1]
+            own[language] = (no_below, max(no_below, match_from))
+        return pooled, own
+
+    def states(self, rule: str, judged: Sequence[Judged]) -> list[npt.NDArray[np.str_]]:
+        """Each judged round's held-out states ("no", "weak", "match"; "" not held out).
+
+        Each fold is judged under cut-offs from the other questions' held-out scores (of every
+        round and both hold-outs), so no state is judged by cut-offs its own score helped set.
+        """
+        out = []
+        for fold, scores in judged:
+            values = scores[rule]
+            states = np.full(len(values), "", dtype="<U5")
+            for f in range(int(fold.max()) + 1):
+                test = fold == f
+                if not test.any():
+                    continue
+                pooled, own = self.cutoffs(rule, ~test)
+                no_below = np.full(len(values), pooled[0])
+                match_from = np.full(len(values), pooled[1])
+                for language, (low, high) in own.items():
+                    mine = self.language == language
+                    no_below[mine], match_from[mine] = low, high
+                states[test] = np.where(
+                    values[test] < no_below[test], "no", np.where(values[test] < match_from[test], "weak", "match")
+                )
+            out.append(states)
+        return out
+
+
+def held_out_rates(
+    states: Sequence[npt.NDArray[np.str_]], answerable: npt.NDArray[np.bool_], off_topic: npt.NDArray[np.bool_]
+) -> dict[str, float]:
+    """Rates of held-out states (answerable no_match, weak; off-topic no_match, match), mean over the rounds.
+
+    A rate whose questions are absent (no off-topic question among very short ones) is left out.
+    """
+    out: dict[str, float] = {}
+    for name, mask, state in zip(
+        RATE_NAMES, (answerable, answerable, off_topic, off_topic), ("no", "weak", "no", "match"), strict=True
+    ):
+        if mask.any():
+            out[name] = round(float(np.mean([np.mean(s[mask] == state) for s in states])), 4)
     return out
+
+
+def _held_out_detail(
+    calibration: _Calibration,
+    questions: Sequence[TrainingQuestion],
+    schemes: Iterable[tuple[str | None, Sequence[Judged]]],
+) -> dict[str, dict[str, dict[str, float]]]:
+    """The answering rule's held-out rates per scheme and subset: all, per written language, very short questions.
+
+    ``whole_theme`` judges the whole-category folds (a theme nobody wrote a question about),
+    ``spread`` the folds that spread each in-domain category.
+    """
+    written = np.array([q.language for q in questions])
+    subsets = {
+        "all": np.ones(len(questions), dtype=bool),
+        "da": written == "da",
+        "en": written == "en",
+        "short": np.array([q.group in SHORT_GROUPS for q in questions]),
+    }
+    names = {"question": "spread", "category": "whole_theme"}
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for holdout, judged in schemes:
+        if holdout is None or not judged:
+            continue
+        states = calibration.states("combined", judged)
+        out[names[holdout]] = {
+            name: held_out_rates(states, calibration.calib_in & mask, calibration.calib_off & mask)
+            for name, mask in subsets.items()
+        }
+    return out
+
+
+def _check_training_inputs(
+    x: Vectors,
+    questions: Sequence[TrainingQuestion],
+    lexical: Sequence[float],
+    coverage: Sequence[float] | None,
+    subject: Sequence[float] | None,
+    *,
+    repeats: int,
+    no_match_holdout: str | None,
+    language_cutoffs: Sequence[str],
+    languages: Sequence[str] | None,
+) -> None:
+    """ValueError naming what does not fit: one vector, score and language per question, known options."""
+    if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
+        raise ValueError("one vector and one lexical score per training question")
+    if coverage is not None and len(coverage) != len(questions):
+        raise ValueError("one coverage score per training question")
+    if subject is not None and (coverage is None or len(subject) != len(questions)):
+        raise ValueError("one subject score per training question, and coverage with it")
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
+    if no_match_holdout not in (None, *ANSWERABLE_HOLDOUTS):
+        raise ValueError(f"no_match hold-out {no_match_holdout!r}, expected None or one of {ANSWERABLE_HOLDOUTS}")
+    if not set(language_cutoffs) <= set(CUTOFF_KINDS):
+        raise ValueError(f"language cut-offs {sorted(language_cutoffs)}, expected some of {CUTOFF_KINDS}")
+    if languages is not None and len(languages) != len(questions):
+        raise ValueError("one language per training question")
 
 
 def train_model(
@@ -595,6 +747,8 @@ def train_model(
     off_topic_match: float | None = 0.02,
     answerable_holdout: str = "question",
     no_match_holdout: str | None = "category",
+    language_cutoffs: Sequence[str] = (),
+    languages: Sequence[str] | None = None,
     seed: int = 0,
 ) -> tuple[NoMatchModel, TrainingReport]:
     """Fit the probe and the combination, calibrate the cut-offs on held-out folds, and measure them.
@@ -618,19 +772,26 @@ def train_model(
     conformal quantiles: the 2 % bound then holds for a theme nobody wrote a question about,
     and for very short or unusual questions as a kind, too. The report gives each rule's
     rates on held-out questions, averaged over the rounds, each fold under cut-offs that
-    never saw its questions.
+    never saw its questions, also per language, for the very short questions, and judged on
+    the whole-category folds.
+
+    ``language_cutoffs`` names the cut-offs (of :data:`CUTOFF_KINDS`) that are calibrated on
+    each language's questions alone (Mondrian conformal): the model then also holds cut-offs
+    per language, used for a question detected as that language. ``languages`` gives each
+    question's language as the search detects it (default: the language it was written in).
     """
     x = np.asarray(vectors, dtype=np.float32)
-    if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
-        raise ValueError("one vector and one lexical score per training question")
-    if coverage is not None and len(coverage) != len(questions):
-        raise ValueError("one coverage score per training question")
-    if subject is not None and (coverage is None or len(subject) != len(questions)):
-        raise ValueError("one subject score per training question, and coverage with it")
-    if repeats < 1:
-        raise ValueError("repeats must be at least 1")
-    if no_match_holdout not in (None, *ANSWERABLE_HOLDOUTS):
-        raise ValueError(f"no_match hold-out {no_match_holdout!r}, expected None or one of {ANSWERABLE_HOLDOUTS}")
+    _check_training_inputs(
+        x,
+        questions,
+        lexical,
+        coverage,
+        subject,
+        repeats=repeats,
+        no_match_holdout=no_match_holdout,
+        language_cutoffs=language_cutoffs,
+        languages=languages,
+    )
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
     columns = [c for c in (lexical, coverage, subject) if c is not None]
     extra = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
@@ -643,15 +804,30 @@ def train_model(
         raise ValueError("training needs written in-domain and off-topic questions")
     fitting: dict[str, Any] = {"folds": folds, "l2": l2, "neighbours": neighbours}
     results = [_held_out_scores(x, y, extra, fold, **fitting) for fold in rounds]
-    # the second cross-fitting for the no_match cut-off (only its answerable scores are used)
-    second = []
+    judged = [(fold, scores) for fold, (_, scores) in zip(rounds, results, strict=True)]
+    # the second cross-fitting for the no_match cut-off (only its answerable scores set it)
+    second: list[Judged] = []
     if no_match_holdout is not None and no_match_holdout != answerable_holdout:
-        second = [
-            _held_out_scores(x, y, extra, _fold_of(questions, folds, seed + r, no_match_holdout), **fitting)[1]
-            for r in range(repeats)
-        ]
+        for r in range(repeats):
+            fold = _fold_of(questions, folds, seed + r, no_match_holdout)
+            second.append((fold, _held_out_scores(x, y, extra, fold, **fitting)[1]))
+    language = np.array(
+        [str(lang) for lang in (languages if languages is not None else [q.language for q in questions])]
+    )
+    calibration = _Calibration(
+        results=judged,
+        second=second,
+        calib_in=calib_in,
+        calib_off=calib_off,
+        language=language,
+        per_language=tuple(k for k in CUTOFF_KINDS if k in language_cutoffs),
+        false_no_match=false_no_match,
+        false_weak=false_weak,
+        off_topic_match=off_topic_match,
+    )
 
     cutoffs: dict[str, tuple[float, float]] = {}
+    by_language: dict[str, dict[str, tuple[float, float]]] = {}
     report = TrainingReport(
         questions=len(questions),
         in_domain=int(y.sum()),
@@ -661,36 +837,17 @@ def train_model(
         answerable_holdout=answerable_holdout,
         off_topic_match=off_topic_match,
         no_match_holdout=no_match_holdout if second else None,
+        language_cutoffs=list(calibration.per_language),
     )
+    everything = np.ones(len(y), dtype=bool)
     for rule in RULES:
-        pooled = np.concatenate([scores[rule][calib_in] for _, scores in results])
-        pooled_off = np.concatenate([scores[rule][calib_off] for _, scores in results])
-        pooled_whole = np.concatenate([scores[rule][calib_in] for scores in second]) if second else None
-        cutoffs[rule] = _cutoffs(
-            pooled,
-            false_no_match,
-            false_weak,
-            off_topic=pooled_off,
-            off_topic_match=off_topic_match,
-            whole_categories=pooled_whole,
-        )
-        mean = _cross_conformal_rates(
-            rule,
-            rounds,
-            results,
-            second,
-            calib_in=calib_in,
-            calib_off=calib_off,
-            false_no_match=false_no_match,
-            false_weak=false_weak,
-            off_topic_match=off_topic_match,
-        )
-        report.held_out[rule] = {
-            name: round(float(value), 4)
-            for name, value in zip(
-                ("answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"), mean, strict=True
-            )
-        }
+        cutoffs[rule], own = calibration.cutoffs(rule, everything)
+        for lang, pair in own.items():
+            by_language.setdefault(lang, {})[rule] = pair
+        report.held_out[rule] = held_out_rates(calibration.states(rule, judged), calib_in, calib_off)
+    report.held_out_detail = _held_out_detail(
+        calibration, questions, ((answerable_holdout, judged), (no_match_holdout, second))
+    )
     stacked = np.concatenate([features[held] for features, _ in results])
     combine_w, combine_b = _standardised_fit(stacked, np.tile(y[held], repeats), 1e-3)
     probe_w, probe_b = fit_logistic(x, y, l2=l2)
@@ -703,6 +860,7 @@ def train_model(
         combine_bias=combine_b,
         cutoffs=cutoffs,
         neighbours=neighbours,
+        language_cutoffs=by_language,
     )
     return model, report
 

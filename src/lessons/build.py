@@ -22,7 +22,7 @@ from lessons.errors import BuildLockedError, IndexUnusableError
 from lessons.files import storage_error
 from lessons.lexicon import background_topics
 from lessons.query_encoder import light_runtime_for
-from lessons.search import own_lexical_scores, passage_coverage_scores, passage_subject_scores
+from lessons.search import detect_language, own_lexical_scores, passage_coverage_scores, passage_subject_scores
 from lessons.settings import Settings
 from lessons.store import IndexData, Manifest, load_index, prune_versions, write_version
 
@@ -114,7 +114,8 @@ def _no_match_model(
     with threadpool_limits(limits=1):  # a few small dense fits: BLAS threads only contend on a shared machine
         coverage = passage_coverage_scores(chunk_texts, chunk_vectors, texts, vectors)
         subject = passage_subject_scores(chunk_vectors, vectors)
-        model, report = train_model(vectors, questions, lexical, coverage, subject)
+        languages = [detect_language(t) for t in texts]
+        model, report = train_model(vectors, questions, lexical, coverage, subject, languages=languages)
     if progress:
         progress("train", len(todo) + 1, len(todo) + 1)
     info = {"training_hash": training_hash(questions), "report": report.to_json()}

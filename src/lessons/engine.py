@@ -215,6 +215,7 @@ def open_searcher(
         if low > high:
             raise SettingsError(f"LESSONS_NO_MATCH_CUTOFFS: {low} (no_match below) is above {high} (match from)")
         cutoffs = {**data.no_match_model.cutoffs, "combined": (low, high)}
-        data = replace(data, no_match_model=replace(data.no_match_model, cutoffs=cutoffs))
+        # explicit cut-offs apply to every language
+        data = replace(data, no_match_model=replace(data.no_match_model, cutoffs=cutoffs, language_cutoffs={}))
     searcher = Searcher(data, embedder, ranking=ranking, max_question_chars=settings.max_question_chars)
     return searcher, warnings

@@ -592,7 +592,7 @@ class Searcher:
         coverage = self._coverage_of(text, dense_all)
         subject = self._subject_of(query_vector)
         confidence, score, rule_scores = self.decide(
-            text, query_vector, best_lexical, margin, coverage=coverage, subject=subject
+            text, query_vector, best_lexical, margin, coverage=coverage, subject=subject, language=language
         )
         reason = None if confidence is Confidence.MATCH else "off_topic"
         if confidence is not Confidence.NO_MATCH and filters.active:
@@ -626,11 +626,13 @@ class Searcher:
         *,
         coverage: float = 1.0,
         subject: float = 0.0,
+        language: str | None = None,
     ) -> tuple[Confidence, float | None, dict[str, float]]:
         """The state of a question from the index's no-match model (or the old margin rule without one).
 
         ``text`` is the prepared question; the model itself reads only its vector, its lexical
-        score, the coverage of its subject words by the passages it retrieved and its subject similarity.
+        score, the coverage of its subject words by the passages it retrieved and its subject similarity;
+        ``language`` (the detected one) picks the model's cut-offs for that language, if it has any.
         """
         model = self.data.no_match_model
         if model is None:
@@ -638,7 +640,7 @@ class Searcher:
             return (Confidence.MATCH if matched else Confidence.NO_MATCH), None, {"margin": margin}
         scores = model.rule_scores(vector, best_lexical, coverage=coverage, subject=subject)
         scores["margin"] = margin
-        return model.confidence(scores["combined"]), scores["combined"], scores
+        return model.confidence(scores["combined"], language=language), scores["combined"], scores
 
     def _coverage_of(self, text: str, dense: npt.NDArray[np.float32]) -> float:
         """The coverage feature over the best dense passages; 1.0 for a model that does not weigh it."""
