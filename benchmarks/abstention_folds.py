@@ -189,6 +189,8 @@ VARIANTS: dict[str, Variant] = {
     "without_sys": Variant(
         "without the sixth round's systematic categories (sys_*)", keep=_not_group_prefix("off:sys_", "in:sys_")
     ),
+    "without_sys_off": Variant("without the sixth round's systematic negatives", keep=_not_group_prefix("off:sys_")),
+    "without_sys_in": Variant("without the sixth round's plain Danish positives", keep=_not_group_prefix("in:sys_")),
     "off_topic_match_1pct": Variant("off-topic bound 1 % on match", {"off_topic_match": 0.01}),
 }
 
