@@ -218,11 +218,8 @@ def test_package_training_data_is_large_varied_and_in_both_languages() -> None:
     inside = [q for q in questions if q.in_domain]
     assert len(off) >= 500 and len({q.group for q in off}) >= 40
     assert len(inside) >= 200 and len({q.group for q in inside}) >= 15
-    # One in-domain category is Danish only on purpose: plainly worded Danish questions, added in the sixth
-    # round because Danish answerable questions fell short of `match` twice as often as English ones.
-    one_language = {"in:sys_plain_danish": {"da"}}
     for group in {q.group for q in questions}:
-        assert {q.language for q in questions if q.group == group} == one_language.get(group, {"da", "en"}), group
+        assert {q.language for q in questions if q.group == group} == {"da", "en"}, group
     mixed = training_questions(titles=["Titel", "Titel"], summaries=[""], projects=["P"], background=["vejret"])
     assert [q.text for q in mixed].count("Titel") == 1 and mixed[-1].group == "background"
 
