@@ -210,6 +210,23 @@ def test_entry_with_other_line_breaks_round_trips_byte_exact(tmp_path: Path, bod
     assert parse_entry(path.read_bytes(), str(path)) == entry
 
 
+@pytest.mark.parametrize(
+    ("title", "body", "field"),
+    [
+        ("\x00", "Et råd om data.", "title"),  # NUL alone: hypothesis's example
+        ("Titel", "\x1f", "body"),  # the information separators U+001C-U+001F: whitespace to Python, not to pydantic
+        ("Titel", "\x1c\x1d\x1e", "body"),
+        ("\u200b\x1f", "Et råd om data.", "title"),  # zero-width space and a separator
+        ("Titel", "\u2060\ufeff\x7f", "body"),  # word joiner, BOM, DEL: nothing a reader sees
+    ],
+)
+def test_a_text_of_only_invisible_characters_is_empty(title: str, body: str, field: str) -> None:
+    """A title or body made only of control, format or separator characters is refused as empty, naming the field."""
+    with pytest.raises(CorpusError) as caught:
+        parse_entry(dump_yaml(_raw_entry(title, body)), "hostile.yaml")
+    assert any(p.field == field or field in p.message for p in caught.value.problems)
+
+
 def test_any_entry_text_validates_and_round_trips_or_is_refused(tmp_path: Path) -> None:
     """Hostile title and body: a CorpusError, or an entry that survives YAML write and read and chunks cleanly."""
     outcomes: Counter[str] = Counter()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -123,8 +125,36 @@ KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Kind.FINDING: (("body",), ()),
 }
 
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_FIELD_CHARS)]
-_Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+def _visible_or_empty(value: str) -> str:
+    """The value stripped as Python strips it, or "" when nothing in it is visible.
+
+    pydantic strips Unicode's White_Space only; Python's ``str.strip`` (which the chunker uses) also drops
+    the information separators U+001C-U+001F. A value made only of those, of control characters (NUL, DEL)
+    or of format characters (zero-width space, word joiner, BOM) would pass as text and chunk to nothing.
+    """
+    stripped = value.strip()
+    if all(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in stripped):
+        return ""
+    return stripped
+
+
+def _visible_name(value: str) -> str:
+    """A name with something visible in it; refused as empty (pydantic's own error type) otherwise."""
+    visible = _visible_or_empty(value)
+    if not visible:
+        raise PydanticCustomError(
+            "string_too_short", "String should have at least {min_length} character", {"min_length": 1}
+        )
+    return visible
+
+
+_Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_FIELD_CHARS), AfterValidator(_visible_or_empty)
+]
+_Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_visible_name)
+]
 
 
 class Source(BaseModel):
