@@ -41,8 +41,9 @@ CATEGORY_PREFIX = "# --- category:"
 # The list is the package's (lessons.abstention.SPENT_BLIND_SETS), which the fold benchmark reads too.
 SPENT = [EVAL / name for name in SPENT_BLIND_SETS]
 # The blind sets that are not training data: no training question may equal one of their questions.
-# blind6 and blind7 are not spent.
-UNSPENT = [BLIND6, BLIND7]
+# blind6 and blind7 were spent by the sixth round's last measurement (docs/retrieval.md) and are not
+# training data yet; the next round may move them in (add them to SPENT_BLIND_SETS, drop them here).
+HELD_APART = [BLIND6, BLIND7]
 DEV = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
 REGRESSION = [EVAL / "questions.yaml", EVAL / "holdout.yaml", DEV]
 
@@ -190,22 +191,22 @@ def test_the_spent_blind_sets_are_training_data(path: Path) -> None:
         groups.setdefault(_key(q.text), set()).add(q.group)
     inside = {_key(q.text) for q in training if q.in_domain}
     outside = {_key(q.text) for q in training if not q.in_domain}
-    unspent = {_loose_key(q.q) for held_apart in UNSPENT for q in _questions(held_apart)}
-    questions = [q for q in _questions(path) if _loose_key(q.q) not in unspent]
+    apart = {_loose_key(q.q) for held_apart in HELD_APART for q in _questions(held_apart)}
+    questions = [q for q in _questions(path) if _loose_key(q.q) not in apart]
     assert len(questions) >= len(_questions(path)) - 3
     assert [q.q for q in questions if _key(q.q) not in (outside if q.oos else inside)] == []
     by_category: dict[str, set[str]] = {}
     for q, category in zip(_questions(path), _categories(path), strict=True):
-        if q.oos and category is not None and _loose_key(q.q) not in unspent:
+        if q.oos and category is not None and _loose_key(q.q) not in apart:
             by_category.setdefault(category, set()).update(groups[_key(q.q)])
     assert all(len(found) == 1 for found in by_category.values()), by_category
     assert len({g for found in by_category.values() for g in found}) == len(by_category)
 
 
-def test_the_spent_sets_are_frozen_blind_sets_and_none_is_unspent() -> None:
-    """Every spent set in the package's list is a frozen blind set, and none is held apart as unspent."""
+def test_the_spent_sets_are_frozen_blind_sets_and_none_is_held_apart() -> None:
+    """Every spent set in the package's list is a frozen blind set, and none is held apart."""
     assert set(SPENT) <= set(FROZEN)
-    assert set(SPENT).isdisjoint(UNSPENT)
+    assert set(SPENT).isdisjoint(HELD_APART)
     assert ORDER[: len(SPENT)] == SPENT  # spent in the order they were written
 
 
@@ -218,8 +219,8 @@ def test_the_regression_sets_are_not_training_data() -> None:
     assert not shared
 
 
-@pytest.mark.parametrize("path", UNSPENT, ids=lambda p: p.name)
-def test_the_unspent_blind_sets_are_not_training_data(path: Path) -> None:
+@pytest.mark.parametrize("path", HELD_APART, ids=lambda p: p.name)
+def test_the_held_apart_blind_sets_are_not_training_data(path: Path) -> None:
     """No training question equals a question of a blind set held apart (case, spacing, end punctuation aside)."""
     training = {_loose_key(q.text) for q in package_questions()}
     assert [q.q for q in _questions(path) if _loose_key(q.q) in training] == []
