@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 
 from lessons.accounts import (
     AccountError,
+    AccountsMissingError,
     AccountStore,
     AccountsUnavailableError,
     Policy,
@@ -190,7 +191,7 @@ def test_names_are_unique(store: AccountStore) -> None:
 
 def test_missing_database_is_not_created_by_the_app(tmp_path: Path) -> None:
     """Without create, a missing database is 'unavailable' with the command that makes one, and no file appears."""
-    with pytest.raises(AccountsUnavailableError, match="lessons users add NAME --role editor"):
+    with pytest.raises(AccountsMissingError, match="lessons users add NAME --role editor"):
         AccountStore(tmp_path)
     assert not db_path(tmp_path).exists()
 
@@ -201,10 +202,11 @@ def test_missing_database_is_not_created_by_the_app(tmp_path: Path) -> None:
 def test_damaged_database_is_unavailable_with_a_message(tmp_path: Path, content: bytes) -> None:
     """Garbage, a truncated header or an empty file: 'unavailable', never a traceback."""
     db_path(tmp_path).write_bytes(content)
-    with pytest.raises(AccountsUnavailableError, match=str(tmp_path)):
+    with pytest.raises(AccountsUnavailableError, match=str(tmp_path)) as caught:
         store = AccountStore(tmp_path)
         store.check()
         store.authenticate("karen", PASSWORD)
+    assert not isinstance(caught.value, AccountsMissingError), "damaged is not 'no accounts yet'"
 
 
 def test_a_folder_or_symlink_is_refused(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ __all__ = [
     "AccountError",
     "AccountLockedError",
     "AccountStore",
+    "AccountsMissingError",
     "AccountsUnavailableError",
     "Clock",
     "IdleSession",
@@ -116,6 +117,10 @@ def _token_hash(token: str) -> str:
 
 class AccountsUnavailableError(LessonsError):
     """The accounts database is missing or cannot be read; curation is unavailable, reading is not."""
+
+
+class AccountsMissingError(AccountsUnavailableError):
+    """No accounts database yet (a fresh install): nobody has been given an account."""
 
 
 class AccountError(LessonsError):
@@ -249,7 +254,7 @@ class AccountStore:
         if not path.exists():
             if create:
                 return
-            raise AccountsUnavailableError(
+            raise AccountsMissingError(
                 f"there is no accounts database at {path}; "
                 "create the first account with `lessons users add NAME --role editor`"
             )

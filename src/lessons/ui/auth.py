@@ -20,6 +20,7 @@ import streamlit as st
 from lessons import signin
 from lessons.accounts import (
     AccountLockedError,
+    AccountsMissingError,
     AccountStore,
     AccountsUnavailableError,
     Policy,
@@ -175,8 +176,10 @@ def auth_state(settings: Settings, lang: str) -> AuthState:
         accounts.check()
         if not accounts.accounts():
             problem = t("auth_no_accounts", lang)
-    except AccountsUnavailableError as exc:
-        problem = t("auth_no_accounts", lang) if "no accounts database" in str(exc) else t("auth_damaged", lang)
+    except AccountsMissingError:
+        problem = t("auth_no_accounts", lang)
+    except AccountsUnavailableError:
+        problem = t("auth_damaged", lang)
     return AuthState(actor=current_actor(settings, lang), accounts_problem=problem, oidc=oidc_config())
 
 
