@@ -179,10 +179,19 @@ def add_account(env: dict[str, str], name: str, role: str, password: str) -> Non
 
 
 def page_text(driver: Any) -> str:
-    """The visible text of the whole page."""
+    """The visible text of the whole page; "" while a navigation replaces the page under us.
+
+    A redirect (an OpenID provider sending the browser back to the app) can swap the document
+    between finding its body and reading its text: Selenium then calls the body stale. The
+    waits poll again, so an empty text here only means "not shown yet".
+    """
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return str(driver.find_element(By.TAG_NAME, "body").text)
+    try:
+        return str(driver.find_element(By.TAG_NAME, "body").text)
+    except (StaleElementReferenceException, NoSuchElementException):
+        return ""
 
 
 def wait_until(condition: Callable[[], T], what: str, timeout: float = WAIT) -> T:
