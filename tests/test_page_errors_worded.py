@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,65 @@ def test_an_error_without_words_is_marked_as_english_in_danish_only() -> None:
     assert error.said("da") == "FAISS cannot read vectors.faiss (teknisk besked på engelsk)"
     worded = LessonsError.worded("model_timeout", seconds="60")
     assert worded.said("da") == "ingen model efter 60 s" and worded.said("en") == "no model after 60 s"
+
+
+def _damage_current(settings: Settings) -> str:
+    """Break the current version's chunks file; return the version's name."""
+    from lessons.store import CHUNKS, read_current
+
+    version = read_current(settings.index_dir)
+    assert version
+    (settings.index_dir / "versions" / version / CHUNKS).write_bytes(b"{}")
+    return version
+
+
+@pytest.mark.usefixtures("use_fake_embedder")
+def test_a_damaged_only_index_is_said_in_danish_on_the_chat_page(env_settings: Settings) -> None:
+    """The only index version damaged: the chat page says so in Danish, naming file and version, with the fix."""
+    build_index(env_settings, FakeEmbedder())
+    version = _damage_current(env_settings)
+    at = open_app()
+    [error] = [str(e.value) for e in at.error if "Indekset kan ikke bruges" in str(e.value)]
+    plain = error.replace("\\", "")
+    assert f"indeksfilen chunks.jsonl i version {version} er beskadiget" in plain, error
+    assert "Kør `lessons build`" in plain and "teknisk besked på engelsk" not in plain, error
+    _no_english(error, "damaged index")
+
+
+@pytest.mark.usefixtures("use_fake_embedder")
+def test_an_older_version_serving_is_said_in_danish_on_the_overview(env_settings: Settings) -> None:
+    """A damaged current version with a good older one: the overview's warning is Danish, naming both versions."""
+    build_index(env_settings, FakeEmbedder())
+    from lessons.store import read_current
+
+    older = read_current(env_settings.index_dir)
+    build_index(env_settings, FakeEmbedder(), full=True)
+    damaged = _damage_current(env_settings)
+    at = open_app(page="overblik")
+    warnings = [str(w.value).replace("\\", "") for w in at.warning]
+    [warning] = [w for w in warnings if "bruges" in w]
+    assert f"den forrige gode version {older} bruges" in warning and damaged in warning, warnings
+    assert "serving the previous" not in " ".join(warnings) and "teknisk besked" not in warning
+    assert_danish(at, "overview with an older version serving")
+
+
+def test_a_missing_model_folder_is_said_in_danish(
+    env_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """LESSONS_MODEL naming a folder that is not there: the chat page says so in Danish, naming the folder."""
+    build_index(env_settings, FakeEmbedder())
+    monkeypatch.setenv("LESSONS_MODEL", str(tmp_path / "ingen-model"))
+    at = open_app()
+    [error] = [str(e.value).replace("\\", "") for e in at.error if "Sprogmodellen kan ikke" in str(e.value)]
+    assert "ingen-model" in error and "findes ikke lokalt" in error and "teknisk besked" not in error, error
+    _no_english(error, "missing model")
+
+
+def test_a_setting_out_of_range_is_said_in_danish_on_every_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """LESSONS_TOP_K=500: each page stops with a Danish message naming the variable, the limit and the value."""
+    monkeypatch.setenv("LESSONS_TOP_K", "500")
+    for page in ("sporg", "projekter", "briefing", "overblik"):
+        at = open_app(page=page)
+        errors = [str(e.value).replace("\\", "") for e in at.error]
+        assert any("LESSONS_TOP_K: må højst være 50 (angivet: '500')" in e for e in errors), (page, errors)
+        assert not any("Input should be" in e for e in errors), (page, errors)

@@ -72,17 +72,25 @@ def test_label_and_t_pick_the_language() -> None:
 
 
 def test_every_key_the_code_asks_for_exists() -> None:
-    """Every literal key passed to t(), label() or page_start() anywhere in the package is defined in words.py."""
+    """Every literal key passed to t(), label(), page_start(), Said() or an error's worded() anywhere in the package is
+    defined in words.py."""
     used: set[tuple[str, str]] = set()
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            worded = isinstance(node.func, ast.Attribute) and node.func.attr == "worded"  # SomeError.worded(key, …)
+            if worded and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                used.add(("t", node.args[0].value))
+            if not isinstance(node.func, ast.Name):
                 continue
             first = node.args[0]
             if node.func.id == "t" and isinstance(first, ast.Constant) and isinstance(first.value, str):
                 used.add(("t", first.value))
             elif node.func.id == "label" and isinstance(first, ast.Constant) and isinstance(first.value, str):
                 used.add(("label", first.value))
+            elif node.func.id == "Said" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                used.add(("t", first.value))  # a message kept as text, said from its words
             elif node.func.id == "page_start":  # a page's title and intro keys
                 used.update(
                     ("t", a.value) for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)

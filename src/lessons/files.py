@@ -75,9 +75,17 @@ _KINDS = (
 )
 
 
+_KIND_CODES = dict(zip(("folder", "link", "fifo", "char", "block", "socket"), _KINDS, strict=True))
+
+
 def file_kind(mode: int) -> str:
     """What a non-regular file is, in words."""
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def file_kind_code(mode: int) -> str:
+    """What a non-regular file is, as the code of its words ``not_regular_<code>`` in :mod:`lessons.words`."""
+    return next((code for code, (test, _name) in _KIND_CODES.items() if test(mode)), "other")
 
 
 def _refused_kind(mode: int) -> str:

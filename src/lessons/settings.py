@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from lessons.errors import LessonsError
+from lessons.errors import Count, LessonsError, said_value, say
 from lessons.roles import Role
+from lessons.words import t
 
-__all__ = ["DEFAULT_MODEL_DIR", "ENV_PREFIX", "Settings", "SettingsError", "load"]
+__all__ = ["DEFAULT_MODEL_DIR", "ENV_PREFIX", "SettingProblem", "Settings", "SettingsError", "load"]
 
 ENV_PREFIX = "LESSONS_"
 
@@ -136,8 +138,70 @@ class Settings(BaseSettings):
         return None
 
 
+# pydantic's error types said in our words (lessons.words ``setting_<code>``)
+_SETTING_WORDS = {
+    "greater_than_equal": "setting_ge",
+    "greater_than": "setting_gt",
+    "less_than_equal": "setting_le",
+    "less_than": "setting_lt",
+    "string_too_long": "setting_too_long",
+    "int_parsing": "setting_not_int",
+    "float_parsing": "setting_not_number",
+    "bool_parsing": "setting_not_bool",
+    "literal_error": "setting_not_one_of",
+    "tuple_type": "setting_not_pair",
+    "missing": "setting_missing",
+}
+# the key of the error's context that holds the limit (or the values allowed) each says
+_LIMIT_KEYS = {
+    "setting_ge": "ge",
+    "setting_gt": "gt",
+    "setting_le": "le",
+    "setting_lt": "lt",
+    "setting_too_long": "max_length",
+    "setting_not_one_of": "expected",
+}
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One LESSONS_* variable whose value the settings do not accept: pydantic's ``code`` and English ``message``,
+    the ``limit`` (or the values allowed) from its context, and the value ``given`` (as repr, or empty)."""
+
+    variable: str
+    code: str
+    message: str
+    limit: str | int | float | None = None
+    given: str = ""
+
+    def describe(self, lang: str) -> str:
+        """'LESSONS_THREADS: …' in ``lang``; English is pydantic's own message, as the CLI has always printed it."""
+        shown = t("setting_given", lang, given=self.given) if self.given else ""
+        words = _SETTING_WORDS.get(self.code)
+        if lang == "en" or words is None:
+            return f"{self.variable}: {say(self.message, lang)}{shown}"
+        limit = said_value(Count(self.limit), lang) if isinstance(self.limit, int | float) else self.limit
+        if isinstance(limit, str) and self.code == "literal_error":  # pydantic joins the values allowed in English
+            limit = limit.replace("' or '", "' " + t("or_word", lang) + " '")
+        return f"{self.variable}: {t(words, lang, limit=limit)}{shown}"
+
+
 class SettingsError(LessonsError):
-    """A LESSONS_* environment variable holds a value the settings do not accept."""
+    """A LESSONS_* environment variable holds a value the settings do not accept (every such variable is named)."""
+
+    def __init__(self, message: str = "", problems: tuple[SettingProblem, ...] = ()) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p.describe("en") for p in problems) if problems else message)
+
+    def describe(self, lang: str) -> str:
+        """Each variable and what is wrong with its value, in ``lang``."""
+        if self.problems:
+            return "; ".join(p.describe(lang) for p in self.problems)
+        return super().describe(lang)
+
+    def said(self, lang: str) -> str:
+        """:meth:`describe`: a problem pydantic words in a way we have no words for is marked as English in it."""
+        return self.describe(lang) if self.problems else super().said(lang)
 
 
 def load() -> Settings:
@@ -149,10 +213,20 @@ def load() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        lines = []
+        problems = []
         for problem in exc.errors():
             field = ".".join(str(part) for part in problem.get("loc", ())) or "?"
             given = problem.get("input")
-            shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
-            lines.append(f"{ENV_PREFIX}{field.upper()}: {problem.get('msg', 'invalid value')}{shown}")
-        raise SettingsError("; ".join(lines)) from None
+            words = _SETTING_WORDS.get(problem.get("type", ""))
+            context = problem.get("ctx") or {}
+            limit = context.get(_LIMIT_KEYS.get(words or "", ""))
+            problems.append(
+                SettingProblem(
+                    variable=f"{ENV_PREFIX}{field.upper()}",
+                    code=str(problem.get("type", "")),
+                    message=str(problem.get("msg", "invalid value")),
+                    limit=limit if isinstance(limit, str | int | float) else None,
+                    given=repr(given) if isinstance(given, str | int | float | bool) else "",
+                )
+            )
+        raise SettingsError(problems=tuple(problems)) from None

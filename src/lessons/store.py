@@ -44,8 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lessons.abstention import NoMatchModel
 from lessons.chunking import Chunk
-from lessons.errors import IndexUnusableError, LessonsError
-from lessons.files import dir_mode, file_kind, fsync_dir, read_regular_file, sha256_file
+from lessons.errors import Count, IndexUnusableError, LessonsError, Messages, Said, Term
+from lessons.files import dir_mode, file_kind_code, fsync_dir, read_regular_file, sha256_file
 
 __all__ = [
     "FORMAT_VERSION",
@@ -80,12 +80,19 @@ MAX_MANIFEST_BYTES = 1 << 22
 MAX_CURRENT_BYTES = 4096
 MAX_JSON_BYTES = 1 << 28
 MAX_DATA_FILE_BYTES = 1 << 33  # vectors of some million chunks
-FIX = "Run `lessons build` to rebuild it."
 MANIFEST_CHECKSUM = "manifest_sha256"
 
 
 class ManifestChecksumError(ValueError):
     """manifest.json does not match its own checksum."""
+
+
+class ManifestFormatError(ValueError):
+    """manifest.json is of an index format this version of lessons does not read."""
+
+    def __init__(self, found: int) -> None:
+        self.found = found
+        super().__init__(f"index format {found}, this version reads {FORMAT_VERSION}")
 
 
 def _manifest_digest(data: dict[str, Any]) -> str:
@@ -156,7 +163,7 @@ class Manifest(BaseModel):
             where = ".".join(str(part) for part in first["loc"])
             raise TypeError(f"field {where} is not valid: {first['msg']}") from None
         if manifest.format_version not in READABLE_FORMATS:
-            raise ValueError(f"index format {manifest.format_version}, this version reads {FORMAT_VERSION}")
+            raise ManifestFormatError(manifest.format_version)
         return manifest
 
 
@@ -340,17 +347,17 @@ def _check_regular(path: Path, name: str, max_bytes: int) -> None:
     try:
         info = (path / name).lstat()
     except FileNotFoundError:
-        missing = "has no manifest" if name == MANIFEST else f"is missing {name}"
-        raise IndexUnusableError(f"index version {path.name} {missing}") from None
+        if name == MANIFEST:
+            raise IndexUnusableError.worded("ix_no_manifest", version=path.name) from None
+        raise IndexUnusableError.worded("ix_file_missing", version=path.name, name=name) from None
     except OSError as exc:
-        raise IndexUnusableError(f"index file {name} in version {path.name} is unreadable ({exc})") from None
+        raise IndexUnusableError.worded("ix_file_unreadable", name=name, version=path.name, detail=str(exc)) from None
     if not stat.S_ISREG(info.st_mode):
-        raise IndexUnusableError(
-            f"index file {name} in version {path.name} is {file_kind(info.st_mode)}, not a regular file"
-        )
+        kind = Term(f"not_regular_{file_kind_code(info.st_mode)}")
+        raise IndexUnusableError.worded("ix_file_not_regular", name=name, version=path.name, kind=kind)
     if info.st_size > max_bytes:
-        raise IndexUnusableError(
-            f"index file {name} in version {path.name} is {info.st_size:,} bytes; the limit is {max_bytes:,}"
+        raise IndexUnusableError.worded(
+            "ix_file_too_large", name=name, version=path.name, size=Count(info.st_size), limit=Count(max_bytes)
         )
 
 
@@ -360,7 +367,7 @@ def _read_version_file(path: Path, name: str, max_bytes: int) -> str:
     try:
         data = read_regular_file(path / name, max_bytes=max_bytes)
     except LessonsError as exc:
-        raise IndexUnusableError(f"index file {name} in version {path.name}: {exc}") from None
+        raise IndexUnusableError.worded("ix_file_refused", name=name, version=path.name, problem=exc) from None
     return data.decode("utf-8")
 
 
@@ -372,11 +379,13 @@ def _read_manifest(path: Path) -> Manifest:
             raise TypeError("not a JSON object")
         return Manifest.from_json(raw)
     except FileNotFoundError:
-        raise IndexUnusableError(f"index version {path.name} has no manifest") from None
-    except ManifestChecksumError as exc:
-        raise IndexUnusableError(f"index version {path.name}: {exc}") from None
+        raise IndexUnusableError.worded("ix_no_manifest", version=path.name) from None
+    except ManifestChecksumError:
+        raise IndexUnusableError.worded("ix_manifest_checksum", version=path.name) from None
+    except ManifestFormatError as exc:
+        raise IndexUnusableError.worded("ix_format", version=path.name, found=exc.found, ours=FORMAT_VERSION) from None
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise IndexUnusableError(f"index version {path.name} has an unreadable manifest ({exc})") from None
+        raise IndexUnusableError.worded("ix_manifest_unreadable", version=path.name, detail=str(exc)) from None
 
 
 # An IndexFlatIP file: b"IxFI", d (int32), ntotal (int64), two unused int64, is_trained (uint8),
@@ -396,23 +405,27 @@ def _check_vectors_size(path: Path, manifest: Manifest) -> None:
     file = path / VECTORS
     dim, count = manifest.dimension, manifest.chunk_count
     if not 0 < dim <= 65536 or count < 0:
-        raise IndexUnusableError(f"index version {path.name}: the manifest's dimension {dim} or count {count} is wrong")
+        raise IndexUnusableError.worded("ix_manifest_shape", version=path.name, dimension=dim, count=count)
     header_size = _FLAT_HEADER.size + _FLAT_COUNT.size
     expected = header_size + count * dim * 4
     actual = file.stat().st_size
     if actual != expected:
-        raise IndexUnusableError(
-            f"index file {VECTORS} in version {path.name} is {actual:,} bytes; {count} vectors of dimension {dim} "
-            f"take {expected:,}"
+        raise IndexUnusableError.worded(
+            "ix_vectors_size",
+            name=VECTORS,
+            version=path.name,
+            size=Count(actual),
+            count=count,
+            dimension=dim,
+            expected=Count(expected),
         )
     with file.open("rb") as fh:
         head = fh.read(header_size)
     magic, d, ntotal, _a, _b, _trained, metric = _FLAT_HEADER.unpack_from(head)
     (floats,) = _FLAT_COUNT.unpack_from(head, _FLAT_HEADER.size)
     if magic != _FLAT_MAGIC or metric != _METRIC_INNER_PRODUCT or (d, ntotal, floats) != (dim, count, count * dim):
-        raise IndexUnusableError(
-            f"index file {VECTORS} in version {path.name} does not hold a flat inner-product index of "
-            f"{count} vectors of dimension {dim}, as the manifest says"
+        raise IndexUnusableError.worded(
+            "ix_vectors_header", name=VECTORS, version=path.name, count=count, dimension=dim
         )
 
 
@@ -442,17 +455,17 @@ def _check_npy(path: Path, name: str, dtype: type[np.generic], shape_ok: Callabl
                 shape, fortran, found = np.lib.format.read_array_header_2_0(fh)
             offset = fh.tell()
     except (ValueError, OSError, SyntaxError, TypeError) as exc:
-        raise IndexUnusableError(f"{name} in version {path.name} is unreadable ({exc})") from None
+        raise IndexUnusableError.worded("ix_array_unreadable", name=name, version=path.name, detail=str(exc)) from None
     if found != np.dtype(dtype) or fortran or not shape_ok(tuple(shape)):
-        raise IndexUnusableError(f"{name} in version {path.name} has the wrong dtype or the wrong shape {shape}")
+        raise IndexUnusableError.worded("ix_array_shape", name=name, version=path.name, shape=str(shape))
     if file.stat().st_size != offset + int(np.prod(shape)) * np.dtype(dtype).itemsize:
-        raise IndexUnusableError(f"{name} in version {path.name} is not the size its header claims")
+        raise IndexUnusableError.worded("ix_array_size", name=name, version=path.name)
 
 
 def read_manifest(index_dir: Path, version: str) -> Manifest:
     """The verified manifest of one version, without loading its data; raises IndexUnusableError."""
     if not version or "/" in version or version.startswith("."):
-        raise IndexUnusableError(f"{version!r} is not an index version name")
+        raise IndexUnusableError.worded("ix_bad_version_name", version=repr(version))
     return _read_manifest(index_dir / VERSIONS / version)
 
 
@@ -464,32 +477,42 @@ def _load_version(path: Path) -> IndexData:
         _check_regular(path, name, MAX_DATA_FILE_BYTES)
         expected = manifest.checksums.get(name)
         if expected is None or sha256_file(file) != expected:
-            raise IndexUnusableError(f"index file {name} in version {path.name} is damaged (checksum mismatch)")
+            raise IndexUnusableError.worded("ix_damaged", name=name, version=path.name)
     _check_vectors_size(path, manifest)
     _check_npy(path, BACKGROUND, np.float32, lambda shape: len(shape) == 2 and shape[1] == manifest.dimension)
     try:
         index = faiss.read_index(str(path / VECTORS))
     except RuntimeError as exc:
-        raise IndexUnusableError(f"FAISS cannot read {VECTORS} in version {path.name}: {exc}") from None
+        raise IndexUnusableError.worded(
+            "ix_faiss_unreadable", name=VECTORS, version=path.name, detail=str(exc)
+        ) from None
     if index.d != manifest.dimension or index.ntotal != manifest.chunk_count:
-        raise IndexUnusableError(
-            f"index version {path.name} holds {index.ntotal} vectors of dimension {index.d}, "
-            f"the manifest says {manifest.chunk_count} of dimension {manifest.dimension}"
+        raise IndexUnusableError.worded(
+            "ix_faiss_shape",
+            version=path.name,
+            found=index.ntotal,
+            found_dimension=index.d,
+            count=manifest.chunk_count,
+            dimension=manifest.dimension,
         )
     try:
         text = _read_version_file(path, CHUNKS, MAX_JSON_BYTES)
         # split on "\n" only: JSON escapes it inside strings, but not U+2028 or U+0085, which splitlines() splits on
         chunks = [Chunk.from_json(json.loads(line)) for line in text.split("\n") if line.strip()]
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise IndexUnusableError(f"chunks.jsonl in version {path.name} is unreadable ({exc})") from None
+        raise IndexUnusableError.worded(
+            "ix_array_unreadable", name=CHUNKS, version=path.name, detail=str(exc)
+        ) from None
     if len(chunks) != manifest.chunk_count:
-        raise IndexUnusableError(
-            f"version {path.name} has {len(chunks)} chunks, the manifest says {manifest.chunk_count}"
+        raise IndexUnusableError.worded(
+            "ix_chunk_count", version=path.name, found=len(chunks), count=manifest.chunk_count
         )
     try:  # dtype and shape already checked from its header by _check_npy
         background = _load_npy(path / BACKGROUND)
     except ValueError as exc:
-        raise IndexUnusableError(f"{BACKGROUND} in version {path.name} is unreadable ({exc})") from None
+        raise IndexUnusableError.worded(
+            "ix_array_unreadable", name=BACKGROUND, version=path.name, detail=str(exc)
+        ) from None
     model, texts, params = _load_no_match(path, manifest)
     return IndexData(
         manifest=manifest,
@@ -519,13 +542,13 @@ def _load_no_match(path: Path, manifest: Manifest) -> tuple[NoMatchModel | None,
         model = NoMatchModel.from_parts(arrays, params)
         texts = json.loads(_read_version_file(path, NOMATCH_TEXTS, MAX_JSON_BYTES))
     except (ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-        raise IndexUnusableError(f"the no-match model in version {path.name} is unreadable ({exc})") from None
+        raise IndexUnusableError.worded("ix_no_match_unreadable", version=path.name, detail=str(exc)) from None
     if model.dimension != manifest.dimension:
-        raise IndexUnusableError(
-            f"the no-match model in version {path.name} has dimension {model.dimension}, the index {manifest.dimension}"
+        raise IndexUnusableError.worded(
+            "ix_no_match_dimension", version=path.name, found=model.dimension, dimension=manifest.dimension
         )
     if not isinstance(texts, list) or len(texts) != len(model.reference) or not all(isinstance(t, str) for t in texts):
-        raise IndexUnusableError(f"{NOMATCH_TEXTS} in version {path.name} does not match the reference vectors")
+        raise IndexUnusableError.worded("ix_no_match_texts", name=NOMATCH_TEXTS, version=path.name)
     return model, texts, params
 
 
@@ -537,11 +560,11 @@ def _load_from(index_dir: Path, expect: Callable[[Manifest], str | None] | None,
     versions = list_versions(index_dir)
     current = read_current(index_dir)
     if not versions:
-        raise IndexUnusableError(f"no index found in {index_dir}. {FIX}")
+        raise IndexUnusableError.worded("ix_none", folder=str(index_dir), fix=Said("ix_fix"))
     order = ([current] if current in versions else []) + [v for v in versions if v != current]
     problems: list[str] = []
     if current is None or current not in versions:
-        problems.append(f"CURRENT in {index_dir} is missing or names no version")
+        problems.append(Said("ix_no_current", folder=str(index_dir)))
     for name in order:
         try:
             data = _load_version(index_dir / VERSIONS / name)
@@ -549,17 +572,19 @@ def _load_from(index_dir: Path, expect: Callable[[Manifest], str | None] | None,
             if retry and read_current(index_dir) != current:  # a build moved on and may have pruned it
                 raise _MovedOnError from None
             if isinstance(exc, OSError):
-                problems.append(f"index version {name} could not be read ({exc.strerror or exc})")
+                problems.append(Said("ix_version_unreadable", version=name, detail=str(exc.strerror or exc)))
             else:
-                problems.append(str(exc))
+                problems.append(exc.text())
             continue
         mismatch = expect(data.manifest) if expect else None
         if mismatch:
             problems.append(mismatch)
             continue
-        data.warnings = [f"{p}; serving the previous good version {name}. {FIX}" for p in problems]
+        data.warnings = [
+            Said("ix_previous_serves", problem=Messages((p,)), version=name, fix=Said("ix_fix")) for p in problems
+        ]
         return data
-    raise IndexUnusableError("no usable index: " + "; ".join(problems) + f". {FIX}")
+    raise IndexUnusableError.worded("ix_no_usable", problems=Messages(tuple(problems)), fix=Said("ix_fix"))
 
 
 def load_index(index_dir: Path, *, expect: Callable[[Manifest], str | None] | None = None) -> IndexData:

