@@ -428,3 +428,19 @@ def test_serve_refuses_to_start_where_reading_requires_sign_in(
     result = CliRunner().invoke(cli_app, ["serve", "--port", "1"])
     assert result.exit_code == 1
     assert "has no sign-in" in result.stderr
+
+
+@pytest.mark.parametrize("description", ["", "   \n\t ", "\u200b\u200b"])
+def test_similar_refuses_an_empty_description_as_a_description(client: TestClient, description: str) -> None:
+    """An empty (or blank) description is a 422 about the description, not about a question."""
+    response = post(client, "/similar", {"description": description})
+    assert_error(response, 422, "bad_question", "the description is empty")
+    assert "question" not in response.json()["error"]["message"]
+
+
+def test_similar_refuses_an_over_long_description_as_a_description(client: TestClient, built: Settings) -> None:
+    """A description over the limit is a 422 naming its length and the limit, about the description."""
+    response = post(client, "/similar", {"description": "ord " * built.max_question_chars})
+    assert_error(response, 422, "bad_question", f"the limit is {built.max_question_chars:,}")
+    message = response.json()["error"]["message"]
+    assert message.startswith("the description is ") and "question" not in message

@@ -117,3 +117,18 @@ def test_an_empty_description_is_a_question_error(searcher: Searcher, corpus: di
     """An empty description raises the domain error the page shows."""
     with pytest.raises(QuestionError):
         find_similar_projects(searcher, "  ", corpus)
+
+
+def test_a_refused_description_is_worded_about_the_description_in_both_languages(
+    searcher: Searcher, corpus: dict[str, Entry]
+) -> None:
+    """Empty and over-long descriptions are refused in the description's own words, Danish and English."""
+    with pytest.raises(QuestionError) as empty:
+        find_similar_projects(searcher, " \n ", corpus)
+    assert empty.value.said("da").startswith("beskrivelsen er tom") and "spørgsmål" not in empty.value.said("da")
+    assert str(empty.value).startswith("the description is empty")
+    with pytest.raises(QuestionError) as long:
+        find_similar_projects(searcher, "x" * (searcher.max_question_chars + 1), corpus)
+    limit = searcher.max_question_chars
+    assert long.value.said("da").startswith(f"beskrivelsen har {limit + 1:,} tegn".replace(",", "."))
+    assert str(long.value).startswith(f"the description is {limit + 1:,} characters; the limit is {limit:,}")

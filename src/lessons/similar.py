@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lessons.errors import QuestionError
 from lessons.models import Domain, Entry, Kind, ProjectStatus, Sector
-from lessons.search import Filters, Searcher
+from lessons.search import Filters, Searcher, prepare_question
 
 __all__ = ["SimilarProject", "find_similar_projects", "project_key"]
 
@@ -105,6 +106,25 @@ def _index(entries: Iterable[Entry]) -> dict[str, dict[Kind, list[Entry]]]:
     return by_project
 
 
+# a question's refusal (lessons.search.prepare_question), said of a project description instead
+_DESCRIPTION_WORDS = {
+    "question_not_text": "description_not_text",
+    "question_empty": "description_empty",
+    "question_too_long": "description_too_long",
+}
+
+
+def _check_description(description: str, max_chars: int) -> None:
+    """Refuse a description as a question would be refused (not text, empty, too long), in the description's words."""
+    try:
+        prepare_question(description, max_chars)
+    except QuestionError as exc:
+        key, values = exc.words or ("", {})
+        if key not in _DESCRIPTION_WORDS:
+            raise
+        raise QuestionError.worded(_DESCRIPTION_WORDS[key], **values) from None
+
+
 def find_similar_projects(
     searcher: Searcher,
     description: str,
@@ -120,6 +140,7 @@ def find_similar_projects(
     the closest ones even when none is close). Raises QuestionError for an empty or
     over-long description.
     """
+    _check_description(description, searcher.max_question_chars)
     filters = Filters(
         kinds=frozenset({Kind.PROJECT, Kind.EVALUATION}),
         domains=frozenset(domains),

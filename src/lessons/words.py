@@ -525,6 +525,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "spørgsmålet har {length} tegn; grænsen er {limit}. Kort det ned til det væsentlige.",
         "the question is {length} characters; the limit is {limit}. Shorten it to the essentials.",
     ),
+    "description_not_text": ("beskrivelsen skal være tekst", "the description must be text"),
+    "description_empty": (
+        "beskrivelsen er tom; beskriv projektet med et par sætninger: område, data og formål",
+        "the description is empty; describe the project in a few sentences: domain, data and aim",
+    ),
+    "description_too_long": (
+        "beskrivelsen har {length} tegn; grænsen er {limit}. Kort den ned til det væsentlige.",
+        "the description is {length} characters; the limit is {limit}. Shorten it to the essentials.",
+    ),
+    "projects_problem": ("Beskrivelsen kan ikke bruges: {problem}", "The description cannot be used: {problem}"),
     "new_conversation": ("Ny samtale", "New conversation"),
     "export": ("Hent samtalen (Markdown)", "Download the conversation (Markdown)"),
     "feedback_prompt": ("Var svaret nyttigt?", "Was this answer useful?"),
