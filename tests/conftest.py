@@ -23,6 +23,8 @@ from lessons.settings import DEFAULT_MODEL_DIR, Settings
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
+    from lessons.serving import SearchService
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL_CORPUS = ROOT / "corpus"
 SHARED_QUESTIONS = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
@@ -426,3 +428,17 @@ def record_first_arguments(monkeypatch: pytest.MonkeyPatch, owner: object, name:
 
     monkeypatch.setattr(owner, name, recording)
     return calls
+
+
+def recording_service(settings: Settings) -> tuple[SearchService, list[Any]]:
+    """A ``lessons serve`` search service whose opener records the query embedder it is handed on each (re)load
+    (None: the service lets the opener choose), then opens the index as the real one does."""
+    from lessons import serving
+
+    opened_with: list[Any] = []
+
+    def opener(settings: Settings, embedder: Any) -> Any:
+        opened_with.append(embedder)
+        return serving._open(settings, embedder)
+
+    return serving.SearchService(settings, opener=opener), opened_with

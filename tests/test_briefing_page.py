@@ -45,6 +45,11 @@ def fill(at: AppTest, *, sector: str, domain: str, data: list[str], decision: bo
     return at
 
 
+def state_profile(at: AppTest) -> AppTest:
+    """The briefing form filled in for a state project (a sector no signature project had), and submitted."""
+    return fill(at, sector="state", domain="administration", data=["free_text"], decision=False, vendor=False)
+
+
 def shown(at: AppTest) -> str:
     """Everything the page shows as text."""
     parts: list[str] = []
@@ -82,14 +87,7 @@ def test_a_health_decision_support_profile_gets_its_briefing(app_env: Settings) 
 
 def test_a_state_profile_shows_and_logs_the_gap(app_env: Settings) -> None:
     """A state project is told the corpus has no state projects, and the gap is logged for curators."""
-    at = fill(
-        open_app(page="briefing"),
-        sector="state",
-        domain="administration",
-        data=["free_text"],
-        decision=False,
-        vendor=False,
-    )
+    at = state_profile(open_app(page="briefing"))
     assert "Ingen af signaturprojekterne blev drevet af staten" in shown(at)
     assert "Medicinsk udstyr" not in shown(at)
     assert any("sector: state" in gap.question for gap in list_gaps(app_env.data_dir))

@@ -19,6 +19,7 @@ from lessons.query_encoder import ONNX, OnnxQueryEmbedder, light_runtime_for, se
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 from lessons.store import load_index
 from lessons.unigram import UnigramTokenizer
+from tests.conftest import recording_service
 
 from .conftest import ROOT, SHARED_QUESTIONS, question_texts, record_first_arguments
 from .test_unigram import ADVERSARIAL
@@ -493,18 +494,11 @@ def test_serve_rechecks_the_export_when_a_new_version_records_the_same_weights(
 ) -> None:
     """`lessons serve` keeps its ONNX session across a swap to a version recording the same export only while the
     export's files carry the recorded stamps; an export altered since is checked in full and the swap refused."""
-    from lessons import serving
     from lessons.build import build_index
     from lessons.store import read_current
 
     settings = onnx_index.model_copy(update={"serve_reload_check": 0.0})
-    opened_with: list[Any] = []
-
-    def opener(settings: Settings, embedder: Any) -> Any:
-        opened_with.append(embedder)
-        return serving._open(settings, embedder)
-
-    service = serving.SearchService(settings, opener=opener)
+    service, opened_with = recording_service(settings)
     service.load()
     first = service.current()  # the export checked, then the fake serves (the tiny export's dimension differs)
     assert opened_with == [None] and first.searcher.embedder is use_fake_embedder

@@ -16,7 +16,7 @@ from lessons.settings import Settings
 from tests.conftest import open_app
 from tests.test_app import OFF_TOPIC, ask
 from tests.test_app_edges import assert_danish
-from tests.test_briefing_page import app_env, fill
+from tests.test_briefing_page import app_env, fill, state_profile
 
 pytestmark = [pytest.mark.heavy, pytest.mark.usefixtures("fresh_streamlit")]
 __all__ = ["app_env"]  # the briefing page's fixture, used here too
@@ -44,14 +44,7 @@ def test_a_gap_that_cannot_be_logged_is_said_in_danish_on_the_chat_page(built: S
 def test_a_briefing_gap_that_cannot_be_logged_is_said_in_danish(app_env: Settings) -> None:
     """A state profile's gap that cannot be logged: the briefing is shown, with a Danish warning naming the database."""
     db_path(app_env.data_dir).mkdir(parents=True)
-    at = fill(
-        open_app(page="briefing"),
-        sector="state",
-        domain="administration",
-        data=["free_text"],
-        decision=False,
-        vendor=False,
-    )
+    at = state_profile(open_app(page="briefing"))
     [warning] = [str(w.value) for w in at.warning if "Hullerne kunne ikke logges" in str(w.value)]
     assert "feedbackdatabasen" in warning and "er ikke en almindelig fil" in warning, warning
     _no_english(warning, "briefing gap warning")

