@@ -169,34 +169,27 @@ def open_searcher(
         notices += [notice] if notice else []
     model = embedder  # the narrowed type, for the closure
 
+    def models(manifest: Manifest) -> dict[str, object]:  # the values of both messages about another model
+        return {
+            "built": repr(manifest.model),
+            "built_dimension": manifest.dimension,
+            "built_fingerprint": manifest.model_fingerprint,
+            "model": repr(model.name),
+            "dimension": model.dimension,
+            "fingerprint": model.fingerprint,
+        }
+
     def mismatch(manifest: Manifest) -> str | None:
         if manifest.dimension == model.dimension and manifest.model_fingerprint == model.fingerprint:
             return None
-        return Said(
-            "ix_version_other_model",
-            version=manifest.version,
-            built=repr(manifest.model),
-            built_dimension=manifest.dimension,
-            built_fingerprint=manifest.model_fingerprint,
-            model=repr(model.name),
-            dimension=model.dimension,
-            fingerprint=model.fingerprint,
-        )
+        return Said("ix_version_other_model", version=manifest.version, **models(manifest))
 
     if mismatch(data.manifest):  # an older version built with the configured model may still serve
         first = data.manifest
         try:
             data = load_index(folder, expect=mismatch)
         except IndexUnusableError:
-            raise IndexUnusableError.worded(
-                "index_other_model",
-                built=repr(first.model),
-                built_dimension=first.dimension,
-                built_fingerprint=first.model_fingerprint,
-                model=repr(embedder.name),
-                dimension=embedder.dimension,
-                fingerprint=embedder.fingerprint,
-            ) from None
+            raise IndexUnusableError.worded("index_other_model", **models(first)) from None
     warnings = notices + list(data.warnings)
     manifest = data.manifest
     try:
