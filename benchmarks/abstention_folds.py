@@ -186,9 +186,14 @@ VARIANTS: dict[str, Variant] = {
     "per_language_match": Variant("match cut-off per detected language", {"language_cutoffs": ("match",)}),
     "per_language_both": Variant("both cut-offs per detected language", {"language_cutoffs": ("no_match", "match")}),
     "fifth_round_data": Variant(
-        "the fifth round's data: no spent blind5 question, no sys_* category",
+        "the fifth round's data: no spent blind5, blind6 or blind7 question, no sys_* category",
         keep=_not_group_prefix("off:sys_", "in:sys_"),
-        drop_sets=("blind5.yaml",),
+        drop_sets=("blind5.yaml", "blind6.yaml", "blind7.yaml"),
+    ),
+    "sixth_round_data": Variant(
+        "the sixth round's data: no spent blind6 or blind7 question, no sys_* category",
+        keep=_not_group_prefix("off:sys_", "in:sys_"),
+        drop_sets=("blind6.yaml", "blind7.yaml"),
     ),
     "without_sys": Variant(
         "without the sixth round's systematic categories (sys_*)", keep=_not_group_prefix("off:sys_", "in:sys_")
