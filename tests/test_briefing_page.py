@@ -104,6 +104,16 @@ def test_an_incomplete_form_names_what_is_missing(app_env: Settings) -> None:
     assert "Sådan gjorde andre" not in shown(at)
 
 
+def test_an_incomplete_form_is_said_in_danish(app_env: Settings) -> None:
+    """An empty form: each missing answer is named by its Danish label in a Danish sentence, nothing marked English."""
+    at = open_app(page="briefing")
+    at.button[0].click().run()
+    errors = " ".join(str(e.value) for e in at.error)
+    for said in ("Titel mangler", "Beskrivelse mangler", "Data skal have mindst 1 værdi(er)"):
+        assert said in errors, errors
+    assert "på engelsk" not in errors and "required key" not in errors and "Tuple should" not in errors, errors
+
+
 def test_a_curator_marks_an_entry_superseded_on_the_curator_page(
     env_settings: Settings, use_fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

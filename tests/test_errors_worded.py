@@ -196,3 +196,134 @@ def test_a_setting_we_have_no_words_for_marks_only_pydantics_english(monkeypatch
     assert (
         danish.startswith("LESSONS_OIDC_ROLE_VALUES: ") and MARK in danish and "(angivet: 'no-equals-sign')" in danish
     )
+
+
+def test_a_corpus_folder_without_entries_is_said_in_danish(settings: Settings, tmp_path: Path) -> None:
+    """LESSONS_CORPUS_DIR without an entries/ folder: the problem names the folder in Danish; English as before."""
+    from lessons.corpus import load_corpus
+    from lessons.errors import CorpusError
+
+    with pytest.raises(CorpusError) as info:
+        load_corpus(tmp_path / "no-corpus")
+    danish = info.value.describe("da")
+    assert str(tmp_path / "no-corpus" / "entries") in danish and "ingen entries/-mappe" in danish
+    assert "på engelsk" not in danish and "corpus folder has no entries/ folder" in str(info.value)
+
+
+def test_a_first_build_blocked_by_a_file_says_so_without_a_previous_version(
+    settings: Settings, fake: FakeEmbedder
+) -> None:
+    """A file where the index folder belongs, on a first build: the OS's 'File exists' said in our words, and no
+    promise that a previous version still serves (there is none)."""
+    from lessons.errors import StorageError
+
+    settings.index_dir.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(StorageError) as info:
+        build_index(settings, fake)
+    danish, english = info.value.said("da"), str(info.value)
+    assert str(settings.index_dir) in danish and "der står allerede en fil med det navn" in danish, danish
+    assert "på engelsk" not in danish and "forrige indeksversion" not in danish, danish
+    assert "a file of that name is already there" in english and "previous index version" not in english
+
+
+def test_a_failed_build_over_a_good_version_says_the_previous_one_serves(
+    settings: Settings, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that fails (the disk full) after a good version: the message says the previous version still serves."""
+    import errno
+
+    from lessons import build
+    from lessons.errors import StorageError
+
+    build_index(settings, fake)
+
+    def full(*_args: object, **_kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(build, "write_version", full)
+    with pytest.raises(StorageError) as info:
+        build_index(settings, fake, full=True)
+    assert "Den forrige indeksversion bruges stadig" in info.value.said("da")
+
+
+def _accounts_missing(data_dir: Path) -> None:
+    """No accounts database yet."""
+
+
+def _accounts_too_large(data_dir: Path) -> None:
+    from lessons.accounts import MAX_DB_BYTES, db_path
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with db_path(data_dir).open("wb") as fh:
+        fh.truncate(MAX_DB_BYTES + 1)  # sparse: no disk used
+
+
+def _accounts_garbage(data_dir: Path) -> None:
+    from lessons.accounts import db_path
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db_path(data_dir).write_bytes(b"this is not a database at all" * 100)
+
+
+def _accounts_no_tables(data_dir: Path) -> None:
+    import sqlite3
+
+    from lessons.accounts import db_path
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sqlite3.connect(db_path(data_dir)).close()
+
+
+@pytest.mark.parametrize(
+    ("make", "danish"),
+    [
+        (_accounts_missing, "der er ingen kontodatabase i"),
+        (_accounts_too_large, "grænsen er"),
+        (_accounts_garbage, "kan ikke bruges"),
+        (_accounts_no_tables, "har ingen kontotabeller"),
+    ],
+)
+def test_an_accounts_database_that_cannot_be_used_is_said_in_danish(
+    tmp_path: Path, make: Callable[[Path], None], danish: str
+) -> None:
+    """Missing, oversized, garbage or table-less: the accounts database's refusal is Danish and names its file."""
+    from lessons.accounts import AccountStore, db_path
+
+    data_dir = tmp_path / "var"
+    make(data_dir)
+    error = _error(lambda: AccountStore(data_dir).check())
+    said = error.said("da")
+    assert danish in said and str(db_path(data_dir)) in said and MARK not in said, said
+    assert str(db_path(data_dir)) in str(error) and str(error) != said
+
+
+def test_a_question_the_model_cannot_embed_is_said_in_danish(settings: Settings, fake: FakeEmbedder) -> None:
+    """An embedder giving a non-finite vector: the question is refused in Danish, the English as before."""
+    import numpy as np
+
+    from lessons.errors import QuestionError
+
+    build_index(settings, fake)
+    searcher, _ = open_searcher(settings, fake)
+
+    def broken(texts: object) -> object:
+        return np.full((1, fake.dimension), np.nan, dtype=np.float32)
+
+    searcher.embedder.embed_queries = broken  # type: ignore[method-assign]
+    with pytest.raises(QuestionError) as info:
+        searcher.search("Hvordan fik projekterne adgang til data?", 3)
+    assert str(info.value) == "the question could not be embedded (non-finite vector)"
+    assert info.value.said("da").startswith("spørgsmålet kunne ikke omsættes til en vektor")
+
+
+def test_a_feedback_database_behind_a_file_is_said_in_our_words(tmp_path: Path) -> None:
+    """A file where the data folder belongs: the feedback database's refusal says so and what to do, in both
+    languages, instead of the OS's '[Errno 17] File exists' passed off as SQLite's message."""
+    from lessons.feedback import db_path, record_gap
+
+    (tmp_path / "var").write_text("not a folder", encoding="utf-8")
+    error = _error(lambda: record_gap(tmp_path / "var", "Hvad koster en pizza i Rom?"))
+    danish, english = error.said("da"), str(error)
+    assert str(db_path(tmp_path / "var")) in danish and "der står allerede en fil med det navn" in danish, danish
+    assert "Errno" not in danish and "på engelsk" not in danish, danish
+    assert english.startswith("cannot open the feedback database") and "a file of that name is already there" in english

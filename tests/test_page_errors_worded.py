@@ -149,3 +149,34 @@ def test_a_setting_out_of_range_is_said_in_danish_on_every_page(monkeypatch: pyt
         errors = [str(e.value).replace("\\", "") for e in at.error]
         assert any("LESSONS_TOP_K: må højst være 50 (angivet: '500')" in e for e in errors), (page, errors)
         assert not any("Input should be" in e for e in errors), (page, errors)
+
+
+@pytest.mark.usefixtures("use_fake_embedder")
+def test_a_corpus_without_entries_is_said_in_danish_on_first_start(
+    env_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """First start with LESSONS_CORPUS_DIR lacking entries/: the failed first build names the folder, in Danish."""
+    monkeypatch.setenv("LESSONS_CORPUS_DIR", str(tmp_path / "tomt-korpus"))
+    at = open_app()
+    [error] = [str(e.value).replace("\\", "") for e in at.error if "Indekset kunne ikke bygges" in str(e.value)]
+    assert "tomt-korpus/entries" in error and "ingen entries/-mappe" in error and "på engelsk" not in error, error
+    _no_english(error, "corpus without entries")
+
+
+def test_an_error_without_danish_words_is_marked_as_english_on_the_projects_page(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error that has no words of its own (the embedder's NaN vector) is shown marked as technical English, inside
+    the page's own Danish sentence, not passed off as the page's text."""
+    from lessons.errors import QuestionError
+    from lessons.ui import projects
+
+    def fail(*_args: object, **_kwargs: object) -> object:
+        raise QuestionError("the question could not be embedded (non-finite vector)")
+
+    monkeypatch.setattr(projects, "find_similar_projects", fail)
+    at = open_app(page="projekter")
+    at.text_area(key="projects_description").set_value("Vi vil forudsige genindlæggelser af ældre borgere.")
+    at.button[0].click().run()
+    [warning] = [str(w.value) for w in at.warning if "Beskrivelsen kan ikke bruges" in str(w.value)]
+    assert "(non-finite vector) (teknisk besked på engelsk)" in warning, warning

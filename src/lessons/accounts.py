@@ -29,7 +29,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from lessons.database import Schema, check_regular, ensure_schema
-from lessons.errors import LessonsError
+from lessons.errors import Count, LessonsError, Said, Term
 from lessons.roles import Actor, Role, check_name
 
 __all__ = [
@@ -101,9 +101,7 @@ def _time(text: str) -> datetime:
     try:
         when = datetime.fromisoformat(text)
     except (TypeError, ValueError):
-        raise AccountsUnavailableError(
-            f"the accounts database holds a time that is not a time: {str(text)[:40]!r}"
-        ) from None
+        raise AccountsUnavailableError.worded("acc_db_bad_time", value=repr(str(text)[:40])) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -237,12 +235,7 @@ class AccountStore:
         if create:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._check_file(create)
-        missing = (
-            None
-            if create
-            else f"the accounts database {self.path} has no accounts tables; "
-            "create the first account with `lessons users add NAME --role editor`"
-        )
+        missing = None if create else Said("acc_db_no_tables", path=str(self.path))
         with self._connect() as conn:
             ensure_schema(conn, _SCHEMA, "db_accounts", self.path, AccountsUnavailableError, missing=missing)
 
@@ -254,14 +247,11 @@ class AccountStore:
         if not path.exists():
             if create:
                 return
-            raise AccountsMissingError(
-                f"there is no accounts database at {path}; "
-                "create the first account with `lessons users add NAME --role editor`"
-            )
+            raise AccountsMissingError.worded("acc_db_missing", path=str(path))
         size = path.stat().st_size
         if size > MAX_DB_BYTES:
-            raise AccountsUnavailableError(
-                f"the accounts database {path} is {size:,} bytes; the limit is {MAX_DB_BYTES:,}"
+            raise AccountsUnavailableError.worded(
+                "acc_db_too_large", path=str(path), size=Count(size), limit=Count(MAX_DB_BYTES)
             )
 
     @contextmanager
@@ -270,7 +260,9 @@ class AccountStore:
         try:
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise AccountsUnavailableError(f"cannot open the accounts database {self.path}: {exc}") from None
+            raise AccountsUnavailableError.worded(
+                "db_cannot_open", what=Term("db_accounts"), path=str(self.path), detail=str(exc)
+            ) from None
         try:
             conn.execute("PRAGMA busy_timeout=10000")
             conn.execute("BEGIN IMMEDIATE")
@@ -280,7 +272,9 @@ class AccountStore:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise AccountsUnavailableError(f"the accounts database {self.path} cannot be used: {exc}") from None
+            raise AccountsUnavailableError.worded(
+                "db_unusable", what=Term("db_accounts"), path=str(self.path), detail=str(exc)
+            ) from None
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -293,7 +287,9 @@ class AccountStore:
         with self._connect() as conn:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
-                raise AccountsUnavailableError(f"the accounts database {self.path} is damaged: {result}")
+                raise AccountsUnavailableError.worded(
+                    "db_damaged", what=Term("db_accounts"), path=str(self.path), detail=str(result)
+                )
 
     # --- accounts ----------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from lessons.lexicon import background_topics
 from lessons.query_encoder import light_runtime_for
 from lessons.search import detect_language, own_lexical_scores, passage_coverage_scores, passage_subject_scores
 from lessons.settings import Settings
-from lessons.store import IndexData, Manifest, load_index, prune_versions, write_version
+from lessons.store import IndexData, Manifest, list_versions, load_index, prune_versions, write_version
 
 __all__ = ["BuildReport", "build_index", "build_lock"]
 
@@ -139,7 +139,16 @@ def build_index(
     try:
         return _build(settings, embedder, full=full, corpus=corpus, progress=progress)
     except OSError as exc:  # disk full, no permission, a file where a folder should be
-        raise storage_error(exc, settings.index_dir, "write_index", "index_kept") from None
+        raise storage_error(exc, settings.index_dir, "write_index", _kept(settings.index_dir)) from None
+
+
+def _kept(index_dir: Path) -> str:
+    """What a failed build leaves serving: the previous version (``index_kept``), or nothing to say when there was
+    none (a first build)."""
+    try:
+        return "index_kept" if list_versions(index_dir) else ""
+    except OSError:
+        return "index_kept"
 
 
 def _build(

@@ -190,7 +190,8 @@ def load_corpus(root: Path) -> Corpus:
     """
     entries_dir = root / ENTRIES_DIR
     if entries_dir.is_symlink() or not entries_dir.is_dir():
-        raise CorpusError([Problem(file=str(entries_dir), message="corpus folder has no entries/ folder")])
+        message = "corpus folder has no entries/ folder"
+        raise CorpusError([Problem(file=str(entries_dir), message=message, code="no_entries_folder")])
     problems: list[Problem] = []
     entries: dict[str, Entry] = {}
     files: dict[str, Path] = {}

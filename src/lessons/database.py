@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessons.errors import LessonsError, Term
+from lessons.errors import LessonsError, Said, Term
+from lessons.files import os_reason
 
 __all__ = ["Schema", "check_regular", "ensure_schema", "sqlite_session"]
 
@@ -59,12 +60,19 @@ def ensure_schema(
     if version > schema.version:
         raise error.worded("db_newer", what=Term(what), path=str(path), found=version, ours=schema.version)
     if version < schema.version:
+        if isinstance(missing, Said):  # kept with its words: said in the page's language
+            raise error.worded(missing.key, **missing.values)
         if missing is not None:
             raise error(missing)
         conn.executescript(schema.script)
         if schema.upgrade is not None:
             schema.upgrade(conn)
         conn.execute(f"PRAGMA user_version={schema.version}")
+
+
+def _said_reason(reason: str) -> Said:
+    """An OS refusal to make or open one of our databases, in the words of a refused write."""
+    return Said(f"storage_{reason}", doing=Term("storage_doing_write"))
 
 
 @contextmanager
@@ -88,6 +96,11 @@ def sqlite_session(
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=10)
     except (OSError, sqlite3.Error) as exc:
+        reason = os_reason(exc) if isinstance(exc, OSError) else None
+        if reason is not None:  # the folder cannot be made or the file opened: said in our words, with the fix
+            raise error.worded(
+                "db_cannot_open_os", what=Term(what), path=str(path), reason=_said_reason(reason)
+            ) from None
         raise error.worded("db_cannot_open", what=Term(what), path=str(path), detail=str(exc)) from None
     try:
         if wal:

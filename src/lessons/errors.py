@@ -160,6 +160,7 @@ class Problem:
     line: int | None = None
     code: str | None = dataclasses.field(default=None, compare=False)
     values: tuple[tuple[str, str | int | float], ...] = dataclasses.field(default=(), compare=False)
+    vocabulary: str = dataclasses.field(default="entry_field", compare=False)  # where the field's label is
 
     def __str__(self) -> str:
         return f"{self.where()}: {self.message}"
@@ -181,7 +182,7 @@ class Problem:
             return StorageError(**{k: str(v) for k, v in values.items()}).describe(lang)
         name = self.field or ""
         top, _, rest = name.partition(".")
-        shown = (label("entry_field", top, lang) + (f" ({rest})" if rest else "")) if top else ""
+        shown = (label(self.vocabulary, top, lang) + (f" ({rest})" if rest else "")) if top else ""
         key = _PROBLEM_WORDS.get(self.code or "")
         if key in _WHOLE_PROBLEMS:  # says it all, the field included
             return t(key, lang)
@@ -208,6 +209,7 @@ _PROBLEM_WORDS = {
     "string_too_short": "problem_empty",
     "string_too_long": "problem_too_long",
     "too_long": "problem_too_many",
+    "too_short": "problem_too_few",
     "less_than_equal": "problem_too_large",
     "less_than": "problem_too_large",
     "greater_than_equal": "problem_too_small",
@@ -224,6 +226,7 @@ _PROBLEM_WORDS = {
     "id_taken": "problem_id_taken",
     "not_yaml": "problem_not_yaml",
     "folder": "problem_folder",
+    "no_entries_folder": "problem_no_entries_folder",
     "deep": "problem_deep",
     "duplicate_id": "problem_duplicate_id",
     "id_not_file_name": "problem_id_not_file_name",
@@ -261,6 +264,7 @@ _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
         "problem_id_taken",
         "problem_not_yaml",
         "problem_folder",
+        "problem_no_entries_folder",
         "problem_deep",
         "problem_duplicate_id",
         "problem_id_not_file_name",

@@ -118,6 +118,12 @@ def storage_error(
     return error(where, doing, _REASONS.get(exc.errno or 0, "other"), after, detail=str(exc.strerror or exc))
 
 
+def os_reason(exc: OSError) -> str | None:
+    """The reason of an OS error as a code with words ``storage_<code>`` in :mod:`lessons.words` (disk_full,
+    denied, read_only, is_folder, not_folder, exists, missing, link, too_many_open); None for another."""
+    return _REASONS.get(exc.errno or 0)
+
+
 _REASONS = {  # an OS error number -> the storage_<reason> words that say it and what to do
     errno.ENOSPC: "disk_full",
     getattr(errno, "EDQUOT", errno.ENOSPC): "disk_full",
@@ -126,6 +132,7 @@ _REASONS = {  # an OS error number -> the storage_<reason> words that say it and
     errno.EROFS: "read_only",
     errno.EISDIR: "is_folder",
     errno.ENOTDIR: "not_folder",
+    errno.EEXIST: "exists",
     errno.ENOENT: "missing",
     errno.ELOOP: "link",
     errno.EMFILE: "too_many_open",

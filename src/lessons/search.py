@@ -677,7 +677,7 @@ class Searcher:
         dense_all = np.full(n, -1.0, dtype=np.float32)
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         if not np.isfinite(query).all():
-            raise QuestionError("the question could not be embedded (non-finite vector)")
+            raise QuestionError.worded("question_not_embedded")
         scores, ids = self.data.search(query, top)
         valid = ids[0] >= 0  # FAISS returns -1 for missing results
         dense_all[ids[0][valid]] = scores[0][valid]

@@ -316,7 +316,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{built_fingerprint}), but the configured model is {model} (dimension {dimension}, fingerprint {fingerprint})",
     ),
     "ix_corpus_invalid": (
-        "korpusset er ikke gyldigt ({n} problemer); kør `lessons validate`",
+        "korpusset er ikke gyldigt ({n} problem(er)); kør `lessons validate`",
         "the corpus does not validate ({n} problems); run `lessons validate`",
     ),
     "ix_stale": (
@@ -520,6 +520,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "question_empty": (
         "spørgsmålet er tomt; spørg om noget, fx 'skal vores algoritme CE-mærkes?'",
         "the question is empty; ask something, e.g. 'skal vores algoritme CE-mærkes?'",
+    ),
+    "question_not_embedded": (
+        "spørgsmålet kunne ikke omsættes til en vektor (sprogmodellen gav ugyldige tal)",
+        "the question could not be embedded (non-finite vector)",
     ),
     "question_too_long": (
         "spørgsmålet har {length} tegn; grænsen er {limit}. Kort det ned til det væsentlige.",
@@ -920,6 +924,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "problem_missing": ("{field} mangler", "{field} is missing"),
     "problem_empty": ("{field} er tom", "{field} is empty"),
     "problem_too_long": ("{field} er for lang: højst {limit} tegn", "{field} is too long: at most {limit} characters"),
+    "problem_too_few": ("{field} skal have mindst {limit} værdi(er)", "{field} needs at least {limit} value(s)"),
     "problem_too_many": ("{field} har for mange: højst {limit}", "{field} has too many: at most {limit}"),
     "problem_too_large": ("{field} er for stor: højst {limit}", "{field} is too large: at most {limit}"),
     "problem_too_small": ("{field} er for lille: mindst {limit}", "{field} is too small: at least {limit}"),
@@ -968,6 +973,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "problem_not_yaml": (
         "ikke en .yaml-fil med en erfaring; flyt eller slet den",
         "not a .yaml entry file; move or delete it",
+    ),
+    "problem_no_entries_folder": (
+        "korpusmappen har ingen entries/-mappe (erfaringerne ligger i entries/ under LESSONS_CORPUS_DIR)",
+        "corpus folder has no entries/ folder",
     ),
     "problem_folder": (
         "en mappe med navn som en erfaringsfil; flyt eller omdøb mappen",
@@ -1096,6 +1105,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "en del af stien er en fil, hvor der skulle være en mappe; flyt eller omdøb filen",
         "part of the path is a file, where a folder is expected; move or rename that file",
     ),
+    "storage_exists": (
+        "der står allerede en fil med det navn, hvor der skulle være en mappe; flyt eller omdøb filen",
+        "a file of that name is already there, where a folder is expected; move or rename that file",
+    ),
     "storage_missing": (
         "den findes ikke (er den flyttet eller slettet?)",
         "it does not exist (was it moved or deleted?)",
@@ -1128,6 +1141,29 @@ TEXTS: dict[str, tuple[str, str]] = {
         "kan ikke åbne {what} {path} (SQLites besked på engelsk: “{detail}”)",
         "cannot open {what} {path}: {detail}",
     ),
+    "db_damaged": (
+        "{what} {path} er beskadiget (SQLites besked på engelsk: “{detail}”)",
+        "{what} {path} is damaged: {detail}",
+    ),
+    "acc_db_missing": (
+        "der er ingen kontodatabase i {path}; opret den første konto med `lessons users add NAVN --role editor`",
+        "there is no accounts database at {path}; create the first account with `lessons users add NAME --role editor`",
+    ),
+    "acc_db_no_tables": (
+        "kontodatabasen {path} har ingen kontotabeller; opret den første konto med "
+        "`lessons users add NAVN --role editor`",
+        "the accounts database {path} has no accounts tables; create the first account with "
+        "`lessons users add NAME --role editor`",
+    ),
+    "acc_db_too_large": (
+        "kontodatabasen {path} fylder {size} byte; grænsen er {limit}",
+        "the accounts database {path} is {size} bytes; the limit is {limit}",
+    ),
+    "acc_db_bad_time": (
+        "kontodatabasen rummer et tidspunkt, der ikke er et tidspunkt: {value}",
+        "the accounts database holds a time that is not a time: {value}",
+    ),
+    "db_cannot_open_os": ("kan ikke åbne {what} {path}: {reason}", "cannot open {what} {path}: {reason}"),
     "db_unusable": (
         "{what} {path} kan ikke bruges (SQLites besked på engelsk: “{detail}”)",
         "{what} {path} cannot be used: {detail}",

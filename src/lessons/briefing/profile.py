@@ -196,7 +196,20 @@ def validate_profile(
             loc = tuple(err["loc"])
             field = ".".join(str(part) for part in loc) if loc else None
             line = line_of(loc, lines)
-            problems.append(Problem(file=file, field=field, line=line, message=_message(dict(err))))
+            values = tuple(
+                (key, value) for key, value in (err.get("ctx") or {}).items() if isinstance(value, str | int | float)
+            )
+            problems.append(
+                Problem(
+                    file=file,
+                    field=field,
+                    line=line,
+                    message=_message(dict(err)),
+                    code=err["type"],
+                    values=values,
+                    vocabulary="profile_field",
+                )
+            )
         raise ProfileError(problems) from None
 
 

@@ -36,7 +36,7 @@ def _admin_store(settings: Settings, lang: str) -> tuple[AccountStore, Actor] | 
     except PermissionDeniedError as exc:
         _say("error", auth.denied_message(exc, lang))
     except LessonsError as exc:
-        _say("error", safe(exc.describe(lang)))
+        _say("error", safe(exc.said(lang)))
     return None
 
 
@@ -60,7 +60,7 @@ def _add(settings: Settings, lang: str) -> None:
         )
         _record(settings, actor, "account-add", f"{account.name} as {account.role.value}")
     except LessonsError as exc:
-        _say("error", safe(exc.describe(lang)))
+        _say("error", safe(exc.said(lang)))
         return
     st.session_state.pop(NEW_KEYS["name"], None)
     _say("success", t("acc_added", lang, name=safe(account.name)))
@@ -86,7 +86,7 @@ def _change(settings: Settings, lang: str, name: str, what: str) -> None:
             store.remove(name)
             _record(settings, actor, "account-remove", name)
     except LessonsError as exc:
-        _say("error", safe(exc.describe(lang)))
+        _say("error", safe(exc.said(lang)))
         return
     _say("success", t("acc_changed", lang, name=safe(name)))
 
@@ -97,7 +97,7 @@ def render_accounts(settings: Settings, lang: str) -> None:
     try:
         accounts = auth.store(settings).accounts()
     except LessonsError as exc:
-        st.error(safe(exc.describe(lang)))
+        st.error(safe(exc.said(lang)))
         return
     now = utc_now()
     roles = [r.value for r in Role]

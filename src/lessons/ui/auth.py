@@ -143,7 +143,7 @@ def _oidc_actor(settings: Settings, claims: Mapping[str, Any], lang: str) -> Act
         actor = actor_from_claims(claims, settings)
         signin.oidc_signed_in(settings.data_dir, store(settings, create=True), key, actor)  # audits a new sign-in
     except OidcRoleError as exc:
-        st.session_state[OIDC_DENIED_KEY] = t("auth_oidc_no_role", lang, problem=safe(exc.describe(lang)))
+        st.session_state[OIDC_DENIED_KEY] = t("auth_oidc_no_role", lang, problem=safe(exc.said(lang)))
         with suppress(LessonsError):  # refused either way; the record is capped per name
             signin.oidc_refused(settings.data_dir, recorded_name(claims), str(exc), window=policy(settings).lockout)
         return None
@@ -199,7 +199,7 @@ def failure_message(exc: LessonsError, lang: str, key: str) -> str:
     has its words) in the text ``key``."""
     if isinstance(exc, PermissionDeniedError):
         return denied_message(exc, lang)
-    return t(key, lang, problem=safe(exc.describe(lang)))
+    return t(key, lang, problem=safe(exc.said(lang)))
 
 
 # --- the sign-in page and the sidebar -------------------------------------------------------------------

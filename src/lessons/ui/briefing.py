@@ -155,7 +155,7 @@ def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry]
     try:
         rules = _rules()
     except RulesError as exc:
-        st.error(t("brief_rules_problem", lang, problem=safe(exc.describe(lang))))
+        st.error(t("brief_rules_problem", lang, problem=safe(exc.said(lang))))
         return
     problems = check_rules(rules, entries)
     if problems:  # entries retired since the rules were written: the briefing skips them
@@ -170,7 +170,7 @@ def _make(profile: ProjectProfile, searcher: Searcher, entries: dict[str, Entry]
         with st.spinner(t("brief_making", lang)):
             briefing = generate_briefing(profile, searcher, entries, rules)
     except QuestionError as exc:
-        st.warning(t("question_problem", lang, problem=safe(exc.describe(lang))))
+        st.warning(t("question_problem", lang, problem=safe(exc.said(lang))))
         return
     logged = False
     if briefing.gaps:

@@ -127,7 +127,7 @@ def _save_feedback(answer_id: str, comment: str | None) -> None:
             language=answer.language,
         )
     except LessonsError as exc:
-        st.toast(t("feedback_failed", lang, problem=escape_markdown(exc.describe(lang))), icon=":material/error:")
+        st.toast(t("feedback_failed", lang, problem=escape_markdown(exc.said(lang))), icon=":material/error:")
         return
     st.session_state.setdefault(RATED_KEY, {})[answer_id] = comment is not None
 
@@ -233,7 +233,7 @@ def _answer(question: str, loaded: LoadedIndex, settings: Settings, filters: Fil
                 k=settings.top_k,
             )
         except QuestionError as exc:
-            st.warning(t("question_problem", lang, problem=safe(exc.describe(lang))))
+            st.warning(t("question_problem", lang, problem=safe(exc.said(lang))))
             return None
     if (answer.no_match or answer.weak) and answer.reason not in ("no_words", "too_short"):
         try:

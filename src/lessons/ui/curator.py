@@ -199,7 +199,7 @@ def error_text(exc: LessonsError, lang: str) -> str:
     """A domain error as the page shows it, in ``lang`` and made literal: a list of problems (a corpus that does
     not validate, a revision that no longer applies) as a list, each problem after its file and field."""
     if not isinstance(exc, ProblemsError | CurationProblemsError):
-        return safe(exc.describe(lang))
+        return safe(exc.said(lang))
     lines = [safe(exc.head(lang))]
     lines += [f"- {safe(p.where())}: {safe(p.describe(lang))}" for p in exc.problems]
     tail = exc.tail(lang) if isinstance(exc, CurationProblemsError) else ""

@@ -115,7 +115,7 @@ def render() -> None:
     try:
         entries = load_corpus_cached(settings).retrievable()
     except CorpusError as exc:
-        holder.error(safe(exc.describe(lang)))
+        holder.error(safe(exc.said(lang)))
         entries = None
     if entries:
         with holder.container():

@@ -126,7 +126,7 @@ def render() -> None:
                     domains=st.session_state.get(DOMAIN_KEY) or (),
                 )
         except QuestionError as exc:
-            st.warning(t("projects_problem", lang, problem=safe(exc.describe(lang))))
+            st.warning(t("projects_problem", lang, problem=safe(exc.said(lang))))
             return
         st.session_state[RESULTS_KEY] = found
     results: list[SimilarProject] | None = st.session_state.get(RESULTS_KEY)

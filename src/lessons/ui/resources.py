@@ -423,7 +423,7 @@ def show_gap_log(
     try:
         gaps, negative = list_gaps(settings.data_dir, rows), list_negative_feedback(settings.data_dir, rows)
     except LessonsError as exc:
-        st.error(escape_markdown(exc.describe(lang)))
+        st.error(escape_markdown(exc.said(lang)))
         return
     st.markdown(f"**{t('gaps', lang)}**")
     if not gaps:
