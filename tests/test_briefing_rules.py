@@ -190,3 +190,15 @@ def test_every_fired_rule_has_reasons_that_hold_for_the_profile(candidate: Proje
         for reason in match.reasons:
             assert reason.values
             assert set(reason.values) <= set(candidate.values_of(reason.field))
+
+
+def test_rules_naming_entries_not_in_the_corpus_are_said_in_danish() -> None:
+    """The page's note on rules naming retired entries or non-advice is Danish, with the ids and the kind's label."""
+    corpus = load_corpus(REAL_CORPUS).by_id()
+    text = MINIMAL.replace(
+        "lesson: finding-law", "lesson: finding-area-law-overview\n    advice: [finding-mdr-overview]"
+    )
+    said = {p.field: p.describe("da") for p in check_rules(parse_rules(text), corpus, "rules.yaml")}
+    assert said["rules.0.examples.0"] == "nævner 'handling-law', som ikke er i korpusset (udgået eller slettet?)"
+    assert said["rules.0.advice.0"] == "'finding-mdr-overview' er af typen «Tværgående fund», ikke et godt råd"
+    assert not any("på engelsk" in text for text in said.values())

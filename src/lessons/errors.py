@@ -194,8 +194,10 @@ class Problem:
                 kind=label("kind", str(values.get("kind", "")), lang),
                 fields=", ".join(label("entry_field", f, lang) for f in fields),
             )
-        if key in _OWN_PROBLEMS:  # ours, worded with the field's label and their values (ids, names)
+        if key in _OWN_PROBLEMS:  # ours, worded with the field's label and their values (ids, names, a kind)
             filled = {k: v if isinstance(v, str) else _number(v, lang) for k, v in values.items()}
+            if "kind" in values:
+                filled["kind"] = label("kind", str(values["kind"]), lang)
             return t(key, lang, **filled, field=shown or name)
         limit = next((values[k] for k in ("max_length", "min_length", "le", "lt", "ge", "gt") if k in values), None)
         if key is not None and shown and (limit is not None or key in ("problem_missing", "problem_empty")):
@@ -227,6 +229,8 @@ _PROBLEM_WORDS = {
     "not_yaml": "problem_not_yaml",
     "folder": "problem_folder",
     "no_entries_folder": "problem_no_entries_folder",
+    "rule_unknown": "problem_rule_unknown",
+    "rule_not_advice": "problem_rule_not_advice",
     "deep": "problem_deep",
     "duplicate_id": "problem_duplicate_id",
     "id_not_file_name": "problem_id_not_file_name",
@@ -265,6 +269,8 @@ _OWN_PROBLEMS = frozenset(  # ours, worded whole from their values
         "problem_not_yaml",
         "problem_folder",
         "problem_no_entries_folder",
+        "problem_rule_unknown",
+        "problem_rule_not_advice",
         "problem_deep",
         "problem_duplicate_id",
         "problem_id_not_file_name",

@@ -978,6 +978,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "korpusmappen har ingen entries/-mappe (erfaringerne ligger i entries/ under LESSONS_CORPUS_DIR)",
         "corpus folder has no entries/ folder",
     ),
+    "problem_rule_unknown": (
+        "nævner {id}, som ikke er i korpusset (udgået eller slettet?)",
+        "names {id}, which is not in the corpus",
+    ),
+    "problem_rule_not_advice": ("{id} er af typen «{kind}», ikke et godt råd", "{id} is a {kind}, not advice"),
     "problem_folder": (
         "en mappe med navn som en erfaringsfil; flyt eller omdøb mappen",
         "a folder named like an entry file; move or rename the folder",

@@ -309,11 +309,13 @@ def check_rules(rules: RuleSet, entries: Mapping[str, Entry], file: str = "<rule
     for where, entry_id in rules.entry_ids():
         entry = entries.get(entry_id)
         if entry is None:
-            problems.append(Problem(file=file, field=where, message=f"names {entry_id!r}, which is not in the corpus"))
+            message = f"names {entry_id!r}, which is not in the corpus"
+            values: tuple[tuple[str, str], ...] = (("id", repr(entry_id)),)
+            problems.append(Problem(file=file, field=where, message=message, code="rule_unknown", values=values))
         elif ".advice." in where and entry.kind is not Kind.ADVICE:
-            problems.append(
-                Problem(file=file, field=where, message=f"{entry_id!r} is a {entry.kind.value}, not advice")
-            )
+            message = f"{entry_id!r} is a {entry.kind.value}, not advice"
+            values = (("id", repr(entry_id)), ("kind", entry.kind.value))
+            problems.append(Problem(file=file, field=where, message=message, code="rule_not_advice", values=values))
     return problems
 
 
