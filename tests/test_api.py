@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,21 @@ def fake_opener(fake: FakeEmbedder) -> Any:
     """An opener that answers with the fake embedder."""
 
     def opener(settings: Settings, embedder: Embedder | None) -> tuple[Searcher, list[str]]:
+        return open_searcher(settings, fake)
+
+    return opener
+
+
+def reloading_opener(fake: FakeEmbedder, before_reload: Callable[[], None]) -> Any:
+    """An opener that answers with the fake embedder, running ``before_reload`` before every open after the first
+    (a reload: slowed down, or failing)."""
+    calls = 0
+
+    def opener(settings: Settings, embedder: Embedder | None) -> tuple[Searcher, list[str]]:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            before_reload()
         return open_searcher(settings, fake)
 
     return opener
@@ -364,16 +379,11 @@ def test_new_index_version_is_swapped_in(
 def test_requests_are_served_while_a_reload_is_slow(built: Settings, fake: FakeEmbedder) -> None:
     """While a new version loads, the old one keeps answering; then the new one takes over."""
     gate = threading.Event()
-    calls = 0
 
-    def slow_opener(settings: Settings, embedder: Embedder | None) -> tuple[Searcher, list[str]]:
-        nonlocal calls
-        calls += 1
-        if calls > 1:
-            assert gate.wait(10)
-        return open_searcher(settings, fake)
+    def wait_for_the_gate() -> None:
+        assert gate.wait(10)
 
-    service = SearchService(built, opener=slow_opener)
+    service = SearchService(built, opener=reloading_opener(fake, wait_for_the_gate))
     with TestClient(create_app(built, service=service)) as client:
         first = client.get("/health").json()["index_version"]
         build_index(built, fake, full=True)
@@ -393,16 +403,10 @@ def test_a_version_that_fails_to_load_leaves_the_old_one_serving(
     """If the new version cannot be loaded, the old one keeps serving and /health names the problem."""
     from lessons.errors import IndexUnusableError
 
-    calls = 0
+    def fail() -> None:
+        raise IndexUnusableError("the new version is damaged")
 
-    def failing_opener(settings: Settings, embedder: Embedder | None) -> tuple[Searcher, list[str]]:
-        nonlocal calls
-        calls += 1
-        if calls > 1:
-            raise IndexUnusableError("the new version is damaged")
-        return open_searcher(settings, fake)
-
-    service = SearchService(built, opener=failing_opener)
+    service = SearchService(built, opener=reloading_opener(fake, fail))
     with TestClient(create_app(built, service=service)) as client:
         first = client.get("/health").json()["index_version"]
         build_index(built, fake, full=True)
