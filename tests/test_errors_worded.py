@@ -327,3 +327,31 @@ def test_a_feedback_database_behind_a_file_is_said_in_our_words(tmp_path: Path) 
     assert str(db_path(tmp_path / "var")) in danish and "der står allerede en fil med det navn" in danish, danish
     assert "Errno" not in danish and "på engelsk" not in danish, danish
     assert english.startswith("cannot open the feedback database") and "a file of that name is already there" in english
+
+
+SWEPT = ("store.py", "engine.py", "query_encoder.py", "embedding.py", "settings.py", "accounts.py", "database.py")
+WORDED_ONLY = {
+    "IndexUnusableError",
+    "ModelNotFoundError",
+    "SettingsError",
+    "AccountsUnavailableError",
+    "AccountsMissingError",
+}
+
+
+def test_the_index_model_settings_and_accounts_modules_raise_only_worded_errors() -> None:
+    """Every index, model, settings and accounts-database error those modules raise has its words (made with
+    worded(), or SettingsError's problems), so no new one reaches a Danish page in English."""
+    import ast
+
+    root = Path(store.__file__).parent
+    unworded = []
+    for name in SWEPT:
+        for node in ast.walk(ast.parse((root / name).read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            func, keywords = node.exc.func, {keyword.arg for keyword in node.exc.keywords}
+            if isinstance(func, ast.Name) and func.id in WORDED_ONLY and "problems" not in keywords:
+                unworded.append(f"{name}:{node.lineno} {func.id}")
+    assert unworded == []
+    assert len(SWEPT) == len({(root / name).name for name in SWEPT if (root / name).is_file()})
