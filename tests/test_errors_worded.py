@@ -355,3 +355,13 @@ def test_the_index_model_settings_and_accounts_modules_raise_only_worded_errors(
                 unworded.append(f"{name}:{node.lineno} {func.id}")
     assert unworded == []
     assert len(SWEPT) == len({(root / name).name for name in SWEPT if (root / name).is_file()})
+
+
+def test_a_said_message_copies_with_its_words() -> None:
+    """A Said (an index warning) copied, as a cache or session may copy it, is still said in either language."""
+    import copy
+
+    warning = Said("ix_previous_serves", problem=Said("ix_no_manifest", version="v2"), version="v1", fix=Said("ix_fix"))
+    for copied in (copy.copy(warning), copy.deepcopy(warning)):
+        assert isinstance(copied, Said) and copied == warning
+        assert say(copied, "da").startswith("indeksversion v2 har intet manifest; den forrige gode version v1 bruges")

@@ -97,6 +97,7 @@ class Said(str):
         return text
 
     def __reduce__(self) -> tuple[object, ...]:
+        """How :func:`copy.copy` and :func:`copy.deepcopy` make one again (from its words, not its English)."""
         return _said_again, (self.key, self.values)
 
     def said(self, lang: str) -> str:
