@@ -365,3 +365,16 @@ def test_a_said_message_copies_with_its_words() -> None:
     for copied in (copy.copy(warning), copy.deepcopy(warning)):
         assert isinstance(copied, Said) and copied == warning
         assert say(copied, "da").startswith("indeksversion v2 har intet manifest; den forrige gode version v1 bruges")
+
+
+def test_the_corpus_differences_read_as_before_and_in_danish() -> None:
+    """The stale-index lines the CLI prints keep their English (five ids, then 'and N more') and say it in Danish."""
+    from lessons.engine import CorpusChanges, change_texts
+
+    ids = tuple(f"e{i}" for i in range(7))
+    lines = change_texts(CorpusChanges(added=("a",), removed=ids))
+    assert lines == [
+        "1 entry added since the build: a",
+        "7 entries removed or retired since the build: e0, e1, e2, e3, e4 and 2 more",
+    ]
+    assert say(lines[1], "da") == "7 erfaringer fjernet eller udgået siden bygningen: e0, e1, e2, e3, e4 og 2 flere"

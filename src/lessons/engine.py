@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from lessons.corpus import Corpus, corpus_files_digest, entry_hash, load_corpus
 from lessons.embedding import Embedder, load_embedder, model_fingerprint
-from lessons.errors import CorpusError, Count, IndexUnusableError, Messages, Said
+from lessons.errors import CorpusError, Count, Ids, IndexUnusableError, Messages, Said
 from lessons.models import Entry
 from lessons.query_encoder import select_query_embedder
 from lessons.settings import Settings, SettingsError
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # search pulls in bm25s and scipy: only `ask` and the app nee
 __all__ = [
     "CorpusChanges",
     "IndexStatus",
+    "change_texts",
     "corpus_changes",
     "corpus_differences",
     "index_status",
@@ -75,15 +76,19 @@ def corpus_changes(manifest: Manifest, corpus: Corpus) -> CorpusChanges:
     )
 
 
-def corpus_differences(manifest: Manifest, corpus: Corpus) -> list[str]:
-    """Human-readable differences (English, for the CLI and logs); the app words them from :func:`corpus_changes`."""
-    changes = corpus_changes(manifest, corpus)
+def change_texts(changes: CorpusChanges) -> list[Said]:
+    """What was added, removed (or retired) and changed since the build, one message each, the first five ids
+    named ('2 entries added since the build: a, b'); English as str(), either language through say()."""
     out = []
-    for label, ids in (("added", changes.added), ("removed or retired", changes.removed), ("changed", changes.changed)):
+    for what, ids in (("added", changes.added), ("removed", changes.removed), ("changed", changes.changed)):
         if ids:
-            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-            out.append(f"{len(ids)} entr{'y' if len(ids) == 1 else 'ies'} {label} since the build: {shown}")
+            out.append(Said(f"stale_{what}_{'one' if len(ids) == 1 else 'many'}", n=len(ids), ids=Ids(ids)))
     return out
+
+
+def corpus_differences(manifest: Manifest, corpus: Corpus) -> list[str]:
+    """The differences between the index and the corpus as messages (English as str(), for the CLI and logs)."""
+    return list(change_texts(corpus_changes(manifest, corpus)))
 
 
 def _unchanged(manifest: Manifest, settings: Settings) -> bool:

@@ -13,6 +13,7 @@ __all__ = [
     "CorpusError",
     "Count",
     "DraftsNotSavedError",
+    "Ids",
     "IndexUnusableError",
     "IngestError",
     "LessonsError",
@@ -118,6 +119,15 @@ class Messages:
     sep: str = "; "
 
 
+@dataclass(frozen=True)
+class Ids:
+    """A value of a worded message that lists ids: the first ``shown``, then 'and 3 more' in the message's
+    language."""
+
+    ids: tuple[str, ...]
+    shown: int = 5
+
+
 def say(message: object, lang: str) -> str:
     """A message in ``lang``: a :class:`Said` or a :class:`LessonsError` in its own words; any other text as it is in
     English, and marked as the technical English it is in another language."""
@@ -142,6 +152,9 @@ def _said(value: object, lang: str) -> object:
         return value.said(lang)
     if isinstance(value, Messages):
         return value.sep.join(say(item, lang) for item in value.items)
+    if isinstance(value, Ids):
+        rest = len(value.ids) - value.shown
+        return ", ".join(value.ids[: value.shown]) + (" " + t("and_more", lang, n=rest) if rest > 0 else "")
     return value
 
 

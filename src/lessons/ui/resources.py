@@ -65,7 +65,6 @@ MODEL_QUICK_WAIT = 1.0  # seconds a page waits for the model before showing prog
 INDEX_WAIT = 120.0  # seconds a page waits for an index version to open once the model is loaded
 POLL_SECONDS = 0.25  # how often the loading progress looks at the model
 LOAD_TIMEOUT = 900.0  # after this long a load that has not finished is reported as stuck
-SHOWN_IDS = 5
 
 
 def current_language() -> str:
@@ -262,16 +261,7 @@ def load_corpus_cached(settings: Settings) -> Corpus:
 
 def stale_text(changes: CorpusChanges, lang: str) -> str:
     """What changed since the build, in the interface language ('2 erfaringer tilføjet siden bygningen: a, b')."""
-    parts = []
-    for what, ids in (("added", changes.added), ("removed", changes.removed), ("changed", changes.changed)):
-        if not ids:
-            continue
-        shown = ", ".join(ids[:SHOWN_IDS])
-        if len(ids) > SHOWN_IDS:
-            shown += " " + t("and_more", lang, n=len(ids) - SHOWN_IDS)
-        key = f"stale_{what}_{'one' if len(ids) == 1 else 'many'}"
-        parts.append(t(key, lang, n=len(ids), ids=shown))
-    return "; ".join(parts)
+    return "; ".join(text.said(lang) for text in engine.change_texts(changes))
 
 
 def show_built(lang: str) -> None:
