@@ -108,6 +108,31 @@ def _cutoffs_reversed(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsEr
     return _error(lambda: open_searcher(reversed_cutoffs, fake)), "LESSONS_NO_MATCH_CUTOFFS"
 
 
+def _oversized(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsError, str]:
+    build_index(settings, fake)
+    os.truncate(_current(settings) / store.CHUNKS, store.MAX_DATA_FILE_BYTES + 1)  # sparse: no disk used
+    error = _error(lambda: store.load_index(settings.index_dir))
+    assert f"{store.MAX_DATA_FILE_BYTES + 1:,}".replace(",", ".") in error.said("da")  # Danish thousands
+    return error, store.CHUNKS
+
+
+def _vectors_cut(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsError, str]:
+    build_index(settings, fake)
+    version = _current(settings)
+    vectors = version / store.VECTORS
+    vectors.write_bytes(vectors.read_bytes()[:-4])
+    manifest = json.loads((version / store.MANIFEST).read_text(encoding="utf-8"))
+    manifest["checksums"][store.VECTORS] = store.sha256_file(vectors)  # consistent tampering: only sizes tell
+    manifest.pop(store.MANIFEST_CHECKSUM)
+    manifest[store.MANIFEST_CHECKSUM] = store._manifest_digest(manifest)
+    (version / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    return _error(lambda: store.load_index(settings.index_dir)), store.VECTORS
+
+
+def _bad_version_name(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsError, str]:
+    return _error(lambda: store.read_manifest(settings.index_dir, "../elsewhere")), "../elsewhere"
+
+
 CASES: dict[str, Callable[[Settings, FakeEmbedder], tuple[LessonsError, str]]] = {
     "no index": _no_index,
     "damaged file": _damaged,
@@ -115,6 +140,9 @@ CASES: dict[str, Callable[[Settings, FakeEmbedder], tuple[LessonsError, str]]] =
     "folder in a file's place": _folder_in_place,
     "unreadable manifest": _garbage_manifest,
     "newer index format": _newer_format,
+    "oversized file": _oversized,
+    "vectors cut short": _vectors_cut,
+    "not a version name": _bad_version_name,
     "built with another model": _other_model,
     "no light query runtime": _no_light_runtime,
     "model folder missing": _model_folder_missing,
