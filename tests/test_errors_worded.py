@@ -133,6 +133,21 @@ def _bad_version_name(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsEr
     return _error(lambda: store.read_manifest(settings.index_dir, "../elsewhere")), "../elsewhere"
 
 
+def _being_rebuilt(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsError, str]:
+    from lessons.build import build_lock
+
+    build_index(settings, fake)
+    lock = build_lock(settings.index_dir, 0)
+    lock.acquire()
+    try:
+        waiting = settings.model_copy(update={"build_lock_timeout": 0.2})
+        error = _error(lambda: build_index(waiting, fake, full=True))
+    finally:
+        lock.release()
+    assert "0,2 s" in error.said("da") and "0.2 s" in str(error)
+    return error, str(settings.index_dir / "build.lock")
+
+
 CASES: dict[str, Callable[[Settings, FakeEmbedder], tuple[LessonsError, str]]] = {
     "no index": _no_index,
     "damaged file": _damaged,
@@ -143,6 +158,7 @@ CASES: dict[str, Callable[[Settings, FakeEmbedder], tuple[LessonsError, str]]] =
     "oversized file": _oversized,
     "vectors cut short": _vectors_cut,
     "not a version name": _bad_version_name,
+    "being rebuilt": _being_rebuilt,
     "built with another model": _other_model,
     "no light query runtime": _no_light_runtime,
     "model folder missing": _model_folder_missing,
@@ -357,13 +373,23 @@ def test_a_feedback_database_behind_a_file_is_said_in_our_words(tmp_path: Path) 
     assert english.startswith("cannot open the feedback database") and "a file of that name is already there" in english
 
 
-SWEPT = ("store.py", "engine.py", "query_encoder.py", "embedding.py", "settings.py", "accounts.py", "database.py")
+SWEPT = (
+    "store.py",
+    "engine.py",
+    "query_encoder.py",
+    "embedding.py",
+    "settings.py",
+    "accounts.py",
+    "database.py",
+    "build.py",
+)
 WORDED_ONLY = {
     "IndexUnusableError",
     "ModelNotFoundError",
     "SettingsError",
     "AccountsUnavailableError",
     "AccountsMissingError",
+    "BuildLockedError",
 }
 
 

@@ -18,7 +18,7 @@ from lessons.abstention import NoMatchModel, TrainingQuestion, train_model, trai
 from lessons.chunking import Chunk, chunk_entries
 from lessons.corpus import Corpus, corpus_files_digest, corpus_hash, entry_hash, load_corpus
 from lessons.embedding import Embedder
-from lessons.errors import BuildLockedError, IndexUnusableError
+from lessons.errors import BuildLockedError, Count, IndexUnusableError
 from lessons.files import storage_error
 from lessons.lexicon import background_topics
 from lessons.query_encoder import light_runtime_for
@@ -164,9 +164,8 @@ def _build(
     try:
         lock.acquire()
     except Timeout:
-        raise BuildLockedError(
-            f"another build holds {settings.index_dir / 'build.lock'}; "
-            f"waited {settings.build_lock_timeout:g} s. Try again when it has finished."
+        raise BuildLockedError.worded(
+            "build_locked", lock=str(settings.index_dir / "build.lock"), seconds=Count(settings.build_lock_timeout)
         ) from None
     try:
         files_digest = None

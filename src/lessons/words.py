@@ -429,6 +429,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "not_regular_socket": ("en sokkel", "a socket"),
     "not_regular_other": ("ikke en almindelig fil", "not a regular file"),
     "model_problem": ("Sprogmodellen kan ikke indlæses: {problem}", "The language model cannot be loaded: {problem}"),
+    "build_locked": (
+        "en anden bygning af indekset holder {lock}; ventede {seconds} s. Prøv igen, når den er færdig.",
+        "another build holds {lock}; waited {seconds} s. Try again when it has finished.",
+    ),
     "build_failed": ("Indekset kunne ikke bygges: {problem}", "The index could not be built: {problem}"),
     "new_version": ("Nyt indeks indlæst: version {version}", "New index loaded: version {version}"),
     "settings_problem": ("Ugyldig indstilling: {problem}", "Invalid setting: {problem}"),
