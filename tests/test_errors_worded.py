@@ -93,7 +93,16 @@ def _no_light_runtime(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsEr
 
 def _model_folder_missing(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsError, str]:
     folder = settings.index_dir.parent / "no-such-model"
-    return _error(lambda: embedding.load_embedder(settings.model_copy(update={"model": str(folder)}))), str(folder)
+    error = _error(lambda: embedding.load_embedder(settings.model_copy(update={"model": str(folder)})))
+    assert "LESSONS_ALLOW_DOWNLOAD" not in str(error)  # a folder is not fetched from a hub
+    return error, str(folder)
+
+
+def _hub_model_missing(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsError, str]:
+    name = "someone/no-such-model"
+    error = embedding._missing_model(name, False, OSError("not found"))  # what loading it says (no torch here)
+    assert "LESSONS_ALLOW_DOWNLOAD=1" in error.said("da")  # a hub name may be fetched, when downloads are on
+    return error, name
 
 
 def _default_model_missing(settings: Settings, fake: FakeEmbedder) -> tuple[LessonsError, str]:
@@ -162,6 +171,7 @@ CASES: dict[str, Callable[[Settings, FakeEmbedder], tuple[LessonsError, str]]] =
     "built with another model": _other_model,
     "no light query runtime": _no_light_runtime,
     "model folder missing": _model_folder_missing,
+    "hub model not found": _hub_model_missing,
     "default model not set up": _default_model_missing,
     "no-match cut-offs reversed": _cutoffs_reversed,
 }

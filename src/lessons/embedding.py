@@ -188,6 +188,8 @@ def _missing_model(model: str, allow_download: bool, exc: Exception) -> ModelNot
         return ModelNotFoundError.worded("model_default_missing", model=model)
     if path.exists():
         return ModelNotFoundError.worded("model_folder_unloadable", model=model, detail=str(exc))
+    if model.startswith((".", "/", "~")):  # a folder, not a hub name: downloading would not help
+        return ModelNotFoundError.worded("model_folder_missing", model=model)
     key = "model_not_found_download" if allow_download else "model_not_found"
     return ModelNotFoundError.worded(key, model=repr(model))
 

@@ -405,6 +405,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "sentence-transformers-modelmappe?",
         "cannot load the model folder {model}: {detail}. Is it a sentence-transformers model folder?",
     ),
+    "model_folder_missing": (
+        "modelmappen {model} findes ikke. Sæt LESSONS_MODEL til en sentence-transformers-modelmappe, eller fjern "
+        "LESSONS_MODEL, og kør `lessons setup-model` for at bruge standardmodellen.",
+        "the model folder {model} does not exist. Set LESSONS_MODEL to a sentence-transformers model folder, or unset "
+        "LESSONS_MODEL and run `lessons setup-model` to use the default model.",
+    ),
     "model_not_found": (
         "sprogmodellen {model} findes ikke lokalt. Hentning er slået fra: sæt LESSONS_ALLOW_DOWNLOAD=1 for at hente "
         "den fra en hub, eller sæt LESSONS_MODEL til en lokal sentence-transformers-mappe.",
