@@ -186,14 +186,20 @@ VARIANTS: dict[str, Variant] = {
     "per_language_match": Variant("match cut-off per detected language", {"language_cutoffs": ("match",)}),
     "per_language_both": Variant("both cut-offs per detected language", {"language_cutoffs": ("no_match", "match")}),
     "fifth_round_data": Variant(
-        "the fifth round's data: no spent blind5, blind6 or blind7 question, no sys_* category",
+        "the fifth round's data and calibration: no spent blind5, blind6 or blind7 question, no sys_* category",
+        {"no_match_holdout": "category"},
         keep=_not_group_prefix("off:sys_", "in:sys_"),
         drop_sets=("blind5.yaml", "blind6.yaml", "blind7.yaml"),
     ),
     "sixth_round_data": Variant(
-        "the sixth round's data: no spent blind6 or blind7 question, no sys_* category",
+        "the sixth round's data and calibration: no spent blind6 or blind7 question, no sys_* category",
+        {"no_match_holdout": "category"},
         keep=_not_group_prefix("off:sys_", "in:sys_"),
         drop_sets=("blind6.yaml", "blind7.yaml"),
+    ),
+    "whole_theme_no_match": Variant(
+        "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",
+        {"no_match_holdout": "category"},
     ),
     "without_sys": Variant(
         "without the sixth round's systematic categories (sys_*)", keep=_not_group_prefix("off:sys_", "in:sys_")
@@ -201,6 +207,21 @@ VARIANTS: dict[str, Variant] = {
     "without_sys_off": Variant("without the sixth round's systematic negatives", keep=_not_group_prefix("off:sys_")),
     "without_sys_in": Variant("without the sixth round's plain Danish positives", keep=_not_group_prefix("in:sys_")),
     "off_topic_match_1pct": Variant("off-topic bound 1 % on match", {"off_topic_match": 0.01}),
+    "category_bound_10": Variant(
+        "match cut-off: at most 10 % of held-out off-topic categories with a question at match",
+        {"off_topic_unit": "category", "off_topic_match": 0.10},
+    ),
+    "category_bound_05": Variant(
+        "match cut-off: at most 5 % of held-out off-topic categories with a question at match",
+        {"off_topic_unit": "category", "off_topic_match": 0.05},
+    ),
+    "category_bound_02": Variant(
+        "match cut-off: at most 2 % of held-out off-topic categories with a question at match",
+        {"off_topic_unit": "category", "off_topic_match": 0.02},
+    ),
+    "coverage_gate_10": Variant("match needs coverage above the answerable 10 % quantile", {"coverage_gate": 0.10}),
+    "coverage_gate_3": Variant("match needs coverage above the answerable 3 % quantile", {"coverage_gate": 0.03}),
+    "coverage_gate_5": Variant("match needs coverage above the answerable 5 % quantile", {"coverage_gate": 0.05}),
 }
 
 
@@ -238,7 +259,8 @@ def leave_one_set_out(
             score = model.score(
                 features.vectors[i], features.lexical[i], float(features.coverage[i]), float(features.subject[i])
             )
-            states.append(str(model.confidence(score, language=features.detected[i]).value))
+            coverage = float(features.coverage[i])
+            states.append(str(model.confidence(score, language=features.detected[i], coverage=coverage).value))
             question = features.questions[i]
             written.append(question.language)
             answerable.append(question.in_domain)

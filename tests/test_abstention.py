@@ -186,10 +186,13 @@ def test_holding_whole_in_domain_categories_out_lowers_the_cut_offs() -> None:
     )
     assert (spread_report.answerable_holdout, whole_report.answerable_holdout) == ("question", "category")
     assert whole.cutoffs["combined"][0] < spread.cutoffs["combined"][0]
-    # the default: match from the spread hold-out, no_match also bounded on whole categories (the lower cut-off)
-    both, report = train_model(vectors, questions, lexical, folds=4, repeats=1)
+    # the fifth and sixth rounds' default: match from the spread hold-out, no_match also bounded on whole
+    # categories (the lower cut-off); since the seventh round the default is the spread hold-out alone
+    both, report = train_model(vectors, questions, lexical, folds=4, repeats=1, no_match_holdout="category")
     assert both.cutoffs["combined"] == (whole.cutoffs["combined"][0], spread.cutoffs["combined"][1])
     assert report.to_json()["no_match_holdout"] == "category" and spread_report.no_match_holdout is None
+    default, default_report = train_model(vectors, questions, lexical, folds=4, repeats=1)
+    assert default.cutoffs == spread.cutoffs and default_report.no_match_holdout is None
     with pytest.raises(ValueError, match="no_match hold-out"):
         train_model(vectors, questions, lexical, folds=4, repeats=1, no_match_holdout="theme")
 
