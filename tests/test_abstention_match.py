@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,6 +16,12 @@ from lessons.abstention import (
     conformal_cutoff,
     train_model,
 )
+from lessons.build import build_index
+from lessons.embedding import FakeEmbedder
+from lessons.engine import open_searcher
+from lessons.evaluation import _rule_state
+from lessons.search import Searcher
+from lessons.settings import Settings
 
 from .conftest import near_and_far_categories
 
@@ -120,11 +127,29 @@ def test_the_whole_theme_folds_are_reported_even_when_they_do_not_set_the_no_mat
     """Without the whole-theme bound the no_match cut-off is the spread one; the report still judges whole themes."""
     vectors, questions = near_and_far_categories(np.random.default_rng(2), lambda _in_domain: None)
     lexical = [0.0] * len(questions)
-    bounded, bounded_report = train_model(vectors, questions, lexical, folds=4, repeats=1)
-    spread, report = train_model(vectors, questions, lexical, folds=4, repeats=1, no_match_holdout=None)
+    bounded, bounded_report = train_model(vectors, questions, lexical, folds=4, repeats=1, no_match_holdout="category")
+    spread, report = train_model(vectors, questions, lexical, folds=4, repeats=1)  # the default since the seventh round
     assert report.no_match_holdout is None and bounded_report.no_match_holdout == "category"
     assert spread.cutoffs["combined"][0] >= bounded.cutoffs["combined"][0]
     assert set(report.held_out_detail) == {"spread", "whole_theme"}
     # the same whole-theme folds, judged under the spread cut-off: at least as many answerable flagged
     flagged = report.held_out_detail["whole_theme"]["all"]["answerable_no_match"]
     assert flagged >= bounded_report.held_out_detail["whole_theme"]["all"]["answerable_no_match"]
+
+
+def test_the_search_applies_a_coverage_gate_to_match(settings: Settings, fake: FakeEmbedder) -> None:
+    """A searcher whose model has a coverage gate no question reaches says weak where it said match; eval agrees."""
+    build_index(settings, fake)
+    searcher = open_searcher(settings, fake)[0]
+    question = "Skal algoritmen CE-mærkes efter MDR?"
+    model = searcher.data.no_match_model
+    assert model is not None and model.match_coverage is None  # the build trains without a gate
+    low_score = searcher.search(question).decision_score
+    assert low_score is not None
+    pinned = replace(model, cutoffs={**model.cutoffs, "combined": (low_score - 2.0, low_score - 1.0)})
+    open_gate = Searcher(replace(searcher.data, no_match_model=pinned), fake)
+    shut_gate = Searcher(replace(searcher.data, no_match_model=replace(pinned, match_coverage=1.01)), fake)
+    assert open_gate.search(question).confidence is Confidence.MATCH
+    gated = shut_gate.search(question)
+    assert gated.confidence is Confidence.WEAK and gated.coverage < 1.01
+    assert _rule_state(shut_gate, gated, "combined") is Confidence.WEAK

@@ -211,7 +211,7 @@ def _rule_state(searcher: Searcher, result: SearchResult, rule: str) -> Confiden
         return result.confidence
     if result.reason in ("no_words", "too_short"):
         return Confidence.NO_MATCH
-    return model.confidence(result.rule_scores[rule], rule, result.language)
+    return model.confidence(result.rule_scores[rule], rule, result.language, coverage=result.coverage)
 
 
 def evaluate_all(

@@ -640,7 +640,8 @@ class Searcher:
             return (Confidence.MATCH if matched else Confidence.NO_MATCH), None, {"margin": margin}
         scores = model.rule_scores(vector, best_lexical, coverage=coverage, subject=subject)
         scores["margin"] = margin
-        return model.confidence(scores["combined"], language=language), scores["combined"], scores
+        state = model.confidence(scores["combined"], language=language, coverage=coverage)
+        return state, scores["combined"], scores
 
     def _coverage_of(self, text: str, dense: npt.NDArray[np.float32]) -> float:
         """The coverage feature over the best dense passages; 1.0 for a model that does not weigh it."""
