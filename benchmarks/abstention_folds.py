@@ -40,6 +40,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from lessons.abstention import (
+    SHORT_GROUPS,
     SPENT_BLIND_SETS,
     TrainingQuestion,
     held_out_rates,
@@ -244,11 +245,15 @@ def leave_one_set_out(
     seed: int = 0,
     eval_dir: Path = EVAL_DIR,
 ) -> dict[str, dict[str, float]]:
-    """LOBO: for each spent set, train without its questions and judge them; rates pooled, per language and per set."""
+    """LOBO: for each spent set, train without its questions and judge them; rates pooled, per language, per set.
+
+    Also for the very short questions (``short``: those of :data:`lessons.abstention.SHORT_GROUPS`).
+    """
     keep = variant.mask(features, eval_dir)
     states: list[str] = []
     written: list[str] = []
     answerable: list[bool] = []
+    short: list[bool] = []
     where: list[str] = []
     for name in sets:
         keys = {_key(q.q) for q in load_spent(name, eval_dir)}
@@ -264,12 +269,14 @@ def leave_one_set_out(
             question = features.questions[i]
             written.append(question.language)
             answerable.append(question.in_domain)
+            short.append(question.group in SHORT_GROUPS)
             where.append(name)
     shown = np.array(["no" if s == "no_match" else s for s in states])
     is_in = np.array(answerable)
     lang = np.array(written)
     sets_of = np.array(where)
     subsets = {"all": np.ones(len(shown), dtype=bool), "da": lang == "da", "en": lang == "en"}
+    subsets["short"] = np.array(short, dtype=bool)  # the very short questions (SHORT_GROUPS)
     subsets.update({name: sets_of == name for name in sets})
     return {name: held_out_rates([shown], is_in & mask, ~is_in & mask) for name, mask in subsets.items()}
 

@@ -128,7 +128,8 @@ def test_leave_one_set_out_trains_without_each_set_and_judges_it(tmp_path: Path)
     (tmp_path / "blind2.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     variant = VARIANTS["landed"]
     rates = leave_one_set_out(features, variant, sets=["blind2.yaml"], eval_dir=tmp_path)
-    assert set(rates) == {"all", "da", "en", "blind2.yaml"}
+    assert set(rates) == {"all", "da", "en", "short", "blind2.yaml"}
+    assert rates["short"] == {}  # no very short questions here
     assert rates["all"] == rates["blind2.yaml"]
     assert set(rates["all"]) == {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     assert rates["all"]["answerable_no_match"] <= 0.1 and rates["all"]["off_topic_no_match"] >= 0.5
