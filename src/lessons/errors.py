@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
@@ -97,17 +98,17 @@ class Said(str):
         text.key, text.values = key, values
         return text
 
-    def __reduce__(self) -> tuple[object, ...]:
-        """How :func:`copy.copy` and :func:`copy.deepcopy` make one again (from its words, not its English)."""
-        return _said_again, (self.key, self.values)
+    def __copy__(self) -> Self:
+        """:func:`copy.copy` keeps the message: its words do not change."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Said:
+        """:func:`copy.deepcopy` makes it again from its words (not from its English)."""
+        return Said(self.key, **copy.deepcopy(self.values, memo))
 
     def said(self, lang: str) -> str:
         """The message in ``lang``."""
         return t(self.key, lang, **{k: _said(v, lang) for k, v in self.values.items()})
-
-
-def _said_again(key: str, values: dict[str, object]) -> Said:
-    return Said(key, **values)
 
 
 @dataclass(frozen=True)
