@@ -198,6 +198,9 @@ VARIANTS: dict[str, Variant] = {
         keep=_not_group_prefix("off:sys_", "in:sys_"),
         drop_sets=("blind6.yaml", "blind7.yaml"),
     ),
+    "seventh_round_data": Variant(
+        "the seventh round's data and calibration: no spent blind8 question", drop_sets=("blind8.yaml",)
+    ),
     "whole_theme_no_match": Variant(
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",
         {"no_match_holdout": "category"},

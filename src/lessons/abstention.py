@@ -98,6 +98,7 @@ SPENT_BLIND_SETS = (
     "blind5.yaml",
     "blind6.yaml",
     "blind7.yaml",
+    "blind8.yaml",
 )
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
