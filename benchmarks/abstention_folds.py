@@ -223,6 +223,18 @@ VARIANTS: dict[str, Variant] = {
         "match cut-off: at most 2 % of held-out off-topic categories with a question at match",
         {"off_topic_unit": "category", "off_topic_match": 0.02},
     ),
+    "feature_clip_05": Variant(
+        "each weighed feature clipped to its held-out 0.5-99.5 % range before the combination", {"feature_clip": 0.005}
+    ),
+    "feature_clip_2": Variant(
+        "each weighed feature clipped to its held-out 2-98 % range before the combination", {"feature_clip": 0.02}
+    ),
+    "agreement_1": Variant(
+        "match needs probe and kNN each above the answerable 1 % quantile", {"match_agreement": 0.01}
+    ),
+    "agreement_2": Variant(
+        "match needs probe and kNN each above the answerable 2 % quantile", {"match_agreement": 0.02}
+    ),
     "coverage_gate_10": Variant("match needs coverage above the answerable 10 % quantile", {"coverage_gate": 0.10}),
     "coverage_gate_3": Variant("match needs coverage above the answerable 3 % quantile", {"coverage_gate": 0.03}),
     "coverage_gate_5": Variant("match needs coverage above the answerable 5 % quantile", {"coverage_gate": 0.05}),

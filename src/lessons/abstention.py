@@ -284,6 +284,12 @@ class NoMatchModel:
     language_cutoffs: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     # the least coverage a question needs for the combined rule's match (None: no such gate)
     match_coverage: float | None = None
+    # each weighed feature's (low, high) bounds: a question's feature is clipped to them before the
+    # combination, so no single feature carries a question far past its training range (None: unbounded)
+    feature_bounds: tuple[tuple[float, float], ...] | None = None
+    # the least probe logit and kNN margin the combined rule's match needs (None: no agreement gate); a
+    # question short of either has its combined score held just under the match cut-off
+    match_agreement: tuple[float, float] | None = None
 
     @cached_property
     def _indexes(self) -> tuple[Any, Any]:
@@ -324,9 +330,19 @@ class NoMatchModel:
         query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         probe = float(query[0].astype(np.float64) @ self.probe + self.probe_bias)
         knn = self.knn_margin(query)
-        values = (probe, knn, float(lexical), float(coverage), float(subject))
-        combined = sum(w * v for w, v in zip(self.combine, values, strict=False)) + self.combine_bias
+        values = (probe, knn, float(lexical), float(coverage), float(subject))[: len(self.combine)]
+        if self.feature_bounds is not None:
+            values = tuple(min(max(v, low), high) for v, (low, high) in zip(values, self.feature_bounds, strict=True))
+        combined = sum(w * v for w, v in zip(self.combine, values, strict=True)) + self.combine_bias
+        if self.match_agreement is not None and (probe < self.match_agreement[0] or knn < self.match_agreement[1]):
+            combined = min(combined, self._under_match)
         return {"probe": probe, "knn": knn, "combined": combined}
+
+    @cached_property
+    def _under_match(self) -> float:
+        """The highest combined score under every match cut-off (pooled and per language)."""
+        lowest = min([self.cutoffs["combined"][1], *(rules["combined"][1] for rules in self.language_cutoffs.values())])
+        return float(np.nextafter(lowest, -math.inf))
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -378,6 +394,10 @@ class NoMatchModel:
         }
         if self.match_coverage is not None:
             out["match_coverage"] = self.match_coverage
+        if self.feature_bounds is not None:
+            out["feature_bounds"] = [list(pair) for pair in self.feature_bounds]
+        if self.match_agreement is not None:
+            out["match_agreement"] = list(self.match_agreement)
         if self.language_cutoffs:
             out["language_cutoffs"] = {
                 language: {rule: list(pair) for rule, pair in rules.items()}
@@ -408,6 +428,13 @@ class NoMatchModel:
         match_coverage = None if gate is None else float(gate)
         values = [*combine, *(v for pair in pairs for v in pair if math.isfinite(v))]
         values += [match_coverage] if match_coverage is not None else []
+        bounds = _parse_bounds(params.get("feature_bounds"), len(combine) - 1)  # absent before the eighth round
+        agreement = params.get("match_agreement")  # absent before the eighth round
+        if agreement is not None:
+            agreement = (float(agreement[0]), float(agreement[1])) if len(agreement) == 2 else None
+            if agreement is None:
+                raise ValueError("match_agreement needs a probe and a kNN bound")
+            values += list(agreement)
         if not np.isfinite(probe).all() or not all(math.isfinite(v) for v in values):
             raise ValueError("non-finite model parameters")
         return cls(
@@ -421,7 +448,21 @@ class NoMatchModel:
             neighbours=int(params.get("neighbours", 10)),
             language_cutoffs=by_language,
             match_coverage=match_coverage,
+            feature_bounds=bounds,
+            match_agreement=agreement,
         )
+
+
+def _parse_bounds(raw: Any, features: int) -> tuple[tuple[float, float], ...] | None:
+    """Stored feature bounds (a finite [low, high] per weighed feature), None if absent, or ValueError."""
+    if raw is None:
+        return None
+    bounds = tuple((float(pair[0]), float(pair[1])) for pair in raw)
+    if len(bounds) != features or any(len(pair) != 2 for pair in raw):
+        raise ValueError(f"feature_bounds needs one [low, high] pair for each of the {features} weighed features")
+    if not all(math.isfinite(v) for pair in bounds for v in pair) or any(low > high for low, high in bounds):
+        raise ValueError("feature_bounds must be finite with low <= high")
+    return bounds
 
 
 def _parse_cutoffs(raw: Any) -> dict[str, tuple[float, float]]:
@@ -523,6 +564,20 @@ def _standardised_fit(features: FloatArray, labels: FloatArray, l2: float) -> tu
     return raw, float(b - (raw * mean).sum())
 
 
+def _feature_bounds(features: FloatArray, share: float) -> tuple[tuple[float, float], ...]:
+    """Each column's (``share``, ``1 - share``) quantiles: the range a feature is clipped to."""
+    low = np.quantile(features, share, axis=0)
+    high = np.quantile(features, 1 - share, axis=0)
+    return tuple((float(a), float(b)) for a, b in zip(low, high, strict=True))
+
+
+def _clipped(features: FloatArray, bounds: Sequence[tuple[float, float]]) -> FloatArray:
+    """The features with each column clipped to its bounds."""
+    low, high = np.array(bounds, dtype=np.float64).T
+    out: FloatArray = np.clip(features, low, high)
+    return out
+
+
 def off_topic_match_cutoff(scores: Sequence[float] | FloatArray, beta: float) -> float:
     """The score from which at most ``beta`` of new exchangeable off-topic scores reach ``match`` (split-conformal).
 
@@ -572,12 +627,14 @@ def _held_out_scores(
     folds: int,
     l2: float,
     neighbours: int,
+    clip: float | None = None,
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
     """One round of cross-fitting: each fold's features and scores from models fitted without it.
 
     Returns the stacked features (probe logit, kNN margin, then the question's own columns of
     ``extra``: lexical, coverage, subject) and each rule's held-out score; the combination's own scores
-    are nested (fitted on the other folds' held-out features).
+    are nested (fitted on the other folds' held-out features), on features clipped to the held-out
+    features' ``clip`` and ``1 - clip`` quantiles when ``clip`` is given (the returned features are not).
     """
     held = fold >= 0
     labels = y.astype(np.int8)
@@ -592,14 +649,15 @@ def _held_out_scores(
         probe[test] = x[test].astype(np.float64) @ w + b
         knn[test] = _knn_margin(x[train], labels[train], x[test], neighbours)
     features = np.column_stack([probe, knn, extra])
+    weighed = features if clip is None else _clipped(features, _feature_bounds(features[held], clip))
     combined = np.full(len(y), np.nan)
     for f in range(folds):
         test = fold == f
         if not test.any():
             continue
         train = held & ~test
-        w2, b2 = _standardised_fit(features[train], y[train], 1e-3)
-        combined[test] = features[test] @ w2 + b2
+        w2, b2 = _standardised_fit(weighed[train], y[train], 1e-3)
+        combined[test] = weighed[test] @ w2 + b2
     return features, {"probe": probe, "knn": knn, "combined": combined}
 
 
@@ -637,6 +695,17 @@ class _Calibration:
     # each question's coverage, and the share of answerable questions the coverage gate may keep from match
     coverage: FloatArray | None = None
     coverage_gate: float | None = None
+    # the share of answerable questions the agreement gate may keep from match (None: no gate)
+    match_agreement: float | None = None
+
+    def agreement(self, keep: npt.NDArray[np.bool_]) -> tuple[float, float] | None:
+        """The agreement gate for match: the conformal low quantiles of the answerable held-out probe and kNN scores."""
+        if self.match_agreement is None:
+            return None
+        mask = self.calib_in & keep
+        probe = np.concatenate([scores["probe"][mask] for _, scores in self.results])
+        knn = np.concatenate([scores["knn"][mask] for _, scores in self.results])
+        return conformal_cutoff(probe, self.match_agreement), conformal_cutoff(knn, self.match_agreement)
 
     def gate(self, keep: npt.NDArray[np.bool_]) -> float | None:
         """The coverage gate for match: the conformal low quantile of the answerable questions' coverage in ``keep``."""
@@ -718,6 +787,10 @@ class _Calibration:
                 gate = self.gate(~test) if rule == "combined" else None
                 if gate is not None and self.coverage is not None:
                     states[test & (states == "match") & (self.coverage < gate)] = "weak"
+                agree = self.agreement(~test) if rule == "combined" else None
+                if agree is not None:
+                    short = (scores["probe"] < agree[0]) | (scores["knn"] < agree[1])
+                    states[test & (states == "match") & short] = "weak"
             out.append(states)
         return out
 
@@ -781,6 +854,8 @@ def _check_training_inputs(
     languages: Sequence[str] | None,
     off_topic_unit: str = "question",
     coverage_gate: float | None = None,
+    feature_clip: float | None = None,
+    match_agreement: float | None = None,
 ) -> None:
     """ValueError naming what does not fit: one vector, score and language per question, known options."""
     if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
@@ -801,6 +876,10 @@ def _check_training_inputs(
         raise ValueError(f"off-topic unit {off_topic_unit!r}, expected one of {OFF_TOPIC_UNITS}")
     if coverage_gate is not None and (coverage is None or not 0 < coverage_gate < 1):
         raise ValueError("a coverage gate needs coverage scores and a share between 0 and 1")
+    if feature_clip is not None and not 0 <= feature_clip < 0.5:
+        raise ValueError("feature_clip must be a share from 0 to under a half")
+    if match_agreement is not None and not 0 < match_agreement < 1:
+        raise ValueError("match_agreement must be a share between 0 and 1")
 
 
 def _category_index(questions: Sequence[TrainingQuestion], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
@@ -828,6 +907,8 @@ def train_model(
     off_topic_match: float | None = 0.02,
     off_topic_unit: str = "question",
     coverage_gate: float | None = None,
+    feature_clip: float | None = None,
+    match_agreement: float | None = None,
     answerable_holdout: str = "question",
     no_match_holdout: str | None = None,
     language_cutoffs: Sequence[str] = (),
@@ -868,6 +949,13 @@ def train_model(
     each language's questions alone (Mondrian conformal): the model then also holds cut-offs
     per language, used for a question detected as that language. ``languages`` gives each
     question's language as the search detects it (default: the language it was written in).
+
+    ``feature_clip`` (a share, say 0.005) bounds each weighed feature to the held-out features'
+    ``feature_clip`` and ``1 - feature_clip`` quantiles before the combination (in the cross-fitting
+    and in the model), so one feature extrapolating far past its training range cannot carry a question
+    alone. ``match_agreement`` (a share, say 0.02) makes the combined rule's match also need the probe
+    logit and the kNN margin each at least the answerable held-out questions' conformal quantile at that
+    share; a question short of either is held under the match cut-off (weak). Both are off by default.
     """
     x = np.asarray(vectors, dtype=np.float32)
     _check_training_inputs(
@@ -882,6 +970,8 @@ def train_model(
         languages=languages,
         off_topic_unit=off_topic_unit,
         coverage_gate=coverage_gate,
+        feature_clip=feature_clip,
+        match_agreement=match_agreement,
     )
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
     columns = [c for c in (lexical, coverage, subject) if c is not None]
@@ -893,7 +983,7 @@ def train_model(
     calib_off = held & (y == 0)
     if not calib_in.any() or not calib_off.any():
         raise ValueError("training needs written in-domain and off-topic questions")
-    fitting: dict[str, Any] = {"folds": folds, "l2": l2, "neighbours": neighbours}
+    fitting: dict[str, Any] = {"folds": folds, "l2": l2, "neighbours": neighbours, "clip": feature_clip}
     results = [_held_out_scores(x, y, extra, fold, **fitting) for fold in rounds]
     judged = [(fold, scores) for fold, (_, scores) in zip(rounds, results, strict=True)]
     # the second cross-fitting, by whole in-domain category: with no_match_holdout it also sets the no_match
@@ -921,6 +1011,7 @@ def train_model(
         off_topic_unit=off_topic_unit,
         coverage=None if coverage is None else np.asarray(coverage, dtype=np.float64),
         coverage_gate=coverage_gate,
+        match_agreement=match_agreement,
     )
 
     cutoffs: dict[str, tuple[float, float]] = {}
@@ -948,6 +1039,9 @@ def train_model(
         calibration, questions, ((answerable_holdout, judged), (whole_holdout, second))
     )
     stacked = np.concatenate([features[held] for features, _ in results])
+    bounds = None if feature_clip is None else _feature_bounds(stacked, feature_clip)
+    if bounds is not None:
+        stacked = _clipped(stacked, bounds)
     combine_w, combine_b = _standardised_fit(stacked, np.tile(y[held], repeats), 1e-3)
     probe_w, probe_b = fit_logistic(x, y, l2=l2)
     model = NoMatchModel(
@@ -961,6 +1055,8 @@ def train_model(
         neighbours=neighbours,
         language_cutoffs=by_language,
         match_coverage=calibration.gate(everything),
+        feature_bounds=bounds,
+        match_agreement=calibration.agreement(everything),
     )
     return model, report
 
