@@ -417,6 +417,19 @@ def near_and_far_categories(
     return x, questions
 
 
+def near_and_far_with_feature(
+    seed: int, in_domain: tuple[float, float], off_topic: tuple[float, float]
+) -> tuple[npt.NDArray[np.float32], list[TrainingQuestion], list[float]]:
+    """:func:`near_and_far_categories` with one more feature per question, drawn uniformly from the in-domain or the
+    off-topic range (a lexical score or a coverage, say); the same seed gives the same data."""
+    rng = np.random.default_rng(seed)
+    values: list[float] = []
+    vectors, questions = near_and_far_categories(
+        rng, lambda inside: values.append(float(rng.uniform(*(in_domain if inside else off_topic))))
+    )
+    return vectors, questions, values
+
+
 def record_first_arguments(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[Any]:
     """Wrap ``owner.name`` so each call's first argument is recorded, then the real function runs."""
     calls: list[Any] = []

@@ -10,17 +10,12 @@ import pytest
 
 from lessons.abstention import Confidence, NoMatchModel, train_model
 
-from .conftest import near_and_far_categories
+from .conftest import near_and_far_with_feature
 
 
-def _with_lexical(seed: int = 2) -> tuple[np.ndarray, list, list[float]]:
+def _with_lexical() -> tuple[np.ndarray, list, list[float]]:
     """The near-and-far data with a lexical score per question: answerable questions mostly higher."""
-    rng = np.random.default_rng(seed)
-    lexical: list[float] = []
-    vectors, questions = near_and_far_categories(
-        rng, lambda in_domain: lexical.append(float(rng.uniform(2.0, 8.0) if in_domain else rng.uniform(0.0, 4.0)))
-    )
-    return vectors, questions, lexical
+    return near_and_far_with_feature(2, (2.0, 8.0), (0.0, 4.0))
 
 
 def test_clipped_features_cannot_carry_a_question_past_their_training_range() -> None:

@@ -23,7 +23,7 @@ from lessons.evaluation import _rule_state
 from lessons.search import Searcher
 from lessons.settings import Settings
 
-from .conftest import near_and_far_categories
+from .conftest import near_and_far_categories, near_and_far_with_feature
 
 
 def test_the_off_topic_bound_counts_each_category_by_its_highest_held_out_score() -> None:
@@ -71,14 +71,9 @@ def test_training_can_bound_off_topic_categories_at_match() -> None:
         train_model(vectors, questions, lexical, folds=4, repeats=1, off_topic_unit="theme")
 
 
-def _with_coverage(seed: int = 2) -> tuple[np.ndarray, list, list[float]]:
+def _with_coverage() -> tuple[np.ndarray, list, list[float]]:
     """The near-and-far data with a coverage per question: answerable mostly covered, near off-topic mostly not."""
-    rng = np.random.default_rng(seed)
-    coverage: list[float] = []
-    vectors, questions = near_and_far_categories(
-        rng, lambda in_domain: coverage.append(float(rng.uniform(0.5, 1.0) if in_domain else rng.uniform(0.0, 0.6)))
-    )
-    return vectors, questions, coverage
+    return near_and_far_with_feature(2, (0.5, 1.0), (0.0, 0.6))
 
 
 def test_the_coverage_gate_keeps_uncovered_questions_from_match() -> None:
