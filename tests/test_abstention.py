@@ -31,7 +31,7 @@ from lessons.search import Filters, Searcher
 from lessons.settings import Settings
 from lessons.store import NOMATCH_FILES, NOMATCH_PARAMS, VERSIONS, load_index, read_current
 
-from .conftest import ROOT, near_and_far_categories
+from .conftest import ROOT, near_and_far_categories, write_tiny_corpus
 
 # The question files the no-match model is measured on, named one by one: a new frozen set is
 # added here only after its first measurement, so no test reads it before then. The spent blind
@@ -246,8 +246,23 @@ def test_no_training_question_is_a_question_it_is_measured_on() -> None:
 
 @pytest.fixture
 def built(settings: Settings, fake: FakeEmbedder) -> Settings:
-    """The tiny corpus, built with the fake embedder."""
+    """The tiny corpus, built with the fake embedder (for tests that build again or change the index)."""
     build_index(settings, fake)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The tiny corpus built once for this module's tests that only search it (they must not change it)."""
+    root = tmp_path_factory.mktemp("abstention")
+    settings = Settings(
+        corpus_dir=write_tiny_corpus(root / "corpus"),
+        index_dir=root / "index",
+        data_dir=root / "var",
+        model="fake-embedder",
+        build_lock_timeout=2,
+    )
+    build_index(settings, FakeEmbedder())
     return settings
 
 
@@ -290,15 +305,15 @@ def test_a_rebuild_reuses_the_training_vectors(built: Settings, fake: FakeEmbedd
     assert fake.queries_embedded == before
 
 
-def test_three_states_follow_the_calibrated_cut_offs(built: Settings, fake: FakeEmbedder) -> None:
+def test_three_states_follow_the_calibrated_cut_offs(built_once: Settings, fake: FakeEmbedder) -> None:
     """With cut-offs placed between three questions' scores, they come out match, weak and no_match."""
-    searcher = _searcher(built, fake)
+    searcher = _searcher(built_once, fake)
     questions = ["Skal algoritmen CE-mærkes efter MDR?", "data i fagsystemet", "vejret i morgen"]
     scores = sorted(((searcher.search(q).decision_score or 0.0), q) for q in questions)
     (low_score, low_q), (mid_score, mid_q), (high_score, high_q) = scores
     assert low_score < mid_score < high_score
     cutoffs = (float((low_score + mid_score) / 2), float((mid_score + high_score) / 2))
-    pinned = open_searcher(built.model_copy(update={"no_match_cutoffs": cutoffs}), fake)[0]
+    pinned = open_searcher(built_once.model_copy(update={"no_match_cutoffs": cutoffs}), fake)[0]
     results = {q: pinned.search(q) for q in (low_q, mid_q, high_q)}
     assert [results[q].confidence for q in (low_q, mid_q, high_q)] == [
         Confidence.NO_MATCH,
@@ -312,9 +327,9 @@ def test_three_states_follow_the_calibrated_cut_offs(built: Settings, fake: Fake
     assert results[low_q].reason == "off_topic" and results[high_q].reason is None
 
 
-def test_nothing_inside_the_filters_says_so(built: Settings, fake: FakeEmbedder) -> None:
+def test_nothing_inside_the_filters_says_so(built_once: Settings, fake: FakeEmbedder) -> None:
     """A question whose answer lies outside the chosen filters is no_match for reason 'filters'."""
-    searcher = _searcher(built, fake)
+    searcher = _searcher(built_once, fake)
     question = "Skal algoritmen CE-mærkes efter MDR hos Lægemiddelstyrelsen?"
     free = searcher.search(question)
     assert free.hits[0].chunk.entry_id == "handling-mdr-ce"
@@ -330,17 +345,17 @@ def test_nothing_inside_the_filters_says_so(built: Settings, fake: FakeEmbedder)
     ids=["punctuation", "emoji", "one-letter", "one-letter-in-spaces"],
 )
 def test_questions_without_anything_to_search_are_no_match_with_a_reason(
-    built: Settings, fake: FakeEmbedder, question: str, reason: str
+    built_once: Settings, fake: FakeEmbedder, question: str, reason: str
 ) -> None:
     """Punctuation-only and one-character questions are no_match with a reason the edges turn into a message."""
-    result = _searcher(built, fake).search(question)
+    result = _searcher(built_once, fake).search(question)
     assert result.no_match and result.confidence is Confidence.NO_MATCH and result.reason == reason
     assert result.hits == []
 
 
-def test_empty_over_long_and_mixed_script_questions_are_defined(built: Settings, fake: FakeEmbedder) -> None:
+def test_empty_over_long_and_mixed_script_questions_are_defined(built_once: Settings, fake: FakeEmbedder) -> None:
     """Empty and over-long questions raise the domain error; 2,000 characters and mixed scripts get a state."""
-    searcher = _searcher(built, fake)
+    searcher = _searcher(built_once, fake)
     for empty in ("", "   \n\t "):
         with pytest.raises(QuestionError, match="empty"):
             searcher.search(empty)
