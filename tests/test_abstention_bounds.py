@@ -82,6 +82,8 @@ def test_bounds_and_agreement_round_trip_and_older_models_load_without_them() ->
         ({"feature_bounds": [[1.0, 0.0]] * 3}, "low <= high"),
         ({"feature_bounds": [[0.0, float("nan")]] * 3}, "finite"),
         ({"match_agreement": [0.0]}, "probe and a kNN"),
+        ({"feature_bounds": [[0.0]] * 3}, "one \\[low, high\\] pair"),
+        ({"cutoffs": {**params["cutoffs"], "combined": [0.0]}}, "cut-offs of 'combined' need a pair"),
         ({"match_agreement": [0.0, float("inf")]}, "non-finite"),
     ):
         with pytest.raises(ValueError, match=message):

@@ -429,12 +429,13 @@ class NoMatchModel:
         values = [*combine, *(v for pair in pairs for v in pair if math.isfinite(v))]
         values += [match_coverage] if match_coverage is not None else []
         bounds = _parse_bounds(params.get("feature_bounds"), len(combine) - 1)  # absent before the eighth round
-        agreement = params.get("match_agreement")  # absent before the eighth round
-        if agreement is not None:
-            agreement = (float(agreement[0]), float(agreement[1])) if len(agreement) == 2 else None
-            if agreement is None:
-                raise ValueError("match_agreement needs a probe and a kNN bound")
-            values += list(agreement)
+        raw_agreement = params.get("match_agreement")  # absent before the eighth round
+        agreement = (
+            None
+            if raw_agreement is None
+            else _stored_pair(raw_agreement, "match_agreement needs a probe and a kNN bound")
+        )
+        values += list(agreement or ())
         if not np.isfinite(probe).all() or not all(math.isfinite(v) for v in values):
             raise ValueError("non-finite model parameters")
         return cls(
@@ -457,17 +458,28 @@ def _parse_bounds(raw: Any, features: int) -> tuple[tuple[float, float], ...] | 
     """Stored feature bounds (a finite [low, high] per weighed feature), None if absent, or ValueError."""
     if raw is None:
         return None
-    bounds = tuple((float(pair[0]), float(pair[1])) for pair in raw)
-    if len(bounds) != features or any(len(pair) != 2 for pair in raw):
-        raise ValueError(f"feature_bounds needs one [low, high] pair for each of the {features} weighed features")
+    problem = f"feature_bounds needs one [low, high] pair for each of the {features} weighed features"
+    bounds = tuple(_stored_pair(pair, problem) for pair in raw)
+    if len(bounds) != features:
+        raise ValueError(problem)
     if not all(math.isfinite(v) for pair in bounds for v in pair) or any(low > high for low, high in bounds):
         raise ValueError("feature_bounds must be finite with low <= high")
     return bounds
 
 
+def _stored_pair(raw: Any, problem: str) -> tuple[float, float]:
+    """A stored pair of numbers (a JSON list of two), or ValueError(``problem``) for anything else of another length."""
+    if not isinstance(raw, list | tuple) or len(raw) != 2:
+        raise ValueError(problem)
+    return float(raw[0]), float(raw[1])
+
+
 def _parse_cutoffs(raw: Any) -> dict[str, tuple[float, float]]:
     """Stored cut-offs (rule -> [no_match below, match from]) for every rule, or ValueError."""
-    cutoffs = {str(rule): (float(pair[0]), float(pair[1])) for rule, pair in dict(raw).items()}
+    cutoffs = {
+        str(rule): _stored_pair(pair, f"cut-offs of {rule!r} need a pair [no_match below, match from]")
+        for rule, pair in dict(raw).items()
+    }
     if set(cutoffs) != set(RULES):
         raise ValueError(f"cut-offs for {sorted(cutoffs)}, expected {sorted(RULES)}")
     return cutoffs
