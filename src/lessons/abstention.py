@@ -99,6 +99,7 @@ SPENT_BLIND_SETS = (
     "blind6.yaml",
     "blind7.yaml",
     "blind8.yaml",
+    "blind9.yaml",
 )
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
