@@ -239,6 +239,14 @@ VARIANTS: dict[str, Variant] = {
     "agreement_2": Variant(
         "match needs probe and kNN each above the answerable 2 % quantile", {"match_agreement": 0.02}
     ),
+    "density_in": Variant(
+        "sixth feature: least Mahalanobis distance to an in-domain class (Ledoit-Wolf shared covariance)",
+        {"density": "in"},
+    ),
+    "density_relative": Variant(
+        "sixth feature: that distance minus the least one to an off-topic class (relative Mahalanobis)",
+        {"density": "relative"},
+    ),
     "coverage_gate_10": Variant("match needs coverage above the answerable 10 % quantile", {"coverage_gate": 0.10}),
     "coverage_gate_3": Variant("match needs coverage above the answerable 3 % quantile", {"coverage_gate": 0.03}),
     "coverage_gate_5": Variant("match needs coverage above the answerable 5 % quantile", {"coverage_gate": 0.05}),

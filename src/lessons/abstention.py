@@ -66,16 +66,19 @@ from lessons.yamlio import load_yaml
 __all__ = [
     "ANSWERABLE_HOLDOUTS",
     "CUTOFF_KINDS",
+    "DENSITY_KINDS",
     "FEATURES",
     "OFF_TOPIC_UNITS",
     "RULES",
     "SHORT_GROUPS",
     "SPENT_BLIND_SETS",
     "Confidence",
+    "DensityModel",
     "NoMatchModel",
     "TrainingQuestion",
     "TrainingReport",
     "conformal_cutoff",
+    "fit_density",
     "fit_logistic",
     "held_out_rates",
     "off_topic_match_cutoff",
@@ -107,6 +110,12 @@ RULES = ("probe", "knn", "combined")
 # What the combination weighs, in order; a model built before coverage existed weighs the first three,
 # one built before subject similarity existed the first four.
 FEATURES = ("probe", "knn", "lexical", "coverage", "subject")
+# A sixth feature a model may weigh after those five, off by default (``train_model(density=...)``): how far
+# the question lies from the written in-domain questions in the Mahalanobis sense (:class:`DensityModel`).
+DENSITY_FEATURE = "density"
+# The density feature's kinds: "in", the least Mahalanobis distance to an in-domain class (Podolskiy et al.
+# 2021); "relative", that minus the least distance to an off-topic class (after Ren et al. 2021).
+DENSITY_KINDS = ("in", "relative")
 
 
 class Confidence(StrEnum):
@@ -265,6 +274,116 @@ def _knn_margin(reference: Vectors, labels: npt.NDArray[np.int8], queries: Vecto
     return out
 
 
+# --- density of the written questions ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DensityModel:
+    """Class-conditional Gaussians with one shared shrinkage covariance over the written training questions.
+
+    Each class is one written category in one language (``in:x`` Danish, ``in:x`` English, …), so the
+    language offset sits in the class means and not in the shared covariance (the notes' per-language
+    mean). Stored whitened: ``transform`` W satisfies WᵀW = Σ⁻¹, and ``means`` are the classes' means
+    times Wᵀ, so a question costs one matrix–vector product (z = Wq) and the squared distance to class
+    c is ‖z − Wm_c‖².
+    """
+
+    kind: str  # one of DENSITY_KINDS
+    transform: FloatArray  # (dimension, dimension) W
+    means: FloatArray  # (classes, dimension), each class mean whitened
+    in_class: npt.NDArray[np.bool_]  # (classes,), True for an in-domain class
+
+    def values(self, vectors: npt.ArrayLike) -> FloatArray:
+        """Each vector's feature: the least squared distance to an in-domain class (minus that to an off-topic one)."""
+        z = np.atleast_2d(np.asarray(vectors, dtype=np.float64)) @ self.transform.T
+        squared = (z * z).sum(axis=1)[:, None] - 2.0 * (z @ self.means.T) + (self.means * self.means).sum(axis=1)
+        out: FloatArray = squared[:, self.in_class].min(axis=1)
+        if self.kind == "relative":
+            out = out - squared[:, ~self.in_class].min(axis=1)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain lists for the model's params (no pickle)."""
+        return {
+            "kind": self.kind,
+            "transform": self.transform.tolist(),
+            "means": self.means.tolist(),
+            "in_class": [bool(v) for v in self.in_class],
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any, dimension: int) -> DensityModel:
+        """Rebuild from :meth:`to_json`; ValueError when the parts do not fit the model's dimension or each other."""
+        if not isinstance(raw, dict) or raw.get("kind") not in DENSITY_KINDS:
+            raise ValueError(f"density needs a kind of {DENSITY_KINDS}, a transform, means and in_class")
+        transform = np.asarray(raw.get("transform"), dtype=np.float64)
+        means = np.asarray(raw.get("means"), dtype=np.float64)
+        in_class = np.asarray(raw.get("in_class"), dtype=bool)
+        if transform.shape != (dimension, dimension) or means.ndim != 2 or means.shape[1] != dimension:
+            raise ValueError(f"density transform {transform.shape} and means {means.shape} do not fit {dimension}")
+        if in_class.shape != (len(means),) or not in_class.any() or (raw["kind"] == "relative" and in_class.all()):
+            raise ValueError("density in_class needs one flag per class mean, with the classes its kind compares")
+        if not (np.isfinite(transform).all() and np.isfinite(means).all()):
+            raise ValueError("non-finite density parameters")
+        return cls(kind=str(raw["kind"]), transform=transform, means=means, in_class=in_class)
+
+
+def _density_classes(questions: Sequence[TrainingQuestion], kind: str) -> npt.NDArray[np.int64]:
+    """Each question's density class (an index; -1: not a class member), and which classes are in-domain.
+
+    A class is a written category in one written language (in-domain ones always, off-topic ones for
+    the relative kind); corpus-derived positives and the background phrases belong to none.
+    """
+    index: dict[tuple[str, str], int] = {}
+    out = np.full(len(questions), -1, dtype=np.int64)
+    prefixes = ("in:", "off:") if kind == "relative" else ("in:",)
+    for i, q in enumerate(questions):
+        if q.group.startswith(prefixes):
+            out[i] = index.setdefault((q.group, q.language), len(index))
+    return out
+
+
+def fit_density(
+    vectors: npt.ArrayLike, classes: npt.NDArray[np.int64], in_domain: npt.ArrayLike, kind: str
+) -> DensityModel:
+    """Fit the class means and their shared covariance, shrunk by Ledoit and Wolf's rule (numpy only).
+
+    ``classes`` gives each vector's class (-1: left out), ``in_domain`` each vector's label. The
+    covariance is the pooled within-class scatter S shrunk towards μI (μ = tr S / d) by the
+    Ledoit–Wolf weight, estimated from the same residuals; it is whitened by its eigendecomposition.
+    """
+    if kind not in DENSITY_KINDS:
+        raise ValueError(f"density kind {kind!r}, expected one of {DENSITY_KINDS}")
+    x = np.asarray(vectors, dtype=np.float64)
+    labels = np.asarray(in_domain, dtype=bool)
+    members = classes >= 0
+    present = np.unique(classes[members])
+    if not len(present):
+        raise ValueError("the density feature needs written in-domain questions")
+    remap = np.full(int(classes.max()) + 1, -1, dtype=np.int64)
+    remap[present] = np.arange(len(present))
+    which = remap[classes[members]]
+    sums = np.zeros((len(present), x.shape[1]))
+    np.add.at(sums, which, x[members])
+    counts = np.bincount(which, minlength=len(present)).astype(np.float64)
+    means = sums / counts[:, None]
+    in_class = np.zeros(len(present), dtype=bool)
+    in_class[which[labels[members]]] = True
+    if not in_class.any() or (kind == "relative" and in_class.all()):
+        raise ValueError("the density feature needs written questions of both classes it compares")
+    residuals = x[members] - means[which]
+    n, d = residuals.shape
+    scatter = residuals.T @ residuals / n
+    mu = float(np.trace(scatter)) / d
+    distance = float(((scatter - mu * np.eye(d)) ** 2).sum())
+    spread = float(((residuals * residuals).sum(axis=1) ** 2).sum() - n * (scatter**2).sum()) / n**2
+    shrink = 1.0 if distance <= 0 else min(1.0, max(0.0, spread) / distance)
+    covariance = (1 - shrink) * scatter + shrink * mu * np.eye(d)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    transform = (eigenvectors / np.sqrt(np.maximum(eigenvalues, 1e-12))).T
+    return DensityModel(kind=kind, transform=transform, means=means @ transform.T, in_class=in_class)
+
+
 # --- the model ---------------------------------------------------------------------------------
 
 
@@ -291,6 +410,8 @@ class NoMatchModel:
     # the least probe logit and kNN margin the combined rule's match needs (None: no agreement gate); a
     # question short of either has its combined score held just under the match cut-off
     match_agreement: tuple[float, float] | None = None
+    # the density feature's fitted Gaussians, when the combination weighs it (a sixth weight; None: five)
+    density: DensityModel | None = None
 
     @cached_property
     def _indexes(self) -> tuple[Any, Any]:
@@ -332,6 +453,8 @@ class NoMatchModel:
         probe = float(query[0].astype(np.float64) @ self.probe + self.probe_bias)
         knn = self.knn_margin(query)
         values = (probe, knn, float(lexical), float(coverage), float(subject))[: len(self.combine)]
+        if self.density is not None:
+            values = (*values, float(self.density.values(query)[0]))
         if self.feature_bounds is not None:
             values = tuple(min(max(v, low), high) for v, (low, high) in zip(values, self.feature_bounds, strict=True))
         combined = sum(w * v for w, v in zip(self.combine, values, strict=True)) + self.combine_bias
@@ -347,8 +470,8 @@ class NoMatchModel:
 
     @property
     def features(self) -> tuple[str, ...]:
-        """The features the combination weighs (a prefix of :data:`FEATURES`)."""
-        return FEATURES[: len(self.combine)]
+        """The features the combination weighs (a prefix of :data:`FEATURES`, then the density feature if any)."""
+        return (*FEATURES, DENSITY_FEATURE)[: len(self.combine)]
 
     def score(self, vector: npt.ArrayLike, lexical: float, coverage: float = 1.0, subject: float = 0.0) -> float:
         """The combined score (a logit: above 0 reads as in-domain)."""
@@ -399,6 +522,8 @@ class NoMatchModel:
             out["feature_bounds"] = [list(pair) for pair in self.feature_bounds]
         if self.match_agreement is not None:
             out["match_agreement"] = list(self.match_agreement)
+        if self.density is not None:
+            out["density"] = self.density.to_json()
         if self.language_cutoffs:
             out["language_cutoffs"] = {
                 language: {rule: list(pair) for rule, pair in rules.items()}
@@ -417,8 +542,13 @@ class NoMatchModel:
         if labels.shape != (reference.shape[0],) or not set(np.unique(labels)) <= {0, 1}:
             raise ValueError("reference labels do not match the reference vectors")
         combine = [float(v) for v in params["combine"]]
-        if len(combine) not in (4, 5, len(FEATURES) + 1):
-            raise ValueError(f"combine needs {len(FEATURES)} weights (3 or 4 in older indexes) and a bias")
+        raw_density = params.get("density")  # absent unless the model weighs the density feature (ninth round)
+        density = None if raw_density is None else DensityModel.from_json(raw_density, probe.shape[0] - 1)
+        if len(combine) not in ((len(FEATURES) + 2,) if density is not None else (4, 5, len(FEATURES) + 1)):
+            raise ValueError(
+                f"combine needs {len(FEATURES)} weights (3 or 4 in older indexes, {len(FEATURES) + 1} with the density"
+                " feature, which needs its density params) and a bias"
+            )
         cutoffs = _parse_cutoffs(params["cutoffs"])
         by_language = {
             str(language): _parse_cutoffs(rules)
@@ -452,6 +582,7 @@ class NoMatchModel:
             match_coverage=match_coverage,
             feature_bounds=bounds,
             match_agreement=agreement,
+            density=density,
         )
 
 
@@ -504,6 +635,7 @@ class TrainingReport:
     coverage_gate: float | None = None  # the share of answerable questions a coverage gate may keep from match
     no_match_holdout: str | None = None  # the second hold-out the no_match cut-off also answers to, if any
     language_cutoffs: list[str] = field(default_factory=list)  # the cut-offs calibrated per language, if any
+    density: str | None = None  # the density feature's kind, if the combination weighs it
     # per rule: {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     held_out: dict[str, dict[str, float]] = field(default_factory=dict)
     # the combined rule's rates by hold-out scheme ("spread", "whole_theme") and subset ("all", "da", "en", "short")
@@ -523,6 +655,7 @@ class TrainingReport:
             "coverage_gate": self.coverage_gate,
             "no_match_holdout": self.no_match_holdout,
             "language_cutoffs": self.language_cutoffs,
+            "density": self.density,
             "held_out": self.held_out,
             "held_out_detail": self.held_out_detail,
         }
@@ -641,11 +774,14 @@ def _held_out_scores(
     l2: float,
     neighbours: int,
     clip: float | None = None,
+    density: tuple[str, npt.NDArray[np.int64]] | None = None,
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
     """One round of cross-fitting: each fold's features and scores from models fitted without it.
 
     Returns the stacked features (probe logit, kNN margin, then the question's own columns of
-    ``extra``: lexical, coverage, subject) and each rule's held-out score; the combination's own scores
+    ``extra``: lexical, coverage, subject, and with ``density`` (its kind and each question's class)
+    the density feature from Gaussians fitted on the fold's training part only) and each rule's
+    held-out score; the combination's own scores
     are nested (fitted on the other folds' held-out features), on features clipped to the held-out
     features' ``clip`` and ``1 - clip`` quantiles when ``clip`` is given (the returned features are not).
     """
@@ -653,6 +789,7 @@ def _held_out_scores(
     labels = y.astype(np.int8)
     probe = np.full(len(y), np.nan)
     knn = np.full(len(y), np.nan)
+    dense = np.full(len(y), np.nan)
     for f in range(folds):
         test = fold == f
         if not test.any():
@@ -661,7 +798,12 @@ def _held_out_scores(
         w, b = fit_logistic(x[train], y[train], l2=l2)
         probe[test] = x[test].astype(np.float64) @ w + b
         knn[test] = _knn_margin(x[train], labels[train], x[test], neighbours)
-    features = np.column_stack([probe, knn, extra])
+        if density is not None:
+            kind, classes = density
+            fitted = fit_density(x[train], classes[train], y[train] == 1, kind)
+            dense[test] = fitted.values(x[test])
+    columns = [probe, knn, extra] + ([dense] if density is not None else [])
+    features = np.column_stack(columns)
     weighed = features if clip is None else _clipped(features, _feature_bounds(features[held], clip))
     combined = np.full(len(y), np.nan)
     for f in range(folds):
@@ -869,6 +1011,7 @@ def _check_training_inputs(
     coverage_gate: float | None = None,
     feature_clip: float | None = None,
     match_agreement: float | None = None,
+    density: str | None = None,
 ) -> None:
     """ValueError naming what does not fit: one vector, score and language per question, known options."""
     if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
@@ -893,6 +1036,8 @@ def _check_training_inputs(
         raise ValueError("feature_clip must be a share from 0 to under a half")
     if match_agreement is not None and not 0 < match_agreement < 1:
         raise ValueError("match_agreement must be a share between 0 and 1")
+    if density is not None and (density not in DENSITY_KINDS or subject is None):
+        raise ValueError(f"density must be one of {DENSITY_KINDS}, and needs the subject (and coverage) scores")
 
 
 def _category_index(questions: Sequence[TrainingQuestion], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
@@ -922,6 +1067,7 @@ def train_model(
     coverage_gate: float | None = None,
     feature_clip: float | None = None,
     match_agreement: float | None = None,
+    density: str | None = None,
     answerable_holdout: str = "question",
     no_match_holdout: str | None = None,
     language_cutoffs: Sequence[str] = (),
@@ -969,6 +1115,12 @@ def train_model(
     alone. ``match_agreement`` (a share, say 0.02) makes the combined rule's match also need the probe
     logit and the kNN margin each at least the answerable held-out questions' conformal quantile at that
     share; a question short of either is held under the match cut-off (weak). Both are off by default.
+
+    ``density`` (one of :data:`DENSITY_KINDS`, off by default) adds a sixth feature: the least squared
+    Mahalanobis distance of the question to a class of written in-domain questions (a category in one
+    language), under one Ledoit–Wolf covariance shared by the classes (:func:`fit_density`); "relative"
+    subtracts the least distance to an off-topic class. In the cross-fitting each fold's value comes
+    from Gaussians fitted on the other folds' questions only; the model stores those fitted on all.
     """
     x = np.asarray(vectors, dtype=np.float32)
     _check_training_inputs(
@@ -985,6 +1137,7 @@ def train_model(
         coverage_gate=coverage_gate,
         feature_clip=feature_clip,
         match_agreement=match_agreement,
+        density=density,
     )
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
     columns = [c for c in (lexical, coverage, subject) if c is not None]
@@ -996,7 +1149,14 @@ def train_model(
     calib_off = held & (y == 0)
     if not calib_in.any() or not calib_off.any():
         raise ValueError("training needs written in-domain and off-topic questions")
-    fitting: dict[str, Any] = {"folds": folds, "l2": l2, "neighbours": neighbours, "clip": feature_clip}
+    classes = None if density is None else _density_classes(questions, density)
+    fitting: dict[str, Any] = {
+        "folds": folds,
+        "l2": l2,
+        "neighbours": neighbours,
+        "clip": feature_clip,
+        "density": None if density is None or classes is None else (density, classes),
+    }
     results = [_held_out_scores(x, y, extra, fold, **fitting) for fold in rounds]
     judged = [(fold, scores) for fold, (_, scores) in zip(rounds, results, strict=True)]
     # the second cross-fitting, by whole in-domain category: with no_match_holdout it also sets the no_match
@@ -1041,6 +1201,7 @@ def train_model(
         coverage_gate=coverage_gate,
         no_match_holdout=no_match_holdout if second and no_match_holdout is not None else None,
         language_cutoffs=list(calibration.per_language),
+        density=density,
     )
     everything = np.ones(len(y), dtype=bool)
     for rule in RULES:
@@ -1070,6 +1231,7 @@ def train_model(
         match_coverage=calibration.gate(everything),
         feature_bounds=bounds,
         match_agreement=calibration.agreement(everything),
+        density=None if density is None or classes is None else fit_density(x, classes, y == 1, density),
     )
     return model, report
 
