@@ -21,6 +21,11 @@ small model looks at the *question* itself:
    passages' mean direction (the domain every passage shares) is projected out of both
    (:class:`lessons.search._SubjectSimilarity`): what is left is each text's own subject.
 
+A sixth feature can be weighed, off by default (measured in the ninth round and not adopted,
+docs/retrieval.md): the Mahalanobis distance of the question to the written in-domain questions,
+one Gaussian per category and language under a shared Ledoit–Wolf covariance
+(:func:`fit_density`, ``train_model(density=...)``).
+
 A second logistic regression combines them into one score. Both stages are fitted at
 ``lessons build`` with numpy (Newton's method, no scikit-learn on any path), so any
 ``LESSONS_MODEL`` gets its own model, stored in the index version as plain arrays.
@@ -66,6 +71,7 @@ from lessons.yamlio import load_yaml
 __all__ = [
     "ANSWERABLE_HOLDOUTS",
     "CUTOFF_KINDS",
+    "DENSITY_FEATURE",
     "DENSITY_KINDS",
     "FEATURES",
     "OFF_TOPIC_UNITS",
