@@ -199,11 +199,15 @@ VARIANTS: dict[str, Variant] = {
         drop_sets=("blind6.yaml", "blind7.yaml"),
     ),
     "seventh_round_data": Variant(
-        "the seventh round's data and calibration: no spent blind8 or blind9 question",
-        drop_sets=("blind8.yaml", "blind9.yaml"),
+        "the seventh round's data and calibration: no spent blind8, blind9 or blind10 question",
+        drop_sets=("blind8.yaml", "blind9.yaml", "blind10.yaml"),
     ),
     "eighth_round_data": Variant(
-        "the eighth round's data and calibration: no spent blind9 question", drop_sets=("blind9.yaml",)
+        "the eighth round's data and calibration: no spent blind9 or blind10 question",
+        drop_sets=("blind9.yaml", "blind10.yaml"),
+    ),
+    "ninth_round_data": Variant(
+        "the ninth round's data and calibration: no spent blind10 question", drop_sets=("blind10.yaml",)
     ),
     "whole_theme_no_match": Variant(
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",

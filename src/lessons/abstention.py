@@ -109,6 +109,7 @@ SPENT_BLIND_SETS = (
     "blind7.yaml",
     "blind8.yaml",
     "blind9.yaml",
+    "blind10.yaml",
 )
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
