@@ -251,6 +251,12 @@ VARIANTS: dict[str, Variant] = {
         "sixth feature: that distance minus the least one to an off-topic class (relative Mahalanobis)",
         {"density": "relative"},
     ),
+    "density_gate_2": Variant(
+        "match needs the in-domain density distance within the answerable 98 % quantile", {"density_gate": 0.02}
+    ),
+    "density_gate_5": Variant(
+        "match needs the in-domain density distance within the answerable 95 % quantile", {"density_gate": 0.05}
+    ),
     "coverage_gate_10": Variant("match needs coverage above the answerable 10 % quantile", {"coverage_gate": 0.10}),
     "coverage_gate_3": Variant("match needs coverage above the answerable 3 % quantile", {"coverage_gate": 0.03}),
     "coverage_gate_5": Variant("match needs coverage above the answerable 5 % quantile", {"coverage_gate": 0.05}),

@@ -24,7 +24,9 @@ small model looks at the *question* itself:
 A sixth feature can be weighed, off by default (measured in the ninth round and not adopted,
 docs/retrieval.md): the Mahalanobis distance of the question to the written in-domain questions,
 one Gaussian per category and language under a shared Ledoit–Wolf covariance
-(:func:`fit_density`, ``train_model(density=...)``).
+(:func:`fit_density`, ``train_model(density=...)``). The same distance can instead gate ``match``,
+also off by default (``train_model(density_gate=...)``, the tenth round): a question farther from every
+in-domain class than the answerable held-out questions' high conformal quantile is held at ``weak``.
 
 A second logistic regression combines them into one score. Both stages are fitted at
 ``lessons build`` with numpy (Newton's method, no scikit-learn on any path), so any
@@ -419,6 +421,9 @@ class NoMatchModel:
     match_agreement: tuple[float, float] | None = None
     # the density feature's fitted Gaussians, when the combination weighs it (a sixth weight; None: five)
     density: DensityModel | None = None
+    # the density gate for match: in-domain Gaussians (kind "in") and the largest distance a match may have;
+    # a question farther out has its combined score held just under the match cut-off (None: no gate)
+    match_density: tuple[DensityModel, float] | None = None
 
     @cached_property
     def _indexes(self) -> tuple[Any, Any]:
@@ -467,7 +472,15 @@ class NoMatchModel:
         combined = sum(w * v for w, v in zip(self.combine, values, strict=True)) + self.combine_bias
         if self.match_agreement is not None and (probe < self.match_agreement[0] or knn < self.match_agreement[1]):
             combined = min(combined, self._under_match)
+        if self.match_density is not None and self.density_distance(query) > self.match_density[1]:
+            combined = min(combined, self._under_match)
         return {"probe": probe, "knn": knn, "combined": combined}
+
+    def density_distance(self, vector: npt.ArrayLike) -> float:
+        """The question's least squared Mahalanobis distance to an in-domain class (the density gate's Gaussians)."""
+        if self.match_density is None:
+            raise ValueError("this model has no density gate")
+        return float(self.match_density[0].values(vector)[0])
 
     @cached_property
     def _under_match(self) -> float:
@@ -531,6 +544,9 @@ class NoMatchModel:
             out["match_agreement"] = list(self.match_agreement)
         if self.density is not None:
             out["density"] = self.density.to_json()
+        if self.match_density is not None:
+            gaussians, limit = self.match_density
+            out["match_density"] = {"limit": limit, "gaussians": gaussians.to_json()}
         if self.language_cutoffs:
             out["language_cutoffs"] = {
                 language: {rule: list(pair) for rule, pair in rules.items()}
@@ -574,6 +590,8 @@ class NoMatchModel:
             else _stored_pair(raw_agreement, "match_agreement needs a probe and a kNN bound")
         )
         values += list(agreement or ())
+        match_density = _parse_density_gate(params.get("match_density"), probe.shape[0] - 1)  # absent before the tenth
+        values += [match_density[1]] if match_density is not None else []
         if not np.isfinite(probe).all() or not all(math.isfinite(v) for v in values):
             raise ValueError("non-finite model parameters")
         return cls(
@@ -590,7 +608,20 @@ class NoMatchModel:
             feature_bounds=bounds,
             match_agreement=agreement,
             density=density,
+            match_density=match_density,
         )
+
+
+def _parse_density_gate(raw: Any, dimension: int) -> tuple[DensityModel, float] | None:
+    """A stored density gate ({"limit": number, "gaussians": in-domain Gaussians}), None if absent, or ValueError."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("limit"), int | float):
+        raise ValueError("match_density needs a numeric limit and its in-domain gaussians")
+    gaussians = DensityModel.from_json(raw.get("gaussians"), dimension)
+    if gaussians.kind != "in":
+        raise ValueError("match_density's gaussians must be of kind 'in' (distance to in-domain classes)")
+    return gaussians, float(raw["limit"])
 
 
 def _parse_bounds(raw: Any, features: int) -> tuple[tuple[float, float], ...] | None:
@@ -643,6 +674,7 @@ class TrainingReport:
     no_match_holdout: str | None = None  # the second hold-out the no_match cut-off also answers to, if any
     language_cutoffs: list[str] = field(default_factory=list)  # the cut-offs calibrated per language, if any
     density: str | None = None  # the density feature's kind, if the combination weighs it
+    density_gate: float | None = None  # the share of answerable questions the density gate may keep from match
     # per rule: {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     held_out: dict[str, dict[str, float]] = field(default_factory=dict)
     # the combined rule's rates by hold-out scheme ("spread", "whole_theme") and subset ("all", "da", "en", "short")
@@ -663,6 +695,7 @@ class TrainingReport:
             "no_match_holdout": self.no_match_holdout,
             "language_cutoffs": self.language_cutoffs,
             "density": self.density,
+            "density_gate": self.density_gate,
             "held_out": self.held_out,
             "held_out_detail": self.held_out_detail,
         }
@@ -782,21 +815,25 @@ def _held_out_scores(
     neighbours: int,
     clip: float | None = None,
     density: tuple[str, npt.NDArray[np.int64]] | None = None,
+    gate_classes: npt.NDArray[np.int64] | None = None,
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
     """One round of cross-fitting: each fold's features and scores from models fitted without it.
 
     Returns the stacked features (probe logit, kNN margin, then the question's own columns of
     ``extra``: lexical, coverage, subject, and with ``density`` (its kind and each question's class)
     the density feature from Gaussians fitted on the fold's training part only) and each rule's
-    held-out score; the combination's own scores
-    are nested (fitted on the other folds' held-out features), on features clipped to the held-out
-    features' ``clip`` and ``1 - clip`` quantiles when ``clip`` is given (the returned features are not).
+    held-out score (with ``gate_classes``, each question's in-domain classes, also ``distance``: its least
+    distance to an in-domain class under Gaussians fitted without its fold, for the density gate); the
+    combination's own scores are nested (fitted on the other folds' held-out features), on features
+    clipped to the held-out features' ``clip`` and ``1 - clip`` quantiles when ``clip`` is given (the
+    returned features are not).
     """
     held = fold >= 0
     labels = y.astype(np.int8)
     probe = np.full(len(y), np.nan)
     knn = np.full(len(y), np.nan)
     dense = np.full(len(y), np.nan)
+    distance = np.full(len(y), np.nan)
     for f in range(folds):
         test = fold == f
         if not test.any():
@@ -809,6 +846,8 @@ def _held_out_scores(
             kind, classes = density
             fitted = fit_density(x[train], classes[train], y[train] == 1, kind)
             dense[test] = fitted.values(x[test])
+        if gate_classes is not None:
+            distance[test] = fit_density(x[train], gate_classes[train], y[train] == 1, "in").values(x[test])
     columns = [probe, knn, extra] + ([dense] if density is not None else [])
     features = np.column_stack(columns)
     weighed = features if clip is None else _clipped(features, _feature_bounds(features[held], clip))
@@ -820,7 +859,10 @@ def _held_out_scores(
         train = held & ~test
         w2, b2 = _standardised_fit(weighed[train], y[train], 1e-3)
         combined[test] = weighed[test] @ w2 + b2
-    return features, {"probe": probe, "knn": knn, "combined": combined}
+    scores = {"probe": probe, "knn": knn, "combined": combined}
+    if gate_classes is not None:
+        scores["distance"] = distance
+    return features, scores
 
 
 # What the off-topic bound on the match cut-off counts (``train_model(off_topic_unit=...)``): held-out
@@ -859,6 +901,16 @@ class _Calibration:
     coverage_gate: float | None = None
     # the share of answerable questions the agreement gate may keep from match (None: no gate)
     match_agreement: float | None = None
+    # the share of answerable questions the density gate may keep from match (None: no gate)
+    density_gate: float | None = None
+
+    def distance_limit(self, keep: npt.NDArray[np.bool_]) -> float | None:
+        """The density gate: the conformal high quantile of the answerable held-out in-domain distances in ``keep``."""
+        if self.density_gate is None:
+            return None
+        mask = self.calib_in & keep
+        distances = np.concatenate([scores["distance"][mask] for _, scores in self.results])
+        return -conformal_cutoff(-distances, self.density_gate)
 
     def agreement(self, keep: npt.NDArray[np.bool_]) -> tuple[float, float] | None:
         """The agreement gate for match: the conformal low quantiles of the answerable held-out probe and kNN scores."""
@@ -953,6 +1005,9 @@ class _Calibration:
                 if agree is not None:
                     short = (scores["probe"] < agree[0]) | (scores["knn"] < agree[1])
                     states[test & (states == "match") & short] = "weak"
+                limit = self.distance_limit(~test) if rule == "combined" else None
+                if limit is not None:
+                    states[test & (states == "match") & (scores["distance"] > limit)] = "weak"
             out.append(states)
         return out
 
@@ -1019,6 +1074,7 @@ def _check_training_inputs(
     feature_clip: float | None = None,
     match_agreement: float | None = None,
     density: str | None = None,
+    density_gate: float | None = None,
 ) -> None:
     """ValueError naming what does not fit: one vector, score and language per question, known options."""
     if x.ndim != 2 or len(x) != len(questions) or len(lexical) != len(questions):
@@ -1041,10 +1097,16 @@ def _check_training_inputs(
         raise ValueError("a coverage gate needs coverage scores and a share between 0 and 1")
     if feature_clip is not None and not 0 <= feature_clip < 0.5:
         raise ValueError("feature_clip must be a share from 0 to under a half")
-    if match_agreement is not None and not 0 < match_agreement < 1:
-        raise ValueError("match_agreement must be a share between 0 and 1")
+    _check_share("match_agreement", match_agreement)
     if density is not None and (density not in DENSITY_KINDS or subject is None):
         raise ValueError(f"density must be one of {DENSITY_KINDS}, and needs the subject (and coverage) scores")
+    _check_share("density_gate", density_gate)
+
+
+def _check_share(name: str, share: float | None) -> None:
+    """ValueError unless an optional share is off (None) or strictly between 0 and 1."""
+    if share is not None and not 0 < share < 1:
+        raise ValueError(f"{name} must be a share between 0 and 1")
 
 
 def _category_index(questions: Sequence[TrainingQuestion], mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
@@ -1075,6 +1137,7 @@ def train_model(
     feature_clip: float | None = None,
     match_agreement: float | None = None,
     density: str | None = None,
+    density_gate: float | None = None,
     answerable_holdout: str = "question",
     no_match_holdout: str | None = None,
     language_cutoffs: Sequence[str] = (),
@@ -1128,6 +1191,12 @@ def train_model(
     language), under one Ledoit–Wolf covariance shared by the classes (:func:`fit_density`); "relative"
     subtracts the least distance to an off-topic class. In the cross-fitting each fold's value comes
     from Gaussians fitted on the other folds' questions only; the model stores those fitted on all.
+
+    ``density_gate`` (a share, say 0.02; off by default) makes the combined rule's match also need the
+    question's least distance to an in-domain class (the "in" kind, whether or not the combination weighs
+    it) at most the answerable held-out questions' conformal ``1 - density_gate`` quantile, each held-out
+    distance from Gaussians fitted without its fold; a question farther out is held under the match
+    cut-off (weak). The model stores the Gaussians fitted on all and that limit.
     """
     x = np.asarray(vectors, dtype=np.float32)
     _check_training_inputs(
@@ -1145,6 +1214,7 @@ def train_model(
         feature_clip=feature_clip,
         match_agreement=match_agreement,
         density=density,
+        density_gate=density_gate,
     )
     y = np.array([1.0 if q.in_domain else 0.0 for q in questions])
     columns = [c for c in (lexical, coverage, subject) if c is not None]
@@ -1157,12 +1227,14 @@ def train_model(
     if not calib_in.any() or not calib_off.any():
         raise ValueError("training needs written in-domain and off-topic questions")
     classes = None if density is None else _density_classes(questions, density)
+    gate_classes = None if density_gate is None else _density_classes(questions, "in")
     fitting: dict[str, Any] = {
         "folds": folds,
         "l2": l2,
         "neighbours": neighbours,
         "clip": feature_clip,
         "density": None if density is None or classes is None else (density, classes),
+        "gate_classes": gate_classes,
     }
     results = [_held_out_scores(x, y, extra, fold, **fitting) for fold in rounds]
     judged = [(fold, scores) for fold, (_, scores) in zip(rounds, results, strict=True)]
@@ -1192,6 +1264,7 @@ def train_model(
         coverage=None if coverage is None else np.asarray(coverage, dtype=np.float64),
         coverage_gate=coverage_gate,
         match_agreement=match_agreement,
+        density_gate=density_gate,
     )
 
     cutoffs: dict[str, tuple[float, float]] = {}
@@ -1209,6 +1282,7 @@ def train_model(
         no_match_holdout=no_match_holdout if second and no_match_holdout is not None else None,
         language_cutoffs=list(calibration.per_language),
         density=density,
+        density_gate=density_gate,
     )
     everything = np.ones(len(y), dtype=bool)
     for rule in RULES:
@@ -1239,8 +1313,18 @@ def train_model(
         feature_bounds=bounds,
         match_agreement=calibration.agreement(everything),
         density=None if density is None or classes is None else fit_density(x, classes, y == 1, density),
+        match_density=_density_gate(x, y, gate_classes, calibration.distance_limit(everything)),
     )
     return model, report
+
+
+def _density_gate(
+    x: Vectors, y: FloatArray, classes: npt.NDArray[np.int64] | None, limit: float | None
+) -> tuple[DensityModel, float] | None:
+    """The model's density gate: in-domain Gaussians fitted on every question, and the calibrated limit."""
+    if classes is None or limit is None:
+        return None
+    return fit_density(x, classes, y == 1, "in"), limit
 
 
 def lexical_scores(texts: Sequence[str], score: Callable[[str], float]) -> list[float]:
