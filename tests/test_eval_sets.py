@@ -51,7 +51,8 @@ SPENT = [EVAL / name for name in SPENT_BLIND_SETS]
 # The blind sets that are not training data: no training question may equal one of their questions.
 # A blind set measured first and last is spent, but not training data until a round moves it in (add it to
 # SPENT_BLIND_SETS, drop it here). blind10 moved in with the tenth round.
-# blind11 is unseen: the tenth round's yardstick, measured first on the method as the ninth round left it.
+# blind11 was the tenth round's yardstick (measured first on the ninth round's method, last on the tenth's): spent,
+# held apart until a round moves it in.
 HELD_APART = [BLIND11]
 DEV = ROOT.parent.parent / "shared" / "eval" / "dev_questions.yaml"
 REGRESSION = [EVAL / "questions.yaml", EVAL / "holdout.yaml", DEV]
