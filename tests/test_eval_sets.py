@@ -19,14 +19,15 @@ from .conftest import REAL_CORPUS, ROOT
 pytestmark = pytest.mark.heavy
 
 EVAL = ROOT / "eval"
-BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, BLIND11 = (
-    EVAL / f"blind{n}.yaml" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, BLIND11, BLIND12 = (
+    EVAL / f"blind{n}.yaml" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 )
 # sha256 of each blind set as frozen for issue 10, each before the next change to the no-match method
 # (blind after the first, blind2 before the second round, blind3-blind8 each after the set before it was
-# spent, blind9 while the seventh round changed the method, blind10 before the ninth round and blind11 before
-# the tenth, each by a writer who saw none of it). A blind set must never change: if a hash fails, the file
-# was edited; revert it instead of updating the hash. In the order the sets were written.
+# spent, blind9 while the seventh round changed the method, blind10 before the ninth round, blind11 before
+# the tenth and blind12 before the eleventh, each by a writer who saw none of it). A blind set must never
+# change: if a hash fails, the file was edited; revert it instead of updating the hash. In the order the
+# sets were written.
 FROZEN = {
     BLIND: "63654b3876cb54eabcdac1accfbe45a068e5e8ffd41d4eb876e822a4c48ae09a",
     BLIND2: "3b4e8f4121b7ffe35dfb60bf0985cc3966017976c49efd0a86d7beeefe478442",
@@ -39,6 +40,7 @@ FROZEN = {
     BLIND9: "aa0c83ab2acdc5680ddc8af8fdf8b5e4029f955deadaf32d8f51673985a4647d",
     BLIND10: "6a97e9a656086b721c7693308cb3c5d1fc38b176d46166604cc943b9663b6fe8",
     BLIND11: "887e770c1aafa88f8cb3da7deb244456142cb44cc3ac7affa0b7782fad954677",
+    BLIND12: "d88423e41a71ea878e0789476f73c973cbe0099564953d8947e1c01d7ff0eeec",
 }
 ORDER = list(FROZEN)
 CATEGORY_PREFIX = "# --- category:"
@@ -53,7 +55,8 @@ SPENT = [EVAL / name for name in SPENT_BLIND_SETS]
 # SPENT_BLIND_SETS, drop it here). blind10 moved in with the tenth round.
 # blind11 was the tenth round's yardstick (measured first on the ninth round's method, last on the tenth's): spent,
 # held apart until a round moves it in.
-HELD_APART = [BLIND11]
+# blind12 is the eleventh round's yardstick (measured first on the tenth round's method): unseen, held apart.
+HELD_APART = [BLIND11, BLIND12]
 # The shared dev set lies outside the repository, beside the checkout (../shared; from a git worktree under
 # a folder of worktrees, one level higher). Where neither exists (a CI clone) the tests that need it skip it.
 DEV = next(
@@ -153,13 +156,26 @@ def _categories(path: Path) -> list[str | None]:
         (BLIND9, 110, 140, 70),
         (BLIND10, 170, 140, 70),
         (BLIND11, 170, 140, 70),
+        (BLIND12, 170, 140, 70),
     ],
-    ids=["blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11"],
+    ids=[
+        "blind2",
+        "blind3",
+        "blind4",
+        "blind5",
+        "blind6",
+        "blind7",
+        "blind8",
+        "blind9",
+        "blind10",
+        "blind11",
+        "blind12",
+    ],
 )
 def test_later_blind_set_shape(
     path: Path, answerable_min: int, off_topic_min: int, off_topic_per_language_min: int
 ) -> None:
-    """blind2-11 have enough answerable questions per language, off-topic ones in both, and very short ones."""
+    """blind2-12 have enough answerable questions per language, off-topic ones in both, and very short ones."""
     questions = _questions(path)
     answerable = Counter(q.lang for q in questions if not q.oos)
     off_topic = Counter(q.lang for q in questions if q.oos)
@@ -183,8 +199,21 @@ def test_later_blind_set_shape(
         (BLIND9, 21),
         (BLIND10, 21),
         (BLIND11, 21),
+        (BLIND12, 21),
     ],
-    ids=["blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11"],
+    ids=[
+        "blind2",
+        "blind3",
+        "blind4",
+        "blind5",
+        "blind6",
+        "blind7",
+        "blind8",
+        "blind9",
+        "blind10",
+        "blind11",
+        "blind12",
+    ],
 )
 def test_later_blind_off_topic_questions_each_sit_in_a_category(path: Path, categories_min: int) -> None:
     """Each off-topic question sits under a category comment, no answerable one does; enough categories, both langs."""
