@@ -112,6 +112,7 @@ SPENT_BLIND_SETS = (
     "blind8.yaml",
     "blind9.yaml",
     "blind10.yaml",
+    "blind11.yaml",
 )
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
