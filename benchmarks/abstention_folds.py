@@ -187,48 +187,31 @@ VARIANTS: dict[str, Variant] = {
     "per_language_match": Variant("match cut-off per detected language", {"language_cutoffs": ("match",)}),
     "per_language_both": Variant("both cut-offs per detected language", {"language_cutoffs": ("no_match", "match")}),
     "fifth_round_data": Variant(
-        "the fifth round's data and calibration: no spent blind5-blind11 question, no sys_* or w11_* category",
+        "the fifth round's data and calibration: no spent blind5-blind11 question, no sys_* category",
         {"no_match_holdout": "category"},
-        keep=_not_group_prefix("off:sys_", "in:sys_", "off:w11_", "in:w11_"),
+        keep=_not_group_prefix("off:sys_", "in:sys_"),
         drop_sets=tuple(f"blind{n}.yaml" for n in range(5, 12)),
     ),
     "sixth_round_data": Variant(
-        "the sixth round's data and calibration: no spent blind6-blind11 question, no sys_* or w11_* category",
+        "the sixth round's data and calibration: no spent blind6-blind11 question, no sys_* category",
         {"no_match_holdout": "category"},
-        keep=_not_group_prefix("off:sys_", "in:sys_", "off:w11_", "in:w11_"),
+        keep=_not_group_prefix("off:sys_", "in:sys_"),
         drop_sets=tuple(f"blind{n}.yaml" for n in range(6, 12)),
     ),
     "seventh_round_data": Variant(
         "the seventh round's data and calibration: no spent blind8, blind9, blind10 or blind11 question",
-        keep=_not_group_prefix("off:w11_", "in:w11_"),
         drop_sets=("blind8.yaml", "blind9.yaml", "blind10.yaml", "blind11.yaml"),
     ),
     "eighth_round_data": Variant(
         "the eighth round's data and calibration: no spent blind9, blind10 or blind11 question",
-        keep=_not_group_prefix("off:w11_", "in:w11_"),
         drop_sets=("blind9.yaml", "blind10.yaml", "blind11.yaml"),
     ),
     "ninth_round_data": Variant(
         "the ninth round's data and calibration: no spent blind10 or blind11 question",
-        keep=_not_group_prefix("off:w11_", "in:w11_"),
         drop_sets=("blind10.yaml", "blind11.yaml"),
     ),
     "tenth_round_data": Variant(
-        "the tenth round's data and calibration: no spent blind11 question, no w11_* category",
-        keep=_not_group_prefix("off:w11_", "in:w11_"),
-        drop_sets=("blind11.yaml",),
-    ),
-    "without_written11": Variant(
-        "without the eleventh round's written questions in new subjects (w11_*)",
-        keep=_not_group_prefix("off:w11_", "in:w11_"),
-    ),
-    "written11_off_only": Variant(
-        "the eleventh round's written off-topic questions (off:w11_*) without its written answerable ones",
-        keep=_not_group_prefix("in:w11_"),
-    ),
-    "written11_in_only": Variant(
-        "the eleventh round's written answerable questions (in:w11_*) without its written off-topic ones",
-        keep=_not_group_prefix("off:w11_"),
+        "the tenth round's data and calibration: no spent blind11 question", drop_sets=("blind11.yaml",)
     ),
     "whole_theme_no_match": Variant(
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",

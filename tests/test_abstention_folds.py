@@ -135,21 +135,3 @@ def test_leave_one_set_out_trains_without_each_set_and_judges_it(tmp_path: Path)
     assert rates["all"]["answerable_no_match"] <= 0.1 and rates["all"]["off_topic_no_match"] >= 0.5
     with pytest.raises(UnspentSetError):
         leave_one_set_out(features, variant, sets=["blind12.yaml"], eval_dir=tmp_path)
-
-
-def test_the_written_eleventh_round_questions_are_left_out_by_the_variants_that_predate_them() -> None:
-    """`without_written11` and every earlier round's data drop exactly the w11_* categories; `landed` keeps them."""
-    questions = [
-        TrainingQuestion("a", True, "in:w11_plain_data", "en"),
-        TrainingQuestion("b", False, "off:w11_low_code", "da"),
-        TrainingQuestion("c", True, "in:spent_data", "en"),
-        TrainingQuestion("d", False, "off:spent_b11_playing_marbles", "en"),
-        TrainingQuestion("e", True, "title", "da"),
-    ]
-    kept = [True, True, True, True, True]
-    without = [False, False, True, True, True]
-    assert [VARIANTS["landed"].keep(q) for q in questions] == kept
-    for name in ("without_written11", "tenth_round_data", "ninth_round_data", "seventh_round_data"):
-        assert [VARIANTS[name].keep(q) for q in questions] == without, name
-    assert VARIANTS["tenth_round_data"].drop_sets == ("blind11.yaml",)
-    assert VARIANTS["without_written11"].drop_sets == ()
