@@ -217,9 +217,6 @@ VARIANTS: dict[str, Variant] = {
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",
         {"no_match_holdout": "category"},
     ),
-    "without_coverage_questions": Variant(
-        "without the eleventh round's per-entry coverage questions (cov_*)", keep=_not_group_prefix("in:cov_")
-    ),
     "without_sys": Variant(
         "without the sixth round's systematic categories (sys_*)", keep=_not_group_prefix("off:sys_", "in:sys_")
     ),

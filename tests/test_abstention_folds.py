@@ -135,12 +135,3 @@ def test_leave_one_set_out_trains_without_each_set_and_judges_it(tmp_path: Path)
     assert rates["all"]["answerable_no_match"] <= 0.1 and rates["all"]["off_topic_no_match"] >= 0.5
     with pytest.raises(UnspentSetError):
         leave_one_set_out(features, variant, sets=["blind12.yaml"], eval_dir=tmp_path)
-
-
-def test_the_coverage_baseline_trains_without_the_coverage_questions_only() -> None:
-    """`without_coverage_questions` drops the written `cov_*` themes and keeps everything else, corpus texts too."""
-    keep = VARIANTS["without_coverage_questions"].keep
-    assert not keep(TrainingQuestion("Hvad gjorde Norddjurs?", True, "in:cov_evaluations", "da"))
-    assert not keep(TrainingQuestion("flood warning two days ahead", True, "in:cov_projects_municipal", "en"))
-    for group in ("in:spent_data", "in:data_quality", "off:cov_like", "corpus:title", "background"):
-        assert keep(TrainingQuestion("x", group.startswith(("in:", "corpus:")), group, "da"))
