@@ -142,34 +142,26 @@ def _categories(path: Path) -> list[str | None]:
     return found
 
 
+# The later blind sets' minimum shape: answerable questions per language, off-topic ones, off-topic ones per language.
+SHAPES = [
+    (BLIND2, 40, 100, 45),
+    (BLIND3, 45, 120, 60),
+    (BLIND4, 55, 140, 70),
+    (BLIND5, 60, 140, 70),
+    (BLIND6, 60, 140, 70),
+    (BLIND7, 70, 140, 70),
+    (BLIND8, 80, 140, 70),
+    (BLIND9, 110, 140, 70),
+    (BLIND10, 170, 140, 70),
+    (BLIND11, 170, 140, 70),
+    (BLIND12, 170, 140, 70),
+]
+
+
 @pytest.mark.parametrize(
     ("path", "answerable_min", "off_topic_min", "off_topic_per_language_min"),
-    [
-        (BLIND2, 40, 100, 45),
-        (BLIND3, 45, 120, 60),
-        (BLIND4, 55, 140, 70),
-        (BLIND5, 60, 140, 70),
-        (BLIND6, 60, 140, 70),
-        (BLIND7, 70, 140, 70),
-        (BLIND8, 80, 140, 70),
-        (BLIND9, 110, 140, 70),
-        (BLIND10, 170, 140, 70),
-        (BLIND11, 170, 140, 70),
-        (BLIND12, 170, 140, 70),
-    ],
-    ids=[
-        "blind2",
-        "blind3",
-        "blind4",
-        "blind5",
-        "blind6",
-        "blind7",
-        "blind8",
-        "blind9",
-        "blind10",
-        "blind11",
-        "blind12",
-    ],
+    SHAPES,
+    ids=[row[0].stem for row in SHAPES],
 )
 def test_later_blind_set_shape(
     path: Path, answerable_min: int, off_topic_min: int, off_topic_per_language_min: int
@@ -185,35 +177,23 @@ def test_later_blind_set_shape(
     assert sum(1 for q in questions if not q.oos and len(q.q.split()) <= 3) >= 8  # very short questions
 
 
-@pytest.mark.parametrize(
-    ("path", "categories_min"),
-    [
-        (BLIND2, 15),
-        (BLIND3, 18),
-        (BLIND4, 20),
-        (BLIND5, 20),
-        (BLIND6, 20),
-        (BLIND7, 20),
-        (BLIND8, 20),
-        (BLIND9, 21),
-        (BLIND10, 21),
-        (BLIND11, 21),
-        (BLIND12, 21),
-    ],
-    ids=[
-        "blind2",
-        "blind3",
-        "blind4",
-        "blind5",
-        "blind6",
-        "blind7",
-        "blind8",
-        "blind9",
-        "blind10",
-        "blind11",
-        "blind12",
-    ],
-)
+# The later blind sets' minimum number of off-topic categories.
+CATEGORIES = [
+    (BLIND2, 15),
+    (BLIND3, 18),
+    (BLIND4, 20),
+    (BLIND5, 20),
+    (BLIND6, 20),
+    (BLIND7, 20),
+    (BLIND8, 20),
+    (BLIND9, 21),
+    (BLIND10, 21),
+    (BLIND11, 21),
+    (BLIND12, 21),
+]
+
+
+@pytest.mark.parametrize(("path", "categories_min"), CATEGORIES, ids=[row[0].stem for row in CATEGORIES])
 def test_later_blind_off_topic_questions_each_sit_in_a_category(path: Path, categories_min: int) -> None:
     """Each off-topic question sits under a category comment, no answerable one does; enough categories, both langs."""
     questions = _questions(path)
