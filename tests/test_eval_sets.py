@@ -19,15 +19,15 @@ from .conftest import REAL_CORPUS, ROOT
 pytestmark = pytest.mark.heavy
 
 EVAL = ROOT / "eval"
-BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, BLIND11, BLIND12 = (
-    EVAL / f"blind{n}.yaml" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
+BLIND, BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, BLIND11, BLIND12, BLIND13 = (
+    EVAL / f"blind{n}.yaml" for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
 )
 # sha256 of each blind set as frozen for issue 10, each before the next change to the no-match method
 # (blind after the first, blind2 before the second round, blind3-blind8 each after the set before it was
 # spent, blind9 while the seventh round changed the method, blind10 before the ninth round, blind11 before
-# the tenth and blind12 before the eleventh, each by a writer who saw none of it). A blind set must never
-# change: if a hash fails, the file was edited; revert it instead of updating the hash. In the order the
-# sets were written.
+# the tenth, blind12 before the eleventh and blind13 before the twelfth, each by a writer who saw none of
+# it). A blind set must never change: if a hash fails, the file was edited; revert it instead of updating
+# the hash. In the order the sets were written.
 FROZEN = {
     BLIND: "63654b3876cb54eabcdac1accfbe45a068e5e8ffd41d4eb876e822a4c48ae09a",
     BLIND2: "3b4e8f4121b7ffe35dfb60bf0985cc3966017976c49efd0a86d7beeefe478442",
@@ -41,6 +41,7 @@ FROZEN = {
     BLIND10: "6a97e9a656086b721c7693308cb3c5d1fc38b176d46166604cc943b9663b6fe8",
     BLIND11: "887e770c1aafa88f8cb3da7deb244456142cb44cc3ac7affa0b7782fad954677",
     BLIND12: "d88423e41a71ea878e0789476f73c973cbe0099564953d8947e1c01d7ff0eeec",
+    BLIND13: "0fb5dc9101a27c421cd1e84b3ed4ef48f315e3b0f011cec7ad7db568a72c9694",
 }
 ORDER = list(FROZEN)
 CATEGORY_PREFIX = "# --- category:"
@@ -54,8 +55,9 @@ SPENT = [EVAL / name for name in SPENT_BLIND_SETS]
 # The blind sets that are not training data: no training question may equal one of their questions.
 # A blind set measured first and last is spent, but not training data until a round moves it in (add it to
 # SPENT_BLIND_SETS, drop it here). blind10 moved in with the tenth round, blind11 with the eleventh.
-# blind12 is the eleventh round's yardstick (measured first on the tenth round's method): unseen, held apart.
-HELD_APART = [BLIND12]
+# blind12 was the eleventh round's yardstick (measured first on the tenth round's method, last on the eleventh's):
+# spent, held apart until a round moves it in. blind13 is the twelfth round's yardstick: unseen, held apart.
+HELD_APART = [BLIND12, BLIND13]
 # The shared dev set lies outside the repository, beside the checkout (../shared; from a git worktree under
 # a folder of worktrees, one level higher). Where neither exists (a CI clone) the tests that need it skip it.
 DEV = next(
@@ -155,6 +157,7 @@ SHAPES = [
     (BLIND10, 170, 140, 70),
     (BLIND11, 170, 140, 70),
     (BLIND12, 170, 140, 70),
+    (BLIND13, 170, 140, 70),
 ]
 
 
@@ -166,7 +169,7 @@ SHAPES = [
 def test_later_blind_set_shape(
     path: Path, answerable_min: int, off_topic_min: int, off_topic_per_language_min: int
 ) -> None:
-    """blind2-12 have enough answerable questions per language, off-topic ones in both, and very short ones."""
+    """blind2-13 have enough answerable questions per language, off-topic ones in both, and very short ones."""
     questions = _questions(path)
     answerable = Counter(q.lang for q in questions if not q.oos)
     off_topic = Counter(q.lang for q in questions if q.oos)
@@ -190,6 +193,7 @@ CATEGORIES = [
     (BLIND10, 21),
     (BLIND11, 21),
     (BLIND12, 21),
+    (BLIND13, 21),
 ]
 
 
