@@ -187,31 +187,35 @@ VARIANTS: dict[str, Variant] = {
     "per_language_match": Variant("match cut-off per detected language", {"language_cutoffs": ("match",)}),
     "per_language_both": Variant("both cut-offs per detected language", {"language_cutoffs": ("no_match", "match")}),
     "fifth_round_data": Variant(
-        "the fifth round's data and calibration: no spent blind5-blind11 question, no sys_* category",
+        "the fifth round's data and calibration: no spent blind5-blind12 question, no sys_* category",
         {"no_match_holdout": "category"},
         keep=_not_group_prefix("off:sys_", "in:sys_"),
-        drop_sets=tuple(f"blind{n}.yaml" for n in range(5, 12)),
+        drop_sets=tuple(f"blind{n}.yaml" for n in range(5, 13)),
     ),
     "sixth_round_data": Variant(
-        "the sixth round's data and calibration: no spent blind6-blind11 question, no sys_* category",
+        "the sixth round's data and calibration: no spent blind6-blind12 question, no sys_* category",
         {"no_match_holdout": "category"},
         keep=_not_group_prefix("off:sys_", "in:sys_"),
-        drop_sets=tuple(f"blind{n}.yaml" for n in range(6, 12)),
+        drop_sets=tuple(f"blind{n}.yaml" for n in range(6, 13)),
     ),
     "seventh_round_data": Variant(
-        "the seventh round's data and calibration: no spent blind8, blind9, blind10 or blind11 question",
-        drop_sets=("blind8.yaml", "blind9.yaml", "blind10.yaml", "blind11.yaml"),
+        "the seventh round's data and calibration: no spent blind8-blind12 question",
+        drop_sets=tuple(f"blind{n}.yaml" for n in range(8, 13)),
     ),
     "eighth_round_data": Variant(
-        "the eighth round's data and calibration: no spent blind9, blind10 or blind11 question",
-        drop_sets=("blind9.yaml", "blind10.yaml", "blind11.yaml"),
+        "the eighth round's data and calibration: no spent blind9-blind12 question",
+        drop_sets=tuple(f"blind{n}.yaml" for n in range(9, 13)),
     ),
     "ninth_round_data": Variant(
-        "the ninth round's data and calibration: no spent blind10 or blind11 question",
-        drop_sets=("blind10.yaml", "blind11.yaml"),
+        "the ninth round's data and calibration: no spent blind10, blind11 or blind12 question",
+        drop_sets=("blind10.yaml", "blind11.yaml", "blind12.yaml"),
     ),
     "tenth_round_data": Variant(
-        "the tenth round's data and calibration: no spent blind11 question", drop_sets=("blind11.yaml",)
+        "the tenth round's data and calibration: no spent blind11 or blind12 question",
+        drop_sets=("blind11.yaml", "blind12.yaml"),
+    ),
+    "eleventh_round_data": Variant(
+        "the eleventh round's data and calibration: no spent blind12 question", drop_sets=("blind12.yaml",)
     ),
     "whole_theme_no_match": Variant(
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",

@@ -113,6 +113,7 @@ SPENT_BLIND_SETS = (
     "blind9.yaml",
     "blind10.yaml",
     "blind11.yaml",
+    "blind12.yaml",
 )
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
