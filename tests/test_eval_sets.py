@@ -56,7 +56,8 @@ SPENT = [EVAL / name for name in SPENT_BLIND_SETS]
 # A blind set measured first and last is spent, but not training data until a round moves it in (add it to
 # SPENT_BLIND_SETS, drop it here). blind10 moved in with the tenth round, blind11 with the eleventh, blind12 with
 # the twelfth (it was the eleventh round's yardstick, measured first on the tenth round's method, last on the
-# eleventh's). blind13 is the twelfth round's yardstick: unseen, held apart.
+# eleventh's). blind13 was the twelfth round's yardstick (measured first on the eleventh round's method, last
+# on the twelfth's): spent, held apart until a round moves it in.
 HELD_APART = [BLIND13]
 # The shared dev set lies outside the repository, beside the checkout (../shared; from a git worktree under
 # a folder of worktrees, one level higher). Where neither exists (a CI clone) the tests that need it skip it.
