@@ -181,41 +181,50 @@ def _not_group_prefix(*prefixes: str) -> Callable[[TrainingQuestion], bool]:
     return lambda question: not question.group.startswith(prefixes)
 
 
+def _spent_from(first: str) -> tuple[str, ...]:
+    """``first`` and every set spent after it (SPENT_BLIND_SETS is in the order the sets were spent).
+
+    A round's data is everything but these, so the old rounds' variants need no edit when a set is spent.
+    """
+    return SPENT_BLIND_SETS[SPENT_BLIND_SETS.index(first) :]
+
+
 # The named variants; "landed" is what `lessons build` trains today.
 VARIANTS: dict[str, Variant] = {
     "landed": Variant("the build's defaults"),
     "per_language_match": Variant("match cut-off per detected language", {"language_cutoffs": ("match",)}),
     "per_language_both": Variant("both cut-offs per detected language", {"language_cutoffs": ("no_match", "match")}),
     "fifth_round_data": Variant(
-        "the fifth round's data and calibration: no spent blind5-blind12 question, no sys_* category",
+        "the fifth round's data and calibration: no question of a set spent from blind5 on, no sys_* category",
         {"no_match_holdout": "category"},
         keep=_not_group_prefix("off:sys_", "in:sys_"),
-        drop_sets=tuple(f"blind{n}.yaml" for n in range(5, 13)),
+        drop_sets=_spent_from("blind5.yaml"),
     ),
     "sixth_round_data": Variant(
-        "the sixth round's data and calibration: no spent blind6-blind12 question, no sys_* category",
+        "the sixth round's data and calibration: no question of a set spent from blind6 on, no sys_* category",
         {"no_match_holdout": "category"},
         keep=_not_group_prefix("off:sys_", "in:sys_"),
-        drop_sets=tuple(f"blind{n}.yaml" for n in range(6, 13)),
+        drop_sets=_spent_from("blind6.yaml"),
     ),
     "seventh_round_data": Variant(
-        "the seventh round's data and calibration: no spent blind8-blind12 question",
-        drop_sets=tuple(f"blind{n}.yaml" for n in range(8, 13)),
+        "the seventh round's data and calibration: no question of a set spent from blind8 on",
+        drop_sets=_spent_from("blind8.yaml"),
     ),
     "eighth_round_data": Variant(
-        "the eighth round's data and calibration: no spent blind9-blind12 question",
-        drop_sets=tuple(f"blind{n}.yaml" for n in range(9, 13)),
+        "the eighth round's data and calibration: no question of a set spent from blind9 on",
+        drop_sets=_spent_from("blind9.yaml"),
     ),
     "ninth_round_data": Variant(
-        "the ninth round's data and calibration: no spent blind10, blind11 or blind12 question",
-        drop_sets=("blind10.yaml", "blind11.yaml", "blind12.yaml"),
+        "the ninth round's data and calibration: no question of a set spent from blind10 on",
+        drop_sets=_spent_from("blind10.yaml"),
     ),
     "tenth_round_data": Variant(
-        "the tenth round's data and calibration: no spent blind11 or blind12 question",
-        drop_sets=("blind11.yaml", "blind12.yaml"),
+        "the tenth round's data and calibration: no question of a set spent from blind11 on",
+        drop_sets=_spent_from("blind11.yaml"),
     ),
     "eleventh_round_data": Variant(
-        "the eleventh round's data and calibration: no spent blind12 question", drop_sets=("blind12.yaml",)
+        "the eleventh round's data and calibration: no question of a set spent from blind12 on",
+        drop_sets=_spent_from("blind12.yaml"),
     ),
     "whole_theme_no_match": Variant(
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",
