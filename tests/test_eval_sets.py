@@ -118,12 +118,11 @@ def test_blind_set_shares_no_question_with_other_sets(frozen: Path) -> None:
     """No blind question repeats a question of the other eval sets or (but one, named) of the shared dev set."""
     blind = {q.q.strip().lower() for q in _questions(frozen)}
     others = [p for p in EVAL.glob("*.yaml") if p != frozen]
-    dev = DEV
     seen = {q.q.strip().lower() for p in others for q in _questions(p)}
     assert len(blind) == len(_questions(frozen))
     assert blind.isdisjoint(seen)
-    if dev.is_file():  # blind10 repeats one dev question, named in KEPT_OUT_OF_TRAINING
-        repeated = blind & {q.q.strip().lower() for q in _questions(dev)}
+    if DEV.is_file():  # blind10 repeats one dev question, named in KEPT_OUT_OF_TRAINING
+        repeated = blind & {q.q.strip().lower() for q in _questions(DEV)}
         assert {text for text in repeated if _loose_key(text) not in KEPT_OUT_OF_TRAINING} == set()
 
 
@@ -145,32 +144,28 @@ def _categories(path: Path) -> list[str | None]:
     return found
 
 
-# The later blind sets' minimum shape: answerable questions per language, off-topic ones, off-topic ones per language.
-SHAPES = [
-    (BLIND2, 40, 100, 45),
-    (BLIND3, 45, 120, 60),
-    (BLIND4, 55, 140, 70),
-    (BLIND5, 60, 140, 70),
-    (BLIND6, 60, 140, 70),
-    (BLIND7, 70, 140, 70),
-    (BLIND8, 80, 140, 70),
-    (BLIND9, 110, 140, 70),
-    (BLIND10, 170, 140, 70),
-    (BLIND11, 170, 140, 70),
-    (BLIND12, 170, 140, 70),
-    (BLIND13, 170, 140, 70),
-]
+# The later blind sets' minimums: answerable questions per language, off-topic questions, off-topic ones per
+# language, off-topic categories. One row per set; a new set adds one row.
+MINIMUMS = {
+    BLIND2: (40, 100, 45, 15),
+    BLIND3: (45, 120, 60, 18),
+    BLIND4: (55, 140, 70, 20),
+    BLIND5: (60, 140, 70, 20),
+    BLIND6: (60, 140, 70, 20),
+    BLIND7: (70, 140, 70, 20),
+    BLIND8: (80, 140, 70, 20),
+    BLIND9: (110, 140, 70, 21),
+    BLIND10: (170, 140, 70, 21),
+    BLIND11: (170, 140, 70, 21),
+    BLIND12: (170, 140, 70, 21),
+    BLIND13: (170, 140, 70, 21),
+}
 
 
-@pytest.mark.parametrize(
-    ("path", "answerable_min", "off_topic_min", "off_topic_per_language_min"),
-    SHAPES,
-    ids=[row[0].stem for row in SHAPES],
-)
-def test_later_blind_set_shape(
-    path: Path, answerable_min: int, off_topic_min: int, off_topic_per_language_min: int
-) -> None:
+@pytest.mark.parametrize("path", MINIMUMS, ids=lambda p: p.stem)
+def test_later_blind_set_shape(path: Path) -> None:
     """blind2-13 have enough answerable questions per language, off-topic ones in both, and very short ones."""
+    answerable_min, off_topic_min, off_topic_per_language_min, _ = MINIMUMS[path]
     questions = _questions(path)
     answerable = Counter(q.lang for q in questions if not q.oos)
     off_topic = Counter(q.lang for q in questions if q.oos)
@@ -181,26 +176,10 @@ def test_later_blind_set_shape(
     assert sum(1 for q in questions if not q.oos and len(q.q.split()) <= 3) >= 8  # very short questions
 
 
-# The later blind sets' minimum number of off-topic categories.
-CATEGORIES = [
-    (BLIND2, 15),
-    (BLIND3, 18),
-    (BLIND4, 20),
-    (BLIND5, 20),
-    (BLIND6, 20),
-    (BLIND7, 20),
-    (BLIND8, 20),
-    (BLIND9, 21),
-    (BLIND10, 21),
-    (BLIND11, 21),
-    (BLIND12, 21),
-    (BLIND13, 21),
-]
-
-
-@pytest.mark.parametrize(("path", "categories_min"), CATEGORIES, ids=[row[0].stem for row in CATEGORIES])
-def test_later_blind_off_topic_questions_each_sit_in_a_category(path: Path, categories_min: int) -> None:
+@pytest.mark.parametrize("path", MINIMUMS, ids=lambda p: p.stem)
+def test_later_blind_off_topic_questions_each_sit_in_a_category(path: Path) -> None:
     """Each off-topic question sits under a category comment, no answerable one does; enough categories, both langs."""
+    categories_min = MINIMUMS[path][3]
     questions = _questions(path)
     categories = _categories(path)
     assert len(categories) == len(questions)
