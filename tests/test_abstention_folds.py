@@ -85,7 +85,7 @@ def test_per_language_cut_offs_follow_the_detected_language_and_round_trip() -> 
 CUTOFFS = ("no_match", "match")
 
 
-@pytest.mark.parametrize("name", ["blind13.yaml", "blind14.yaml", "questions.yaml", "../eval/blind13.yaml", "x"])
+@pytest.mark.parametrize("name", ["blind14.yaml", "blind15.yaml", "questions.yaml", "../eval/blind14.yaml", "x"])
 def test_the_fold_benchmark_refuses_any_set_that_is_not_spent(name: str, tmp_path: Path) -> None:
     """Only the spent blind sets can be loaded: an unspent one is refused by name, before any file is opened."""
     assert name not in SPENT_BLIND_SETS
@@ -134,4 +134,4 @@ def test_leave_one_set_out_trains_without_each_set_and_judges_it(tmp_path: Path)
     assert set(rates["all"]) == {"answerable_no_match", "answerable_weak", "off_topic_no_match", "off_topic_match"}
     assert rates["all"]["answerable_no_match"] <= 0.1 and rates["all"]["off_topic_no_match"] >= 0.5
     with pytest.raises(UnspentSetError):
-        leave_one_set_out(features, variant, sets=["blind13.yaml"], eval_dir=tmp_path)
+        leave_one_set_out(features, variant, sets=["blind14.yaml"], eval_dir=tmp_path)

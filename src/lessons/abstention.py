@@ -114,6 +114,7 @@ SPENT_BLIND_SETS = (
     "blind10.yaml",
     "blind11.yaml",
     "blind12.yaml",
+    "blind13.yaml",
 )
 
 # The decision rules `lessons eval` measures side by side; "combined" is the one that answers.
