@@ -226,6 +226,10 @@ VARIANTS: dict[str, Variant] = {
         "the eleventh round's data and calibration: no question of a set spent from blind12 on",
         drop_sets=_spent_from("blind12.yaml"),
     ),
+    "twelfth_round_data": Variant(
+        "the twelfth round's data and calibration: no question of a set spent from blind13 on",
+        drop_sets=_spent_from("blind13.yaml"),
+    ),
     "whole_theme_no_match": Variant(
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",
         {"no_match_holdout": "category"},

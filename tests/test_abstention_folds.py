@@ -135,3 +135,14 @@ def test_leave_one_set_out_trains_without_each_set_and_judges_it(tmp_path: Path)
     assert rates["all"]["answerable_no_match"] <= 0.1 and rates["all"]["off_topic_no_match"] >= 0.5
     with pytest.raises(UnspentSetError):
         leave_one_set_out(features, variant, sets=["blind14.yaml"], eval_dir=tmp_path)
+
+
+def test_each_round_data_variant_leaves_out_the_sets_spent_after_its_round() -> None:
+    """A round's data variant drops its round's yardstick and every set spent later; the newest drops the last alone."""
+    rounds = {name: VARIANTS[name].drop_sets for name in VARIANTS if name.endswith("_round_data")}
+    assert rounds["twelfth_round_data"][0] == "blind13.yaml"
+    assert rounds["eleventh_round_data"][:2] == ("blind12.yaml", "blind13.yaml")
+    assert min(rounds.values(), key=len) == SPENT_BLIND_SETS[-1:]  # a round is measured against the one before
+    for drop_sets in rounds.values():
+        assert drop_sets and set(drop_sets) <= set(SPENT_BLIND_SETS)
+        assert drop_sets == SPENT_BLIND_SETS[len(SPENT_BLIND_SETS) - len(drop_sets) :]  # a tail of the spent sets
