@@ -58,8 +58,8 @@ SPENT = [EVAL / name for name in SPENT_BLIND_SETS]
 # SPENT_BLIND_SETS, drop it here). blind10 moved in with the tenth round, blind11 with the eleventh, blind12 with
 # the twelfth (it was the eleventh round's yardstick, measured first on the tenth round's method, last on the
 # eleventh's), blind13 with the thirteenth (the twelfth round's yardstick, measured first on the eleventh round's
-# method, last on the twelfth's). blind14 is the thirteenth round's yardstick, unspent: no training question may
-# equal one of its questions.
+# method, last on the twelfth's). blind14 was the thirteenth round's yardstick (measured first on the twelfth
+# round's method, last on the thirteenth's): spent, held apart until a round moves it in.
 HELD_APART = [BLIND14]
 # The shared dev set lies outside the repository, beside the checkout (../shared; from a git worktree under
 # a folder of worktrees, one level higher). Where neither exists (a CI clone) the tests that need it skip it.
