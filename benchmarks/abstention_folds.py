@@ -189,6 +189,15 @@ def _spent_from(first: str) -> tuple[str, ...]:
     return SPENT_BLIND_SETS[SPENT_BLIND_SETS.index(first) :]
 
 
+def _round_data(round_name: str, first: str) -> Variant:
+    """A round's data and calibration as landed: no question of ``first`` (its yardstick) or of a set spent later."""
+    yardstick = first.removesuffix(".yaml")
+    return Variant(
+        f"the {round_name} round's data and calibration: no question of a set spent from {yardstick} on",
+        drop_sets=_spent_from(first),
+    )
+
+
 # The named variants; "landed" is what `lessons build` trains today.
 VARIANTS: dict[str, Variant] = {
     "landed": Variant("the build's defaults"),
@@ -206,30 +215,12 @@ VARIANTS: dict[str, Variant] = {
         keep=_not_group_prefix("off:sys_", "in:sys_"),
         drop_sets=_spent_from("blind6.yaml"),
     ),
-    "seventh_round_data": Variant(
-        "the seventh round's data and calibration: no question of a set spent from blind8 on",
-        drop_sets=_spent_from("blind8.yaml"),
-    ),
-    "eighth_round_data": Variant(
-        "the eighth round's data and calibration: no question of a set spent from blind9 on",
-        drop_sets=_spent_from("blind9.yaml"),
-    ),
-    "ninth_round_data": Variant(
-        "the ninth round's data and calibration: no question of a set spent from blind10 on",
-        drop_sets=_spent_from("blind10.yaml"),
-    ),
-    "tenth_round_data": Variant(
-        "the tenth round's data and calibration: no question of a set spent from blind11 on",
-        drop_sets=_spent_from("blind11.yaml"),
-    ),
-    "eleventh_round_data": Variant(
-        "the eleventh round's data and calibration: no question of a set spent from blind12 on",
-        drop_sets=_spent_from("blind12.yaml"),
-    ),
-    "twelfth_round_data": Variant(
-        "the twelfth round's data and calibration: no question of a set spent from blind13 on",
-        drop_sets=_spent_from("blind13.yaml"),
-    ),
+    "seventh_round_data": _round_data("seventh", "blind8.yaml"),
+    "eighth_round_data": _round_data("eighth", "blind9.yaml"),
+    "ninth_round_data": _round_data("ninth", "blind10.yaml"),
+    "tenth_round_data": _round_data("tenth", "blind11.yaml"),
+    "eleventh_round_data": _round_data("eleventh", "blind12.yaml"),
+    "twelfth_round_data": _round_data("twelfth", "blind13.yaml"),
     "whole_theme_no_match": Variant(
         "the sixth round's calibration: no_match cut-off also bounded on whole themes (the lower one)",
         {"no_match_holdout": "category"},

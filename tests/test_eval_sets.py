@@ -171,7 +171,7 @@ MINIMUMS = {
 
 @pytest.mark.parametrize("path", MINIMUMS, ids=lambda p: p.stem)
 def test_later_blind_set_shape(path: Path) -> None:
-    """blind2-13 have enough answerable questions per language, off-topic ones in both, and very short ones."""
+    """blind2 and later have enough answerable questions per language, off-topic ones in both, and very short ones."""
     answerable_min, off_topic_min, off_topic_per_language_min, _ = MINIMUMS[path]
     questions = _questions(path)
     answerable = Counter(q.lang for q in questions if not q.oos)
