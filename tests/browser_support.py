@@ -249,15 +249,73 @@ def choose(driver: Any, text: str, timeout: float = WAIT) -> None:
     click(driver, f"//label[.//p[normalize-space()='{text}']]", timeout)
 
 
+TYPE_ATTEMPTS = 3
+SETTLE_SECONDS = 15.0
+
+
+def _box_value(driver: Any, selector: str) -> str | None:
+    """The current value of the box, or None while the page is re-rendering it."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        return str(driver.find_element(By.CSS_SELECTOR, selector).get_attribute("value"))
+    except (StaleElementReferenceException, NoSuchElementException):
+        return None
+
+
+def _app_running(driver: Any) -> bool:
+    """True while Streamlit shows its "running" status (a rerun is in flight)."""
+    from selenium.webdriver.common.by import By
+
+    return bool(driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'))
+
+
+def _value_settles(driver: Any, selector: str, text: str) -> bool:
+    """Wait until no rerun is in flight, then say whether the box still holds ``text``.
+
+    Streamlit commits a text box on blur and reruns the script; a rerun that was already in flight
+    (from the previous box, or a sign-in) can redraw the form with the server's older value. So the
+    value counts only once it is still there after two idle polls in a row.
+    """
+    deadline = time.monotonic() + SETTLE_SECONDS
+    idle_polls = 0
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        if _app_running(driver):
+            idle_polls = 0
+            continue
+        value = _box_value(driver, selector)
+        if value is not None and value != text:
+            return False
+        idle_polls = idle_polls + 1 if value == text else 0
+        if idle_polls >= 2:
+            return True
+    return False
+
+
 def type_into(driver: Any, label: str, text: str, area: bool = False) -> None:
-    """Type into the text input (or area) with this label, replacing what is there."""
+    """Type into the text input (or area) with this label, replacing what is there, and commit it.
+
+    Tab moves the focus away, which is how Streamlit commits a box; the value is then checked once
+    the app is idle, and typed again (a bounded number of times) if a rerun in flight wiped it.
+    """
     from selenium.webdriver.common.keys import Keys
 
-    box = element(driver, f'{"textarea" if area else "input"}[aria-label="{label}"]')
-    box.click()
-    box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(Keys.DELETE)
-    box.send_keys(text)
+    selector = f'{"textarea" if area else "input"}[aria-label="{label}"]'
+    for _ in range(TYPE_ATTEMPTS):
+        box = element(driver, selector)
+        box.click()
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys(Keys.DELETE)
+        box.send_keys(text)
+        box.send_keys(Keys.TAB)
+        if _value_settles(driver, selector, text):
+            return
+    pytest.fail(
+        f"the box {label!r} did not keep the typed text after {TYPE_ATTEMPTS} tries; the page shows:\n"
+        f"{page_text(driver)[-3000:]}"
+    )
 
 
 def sign_in(driver: Any, name: str, password: str) -> None:
