@@ -20,15 +20,15 @@ pytestmark = pytest.mark.heavy
 
 EVAL = ROOT / "eval"
 BLIND = EVAL / "blind.yaml"
-BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9, BLIND10, BLIND11, BLIND12, BLIND13, BLIND14, BLIND15 = (
-    EVAL / f"blind{n}.yaml" for n in range(2, 16)
-)
+BLIND2, BLIND3, BLIND4, BLIND5, BLIND6, BLIND7, BLIND8, BLIND9 = (EVAL / f"blind{n}.yaml" for n in range(2, 10))
+BLIND10, BLIND11, BLIND12, BLIND13, BLIND14, BLIND15, BLIND16 = (EVAL / f"blind{n}.yaml" for n in range(10, 17))
 # sha256 of each blind set as frozen for issue 10, each before the next change to the no-match method
 # (blind after the first, blind2 before the second round, blind3-blind8 each after the set before it was
 # spent, blind9 while the seventh round changed the method, blind10 before the ninth round, blind11 before
-# the tenth, blind12 before the eleventh, blind13 before the twelfth, blind14 before the thirteenth and blind15
-# before the fourteenth, each by a writer who saw none of it). A blind set must never change: if a hash fails,
-# the file was edited; revert it instead of updating the hash. In the order the sets were written.
+# the tenth, blind12 before the eleventh, blind13 before the twelfth, blind14 before the thirteenth, blind15
+# before the fourteenth and blind16 before the fifteenth, each by a writer who saw none of it). A blind set
+# must never change: if a hash fails, the file was edited; revert it instead of updating the hash. In the
+# order the sets were written.
 FROZEN = {
     BLIND: "63654b3876cb54eabcdac1accfbe45a068e5e8ffd41d4eb876e822a4c48ae09a",
     BLIND2: "3b4e8f4121b7ffe35dfb60bf0985cc3966017976c49efd0a86d7beeefe478442",
@@ -45,6 +45,7 @@ FROZEN = {
     BLIND13: "0fb5dc9101a27c421cd1e84b3ed4ef48f315e3b0f011cec7ad7db568a72c9694",
     BLIND14: "fc473866b0f2e7664bfd8b724c27273f2c9e44bf17e28b4a7e24600f248269dc",
     BLIND15: "810cb97e69759d76e6cb8d66cb4b26c975f310e6cef8158803795e43c9b1bcca",
+    BLIND16: "5627f4bbd720c750e20394242f16e0d93cf63e065ca5d0d57bce261473b2dee9",
 }
 ORDER = list(FROZEN)
 CATEGORY_PREFIX = "# --- category:"
@@ -62,8 +63,9 @@ SPENT = [EVAL / name for name in SPENT_BLIND_SETS]
 # eleventh's), blind13 with the thirteenth (the twelfth round's yardstick, measured first on the eleventh round's
 # method, last on the twelfth's). blind14 was the thirteenth round's yardstick (measured first on the twelfth
 # round's method, last on the thirteenth's): spent, held apart until a round moves it in. blind15 is the
-# fourteenth round's yardstick, unspent: no training question may equal one of its questions either.
-HELD_APART = [BLIND14, BLIND15]
+# fourteenth round's yardstick and blind16 the fifteenth's, both unspent: no training question may equal one of
+# their questions either.
+HELD_APART = [BLIND14, BLIND15, BLIND16]
 # The shared dev set lies outside the repository, beside the checkout (../shared; from a git worktree under
 # a folder of worktrees, one level higher). Where neither exists (a CI clone) the tests that need it skip it.
 DEV = next(
@@ -166,6 +168,7 @@ MINIMUMS = {
     BLIND13: (170, 140, 70, 21),
     BLIND14: (170, 140, 70, 21),
     BLIND15: (170, 140, 70, 21),
+    BLIND16: (170, 140, 70, 21),
 }
 
 
